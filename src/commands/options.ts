@@ -1,0 +1,31 @@
+/** Defaults for the options every command shares, resolved against the project's facts. */
+import { fail } from '../errors.js';
+import type { Database, ProjectFacts } from '../project/types.js';
+import type { LockSettings } from '../playbooks/types.js';
+import { builtinPack, type TemplatePack } from '../render/pack.js';
+import type { CommonOptions } from './types.js';
+
+export const DEFAULT_LOCK: LockSettings = { lockTimeout: '1s', retries: 10 };
+export const DEFAULT_BATCH_SIZE = 10_000;
+
+export interface ResolvedCommon {
+  database: Database;
+  lock: LockSettings;
+  batchSize: number;
+  packs: TemplatePack[];
+}
+
+export function resolveCommon(options: CommonOptions, facts: ProjectFacts): ResolvedCommon {
+  const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK.lockTimeout;
+  if (!/^\d+(ms|s|min)?$/.test(lockTimeout)) fail(`--lock-timeout "${lockTimeout}" is not an interval like 1s or 500ms`);
+  const retries = options.lockRetries ?? DEFAULT_LOCK.retries;
+  if (!Number.isInteger(retries) || retries < 1) fail(`--lock-retries must be a whole number of at least 1`);
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) fail(`--batch-size must be a whole number of at least 1`);
+  return {
+    database: options.database ?? facts.database ?? 'postgresql',
+    lock: { lockTimeout, retries },
+    batchSize,
+    packs: [...(options.packs ?? []).map((dir) => ({ name: dir, dir })), builtinPack()],
+  };
+}

@@ -1,0 +1,100 @@
+/** `bg-scaffold rename-column`: discover → plan → render → stage. The CLI commits or prints the diff. */
+import { BgScaffoldError } from '../errors.js';
+import { discoverProject, findApp, findField, findModel, requireSingleLeaf } from '../project/discover.js';
+import type { ProjectFacts } from '../project/types.js';
+import { renameColumnPlan } from '../playbooks/rename-column.js';
+import type { ChangePlan } from '../playbooks/types.js';
+import { TemplateRenderer } from '../render/pack.js';
+import { renderPlanJson, renderPlanMd } from '../render/plan-record.js';
+import { now, phaseReviewDir, planJsonPath, planMdPath, recordDir, type ChangeRecord } from '../record/change-record.js';
+import { StagedTree } from '../stage/staged-tree.js';
+import { modelsPatch, renderPhaseFiles, reviewPath } from './phase-files.js';
+import { resolveCommon, type ResolvedCommon } from './options.js';
+import type { RenameColumnRequest, StagedChange } from './types.js';
+
+export async function stageRenameColumn(req: RenameColumnRequest): Promise<StagedChange> {
+  const facts = await discoverProject(req.projectDir);
+  const common = resolveCommon(req, facts);
+  const app = findApp(facts, req.app);
+  const model = findModel(app, req.model);
+  const field = findField(model, req.field, app.label);
+  const plan = renameColumnPlan({
+    app,
+    model,
+    field,
+    to: req.to,
+    strategy: req.strategy,
+    phases: req.phases,
+    database: common.database,
+    lock: common.lock,
+    batchSize: common.batchSize,
+    changeId: req.changeId,
+  });
+  return stageNewChange(facts, plan, common);
+}
+
+/**
+ * Stages a new change: every phase rendered into the change record for review (later phases
+ * against the expected state), and phase 1 applied to the project.
+ */
+export async function stageNewChange(facts: ProjectFacts, plan: ChangePlan, common: ResolvedCommon): Promise<StagedChange> {
+  const stage = new StagedTree(facts.root);
+  if (stage.exists(recordDir(plan.change))) {
+    throw new BgScaffoldError(`change "${plan.change}" already exists in ${recordDir(plan.change)}/; advance it, or pass --change-id to start another`);
+  }
+  const app = findApp(facts, plan.app);
+  const leaf = requireSingleLeaf(app);
+  const model = findModel(app, plan.model);
+  const renderer = new TemplateRenderer(common.packs);
+
+  // Render every phase in sequence, as if each were advanced right after the previous one.
+  let modelsSource = stage.read(model.file) ?? '';
+  let previousLeaf = leaf;
+  const migrationFiles: Record<number, string | null> = {};
+  for (const phase of plan.phases) {
+    const files = renderPhaseFiles({
+      renderer,
+      plan,
+      phase,
+      app,
+      modelsFile: model.file,
+      modelsSource,
+      migrationNumber: app.nextNumber + phase.number - 1,
+      leaf: previousLeaf,
+    });
+    const reviewDir = phaseReviewDir(plan.change, phase.number);
+    if (files.migration) stage.create(reviewPath(reviewDir, files.migration.path), files.migration.content);
+    stage.create(reviewPath(reviewDir, `${model.file}.patch`), modelsPatch(model.file, modelsSource, files.modelsAfter));
+    migrationFiles[phase.number] = files.migration?.path ?? null;
+
+    if (phase.number === 1) {
+      if (files.modelsAfter !== modelsSource) stage.write(model.file, files.modelsAfter);
+      if (files.migration) stage.create(files.migration.path, files.migration.content);
+      if (files.opsModule && !stage.exists(files.opsModule.path)) stage.create(files.opsModule.path, files.opsModule.content);
+    }
+    modelsSource = files.modelsAfter;
+    previousLeaf = files.migrationName ?? previousLeaf;
+  }
+
+  const record: ChangeRecord = {
+    plan,
+    applied: [{ phase: 1, migration: migrationFiles[1] ?? null, appliedAt: now() }],
+  };
+  stage.create(planJsonPath(plan.change), await renderPlanJson(record));
+  stage.create(planMdPath(plan.change), await renderPlanMd(renderer, plan, record.applied, migrationFiles));
+
+  const next =
+    plan.phases.length > 1
+      ? `after release 1 is fully rolled out: bg-scaffold advance ${plan.change}`
+      : 'the change is complete after this release';
+  return {
+    plan,
+    phase: 1,
+    stage,
+    warnings: plan.warnings,
+    nextSteps: [
+      `review ${planMdPath(plan.change)} and the files above, then ship them as release 1 of ${plan.phases.length}`,
+      next,
+    ],
+  };
+}

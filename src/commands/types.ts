@@ -1,0 +1,47 @@
+/**
+ * What the CLI asks of the command layer, and what it gets back. The command layer runs
+ * discover → plan → render → stage; the CLI decides whether to print a diff (--dry-run) or commit.
+ */
+import type { Database } from '../project/types.js';
+import type { ChangePlan, RenameStrategy } from '../playbooks/types.js';
+import type { StagedTree } from '../stage/staged-tree.js';
+
+export interface CommonOptions {
+  /** Absolute path of the Django project (the folder with manage.py). */
+  projectDir: string;
+  database?: Database;
+  djangoVersion?: string;
+  /** Template packs named with --pack, in order. */
+  packs?: string[];
+  lockTimeout?: string;
+  lockRetries?: number;
+  batchSize?: number;
+}
+
+export interface RenameColumnRequest extends CommonOptions {
+  app: string;
+  model: string;
+  field: string;
+  to: string;
+  strategy?: RenameStrategy;
+  /** Copy strategy only: 3 merges the backfill and switch releases. */
+  phases?: 3 | 4;
+  /** Overrides the derived change id (`order-quantity-to-qty`). */
+  changeId?: string;
+}
+
+export interface AdvanceRequest extends CommonOptions {
+  change: string;
+}
+
+/** The outcome of a command before anything is written. */
+export interface StagedChange {
+  plan: ChangePlan;
+  /** The phase this run applies to the project. */
+  phase: number;
+  stage: StagedTree;
+  /** Printed to stderr (and included in --json). */
+  warnings: string[];
+  /** A few human lines for the end of a successful run: what was written and what to do next. */
+  nextSteps: string[];
+}

@@ -1,0 +1,112 @@
+/** Renders one phase's migration file from the plan: a view of the plan data through the pack's templates. */
+import { posix } from 'node:path';
+import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../playbooks/types.js';
+import { formatPython } from './format.js';
+import type { TemplateRenderer } from './pack.js';
+import { toolVersion } from './pack.js';
+
+export interface RenderedFile {
+  /** Relative posix path from the project root. */
+  path: string;
+  content: string;
+}
+
+export interface MigrationPlacement {
+  number: number;
+  dependencies: Array<[string, string]>;
+}
+
+/** The shared operations module that generated PostgreSQL migrations import. */
+export const OPS_MODULE = '_bg_scaffold_v1';
+
+/** Python names each operation kind imports from the ops module. */
+const OPS_CLASS: Partial<Record<MigrationOperation['kind'], string>> = {
+  ddl: 'RunDDL',
+  backfill: 'BackfillInBatches',
+  'set-not-null': 'SetNotNull',
+  'drop-not-null': 'DropNotNull',
+  'create-index': 'CreateIndexConcurrently',
+  'add-foreign-key': 'AddForeignKey',
+  'backwards-only': 'Backwards',
+};
+
+export function migrationFileName(number: number, slug: string): string {
+  return `${String(number).padStart(4, '0')}_${slug}.py`;
+}
+
+export function migrationName(number: number, slug: string): string {
+  return migrationFileName(number, slug).replace(/\.py$/, '');
+}
+
+function walk(operations: MigrationOperation[], visit: (op: MigrationOperation) => void): void {
+  for (const op of operations) {
+    visit(op);
+    if (op.kind === 'backwards-only') walk([op.operation], visit);
+  }
+}
+
+export function opsClassesUsed(phase: Phase): string[] {
+  const names = new Set<string>();
+  if (phase.migration) walk(phase.migration.operations, (op) => OPS_CLASS[op.kind] && names.add(OPS_CLASS[op.kind]!));
+  return [...names].sort();
+}
+
+function stateView(op: StateOperation) {
+  return { ...op, partial: `state/${op.kind}` };
+}
+
+function operationView(op: MigrationOperation, plan: ChangePlan): Record<string, unknown> {
+  const common = { partial: `operations/${op.kind}`, lock: plan.lock, batchSize: plan.batchSize, app: plan.app };
+  switch (op.kind) {
+    case 'state-only':
+      return { ...op, ...common, operations: op.operations.map(stateView) };
+    case 'django':
+      return { ...op, ...common, operation: stateView(op.operation) };
+    case 'separate':
+      return { ...op, ...common, databaseOperations: op.databaseOperations.map(stateView), stateOperations: op.stateOperations.map(stateView) };
+    case 'backwards-only':
+      return { ...op, ...common, operation: operationView(op.operation, plan) };
+    case 'backfill-orm':
+      return { ...op, ...common, functionName: `copy_${op.source}_to_${op.target}` };
+    case 'drop-column-portable':
+      return { ...op, ...common, functionName: `drop_${op.table}_${op.column}` };
+    default:
+      return { ...op, ...common };
+  }
+}
+
+export function renderMigration(
+  renderer: TemplateRenderer,
+  plan: ChangePlan,
+  phase: Phase,
+  migrationsDir: string,
+  placement: MigrationPlacement,
+): RenderedFile {
+  const migration = phase.migration;
+  if (!migration) throw new Error(`phase ${phase.number} of ${plan.change} has no migration`);
+  const operations = migration.operations.map((op) => operationView(op, plan));
+  const functions = operations.filter((op) => op.kind === 'backfill-orm' || op.kind === 'drop-column-portable');
+  const usesModels = JSON.stringify(migration.operations).includes('"field":"models.');
+  const fileName = migrationFileName(placement.number, migration.slug);
+  const source = renderer.render('migrations/migration', {
+    toolVersion: toolVersion(),
+    plan,
+    phase,
+    migration,
+    marker: { change: plan.change, op: plan.op, phase: phase.number, phases: phase.of },
+    imports: migration.imports,
+    usesModels,
+    opsModule: OPS_MODULE,
+    opsClasses: opsClassesUsed(phase),
+    dependencies: placement.dependencies,
+    operations,
+    functions,
+    planPath: `.bg-scaffold/${plan.change}/PLAN.md`,
+  });
+  return { path: posix.join(migrationsDir, fileName), content: formatPython(source, fileName) };
+}
+
+export function renderOpsModule(renderer: TemplateRenderer, migrationsDir: string): RenderedFile {
+  const source = renderer.render('migrations/bg_scaffold_ops', { toolVersion: toolVersion() });
+  return { path: posix.join(migrationsDir, `${OPS_MODULE}.py`), content: formatPython(source, `${OPS_MODULE}.py`) };
+}

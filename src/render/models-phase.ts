@@ -1,0 +1,17 @@
+/** A phase's effect on a models file: earlier code blocks out, this phase's model edits and code blocks in. */
+import type { ChangePlan, Phase } from '../playbooks/types.js';
+import { insertCodeBlock, removeCodeBlocks } from './code-blocks.js';
+import { formatPython } from './format.js';
+import { applyModelEdits } from './model-edits.js';
+import type { TemplateRenderer } from './pack.js';
+
+export function applyPhaseToModels(source: string, file: string, plan: ChangePlan, phase: Phase, renderer: TemplateRenderer): string {
+  const marker = { change: plan.change, phase: phase.number, of: phase.of };
+  let result = removeCodeBlocks(source, file, plan.change).source;
+  result = applyModelEdits(result, file, phase.modelEdits, marker);
+  for (const block of phase.codeBlocks) {
+    const body = formatPython(renderer.render(block.template, { ...block.data, marker, plan, phase }), `${block.role}.py`).trimEnd();
+    result = insertCodeBlock(result, file, { model: block.model, anchor: block.anchor, method: block.method, body }, { ...marker, role: block.role });
+  }
+  return result;
+}
