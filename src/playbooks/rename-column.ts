@@ -513,7 +513,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
     : [{ kind: 'drop-column-portable', comment: `No serving code selects "${oldCol}" any more.`, table: r.table, column: oldCol, reverseAddField: null }];
 
   const notes = {
-    added: `added by ${r.change}; copy of ${field.name}, nullable until filled`,
+    added: `new column for ${field.name}, nullable until filled`,
     final: `replaces ${field.name}`,
   };
   const addNewEdit: ModelEdit = {

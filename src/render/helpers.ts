@@ -7,8 +7,11 @@ import { pythonLiteral } from './python-literal.js';
 
 type Hbs = typeof HandlebarsNamespace;
 
-/** Wraps prose into `# ` comment lines of at most `width` characters. */
-export function commentLines(text: string, width = 76): string {
+/**
+ * Wraps prose into `# ` comment lines of at most `width` characters. With `bullet`, the first
+ * line starts with `- ` and the rest are indented to match.
+ */
+export function commentLines(text: string, width = 78, bullet = false): string {
   const lines: string[] = [];
   for (const paragraph of text.split('\n')) {
     let line = '';
@@ -22,6 +25,7 @@ export function commentLines(text: string, width = 76): string {
     }
     lines.push(line);
   }
+  if (bullet) return lines.map((l, i) => `# ${i === 0 ? '- ' : '  '}${l}`).join('\n');
   return lines.map((l) => (l ? `# ${l}` : '#')).join('\n');
 }
 
@@ -30,6 +34,10 @@ export const templateHelpers: Record<string, (...args: any[]) => unknown> = {
   py: (value: unknown) => pythonLiteral(value),
   /** `{{comment text}}`: `# ` lines wrapped to fit inside an operations list. */
   comment: (text: unknown) => (typeof text === 'string' && text.trim() ? commentLines(text) : ''),
+  /** `{{headerComment text}}`: module-level `# ` lines, wrapped at 86 columns. */
+  headerComment: (text: unknown) => (typeof text === 'string' && text.trim() ? commentLines(text, 86) : '#'),
+  /** `{{headerBullet text}}`: a `# - ` bullet, continuation lines aligned. */
+  headerBullet: (text: unknown) => commentLines(String(text), 84, true),
   join: (items: unknown, separator: unknown) => (Array.isArray(items) ? items.join(typeof separator === 'string' ? separator : ', ') : ''),
   eq: (a: unknown, b: unknown) => a === b,
   lower: (s: unknown) => String(s).toLowerCase(),

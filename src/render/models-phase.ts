@@ -10,7 +10,10 @@ export function applyPhaseToModels(source: string, file: string, plan: ChangePla
   let result = removeCodeBlocks(source, file, plan.change).source;
   result = applyModelEdits(result, file, phase.modelEdits, marker);
   for (const block of phase.codeBlocks) {
-    const body = formatPython(renderer.render(block.template, { ...block.data, marker, plan, phase }), `${block.role}.py`).trimEnd();
+    // The block is indented into the class or method: leave room for that within 88 columns.
+    const depth = { 'before-class': 0, 'class-body-end': 1, 'method-start': 2 }[block.anchor];
+    const rendered = renderer.render(block.template, { ...block.data, marker, plan, phase });
+    const body = formatPython(rendered, `${block.role}.py`, 88 - 4 * depth).trimEnd();
     result = insertCodeBlock(result, file, { model: block.model, anchor: block.anchor, method: block.method, body }, { ...marker, role: block.role });
   }
   return result;

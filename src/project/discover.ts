@@ -1,0 +1,235 @@
+/**
+ * Discovery: reads a Django project from disk into ProjectFacts (apps, models, fields, migration
+ * graph, Django version, database). Read-only; every problem a user can fix is a one-line
+ * BgScaffoldError.
+ */
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { BgScaffoldError } from '../errors.js';
+import { bodyStatements, assignmentOf, lastNamePart, moduleClasses, stringValue } from '../python/edit.js';
+import { assertParses, loadPythonParser } from '../python/parser.js';
+import { detectDatabase, detectDjangoVersion } from './environment.js';
+import { migrationLeaves, nextMigrationNumber, readMigration } from './migrations.js';
+import { readClasses, resolveModels, type ClassSyntax } from './models.js';
+import type { DjangoApp, DjangoField, DjangoModel, MigrationInfo, ProjectFacts } from './types.js';
+
+/** Folders that never hold the project's own apps. Dot-folders (`.git`, `.venv*`, `.bg-scaffold`) are skipped too. */
+const SKIPPED_DIRS = new Set(['node_modules', 'venv', '__pycache__', 'site-packages']);
+
+function toPosix(relative: string): string {
+  return relative.split(path.sep).join('/');
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function entriesOf(dir: string): Promise<Dirent[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Folders below the root that are Django apps: models (module or package) and a migrations package. */
+async function findAppDirs(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await entriesOf(dir);
+    const names = new Set(entries.map((entry) => entry.name));
+    if (names.has('pyvenv.cfg')) return; // a virtualenv, whatever its name
+    if (dir !== root) {
+      const hasModels =
+        entries.some((entry) => entry.isFile() && entry.name === 'models.py') ||
+        (await exists(path.join(dir, 'models', '__init__.py')));
+      const hasMigrations = await exists(path.join(dir, 'migrations', '__init__.py'));
+      if (hasModels && hasMigrations) found.push(dir);
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.') || SKIPPED_DIRS.has(entry.name)) continue;
+      if (entry.name === 'migrations') continue;
+      await walk(path.join(dir, entry.name));
+    }
+  };
+  await walk(root);
+  return found;
+}
+
+async function pythonFilesIn(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await entriesOf(dir)) {
+    const full = path.join(dir, entry.name);
+    if (entry.isFile() && entry.name.endsWith('.py')) files.push(full);
+    else if (entry.isDirectory() && entry.name !== '__pycache__' && (await exists(path.join(full, '__init__.py')))) {
+      files.push(...(await pythonFilesIn(full)));
+    }
+  }
+  // __init__.py first, then the modules in name order.
+  return files.sort(
+    (a, b) =>
+      Number(path.basename(b) === '__init__.py') - Number(path.basename(a) === '__init__.py') || (a < b ? -1 : 1),
+  );
+}
+
+/** `label` and `name` of the first AppConfig subclass in `apps.py`. */
+function readAppConfig(source: string, file: string): { label: string | null; name: string | null } {
+  const tree = assertParses(source, file);
+  for (const cls of moduleClasses(tree.rootNode)) {
+    const superclasses = cls.childForFieldName('superclasses');
+    if (!superclasses || !superclasses.namedChildren.some((base) => lastNamePart(base.text) === 'AppConfig')) continue;
+    const config: { label: string | null; name: string | null } = { label: null, name: null };
+    for (const statement of bodyStatements(cls)) {
+      const assignment = assignmentOf(statement);
+      const target = assignment?.childForFieldName('left')?.text;
+      const value = assignment?.childForFieldName('right');
+      if (value && (target === 'label' || target === 'name')) config[target] = stringValue(value);
+    }
+    return config;
+  }
+  return { label: null, name: null };
+}
+
+async function readApp(root: string, dir: string): Promise<DjangoApp> {
+  const relativeDir = toPosix(path.relative(root, dir));
+  const relative = (file: string) => toPosix(path.relative(root, file));
+
+  let module = relativeDir.split('/').join('.');
+  let label = module.split('.').pop()!;
+  const appsFile = path.join(dir, 'apps.py');
+  if (await exists(appsFile)) {
+    const config = readAppConfig(await readFile(appsFile, 'utf8'), relative(appsFile));
+    if (config.name) module = config.name;
+    label = config.label ?? module.split('.').pop()!;
+  }
+
+  const modelFiles = (await exists(path.join(dir, 'models.py')))
+    ? [path.join(dir, 'models.py')]
+    : await pythonFilesIn(path.join(dir, 'models'));
+  const classes: ClassSyntax[] = [];
+  for (const file of modelFiles) {
+    const source = await readFile(file, 'utf8');
+    classes.push(...readClasses(source, assertParses(source, relative(file)), relative(file)));
+  }
+
+  const migrationsDir = path.join(dir, 'migrations');
+  const migrations: MigrationInfo[] = [];
+  for (const entry of await entriesOf(migrationsDir)) {
+    if (!entry.isFile() || !entry.name.endsWith('.py') || entry.name.startsWith('_')) continue;
+    const file = path.join(migrationsDir, entry.name);
+    const tree = assertParses(await readFile(file, 'utf8'), relative(file));
+    migrations.push(readMigration(tree, entry.name.slice(0, -3), relative(file)));
+  }
+  const leaves = migrationLeaves(label, migrations);
+
+  return {
+    label,
+    module,
+    dir: relativeDir,
+    modelFiles: modelFiles.map(relative),
+    migrationsDir: relative(migrationsDir),
+    migrations,
+    // With several leaves there is no single one to depend on: null here, and requireSingleLeaf says why.
+    leaf: leaves.length === 1 ? leaves[0]! : null,
+    leaves,
+    nextNumber: nextMigrationNumber(migrations),
+    models: resolveModels(classes, label),
+  };
+}
+
+/** Reads the Django project whose `manage.py` is in `root`. */
+export async function discoverProject(root: string): Promise<ProjectFacts> {
+  const absolute = path.resolve(root);
+  if (!(await exists(path.join(absolute, 'manage.py')))) {
+    throw new BgScaffoldError(`no manage.py in ${absolute}; pass --project pointing at your Django project`);
+  }
+  await loadPythonParser();
+  const apps: DjangoApp[] = [];
+  for (const dir of await findAppDirs(absolute)) apps.push(await readApp(absolute, dir));
+  apps.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const [djangoVersion, database] = await Promise.all([detectDjangoVersion(absolute), detectDatabase(absolute)]);
+  return { root: absolute, apps, djangoVersion, database };
+}
+
+// ---- lookups with messages a user can act on --------------------------------------------------
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** ` (did you mean "Order"?)` when a known name is close to what was typed. */
+function suggestion(wanted: string, known: string[]): string {
+  const close = known
+    .map((name) => ({
+      name,
+      cost: name.toLowerCase() === wanted.toLowerCase() ? 0 : distance(wanted.toLowerCase(), name.toLowerCase()),
+    }))
+    .filter(({ cost }) => cost <= Math.max(1, Math.floor(wanted.length / 3)))
+    .sort((a, b) => a.cost - b.cost)[0];
+  return close ? ` (did you mean "${close.name}"?)` : '';
+}
+
+function listing(names: string[], limit = 20): string {
+  if (names.length === 0) return '(none)';
+  const shown = names.slice(0, limit).join(', ');
+  return names.length > limit ? `${shown}, ... (${names.length - limit} more)` : shown;
+}
+
+export function findApp(facts: ProjectFacts, label: string): DjangoApp {
+  const app = facts.apps.find((candidate) => candidate.label === label);
+  if (app) return app;
+  const labels = facts.apps.map((candidate) => candidate.label);
+  throw new BgScaffoldError(`unknown app "${label}"${suggestion(label, labels)}; apps: ${listing(labels)}`);
+}
+
+export function findModel(app: DjangoApp, name: string): DjangoModel {
+  const model = app.models.find((candidate) => candidate.name === name);
+  if (model) return model;
+  const names = app.models.map((candidate) => candidate.name).sort();
+  throw new BgScaffoldError(
+    `unknown model "${name}" in app "${app.label}"${suggestion(name, names)}; models: ${listing(names)}`,
+  );
+}
+
+/**
+ * The field named `name` of a model. DjangoModel does not carry its app label: pass it for the
+ * message (`shop.Order`), or it is read back from a default table name when it can be.
+ */
+export function findField(model: DjangoModel, name: string, appLabel?: string): DjangoField {
+  const field = model.fields.find((candidate) => candidate.name === name);
+  if (field) return field;
+  const names = model.fields.map((candidate) => candidate.name);
+  const defaultSuffix = `_${model.name.toLowerCase()}`;
+  const label =
+    appLabel ?? (model.dbTable.endsWith(defaultSuffix) ? model.dbTable.slice(0, -defaultSuffix.length) : null);
+  const where = label ? `${label}.${model.name}` : model.name;
+  throw new BgScaffoldError(`unknown field "${name}" on ${where}${suggestion(name, names)}; fields: ${listing(names)}`);
+}
+
+/** The app's single leaf migration (null when it has none); several leaves need a merge first. */
+export function requireSingleLeaf(app: DjangoApp): string | null {
+  if (app.leaves.length > 1) {
+    throw new BgScaffoldError(
+      `app "${app.label}" has ${app.leaves.length} leaf migrations (${app.leaves.join(', ')}); run "python manage.py makemigrations --merge ${app.label}" first`,
+    );
+  }
+  return app.leaves[0] ?? null;
+}

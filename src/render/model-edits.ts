@@ -1,0 +1,361 @@
+/**
+ * Applies a phase's ModelEdits to a models file, surgically: only the target field's statement
+ * lines change, everything else (comments, blank lines, odd formatting, CRLF) stays byte-identical.
+ * Every edit is located in the original text, and all of them are applied together and re-parsed
+ * (src/python/edit.ts). The Python parser must be loaded (`await loadPythonParser()`) first.
+ */
+import { BgScaffoldError } from '../errors.js';
+import type { ModelEdit } from '../playbooks/types.js';
+import { readFieldStatement, type FieldSyntax } from '../project/models.js';
+import {
+  applyEdits,
+  bodyStatements,
+  callArguments,
+  findModuleClass,
+  indentationAt,
+  lineContentEnd,
+  lineEnd,
+  lineEnding,
+  lineStart,
+  nextLineStart,
+  outerDefinition,
+  startsLine,
+  type TextEdit,
+} from '../python/edit.js';
+import { assertParses, positionOf, type SyntaxNode, type SyntaxTree } from '../python/parser.js';
+
+/** Which change and phase an edit belongs to; stamped on every line it changes. */
+export interface PhaseMarker {
+  change: string;
+  phase: number;
+  of: number;
+}
+
+const MARKER_PREFIX = '# bg-scaffold: ';
+
+/** `# bg-scaffold: order-qty 1/2 renamed from quantity` */
+export function markerComment(marker: PhaseMarker, note: string): string {
+  return `${MARKER_PREFIX}${marker.change} ${marker.phase}/${marker.of}${note ? ` ${note}` : ''}`;
+}
+
+function isMarkerOf(segment: string, change: string): boolean {
+  return segment === `${MARKER_PREFIX}${change}` || segment.startsWith(`${MARKER_PREFIX}${change} `);
+}
+
+/**
+ * A comment's text without `change`'s markers: `# keep  # bg-scaffold: c 1/2 x` → `# keep`.
+ * Other changes' markers and the user's own words stay. Empty when nothing is left.
+ */
+export function stripMarkers(comment: string, change: string): string {
+  return comment
+    .split(/[ \t]*(?=# bg-scaffold: )/)
+    .filter((segment) => segment !== '' && !isMarkerOf(segment.trimEnd(), change))
+    .join('  ')
+    .trimEnd();
+}
+
+interface EditContext {
+  source: string;
+  file: string;
+  tree: SyntaxTree;
+  eol: string;
+  marker: PhaseMarker;
+  comments: SyntaxNode[];
+}
+
+function locateModel(context: EditContext, model: string): SyntaxNode {
+  const cls = findModuleClass(context.tree.rootNode, model);
+  if (!cls) {
+    throw new BgScaffoldError(
+      `${context.file}: no class "${model}" at module level; was it renamed, moved or edited by hand? restore it or update the change`,
+    );
+  }
+  return cls;
+}
+
+function locateField(context: EditContext, cls: SyntaxNode, model: string, name: string): FieldSyntax {
+  for (const statement of bodyStatements(cls)) {
+    const field = readFieldStatement(statement);
+    if (field && field.field.name === name) return field;
+  }
+  const { line } = positionOf(context.source, cls.startIndex);
+  throw new BgScaffoldError(
+    `${context.file}:${line}: class ${model} declares no field "${name}"; it was renamed or removed by hand, or is inherited from an abstract base (edit it there)`,
+  );
+}
+
+/** Offset where a line's break starts (`\r\n` or `\n`), or the end of the source. */
+function lineBreakAt(source: string, index: number): number {
+  const end = lineEnd(source, index);
+  return end > 0 && source[end - 1] === '\r' && end < source.length ? end - 1 : end;
+}
+
+/** True when the offset sits inside a string literal that goes on past it (a triple-quoted string). */
+function insideString(tree: SyntaxTree, index: number): boolean {
+  for (let node = tree.rootNode.descendantForIndex(Math.max(0, index - 1), index); node; node = node.parent) {
+    if (node.type === 'string' && node.startIndex < index && node.endIndex > index) return true;
+  }
+  return false;
+}
+
+function commentOnLine(context: EditContext, index: number): SyntaxNode | null {
+  const start = lineStart(context.source, index);
+  const end = lineEnd(context.source, index);
+  return context.comments.find((comment) => comment.startIndex >= start && comment.startIndex < end) ?? null;
+}
+
+/** Puts `change`'s marker on the statement's first line: replaces ours, or follows the user's comment. */
+function markerEdit(context: EditContext, statement: SyntaxNode, note: string): TextEdit {
+  const marker = markerComment(context.marker, note);
+  const comment = commentOnLine(context, statement.startIndex);
+  if (comment && comment.startIndex >= statement.startIndex) {
+    const kept = stripMarkers(comment.text, context.marker.change);
+    return { start: comment.startIndex, end: comment.endIndex, text: kept ? `${kept}  ${marker}` : marker };
+  }
+  let at = lineContentEnd(context.source, statement.startIndex);
+  // A triple-quoted string that runs on past the first line cannot take a comment: use the last line.
+  if (insideString(context.tree, at)) at = lineContentEnd(context.source, statement.endIndex);
+  return { start: at, end: at, text: `  ${marker}` };
+}
+
+/** Source of an argument, with a keyword's value replaced when `setKwargs` names it. */
+function argumentText(source: string, argument: SyntaxNode, setKwargs: Record<string, string>): string {
+  if (argument.type === 'keyword_argument') {
+    const name = argument.childForFieldName('name')!.text;
+    const value = argument.childForFieldName('value')!;
+    if (Object.hasOwn(setKwargs, name)) {
+      return (
+        source.slice(argument.startIndex, value.startIndex) +
+        setKwargs[name] +
+        source.slice(value.endIndex, argument.endIndex)
+      );
+    }
+  }
+  return argument.text;
+}
+
+function keywordName(argument: SyntaxNode): string | null {
+  return argument.type === 'keyword_argument' ? argument.childForFieldName('name')!.text : null;
+}
+
+/** The comma right after an argument (skipping whitespace and comments), or null. */
+function commaAfter(argument: SyntaxNode): SyntaxNode | null {
+  for (let next = argument.nextSibling; next; next = next.nextSibling) {
+    if (next.type === 'comment') continue;
+    return next.type === ',' ? next : null;
+  }
+  return null;
+}
+
+/**
+ * Where an argument's own lines end, when it has lines to itself (black's one-per-line layout):
+ * the offset after its line break. Null when it shares a line with other code.
+ */
+function ownLinesEnd(source: string, argument: SyntaxNode): number | null {
+  if (!startsLine(source, argument.startIndex)) return null;
+  const rest = source.slice(argument.endIndex, lineEnd(source, argument.endIndex));
+  if (!/^[ \t]*,?[ \t]*(#.*)?\r?$/.test(rest)) return null;
+  return nextLineStart(source, argument.endIndex);
+}
+
+interface ArgumentEdits {
+  edits: TextEdit[];
+  /** True when the whole argument list was rewritten over several lines: the marker goes after its `(`. */
+  exploded: boolean;
+}
+
+/** Sets, adds and removes keyword arguments of a field call, touching as little text as it can. */
+function argumentEdits(
+  context: EditContext,
+  statement: SyntaxNode,
+  call: SyntaxNode,
+  setKwargs: Record<string, string>,
+  removeKwargs: string[],
+  note: string,
+): ArgumentEdits {
+  const { source, eol } = context;
+  const list = call.childForFieldName('arguments')!;
+  const items = callArguments(call);
+  for (const name of removeKwargs) {
+    if (Object.hasOwn(setKwargs, name)) throw new Error(`kwarg "${name}" is both set and removed`);
+  }
+  const existing = new Set(items.map(keywordName).filter((name): name is string => name !== null));
+  const added = Object.entries(setKwargs)
+    .filter(([name]) => !existing.has(name))
+    .map(([name, value]) => `${name}=${value}`);
+  const removed = items.filter((item) => removeKwargs.includes(keywordName(item) ?? ''));
+  const survivors = items.filter((item) => !removed.includes(item));
+
+  const valueEdits = survivors.flatMap((item): TextEdit[] => {
+    const name = keywordName(item);
+    if (name === null || !Object.hasOwn(setKwargs, name)) return [];
+    const value = item.childForFieldName('value')!;
+    return [{ start: value.startIndex, end: value.endIndex, text: setKwargs[name]! }];
+  });
+  if (added.length === 0 && removed.length === 0) return { edits: valueEdits, exploded: false };
+
+  const texts = [...survivors.map((item) => argumentText(source, item, setKwargs)), ...added];
+  const singleLine = positionOf(source, list.startIndex).line === positionOf(source, list.endIndex).line;
+  if (singleLine) {
+    return { edits: [{ start: list.startIndex, end: list.endIndex, text: `(${texts.join(', ')})` }], exploded: false };
+  }
+
+  const ownLines = items.map((item) => ownLinesEnd(source, item));
+  if (survivors.length === 0 || ownLines.some((end) => end === null)) {
+    // A hanging or mixed layout: rewrite the list one argument per line, as black would.
+    const indent = indentationAt(source, statement.startIndex);
+    const inner = `${indent}    `;
+    // A user comment on the first line is inside the rewritten list: keep it before the marker.
+    const firstLineComment = commentOnLine(context, statement.startIndex);
+    const kept =
+      firstLineComment && firstLineComment.startIndex > list.startIndex && firstLineComment.endIndex < list.endIndex
+        ? stripMarkers(firstLineComment.text, context.marker.change)
+        : '';
+    const marker = markerComment(context.marker, note);
+    const text =
+      `(  ${kept ? `${kept}  ` : ''}${marker}${eol}` +
+      texts.map((text) => `${inner}${text},${eol}`).join('') +
+      `${indent})`;
+    return { edits: [{ start: list.startIndex, end: list.endIndex, text }], exploded: true };
+  }
+
+  const edits = [...valueEdits];
+  const last = items[items.length - 1]!;
+  const trailingComma = commaAfter(last) !== null;
+  items.forEach((item, index) => {
+    if (removed.includes(item)) {
+      edits.push({ start: lineStart(source, item.startIndex), end: ownLines[index]!, text: '' });
+    }
+  });
+  const anchor = survivors[survivors.length - 1]!;
+  if (added.length === 0) {
+    // The last argument went: keep the list's trailing-comma style.
+    const comma = commaAfter(anchor);
+    if (!trailingComma && anchor !== last && comma)
+      edits.push({ start: comma.startIndex, end: comma.endIndex, text: '' });
+  } else {
+    if (!commaAfter(anchor)) edits.push({ start: anchor.endIndex, end: anchor.endIndex, text: ',' });
+    const indent = indentationAt(source, anchor.startIndex);
+    const at = lineBreakAt(source, anchor.endIndex);
+    const lines = added.map(
+      (text, index) => `${eol}${indent}${text}${trailingComma || index < added.length - 1 ? ',' : ''}`,
+    );
+    edits.push({ start: at, end: at, text: lines.join('') });
+  }
+  return { edits, exploded: false };
+}
+
+function editField(context: EditContext, edit: Extract<ModelEdit, { kind: 'edit-field' }>): TextEdit[] {
+  const field = locateField(context, locateModel(context, edit.model), edit.model, edit.field);
+  const edits: TextEdit[] = [];
+  if (edit.rename) edits.push({ start: field.target.startIndex, end: field.target.endIndex, text: edit.rename });
+  const args = argumentEdits(context, field.statement, field.call, edit.setKwargs, edit.removeKwargs, edit.note);
+  edits.push(...args.edits);
+  if (!args.exploded) edits.push(markerEdit(context, field.statement, edit.note));
+  return edits;
+}
+
+function addField(context: EditContext, edit: Extract<ModelEdit, { kind: 'add-field' }>): TextEdit[] {
+  const cls = locateModel(context, edit.model);
+  const after = locateField(context, cls, edit.model, edit.after);
+  const copy = locateField(context, cls, edit.model, edit.copyOf);
+  const { source, eol } = context;
+  const present = new Set<string>();
+  const texts: string[] = [];
+  for (const argument of callArguments(copy.call)) {
+    const name = keywordName(argument);
+    if (name !== null) present.add(name);
+    if (name !== null && edit.removeKwargs.includes(name)) continue;
+    texts.push(argumentText(source, argument, edit.setKwargs));
+  }
+  for (const [name, value] of Object.entries(edit.setKwargs)) {
+    if (!present.has(name)) texts.push(`${name}=${value}`);
+  }
+  const statement = `${edit.name} = ${copy.field.callee}(${texts.join(', ')})  ${markerComment(context.marker, edit.note)}`;
+  const at = nextLineStart(source, after.statement.endIndex);
+  const needsBreak = at === source.length && !source.endsWith('\n');
+  const indent = indentationAt(source, after.statement.startIndex);
+  return [{ start: at, end: at, text: `${needsBreak ? eol : ''}${indent}${statement}${eol}` }];
+}
+
+function removeField(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-field' }>): TextEdit[] {
+  const field = locateField(context, locateModel(context, edit.model), edit.model, edit.field);
+  const { source } = context;
+  let start = lineStart(source, field.statement.startIndex);
+  // Our own marker line directly above the field goes with it.
+  if (start > 0) {
+    const above = lineStart(source, start - 1);
+    if (isMarkerOf(source.slice(above, start).trim(), context.marker.change)) start = above;
+  }
+  return [{ start, end: nextLineStart(source, field.statement.endIndex), text: '' }];
+}
+
+function unmark(context: EditContext, edit: Extract<ModelEdit, { kind: 'unmark' }>): TextEdit[] {
+  const cls = locateModel(context, edit.model);
+  const { source } = context;
+  const from = outerDefinition(cls).startIndex;
+  const to = lineEnd(source, cls.endIndex);
+  const edits: TextEdit[] = [];
+  for (const comment of context.comments) {
+    if (comment.startIndex < from || comment.startIndex > to) continue;
+    const kept = stripMarkers(comment.text, context.marker.change);
+    if (kept === comment.text) continue;
+    if (kept) {
+      edits.push({ start: comment.startIndex, end: comment.endIndex, text: kept });
+    } else if (startsLine(source, comment.startIndex)) {
+      edits.push({
+        start: lineStart(source, comment.startIndex),
+        end: nextLineStart(source, comment.startIndex),
+        text: '',
+      });
+    } else {
+      let start = comment.startIndex;
+      while (start > 0 && ' \t'.includes(source[start - 1]!)) start -= 1;
+      edits.push({ start, end: comment.endIndex, text: '' });
+    }
+  }
+  return edits;
+}
+
+function overlaps(a: TextEdit, b: TextEdit): boolean {
+  if (a.start === a.end) return b.start < a.start && a.start < b.end;
+  if (b.start === b.end) return a.start < b.start && b.start < a.end;
+  return Math.max(a.start, b.start) < Math.min(a.end, b.end);
+}
+
+/**
+ * Applies `edits` to `source` (the text of `file`, for messages) and returns the new text.
+ * A target that is not there (renamed or removed by hand) is a BgScaffoldError; so is a result
+ * that would not parse. `unmark` leaves alone the comments that other edits of the call rewrite.
+ */
+export function applyModelEdits(source: string, file: string, edits: ModelEdit[], marker: PhaseMarker): string {
+  const tree = assertParses(source, file);
+  const context: EditContext = {
+    source,
+    file,
+    tree,
+    eol: lineEnding(source),
+    marker,
+    comments: tree.rootNode.descendantsOfType('comment').filter((node): node is SyntaxNode => node !== null),
+  };
+  const textEdits: TextEdit[] = [];
+  const unmarkEdits: TextEdit[] = [];
+  for (const edit of edits) {
+    switch (edit.kind) {
+      case 'edit-field':
+        textEdits.push(...editField(context, edit));
+        break;
+      case 'add-field':
+        textEdits.push(...addField(context, edit));
+        break;
+      case 'remove-field':
+        textEdits.push(...removeField(context, edit));
+        break;
+      case 'unmark':
+        unmarkEdits.push(...unmark(context, edit));
+        break;
+    }
+  }
+  const kept = unmarkEdits.filter((edit) => !textEdits.some((other) => overlaps(edit, other)));
+  return applyEdits(source, [...textEdits, ...kept], file);
+}

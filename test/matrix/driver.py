@@ -1,0 +1,380 @@
+"""One release's code, driven through its own ORM against the live schema.
+
+The blue-green matrix runs this script once per code version and phase, each time inside a copy
+of the project tree as it stands at that release. It never touches the schema itself.
+
+    python driver.py --project DIR --field quantity exercise
+    python driver.py --project DIR --field qty read --expect written.json
+    python driver.py --project DIR --field qty load --writer green --ops 2000 --pks pks.json
+    python driver.py --project DIR --field quantity verify-audit
+
+Every command prints one JSON object on stdout. Exit code 0 means the command ran; failures of
+the code under test are reported in the JSON ("errors"), so the matrix can show them per cell.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+import traceback
+
+AUDIT_TABLE = "bg_matrix_audit"
+
+
+def setup_django(project):
+    sys.path.insert(0, project)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def models():
+    from shop.models import Customer, Order, Product
+
+    return Customer, Order, Product
+
+
+def error_text(exc):
+    return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+
+
+class Run:
+    """Collects what a command wrote and which operations failed."""
+
+    def __init__(self):
+        self.written = {}
+        self.deleted = []
+        self.errors = []
+        self.ops = 0
+
+    def step(self, name, fn):
+        from django.db import transaction
+
+        self.ops += 1
+        try:
+            with transaction.atomic():
+                return fn()
+        except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            self.errors.append({"op": name, "error": error_text(exc)})
+            if os.environ.get("BG_MATRIX_DEBUG"):
+                traceback.print_exc()
+            return None
+
+    def result(self, **extra):
+        return {
+            "ops": self.ops,
+            "written": {str(k): v for k, v in self.written.items()},
+            "deleted": self.deleted,
+            "errors": self.errors,
+            **extra,
+        }
+
+
+def parents():
+    Customer, _, Product = models()
+    customer, _ = Customer.objects.get_or_create(
+        email="matrix@example.com", defaults={"name": "Matrix"}
+    )
+    product, _ = Product.objects.get_or_create(
+        sku="MATRIX-1", defaults={"name": "Matrix product", "price": "9.99"}
+    )
+    return customer, product
+
+
+def exercise(field):
+    """Every kind of ORM read and write a release performs on the field."""
+    from django.db.models import F
+
+    _, Order, _ = models()
+    run = Run()
+    customer, product = parents()
+    base = random.randint(1, 1_000_000)
+
+    def create():
+        order = Order.objects.create(customer=customer, product=product, **{field: base})
+        run.written[order.pk] = base
+        return order
+
+    order = run.step("create", create)
+    if order is None:
+        return run.result()
+    pk = order.pk
+
+    def get():
+        value = getattr(Order.objects.get(pk=pk), field)
+        if value != run.written[pk]:
+            raise AssertionError(f"get read {value}, expected {run.written[pk]}")
+
+    run.step("get", get)
+    run.step("filter", lambda: Order.objects.filter(**{field: base, "pk": pk}).get())
+    run.step("filter-gte", lambda: Order.objects.filter(**{f"{field}__gte": base}).count())
+    run.step("values", lambda: list(Order.objects.filter(pk=pk).values(field, "status")))
+    run.step("only", lambda: [getattr(o, field) for o in Order.objects.only(field)[:5]])
+    run.step("order-by", lambda: list(Order.objects.order_by(field)[:5]))
+    run.step(
+        "select-related",
+        lambda: [o.customer.email for o in Order.objects.select_related("customer")[:5]],
+    )
+
+    def save():
+        obj = Order.objects.get(pk=pk)
+        setattr(obj, field, base + 1)
+        obj.save()
+        run.written[pk] = base + 1
+
+    run.step("save", save)
+
+    def save_update_fields():
+        obj = Order.objects.get(pk=pk)
+        setattr(obj, field, base + 2)
+        obj.save(update_fields=[field])
+        run.written[pk] = base + 2
+
+    run.step("save-update-fields", save_update_fields)
+
+    def update():
+        Order.objects.filter(pk=pk).update(**{field: base + 3})
+        run.written[pk] = base + 3
+
+    run.step("queryset-update", update)
+
+    def update_f():
+        Order.objects.filter(pk=pk).update(**{field: F(field) + 1})
+        run.written[pk] = base + 4
+
+    run.step("queryset-update-F", update_f)
+
+    def bulk_create():
+        objs = [
+            Order(customer=customer, product=product, reference=f"B{base}-{i}", **{field: base + 10 + i})
+            for i in range(3)
+        ]
+        created = Order.objects.bulk_create(objs)
+        for i, obj in enumerate(created):
+            if obj.pk is None:
+                raise AssertionError("bulk_create returned no primary key")
+            run.written[obj.pk] = base + 10 + i
+        return created
+
+    created = run.step("bulk-create", bulk_create) or []
+
+    def bulk_update():
+        objs = list(Order.objects.filter(pk__in=[o.pk for o in created]))
+        for i, obj in enumerate(objs):
+            setattr(obj, field, base + 20 + i)
+            run.written[obj.pk] = base + 20 + i
+        Order.objects.bulk_update(objs, [field])
+
+    if created:
+        run.step("bulk-update", bulk_update)
+
+    def delete():
+        doomed = Order.objects.create(customer=customer, product=product, **{field: -1})
+        doomed_pk = doomed.pk
+        doomed.delete()
+        if Order.objects.filter(pk=doomed_pk).exists():
+            raise AssertionError("deleted row still there")
+        run.deleted.append(doomed_pk)
+
+    run.step("delete", delete)
+    return run.result()
+
+
+def read(field, expect_file):
+    """Reads rows another release wrote and compares them with what it says it wrote."""
+    _, Order, _ = models()
+    with open(expect_file) as handle:
+        expected = json.load(handle)
+    mismatches = []
+    errors = []
+    try:
+        rows = dict(Order.objects.filter(pk__in=[int(pk) for pk in expected]).values_list("pk", field))
+        for pk, value in expected.items():
+            got = rows.get(int(pk), "<missing>")
+            if got != value:
+                mismatches.append({"pk": int(pk), "expected": value, "got": got})
+    except Exception as exc:  # noqa: BLE001
+        errors.append({"op": "read", "error": error_text(exc)})
+    return {"checked": len(expected), "mismatches": mismatches[:20], "mismatchCount": len(mismatches), "errors": errors}
+
+
+def ensure_audit_table():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} "
+            "(id bigserial PRIMARY KEY, order_id bigint NOT NULL, value bigint NOT NULL, writer text NOT NULL)"
+        )
+
+
+def audit(rows, writer):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {AUDIT_TABLE} (order_id, value, writer) VALUES (%s, %s, %s)",
+            [(pk, value, writer) for pk, value in rows],
+        )
+
+
+def load(field, writer, ops, pks_file, stop_file, seed):
+    """Concurrent writer: random writes to shared rows, each audited in the same transaction.
+
+    The audit row is inserted after the write, while the write's row lock is held, so for any
+    one order the audit ids follow the order in which the writes committed.
+    """
+    from django.db.models import F
+
+    _, Order, _ = models()
+    ensure_audit_table()
+    rng = random.Random(seed)
+    with open(pks_file) as handle:
+        pks = json.load(handle)
+    customer, product = parents()
+    run = Run()
+    started = time.monotonic()
+
+    def value():
+        return rng.randint(1, 2_000_000_000)
+
+    def save(pk):
+        obj = Order.objects.get(pk=pk)
+        v = value()
+        setattr(obj, field, v)
+        obj.save()
+        audit([(pk, v)], writer)
+
+    def update(pk):
+        v = value()
+        Order.objects.filter(pk=pk).update(**{field: v})
+        audit([(pk, v)], writer)
+
+    def update_f(pk):
+        Order.objects.filter(pk=pk).update(**{field: F(field) - 1})
+        audit([(pk, Order.objects.values_list(field, flat=True).get(pk=pk))], writer)
+
+    def bulk(pk):
+        chosen = sorted(set([pk] + rng.sample(pks, 3)))
+        objs = list(Order.objects.select_for_update().filter(pk__in=chosen).order_by("pk"))
+        for obj in objs:
+            setattr(obj, field, value())
+        Order.objects.bulk_update(objs, [field])
+        audit([(obj.pk, getattr(obj, field)) for obj in objs], writer)
+
+    def create(_pk):
+        v = value()
+        obj = Order.objects.create(customer=customer, product=product, **{field: v})
+        audit([(obj.pk, v)], writer)
+
+    kinds = [save, save, update, update_f, bulk, create]
+    done = 0
+    while True:
+        if stop_file:
+            if os.path.exists(stop_file) and done >= ops:
+                break
+        elif done >= ops:
+            break
+        if time.monotonic() - started > 600:
+            run.errors.append({"op": "load", "error": "gave up after 600 s"})
+            break
+        kind = rng.choice(kinds)
+        run.step(kind.__name__, lambda: kind(rng.choice(pks)))
+        done += 1
+    return run.result(seconds=round(time.monotonic() - started, 2))
+
+
+def verify_audit(field):
+    """Every audited row holds the last value written to it, read through this release's field."""
+    from django.db import connection
+
+    _, Order, _ = models()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT ON (order_id) order_id, value FROM {AUDIT_TABLE} ORDER BY order_id, id DESC"
+        )
+        last = dict(cursor.fetchall())
+    rows = dict(Order.objects.filter(pk__in=list(last)).values_list("pk", field))
+    wrong = [
+        {"pk": pk, "expected": value, "got": rows.get(pk, "<missing>")}
+        for pk, value in last.items()
+        if rows.get(pk) != value
+    ]
+    return {"checked": len(last), "mismatchCount": len(wrong), "mismatches": wrong[:20], "errors": []}
+
+
+def seed(field, rows):
+    """Starting data: orders with edge values, customers, products, shipments with NULLs."""
+    from django.db import transaction
+
+    Customer, Order, Product = models()
+    from shop.models import Shipment
+
+    edges = [0, 1, -1, 2_147_483_647, -2_147_483_648]
+    with transaction.atomic():
+        customers = Customer.objects.bulk_create(
+            [Customer(email=f"c{i}@example.com", name=f"Customer {i} ünïcode") for i in range(20)]
+        )
+        products = Product.objects.bulk_create(
+            [Product(sku=f"SKU-{i}", name=f"Product {i}", price="1.50", active=i % 2 == 0) for i in range(10)]
+        )
+        orders = Order.objects.bulk_create(
+            [
+                Order(
+                    customer=customers[i % len(customers)],
+                    product=products[i % len(products)],
+                    reference=f"SEED-{i:06d}",
+                    note="" if i % 3 else f"note {i}",
+                    **{field: edges[i] if i < len(edges) else i},
+                )
+                for i in range(rows)
+            ]
+        )
+        Shipment.objects.bulk_create(
+            [Shipment(order=o, carrier="DHL", shipped_at=None) for o in orders[:100]]
+        )
+    return {"written": {str(o.pk): getattr(o, field) for o in orders}, "errors": []}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--field", required=True, help="the field name this release's code uses")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("exercise")
+    p_read = sub.add_parser("read")
+    p_read.add_argument("--expect", required=True)
+    p_load = sub.add_parser("load")
+    p_load.add_argument("--writer", required=True)
+    p_load.add_argument("--ops", type=int, default=1000)
+    p_load.add_argument("--pks", required=True)
+    p_load.add_argument("--stop-file", default=None)
+    p_load.add_argument("--seed", type=int, default=1)
+    sub.add_parser("verify-audit")
+    p_seed = sub.add_parser("seed")
+    p_seed.add_argument("--rows", type=int, default=1000)
+    args = parser.parse_args()
+
+    try:
+        setup_django(args.project)
+    except Exception as exc:  # noqa: BLE001
+        print(json.dumps({"errors": [{"op": "django.setup", "error": error_text(exc)}]}))
+        return
+    if args.command == "exercise":
+        result = exercise(args.field)
+    elif args.command == "read":
+        result = read(args.field, args.expect)
+    elif args.command == "load":
+        result = load(args.field, args.writer, args.ops, args.pks, args.stop_file, args.seed)
+    elif args.command == "verify-audit":
+        result = verify_audit(args.field)
+    else:
+        result = seed(args.field, args.rows)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
