@@ -1,0 +1,79 @@
+/** The matrix's scenarios: every rename-column strategy, and the negative controls that must fail. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Scenario } from './matrix.js';
+
+const rename = ['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty'];
+
+export const SCENARIOS: Scenario[] = [
+  { name: 'rename-column db-column', cli: [...rename, '--strategy', 'db-column'], codeField: ['quantity', 'qty'] },
+  { name: 'rename-column trigger', cli: [...rename, '--strategy', 'trigger'], codeField: ['quantity', 'qty', 'qty'] },
+  // copy: release 1 reads the old field (and writes both), release 2 reads the new one.
+  { name: 'rename-column copy (4 phases)', cli: [...rename, '--strategy', 'copy'], codeField: ['quantity', 'quantity', 'qty', 'qty', 'qty'] },
+  {
+    name: 'rename-column copy (3 phases)',
+    cli: [...rename, '--strategy', 'copy', '--phases', '3'],
+    codeField: ['quantity', 'quantity', 'qty', 'qty'],
+    // The plan stamps it: release 1 reads "quantity", which release 2 no longer writes.
+    staleReadsDeclared: [2],
+  },
+];
+
+async function editFile(file: string, edit: (text: string) => string): Promise<void> {
+  const text = await fs.readFile(file, 'utf8');
+  const changed = edit(text);
+  if (changed === text) throw new Error(`negative control: nothing to change in ${file}`);
+  await fs.writeFile(file, changed);
+}
+
+/** What `makemigrations` writes when told "yes, quantity was renamed to qty". */
+async function naiveRename(project: string): Promise<void> {
+  await editFile(path.join(project, 'shop', 'models.py'), (t) => t.replace('    quantity = models.IntegerField()', '    qty = models.IntegerField()'));
+  await fs.writeFile(
+    path.join(project, 'shop', 'migrations', '0004_rename_quantity_order_qty.py'),
+    `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("shop", "0003_shipment"),
+    ]
+
+    operations = [
+        migrations.RenameField(
+            model_name="order",
+            old_name="quantity",
+            new_name="qty",
+        ),
+    ]
+`,
+  );
+}
+
+/** The field leaves the model and its column is dropped in the same release. */
+async function dropWithField(project: string): Promise<void> {
+  await editFile(path.join(project, 'shop', 'models.py'), (t) => t.replace(/\n    note = models\.TextField\([^\n]*\)/, ''));
+  await fs.writeFile(
+    path.join(project, 'shop', 'migrations', '0004_remove_order_note.py'),
+    `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("shop", "0003_shipment"),
+    ]
+
+    operations = [
+        migrations.RemoveField(
+            model_name="order",
+            name="note",
+        ),
+    ]
+`,
+  );
+}
+
+export const NEGATIVE_CONTROLS: Scenario[] = [
+  { name: 'negative: naive RenameField in one release', naive: naiveRename, codeField: ['quantity', 'qty'], expectBroken: true },
+  { name: 'negative: drop the column with the field', naive: dropWithField, codeField: ['quantity', 'quantity'], expectBroken: true },
+];
