@@ -1,5 +1,8 @@
 /** `bg-scaffold rename-column`: discover → plan → render → stage. The CLI commits or prints the diff. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
+import { deriveChangeId } from '../playbooks/names.js';
 import { discoverProject, findApp, findField, findModel, requireSingleLeaf } from '../project/discover.js';
 import type { ProjectFacts } from '../project/types.js';
 import { renameColumnPlan } from '../playbooks/rename-column.js';
@@ -17,6 +20,11 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
   const model = findModel(app, req.model);
+  // Checked before the field: after phase 1 the field has its new name, and "unknown field" would mislead.
+  const change = req.changeId ?? deriveChangeId([model.name, req.field, 'to', req.to]);
+  if (existsSync(join(facts.root, recordDir(change)))) {
+    throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
+  }
   const field = findField(model, req.field, app.label);
   const plan = renameColumnPlan({
     app,
@@ -40,7 +48,7 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
 export async function stageNewChange(facts: ProjectFacts, plan: ChangePlan, common: ResolvedCommon): Promise<StagedChange> {
   const stage = new StagedTree(facts.root);
   if (stage.exists(recordDir(plan.change))) {
-    throw new BgScaffoldError(`change "${plan.change}" already exists in ${recordDir(plan.change)}/; advance it, or pass --change-id to start another`);
+    throw new BgScaffoldError(`change "${plan.change}" already exists in ${recordDir(plan.change)}/; run "bg-scaffold advance ${plan.change}" to continue it, or pass --change-id to start another`);
   }
   const app = findApp(facts, plan.app);
   const leaf = requireSingleLeaf(app);

@@ -262,7 +262,7 @@ function syncTriggerSql(r: Rename): { create: string[]; drop: string[]; function
 function indexSteps(r: Rename, column: string, why: string): MigrationOperation[] {
   return djangoIndexesOf(r.field).map((index) => ({
     kind: 'create-index',
-    comment: `${why} (${index.unique ? 'unique constraint' : index.suffix === '_like' ? 'LIKE pattern index' : 'index'}, Django's own name)`,
+    comment: `${why} (${index.unique ? 'unique constraint' : index.suffix === '_like' ? 'LIKE pattern index' : 'index'}, Django's own name). It waits up to a minute for open transactions, blocking nobody.`,
     table: r.table,
     column,
     suffix: index.suffix,
@@ -486,6 +486,8 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
   const retireOps: MigrationOperation[] = pg
     ? [
         ...(field.nullable ? [] : [{ kind: 'drop-not-null', comment: `The next release inserts rows without "${oldCol}".`, table: r.table, column: oldCol } satisfies MigrationOperation]),
+        // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
+        { kind: 'backwards-only', comment: `Rollback only: refills "${oldCol}" for rows this release inserted without it.`, operation: copyStep(r, newCol, oldCol, '') },
         { kind: 'state-only', comment: `Django forgets ${field.name}; its column stays until the next release.`, operations: [{ kind: 'RemoveField', modelName: r.modelName, name: field.name }] },
       ]
     : [
@@ -495,6 +497,8 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
           databaseOperations: field.nullable ? [] : [{ kind: 'AlterField', modelName: r.modelName, name: field.name, field: oldAsNullable.source }],
           stateOperations: [{ kind: 'RemoveField', modelName: r.modelName, name: field.name }],
         },
+        // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
+        { kind: 'backfill-orm', comment: `Rollback only: refills ${field.name} for rows this release inserted without it.`, modelName: r.model.name, target: field.name, source: to, backwardsOnly: true },
       ];
 
   const dropOps: MigrationOperation[] = pg

@@ -92,7 +92,7 @@ export type MigrationOperation =
   /** `SeparateDatabaseAndState` with Django operations on both sides (non-PostgreSQL plans). */
   | { kind: 'separate'; comment: string; databaseOperations: StateOperation[]; stateOperations: StateOperation[] }
   /** Batched copy through the ORM (any database): `Model.objects.filter(pk range).update(target=F(source))`. */
-  | { kind: 'backfill-orm'; comment: string; modelName: string; target: string; source: string }
+  | { kind: 'backfill-orm'; comment: string; modelName: string; target: string; source: string; backwardsOnly?: boolean }
   /** `ALTER TABLE ... DROP COLUMN` quoted by the database's own schema editor (any database). */
   | { kind: 'drop-column-portable'; comment: string; table: string; column: string; reverseAddField: StateOperation | null }
   /** DDL under `SET LOCAL lock_timeout`, retried with backoff, each statement list in its own transaction. */

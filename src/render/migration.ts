@@ -19,6 +19,9 @@ export interface MigrationPlacement {
 /** The shared operations module that generated PostgreSQL migrations import. */
 export const OPS_MODULE = '_bg_scaffold_v1';
 
+/** How long a CREATE INDEX CONCURRENTLY step may wait for transactions that were open when it started. */
+export const INDEX_LOCK_TIMEOUT = '1min';
+
 /** Python names each operation kind imports from the ops module. */
 const OPS_CLASS: Partial<Record<MigrationOperation['kind'], string>> = {
   ddl: 'RunDDL',
@@ -68,6 +71,10 @@ function operationView(op: MigrationOperation, plan: ChangePlan): Record<string,
       return { ...op, ...common, operation: operationView(op.operation, plan) };
     case 'backfill-orm':
       return { ...op, ...common, functionName: `copy_${op.source}_to_${op.target}` };
+    case 'create-index':
+      // CONCURRENTLY blocks neither reads nor writes while it waits for open transactions, so a
+      // longer wait costs nothing; the short timeout is for steps that queue ahead of traffic.
+      return { ...op, ...common, lock: { ...plan.lock, lockTimeout: INDEX_LOCK_TIMEOUT } };
     case 'drop-column-portable':
       return { ...op, ...common, functionName: `drop_${op.table}_${op.column}` };
     default:

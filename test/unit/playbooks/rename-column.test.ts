@@ -159,7 +159,7 @@ describe('rename-column plan', () => {
 
     it('makes the old column nullable when it leaves the state, and drops it one release later', () => {
       const p = plan({ strategy: 'copy' });
-      expect(kinds(p.phases[2]!)).toEqual(['drop-not-null', 'state-only']);
+      expect(kinds(p.phases[2]!)).toEqual(['drop-not-null', 'backwards-only', 'state-only']);
       expect(allSql(p.phases[3]!)).toContain('DROP COLUMN IF EXISTS "quantity"');
     });
 

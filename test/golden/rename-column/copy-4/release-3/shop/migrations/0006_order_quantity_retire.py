@@ -14,7 +14,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v1 import DropNotNull
+from ._bg_scaffold_v1 import BackfillInBatches, Backwards, DropNotNull
 
 BG_SCAFFOLD = {
     "change": "order-quantity-to-qty",
@@ -32,6 +32,18 @@ class Migration(migrations.Migration):
     operations = [
         # The next release inserts rows without "quantity".
         DropNotNull("shop_order", "quantity", lock_timeout="1s", retries=10),
+        # Rollback only: refills "quantity" for rows this release inserted without it.
+        Backwards(
+            BackfillInBatches(
+                "shop_order",
+                set_sql='"quantity" = "qty"',
+                where_sql='"quantity" IS DISTINCT FROM "qty"',
+                pk="id",
+                batch_size=10_000,
+                lock_timeout="1s",
+                retries=10,
+            )
+        ),
         # Django forgets quantity; its column stays until the next release.
         migrations.SeparateDatabaseAndState(
             state_operations=[

@@ -22,6 +22,21 @@ BG_SCAFFOLD = {
 }
 
 
+def copy_qty_to_quantity(apps, schema_editor):
+    """Copies qty into quantity in batches of 10000 rows, each its own transaction."""
+    from django.db import transaction
+    from django.db.models import F, Max, Min
+
+    model = apps.get_model("shop", "Order")
+    rows = model._base_manager.using(schema_editor.connection.alias)
+    bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return
+    for start in range(bounds["low"], bounds["high"] + 1, 10_000):
+        with transaction.atomic(using=schema_editor.connection.alias):
+            rows.filter(pk__gte=start, pk__lt=start + 10_000).update(quantity=F("qty"))
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("shop", "0005_order_qty_fill"),
@@ -42,4 +57,6 @@ class Migration(migrations.Migration):
                 migrations.RemoveField(model_name="order", name="quantity"),
             ],
         ),
+        # Rollback only: refills quantity for rows this release inserted without it.
+        migrations.RunPython(migrations.RunPython.noop, copy_qty_to_quantity),
     ]

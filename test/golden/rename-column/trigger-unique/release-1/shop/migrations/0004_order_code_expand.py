@@ -111,23 +111,25 @@ $bg$
         # the CHECK.
         SetNotNull("shop_order", "code", lock_timeout="1s", retries=10),
         # Rebuilds reference's index on the new column, CONCURRENTLY (unique constraint,
-        # Django's own name)
+        # Django's own name). It waits up to a minute for open transactions, blocking
+        # nobody.
         CreateIndexConcurrently(
             "shop_order",
             "code",
             suffix="_uniq",
             unique=True,
-            lock_timeout="1s",
+            lock_timeout="1min",
             retries=10,
         ),
         # Rebuilds reference's index on the new column, CONCURRENTLY (LIKE pattern
-        # index, Django's own name)
+        # index, Django's own name). It waits up to a minute for open transactions,
+        # blocking nobody.
         CreateIndexConcurrently(
             "shop_order",
             "code",
             suffix="_like",
             opclass="varchar_pattern_ops",
-            lock_timeout="1s",
+            lock_timeout="1min",
             retries=10,
         ),
         # Django now knows the field as code on column "code"; the database change is

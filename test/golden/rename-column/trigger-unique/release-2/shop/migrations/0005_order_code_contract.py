@@ -41,26 +41,26 @@ class Migration(migrations.Migration):
 
     operations = [
         # Rollback only: rebuilds the old column's index (unique constraint, Django's
-        # own name)
+        # own name). It waits up to a minute for open transactions, blocking nobody.
         Backwards(
             CreateIndexConcurrently(
                 "shop_order",
                 "reference",
                 suffix="_uniq",
                 unique=True,
-                lock_timeout="1s",
+                lock_timeout="1min",
                 retries=10,
             )
         ),
         # Rollback only: rebuilds the old column's index (LIKE pattern index, Django's
-        # own name)
+        # own name). It waits up to a minute for open transactions, blocking nobody.
         Backwards(
             CreateIndexConcurrently(
                 "shop_order",
                 "reference",
                 suffix="_like",
                 opclass="varchar_pattern_ops",
-                lock_timeout="1s",
+                lock_timeout="1min",
                 retries=10,
             )
         ),

@@ -20,7 +20,7 @@ import re
 import sys
 import time
 
-from django.db import DatabaseError, NotSupportedError, transaction
+from django.db import DatabaseError, IntegrityError, NotSupportedError, transaction
 from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.operations.base import Operation
 
@@ -179,7 +179,8 @@ class BlueGreenOperation(Operation):
     """A database-only step: ``lock_timeout`` per try (e.g. "1s"), ``retries`` tries.
 
     ``deconstruct()`` is Django's own: it returns the arguments the migration passed,
-    so squashmigrations writes the same call back.
+    and squashmigrations writes the same call back. Its writer keeps only arguments it
+    finds in ``__init__``'s signature, so every operation spells them all out.
     """
 
     atomic = False  # each step manages its own transactions
@@ -211,8 +212,8 @@ class RunDDL(BlueGreenOperation):
     The SQL must be safe to run twice (IF EXISTS, IF NOT EXISTS).
     """
 
-    def __init__(self, sql, reverse_sql=None, **lock):
-        super().__init__(**lock)
+    def __init__(self, sql, reverse_sql=None, *, lock_timeout="1s", retries=10):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
         self.sql = _statements(sql)
         self.reverse_sql = None if reverse_sql is None else _statements(reverse_sql)
         self.reversible = reverse_sql is not None
@@ -242,9 +243,17 @@ class BackfillInBatches(BlueGreenOperation):
     summary = "Backfill {table} in batches of {batch_size}: SET {set_sql}"
 
     def __init__(
-        self, table, set_sql, where_sql, *, pk="id", batch_size=10_000, **lock
+        self,
+        table,
+        set_sql,
+        where_sql,
+        *,
+        pk="id",
+        batch_size=10_000,
+        lock_timeout="1s",
+        retries=10,
     ):
-        super().__init__(**lock)
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
         self.table, self.set_sql, self.where_sql = table, set_sql, where_sql
         self.pk, self.batch_size = pk, int(batch_size)
 
@@ -273,7 +282,7 @@ class BackfillInBatches(BlueGreenOperation):
             now = time.monotonic()
             last_after_progress = number == batches and reported > started
             if now - reported >= PROGRESS_EVERY or last_after_progress:
-                rate = updated / (now - started)
+                rate = updated / max(now - started, 0.001)
                 _say(f"{label}, {updated} rows updated, {rate:.0f} rows/s")
                 reported = now
 
@@ -304,7 +313,17 @@ def _set_not_null(steps, table, column):
             f"{label}: add check", f"{alter} ADD CONSTRAINT {q(check)} {not_null}"
         )
     if not valid:
-        steps.ddl(f"{label}: validate check", f"{alter} VALIDATE CONSTRAINT {q(check)}")
+        try:
+            validate = f"{alter} VALIDATE CONSTRAINT {q(check)}"
+            steps.ddl(f"{label}: validate check", validate)
+        except IntegrityError as error:
+            # A NOT VALID check still refuses new NULLs: left in place, it would break the
+            # serving code that writes them. Drop it, then report.
+            steps.ddl(f"{label}: drop check after failed validation", drop_check)
+            raise IntegrityError(
+                f"{label} still has NULL rows, so NOT NULL cannot be set (the check was"
+                " removed again); fill them and run migrate again"
+            ) from error
     set_not_null = f"{alter} ALTER COLUMN {q(column)} SET NOT NULL"
     steps.ddl(f"{label}: set NOT NULL", set_not_null, drop_check)
 
@@ -321,8 +340,8 @@ class SetNotNull(BlueGreenOperation):
 
     summary = "Set NOT NULL on {table}.{column} through a validated check"
 
-    def __init__(self, table, column, **lock):
-        super().__init__(**lock)
+    def __init__(self, table, column, *, lock_timeout="1s", retries=10):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
         self.table, self.column = table, column
 
     def forwards(self, steps):
@@ -347,12 +366,24 @@ class CreateIndexConcurrently(BlueGreenOperation):
     (``ADD CONSTRAINT ... USING INDEX``), as Django expects of a unique field.
     """
 
-    summary = "Create index on {table}.{column} concurrently (unique={unique})"
-
-    def __init__(self, table, column, *, suffix="", opclass=None, unique=False, **lock):
-        super().__init__(**lock)
+    def __init__(
+        self,
+        table,
+        column,
+        *,
+        suffix="",
+        opclass=None,
+        unique=False,
+        lock_timeout="1s",
+        retries=10,
+    ):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
         self.table, self.column, self.suffix = table, column, suffix
         self.opclass, self.unique = opclass, unique
+
+    def describe(self):
+        kind = "unique index" if self.unique else "index"
+        return f"Create {kind} on {self.table}.{self.column} concurrently"
 
     def forwards(self, steps):
         q, name = steps.quote, steps.name(self.table, self.column, self.suffix)
@@ -384,9 +415,17 @@ class AddForeignKey(BlueGreenOperation):
     )
 
     def __init__(
-        self, table, column, to_table, to_column, *, on_delete="NO ACTION", **lock
+        self,
+        table,
+        column,
+        to_table,
+        to_column,
+        *,
+        on_delete="NO ACTION",
+        lock_timeout="1s",
+        retries=10,
     ):
-        super().__init__(**lock)
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
         self.table, self.column, self.on_delete = table, column, on_delete
         self.to_table, self.to_column = to_table, to_column
 

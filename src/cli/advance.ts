@@ -1,0 +1,26 @@
+/** `bg-scaffold advance <change>`: the next phase of a change, against the project as it is now. */
+import { Command } from 'commander';
+import { addCommonOptions, type CommonFlags } from './common-options.js';
+import { stageWithGenerator } from './generators.js';
+import { type CommandContext, runStagingCommand } from './run-command.js';
+
+export function advanceCommand(context: CommandContext): Command {
+  const command = new Command('advance')
+    .description('apply the next phase of a change, once the previous release is fully rolled out')
+    .argument('<change>', 'the change id: a folder of .bg-scaffold/, e.g. order-quantity-to-qty');
+  addCommonOptions(command);
+  command.addHelpText(
+    'after',
+    [
+      '',
+      'The migration is numbered after the app\'s leaf migration as it is now, and the change record',
+      '(.bg-scaffold/<change>/) records the phase as applied.',
+      '',
+      'Example:',
+      '  bg-scaffold advance order-quantity-to-qty --dry-run',
+    ].join('\n'),
+  );
+  return command.action(async (change: string, flags: CommonFlags) => {
+    await runStagingCommand(context, flags, (common) => stageWithGenerator('advance', { ...common, change }));
+  });
+}

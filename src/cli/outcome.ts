@@ -1,0 +1,87 @@
+/**
+ * The end of every command that stages a change: print the diff (--dry-run), or confirm and
+ * commit, then report what happened, for people or (--json) for programs.
+ */
+import type { StagedChange } from '../commands/types.js';
+import { type FileAction, fileAction } from '../stage/staged-tree.js';
+import type { RunOptions } from './common-options.js';
+import type { Prompter } from './interactive.js';
+import type { Io } from './io.js';
+
+/** The --json document. */
+export interface ChangeSummary {
+  change: string;
+  op: string;
+  strategy: string;
+  phase: number;
+  phases: number;
+  files: Array<{ path: string; action: FileAction }>;
+  written: boolean;
+  warnings: string[];
+  nextSteps: string[];
+  /** With --dry-run only. */
+  diff?: string;
+}
+
+export function summarize(staged: StagedChange, written: boolean, diff?: string): ChangeSummary {
+  const { plan } = staged;
+  return {
+    change: plan.change,
+    op: plan.op,
+    strategy: plan.strategy,
+    phase: staged.phase,
+    phases: plan.phases.length,
+    files: staged.stage.files().map((file) => ({ path: file.path, action: fileAction(file) })),
+    written,
+    warnings: staged.warnings,
+    nextSteps: staged.nextSteps,
+    ...(diff === undefined ? {} : { diff }),
+  };
+}
+
+/**
+ * Prints the diff or commits the stage, and reports. `prompter` is set when the run is
+ * interactive: the user then confirms before anything is written. Returns the exit code.
+ */
+export async function finishRun(staged: StagedChange, run: RunOptions, io: Io, prompter: Prompter | null): Promise<number> {
+  const { stage } = staged;
+  if (run.json) {
+    const diff = run.dryRun ? stage.diff() : undefined;
+    const written = run.dryRun ? false : (await stage.commit()).length > 0;
+    io.stdout.write(`${JSON.stringify(summarize(staged, written, diff), null, 2)}\n`);
+    return 0;
+  }
+
+  for (const warning of staged.warnings) io.stderr.write(`warning: ${warning}\n`);
+  const files = summarize(staged, false).files;
+  if (run.dryRun) {
+    io.stdout.write(stage.diff());
+    io.stderr.write(`dry run: nothing was written (${files.length} ${files.length === 1 ? 'file' : 'files'} would change)\n`);
+    return 0;
+  }
+  if (files.length === 0) {
+    io.stdout.write('nothing to write: the project already has this phase\n');
+    return 0;
+  }
+  if (prompter) {
+    io.stdout.write(`${headline(staged)}\n${files.map((f) => `  ${f.action} ${f.path}\n`).join('')}`);
+    const go = await prompter.confirm({ message: `Write ${files.length === 1 ? 'this file' : `these ${files.length} files`}?`, default: true });
+    if (!go) {
+      io.stderr.write('nothing was written\n');
+      return 0;
+    }
+  }
+  await stage.commit();
+  // An interactive run listed the files just above the question.
+  if (prompter) io.stdout.write(`wrote ${files.length === 1 ? '1 file' : `${files.length} files`}\n`);
+  else io.stdout.write(files.map((f) => `${f.action} ${f.path}\n`).join(''));
+  if (staged.nextSteps.length > 0) io.stdout.write(`\nNext steps:\n${staged.nextSteps.map((step) => `  - ${step}\n`).join('')}`);
+  return 0;
+}
+
+/** `order-quantity-to-qty (rename-column, trigger): phase 1 of 2, one release each` */
+function headline(staged: StagedChange): string {
+  const { plan } = staged;
+  const phases = plan.phases.length;
+  return `${plan.change} (${plan.op}, ${plan.strategy}): phase ${staged.phase} of ${phases}${phases > 1 ? ', one release each' : ''}`;
+}

@@ -1,0 +1,40 @@
+/** The command line: one commander program, one module per command. */
+import { Command } from 'commander';
+import { toolVersion } from '../render/pack.js';
+import { advanceCommand } from './advance.js';
+import type { Io } from './io.js';
+import { renameColumnCommand } from './rename-column.js';
+import type { CommandContext } from './run-command.js';
+
+/**
+ * Commands in the order `--help` lists them. Later: add-column, remove-column, drop-table
+ * (operations, like rename-column), then status, check (exit 1 when it fails) and
+ * `templates list|eject`; each is a `(context) => Command` in its own module.
+ */
+const COMMANDS: Array<(context: CommandContext) => Command> = [renameColumnCommand, advanceCommand];
+
+export function buildProgram(context: CommandContext): Command {
+  const program = new Command('bg-scaffold')
+    .description('Phased, blue-green-safe Django schema changes: migrations, model edits and dual-write code for every release.')
+    .version(toolVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpText('after', '\nExit codes: 0 done, 1 check failed, 2 bad input (nothing written).');
+  const commands = COMMANDS.map((make) => make(context));
+  for (const command of [program, ...commands]) {
+    // Commander must neither exit the process nor print more than one line per usage error.
+    command.exitOverride().configureOutput(outputTo(context.io, command === program ? 'bg-scaffold' : `bg-scaffold ${command.name()}`));
+  }
+  for (const command of commands) program.addCommand(command);
+  return program;
+}
+
+function outputTo(io: Io, usage: string) {
+  return {
+    writeOut: (text: string) => void io.stdout.write(text),
+    writeErr: (text: string) => void io.stderr.write(text),
+    outputError: (text: string, write: (text: string) => void) => {
+      const message = text.replace(/^error: /, '').split('\n').map((line) => line.trim()).filter(Boolean).join(' ').replace(/\.$/, '');
+      write(`bg-scaffold: ${message}; see ${usage} --help\n`);
+    },
+  };
+}

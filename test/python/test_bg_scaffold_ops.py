@@ -1,0 +1,969 @@
+"""The operations module every generated PostgreSQL migration imports (_bg_scaffold_v1).
+
+Runs against a real PostgreSQL and a real Django, in a throwaway project built in a temp
+directory. Run it with the venv's python:
+
+    BG_OPS_DATABASE_URL=postgres://postgres@127.0.0.1:5432/scratch \\
+        python -m unittest discover -s test/python -v
+
+BG_OPS_DATABASE_URL names a database this suite may fill with tables (it drops them
+again). BG_OPS_MODULE may name the rendered module (the vitest wrapper renders it through
+the template pack); without it, the suite substitutes {{toolVersion}} itself.
+"""
+
+import ast
+import contextlib
+import importlib
+import importlib.util
+import io
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import django
+import psycopg
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "templates" / "migrations" / "bg_scaffold_ops.py.hbs"
+DATABASE_URL = os.environ.get("BG_OPS_DATABASE_URL", "")
+APP = "shop_ops"
+
+_project = tempfile.TemporaryDirectory(prefix="bg-ops-")
+PROJECT = Path(_project.name)
+MIGRATIONS = PROJECT / APP / "migrations"
+
+
+def rendered_module():
+    """The module's text as bg-scaffold writes it."""
+    if os.environ.get("BG_OPS_MODULE"):
+        return Path(os.environ["BG_OPS_MODULE"]).read_text()
+    return TEMPLATE.read_text().replace("{{toolVersion}}", "0.0.0-test")
+
+
+def write_project():
+    """A Django app whose migrations folder holds the ops module and two migrations."""
+    (PROJECT / APP).mkdir()
+    (PROJECT / APP / "__init__.py").write_text("")
+    (PROJECT / APP / "models.py").write_text("")
+    MIGRATIONS.mkdir()
+    (MIGRATIONS / "__init__.py").write_text("")
+    (MIGRATIONS / "_bg_scaffold_v1.py").write_text(rendered_module())
+    (MIGRATIONS / "0001_initial.py").write_text(INITIAL_MIGRATION)
+    (MIGRATIONS / "0002_enforce_sku.py").write_text(ENFORCE_MIGRATION)
+    (MIGRATIONS / "0003_relax_sku.py").write_text(RELAX_MIGRATION)
+
+
+INITIAL_MIGRATION = textwrap.dedent(
+    """\
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        initial = True
+        dependencies = []
+        operations = [
+            migrations.CreateModel(
+                name="Product",
+                fields=[
+                    ("id", models.BigAutoField(primary_key=True)),
+                    ("name", models.CharField(max_length=50)),
+                    ("sku", models.CharField(max_length=50, null=True)),
+                ],
+            ),
+            migrations.RunSQL(
+                "INSERT INTO shop_ops_product (name) "
+                "SELECT 'p' || i FROM generate_series(1, 25) i",
+                migrations.RunSQL.noop,
+            ),
+        ]
+    """
+)
+
+# Phase 2/2 of an add-column change, as bg-scaffold generates it.
+ENFORCE_MIGRATION = textwrap.dedent(
+    """\
+    from django.db import migrations, models
+
+    from ._bg_scaffold_v1 import BackfillInBatches, CreateIndexConcurrently, SetNotNull
+
+
+    class Migration(migrations.Migration):
+        atomic = False
+        dependencies = [("shop_ops", "0001_initial")]
+        operations = [
+            BackfillInBatches(
+                "shop_ops_product",
+                set_sql="sku = upper(name)",
+                where_sql="sku IS NULL",
+                batch_size=10,
+            ),
+            SetNotNull("shop_ops_product", "sku"),
+            CreateIndexConcurrently("shop_ops_product", "sku", suffix="_uniq", unique=True),
+            CreateIndexConcurrently(
+                "shop_ops_product", "sku", suffix="_like", opclass="varchar_pattern_ops"
+            ),
+            migrations.SeparateDatabaseAndState(
+                state_operations=[
+                    migrations.AlterField(
+                        model_name="product",
+                        name="sku",
+                        field=models.CharField(max_length=50, unique=True),
+                    ),
+                ],
+            ),
+        ]
+    """
+)
+
+# A later, ordinary Django migration: it must find the constraint and index by name.
+RELAX_MIGRATION = textwrap.dedent(
+    """\
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dependencies = [("shop_ops", "0002_enforce_sku")]
+        operations = [
+            migrations.AlterField(
+                model_name="product",
+                name="sku",
+                field=models.CharField(max_length=50, null=True),
+            ),
+        ]
+    """
+)
+
+
+def django_database():
+    url = urlsplit(DATABASE_URL)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(url.path.lstrip("/")),
+        "USER": unquote(url.username or ""),
+        "PASSWORD": unquote(url.password or ""),
+        "HOST": url.hostname or "",
+        "PORT": str(url.port or ""),
+    }
+
+
+def setUpModule():
+    from django.conf import settings
+
+    if not DATABASE_URL:
+        raise unittest.SkipTest("set BG_OPS_DATABASE_URL to a PostgreSQL database")
+    write_project()
+    sys.path.insert(0, str(PROJECT))
+    settings.configure(
+        INSTALLED_APPS=[APP],
+        DATABASES={
+            "default": django_database(),
+            "lite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+        },
+        USE_TZ=True,
+    )
+    django.setup()
+    global ops
+    ops = importlib.import_module(f"{APP}.migrations._bg_scaffold_v1")
+
+
+def tearDownModule():
+    from django.db import connections
+
+    connections.close_all()
+    _project.cleanup()
+
+
+ops = None  # the rendered module, imported by setUpModule
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def side_connection():
+    """A connection of its own, like another process's: a blocker, a writer, a spy."""
+    return psycopg.connect(DATABASE_URL, autocommit=True)
+
+
+def sql(statement, params=None):
+    with side_connection() as conn:
+        cursor = conn.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def value(statement, params=None):
+    rows = sql(statement, params)
+    return rows[0][0] if rows else None
+
+
+def run(operation, direction="forwards", atomic=False, collect_sql=False):
+    """Run one operation the way Django's executor does, on the default database."""
+    from django.db import connection
+    from django.db.migrations.state import ProjectState
+
+    with connection.schema_editor(atomic=atomic, collect_sql=collect_sql) as editor:
+        method = getattr(operation, f"database_{direction}")
+        method(APP, editor, ProjectState(), ProjectState())
+    return editor
+
+
+def django_name(table, column, suffix):
+    from django.db import connection
+
+    return connection.schema_editor()._create_index_name(table, [column], suffix=suffix)
+
+
+def index_is_valid(name):
+    return value(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name]
+    )
+
+
+def constraint(table, name):
+    """(contype, convalidated, condeferrable) or None."""
+    rows = sql(
+        "SELECT contype, convalidated, condeferrable FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND conname = %s",
+        [table, name],
+    )
+    return rows[0] if rows else None
+
+
+def is_not_null(table, column):
+    return value(
+        "SELECT attnotnull FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attname = %s",
+        [table, column],
+    )
+
+
+def columns(table):
+    rows = sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+        [table],
+    )
+    return {row[0] for row in rows}
+
+
+class Blocker:
+    """Another session runs `statement` and keeps its transaction open for `seconds`.
+
+    Like a long report (ACCESS SHARE) or a slow request holding row locks.
+    """
+
+    def __init__(self, statement, seconds):
+        self.statement, self.seconds = statement, seconds
+        self.locked = threading.Event()
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._hold)
+        self.thread.start()
+        self.locked.wait(10)
+        return self
+
+    def _hold(self):
+        with side_connection() as conn, conn.transaction():
+            conn.execute(self.statement)
+            self.locked.set()
+            time.sleep(self.seconds)
+
+    def __exit__(self, *exc):
+        self.thread.join()
+
+
+class Writer:
+    """Inserts a row every 20 ms and records the slowest insert (the write stall)."""
+
+    def __init__(self, table):
+        self.table, self.worst, self.stop = table, 0.0, threading.Event()
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._write)
+        self.thread.start()
+        return self
+
+    def _write(self):
+        with side_connection() as conn:
+            while not self.stop.is_set():
+                started = time.monotonic()
+                conn.execute(f"INSERT INTO {self.table} (v) VALUES (1)")
+                self.worst = max(self.worst, time.monotonic() - started)
+                time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+class OpsTestCase(unittest.TestCase):
+    """Each test gets fresh tables: t (id, v) with 25 rows, and parent/child."""
+
+    def setUp(self):
+        sql(
+            "DROP TABLE IF EXISTS t, child, parent CASCADE;"
+            "CREATE TABLE t (id bigserial PRIMARY KEY, v integer, w integer,"
+            " name varchar(20));"
+            "INSERT INTO t (v, name) SELECT i, 'n' || i FROM generate_series(1, 25) i;"
+            "CREATE TABLE parent (id bigserial PRIMARY KEY);"
+            "CREATE TABLE child (id bigserial PRIMARY KEY, parent_id bigint);"
+            "INSERT INTO parent DEFAULT VALUES; INSERT INTO child (parent_id) VALUES (1);"
+        )
+
+    def stderr_of(self, function):
+        captured = io.StringIO()
+        with contextlib.redirect_stderr(captured):
+            function()
+        return captured.getvalue()
+
+
+# --- the module itself -------------------------------------------------------------
+
+
+class TheModule(unittest.TestCase):
+    def test_django_migration_loader_skips_it(self):
+        from django.db import connection
+        from django.db.migrations.loader import MigrationLoader
+
+        names = {name for app, name in MigrationLoader(connection).disk_migrations}
+        self.assertEqual(names, {"0001_initial", "0002_enforce_sku", "0003_relax_sku"})
+
+    def test_imports_only_django_and_the_standard_library(self):
+        tree = ast.parse(rendered_module())
+        roots = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                self.assertEqual(node.level, 0, "no relative imports")
+                roots.add(node.module.split(".")[0])
+        self.assertEqual(roots - set(sys.stdlib_module_names), {"django"})
+
+    def test_has_no_template_variable_but_the_tool_version(self):
+        template = TEMPLATE.read_text()
+        self.assertEqual(re.findall(r"{{[^}]*}}", template), ["{{toolVersion}}"])
+        self.assertNotIn("{{", rendered_module())
+
+    def test_is_formatted_as_ruff_format_would_and_passes_ruff_check(self):
+        if importlib.util.find_spec("ruff") is None:
+            self.skipTest("ruff is not installed in this venv")
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "_bg_scaffold_v1.py"
+            path.write_text(rendered_module())
+            for args in (["format", "--check", "--diff"], ["check"]):
+                result = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "ruff",
+                        *args,
+                        "--isolated",
+                        "--no-cache",
+                        path,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_every_operation_serializes_for_squashmigrations(self):
+        from django.db.migrations.writer import MigrationWriter
+
+        operations = [
+            ops.RunDDL("SELECT 1", "", lock_timeout="2s", retries=3),
+            ops.BackfillInBatches("t", "w = v", "w IS DISTINCT FROM v", batch_size=5),
+            ops.SetNotNull("t", "v"),
+            ops.DropNotNull("t", "v", lock_timeout="500ms"),
+            ops.CreateIndexConcurrently("t", "name", suffix="_like", opclass="x_ops"),
+            ops.AddForeignKey(
+                "child", "parent_id", "parent", "id", on_delete="CASCADE"
+            ),
+            ops.Backwards(ops.SetNotNull("t", "w")),
+        ]
+        module = f"{APP}.migrations._bg_scaffold_v1"
+        for operation in operations:
+            source, imports = MigrationWriter.serialize(operation)
+            self.assertEqual(imports, {f"import {module}"})
+            rebuilt = eval(source, {APP: importlib.import_module(APP)})
+            self.assertEqual(type(rebuilt), type(operation))
+            self.assertEqual(MigrationWriter.serialize(rebuilt)[0], source)
+            self.assertEqual(rebuilt.describe(), operation.describe())
+
+    def test_operations_change_no_model_state_and_manage_their_own_transactions(self):
+        from django.db.migrations.state import ProjectState
+
+        state = ProjectState()
+        for operation in (ops.SetNotNull("t", "v"), ops.RunDDL("SELECT 1")):
+            operation.state_forwards(APP, state)
+            self.assertEqual(state.models, {})
+            self.assertIs(operation.atomic, False)
+
+    def test_refuses_a_database_that_is_not_postgresql(self):
+        from django.db import NotSupportedError, connections
+        from django.db.migrations.state import ProjectState
+
+        refused = self.assertRaisesRegex(NotSupportedError, "migration for PostgreSQL")
+        with connections["lite"].schema_editor(atomic=False) as editor, refused:
+            operation = ops.SetNotNull("t", "v")
+            operation.database_forwards(APP, editor, ProjectState(), ProjectState())
+
+    def test_rejects_a_lock_timeout_that_is_not_an_interval(self):
+        with self.assertRaises(ValueError):
+            ops.RunDDL("SELECT 1", lock_timeout="1s'; DROP TABLE t; --")
+
+
+# --- RunDDL ------------------------------------------------------------------------
+
+
+class RunDDLTests(OpsTestCase):
+    def test_runs_forwards_and_backwards(self):
+        add = ops.RunDDL(
+            ["ALTER TABLE t ADD COLUMN x int", "ALTER TABLE t ADD COLUMN y int"],
+            "ALTER TABLE t DROP COLUMN x, DROP COLUMN y",
+        )
+        run(add)
+        self.assertLessEqual({"x", "y"}, columns("t"))
+        run(add, "backwards")
+        self.assertNotIn("x", columns("t"))
+
+    def test_runs_each_direction_in_one_transaction(self):
+        from django.db import ProgrammingError
+
+        broken = ops.RunDDL(["ALTER TABLE t ADD COLUMN x int", "SELECT no_such_thing"])
+        with self.assertRaisesRegex(ProgrammingError, "no_such_thing"):
+            run(broken)
+        self.assertNotIn("x", columns("t"))
+
+    def test_is_safe_to_run_twice_when_its_sql_is(self):
+        add = ops.RunDDL("ALTER TABLE t ADD COLUMN IF NOT EXISTS x int")
+        run(add)
+        run(add)
+        self.assertIn("x", columns("t"))
+
+    def test_without_reverse_sql_is_irreversible_and_says_so(self):
+        from django.db.migrations.exceptions import IrreversibleError
+
+        drop = ops.RunDDL("ALTER TABLE t DROP COLUMN w")
+        self.assertFalse(drop.reversible)
+        with self.assertRaisesRegex(IrreversibleError, "no reverse_sql"):
+            run(drop, "backwards")
+
+    def test_an_empty_reverse_sql_means_nothing_to_undo(self):
+        for nothing in ("", []):
+            operation = ops.RunDDL(
+                "ALTER TABLE t ADD COLUMN IF NOT EXISTS x int", nothing
+            )
+            self.assertTrue(operation.reversible)
+            run(operation, "backwards")
+
+    def test_leaves_no_lock_timeout_behind(self):
+        from django.db import connection
+
+        run(ops.RunDDL("ALTER TABLE t ADD COLUMN x int", lock_timeout="300ms"))
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            self.assertEqual(cursor.fetchone()[0], "0")
+
+    def test_in_an_atomic_migration_runs_as_a_savepoint_and_restores_lock_timeout(self):
+        from django.db import connection
+
+        with connection.schema_editor(atomic=True) as editor:
+            from django.db.migrations.state import ProjectState
+
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '7s'")
+            step = ops.RunDDL("ALTER TABLE t ADD COLUMN x int", lock_timeout="300ms")
+            step.database_forwards(APP, editor, ProjectState(), ProjectState())
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW lock_timeout")
+                self.assertEqual(cursor.fetchone()[0], "7s")
+        self.assertIn("x", columns("t"))
+
+
+# --- lock_timeout and retries ------------------------------------------------------
+
+
+class LockRetries(OpsTestCase):
+    def test_a_step_blocked_by_a_long_transaction_retries_until_it_gets_the_lock(self):
+        step = ops.RunDDL("ALTER TABLE t ADD COLUMN x int", lock_timeout="200ms")
+        with Blocker("SELECT count(*) FROM t", 2.0), Writer("t") as writer:
+            started = time.monotonic()
+            stderr = self.stderr_of(lambda: run(step))
+            elapsed = time.monotonic() - started
+            time.sleep(0.2)  # the writer writes on after the step
+        self.assertIn("x", columns("t"))
+        self.assertGreater(elapsed, 1.5)
+        self.assertRegex(stderr, r"no lock in 200ms \(try 1/10\), wait 0\.\ds")
+        # Without lock_timeout the writer would wait the whole 2 s behind the ALTER.
+        self.assertLess(writer.worst, 1.0, "writers stalled")
+
+    def test_a_step_blocked_longer_than_all_its_tries_fails_and_changes_nothing(self):
+        from django.db import connection
+
+        step = ops.RunDDL(
+            [
+                "ALTER TABLE t ADD COLUMN x int",
+                "ALTER TABLE t ALTER COLUMN v SET NOT NULL",
+            ],
+            lock_timeout="100ms",
+            retries=3,
+        )
+        blocker = Blocker("SELECT count(*) FROM t", 3.0)
+        with blocker, self.assertRaises(ops.StepTimedOut) as failure:
+            self.stderr_of(lambda: run(step))
+        message = str(failure.exception)
+        self.assertIn("3 times", message)
+        self.assertIn("pg_stat_activity", message)
+        self.assertIn("run migrate again", message)
+        self.assertNotIn("x", columns("t"))
+        self.assertFalse(is_not_null("t", "v"))
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            self.assertEqual(cursor.fetchone()[0], "0")
+
+    def test_retries_inside_an_atomic_migration_too(self):
+        step = ops.RunDDL("ALTER TABLE t ADD COLUMN x int", lock_timeout="100ms")
+        with Blocker("SELECT count(*) FROM t", 1.0):
+            self.stderr_of(lambda: run(step, atomic=True))
+        self.assertIn("x", columns("t"))
+
+    def test_other_errors_are_not_retried(self):
+        step = ops.RunDDL("ALTER TABLE t ADD COLUMN v int")  # v exists
+        started = time.monotonic()
+        with self.assertRaisesRegex(Exception, "already exists"):
+            run(step)
+        self.assertLess(time.monotonic() - started, 0.5)
+
+
+# --- BackfillInBatches -------------------------------------------------------------
+
+
+class BackfillTests(OpsTestCase):
+    def backfill(self, **options):
+        options.setdefault("batch_size", 10)
+        return ops.BackfillInBatches(
+            "t", "w = v * 2", "w IS DISTINCT FROM v * 2", **options
+        )
+
+    def test_fills_every_row(self):
+        run(self.backfill())
+        self.assertEqual(value("SELECT count(*) FROM t WHERE w = v * 2"), 25)
+
+    def test_commits_each_batch_in_its_own_transaction(self):
+        sql("ALTER TABLE t ADD COLUMN xid bigint")
+        backfill = ops.BackfillInBatches(
+            "t", "w = v, xid = txid_current()", "w IS NULL", batch_size=10
+        )
+        run(backfill)
+        # ids 1-25 in batches of 10: three transactions.
+        self.assertEqual(value("SELECT count(DISTINCT xid) FROM t"), 3)
+
+    def test_finished_batches_are_visible_to_others_while_it_runs(self):
+        sql(
+            "CREATE OR REPLACE FUNCTION slow(i int) RETURNS int "
+            "LANGUAGE sql AS 'SELECT i FROM pg_sleep(0.05)'"
+        )
+        backfill = ops.BackfillInBatches("t", "w = slow(v)", "w IS NULL", batch_size=5)
+        seen = set()
+
+        def backfill_in_a_thread():
+            from django.db import connection
+
+            try:
+                run(backfill)
+            finally:
+                connection.close()
+
+        worker = threading.Thread(target=backfill_in_a_thread)
+        worker.start()
+        while worker.is_alive():
+            seen.add(value("SELECT count(w) FROM t"))
+            time.sleep(0.02)
+        worker.join()
+        self.assertTrue(seen & {5, 10, 15, 20}, f"saw only {sorted(seen)}")
+
+    def test_a_second_run_updates_nothing(self):
+        run(self.backfill())
+        sql(
+            "CREATE TABLE audit (n int); CREATE FUNCTION audit() RETURNS trigger "
+            "LANGUAGE plpgsql AS 'BEGIN INSERT INTO audit VALUES (1); RETURN NEW; END';"
+            "CREATE TRIGGER audit AFTER UPDATE ON t FOR EACH ROW EXECUTE FUNCTION audit()"
+        )
+        try:
+            run(self.backfill())
+            self.assertEqual(value("SELECT count(*) FROM audit"), 0)
+        finally:
+            sql("DROP TABLE audit; DROP FUNCTION audit() CASCADE")
+
+    def test_takes_percent_signs_in_its_sql_literally(self):
+        run(ops.BackfillInBatches("t", "name = name || '%'", "name NOT LIKE '%\\%'"))
+        self.assertEqual(value("SELECT count(*) FROM t WHERE name LIKE '%\\%'"), 25)
+
+    def test_does_nothing_on_an_empty_table_and_backwards(self):
+        run(self.backfill(), "backwards")
+        self.assertEqual(value("SELECT count(w) FROM t"), 0)
+        sql("DELETE FROM t")
+        run(self.backfill())
+
+    def test_waits_out_row_locks_with_retries(self):
+        with Blocker("SELECT * FROM t WHERE id = 3 FOR UPDATE", 0.6):
+            stderr = self.stderr_of(lambda: run(self.backfill(lock_timeout="100ms")))
+        self.assertIn("batch 1/3: no lock in 100ms", stderr)
+        self.assertEqual(value("SELECT count(*) FROM t WHERE w = v * 2"), 25)
+
+    def test_reports_progress_on_long_runs(self):
+        ops.PROGRESS_EVERY, before = 0.0, ops.PROGRESS_EVERY
+        try:
+            stderr = self.stderr_of(lambda: run(self.backfill()))
+        finally:
+            ops.PROGRESS_EVERY = before
+        self.assertRegex(stderr, r"backfill t batch 3/3, 25 rows updated, \d+ rows/s")
+
+
+# --- SetNotNull / DropNotNull ------------------------------------------------------
+
+
+class NotNullTests(OpsTestCase):
+    check = property(lambda self: django_name("t", "v", "_bg_notnull"))
+
+    def test_sets_not_null_through_a_check_and_leaves_no_check_behind(self):
+        run(ops.SetNotNull("t", "v"))
+        self.assertTrue(is_not_null("t", "v"))
+        self.assertIsNone(constraint("t", self.check))
+
+    def test_set_not_null_trusts_the_validated_check_instead_of_scanning(self):
+        from django.db import connection
+
+        connection.ensure_connection()
+        notices = []
+
+        def notice(diagnostic):
+            notices.append(diagnostic.message_primary)
+
+        connection.connection.add_notice_handler(notice)
+        with connection.cursor() as cursor:
+            cursor.execute("SET client_min_messages = debug1")
+        try:
+            run(ops.SetNotNull("t", "v"))
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET client_min_messages")
+            connection.connection.remove_notice_handler(notice)
+        self.assertTrue(
+            any(
+                "sufficient to prove that it does not contain nulls" in n
+                for n in notices
+            ),
+            notices,
+        )
+
+    def test_is_safe_to_run_twice(self):
+        run(ops.SetNotNull("t", "v"))
+        run(ops.SetNotNull("t", "v"))
+        self.assertTrue(is_not_null("t", "v"))
+
+    def test_picks_up_after_a_failure_halfway(self):
+        # A run that stopped after adding the check, before validating it.
+        sql(
+            f'ALTER TABLE t ADD CONSTRAINT "{self.check}" CHECK (v IS NOT NULL) NOT VALID'
+        )
+        run(ops.SetNotNull("t", "v"))
+        self.assertTrue(is_not_null("t", "v"))
+        self.assertIsNone(constraint("t", self.check))
+
+    def test_drops_a_check_left_over_on_a_column_that_is_already_not_null(self):
+        sql(
+            f'ALTER TABLE t ALTER v SET NOT NULL, ADD CONSTRAINT "{self.check}" CHECK (v > 0)'
+        )
+        run(ops.SetNotNull("t", "v"))
+        self.assertIsNone(constraint("t", self.check))
+
+    def test_fails_on_nulls_and_leaves_the_column_nullable(self):
+        with self.assertRaisesRegex(Exception, "still has NULL rows"):
+            run(ops.SetNotNull("t", "w"))
+        self.assertFalse(is_not_null("t", "w"))
+        # A NOT VALID check would still refuse new NULLs from the serving code: it is gone.
+        self.assertIsNone(constraint("t", self.check))
+        sql("INSERT INTO t (w) VALUES (NULL)")
+        sql("DELETE FROM t WHERE w IS NULL AND id = (SELECT max(id) FROM t)")
+        sql("UPDATE t SET w = 0")
+        run(ops.SetNotNull("t", "w"))  # the re-run finishes the job
+        self.assertTrue(is_not_null("t", "w"))
+
+    def test_backwards_drops_not_null(self):
+        run(ops.SetNotNull("t", "v"))
+        run(ops.SetNotNull("t", "v"), "backwards")
+        self.assertFalse(is_not_null("t", "v"))
+
+    def test_drop_not_null_forwards_and_backwards(self):
+        sql("ALTER TABLE t ALTER v SET NOT NULL")
+        run(ops.DropNotNull("t", "v"))
+        self.assertFalse(is_not_null("t", "v"))
+        run(ops.DropNotNull("t", "v"))
+        run(ops.DropNotNull("t", "v"), "backwards")
+        self.assertTrue(is_not_null("t", "v"))
+        self.assertIsNone(constraint("t", self.check))
+
+
+# --- CreateIndexConcurrently -------------------------------------------------------
+
+
+class IndexTests(OpsTestCase):
+    def test_creates_the_index_under_djangos_own_name(self):
+        run(ops.CreateIndexConcurrently("t", "v"))
+        self.assertTrue(index_is_valid(django_name("t", "v", "")))
+
+    def test_creates_a_pattern_ops_like_index(self):
+        run(
+            ops.CreateIndexConcurrently(
+                "t", "name", suffix="_like", opclass="varchar_pattern_ops"
+            )
+        )
+        name = django_name("t", "name", "_like")
+        definition = value("SELECT pg_get_indexdef(to_regclass(%s))", [name])
+        self.assertIn("varchar_pattern_ops", definition)
+
+    def test_is_safe_to_run_twice(self):
+        run(ops.CreateIndexConcurrently("t", "v"))
+        run(ops.CreateIndexConcurrently("t", "v"))
+        self.assertTrue(index_is_valid(django_name("t", "v", "")))
+
+    def test_rebuilds_an_invalid_index_left_by_a_failed_build(self):
+        name = django_name("t", "v", "")
+        sql("UPDATE t SET v = 1")
+        with self.assertRaises(psycopg.errors.UniqueViolation):
+            sql(f'CREATE UNIQUE INDEX CONCURRENTLY "{name}" ON t (v)')
+        self.assertIs(index_is_valid(name), False)
+        run(ops.CreateIndexConcurrently("t", "v"))
+        self.assertIs(index_is_valid(name), True)
+        self.assertNotIn(
+            "UNIQUE", value("SELECT pg_get_indexdef(to_regclass(%s))", [name])
+        )
+
+    def test_unique_becomes_a_real_unique_constraint(self):
+        run(ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True))
+        name = django_name("t", "v", "_uniq")
+        self.assertEqual(constraint("t", name), ("u", True, False))
+        run(ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True))
+        run(
+            ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True),
+            "backwards",
+        )
+        self.assertIsNone(constraint("t", name))
+        self.assertIsNone(index_is_valid(name))
+
+    def test_backwards_drops_the_index(self):
+        run(ops.CreateIndexConcurrently("t", "v"))
+        run(ops.CreateIndexConcurrently("t", "v"), "backwards")
+        run(ops.CreateIndexConcurrently("t", "v"), "backwards")
+        self.assertIsNone(index_is_valid(django_name("t", "v", "")))
+
+    def test_refuses_to_run_in_an_atomic_migration(self):
+        with self.assertRaisesRegex(Exception, "needs atomic = False"):
+            run(ops.CreateIndexConcurrently("t", "v"), atomic=True)
+
+    def test_waits_out_an_open_writing_transaction_with_retries(self):
+        # The build waits for transactions that wrote to the table; each timeout
+        # leaves an INVALID index that the next try drops.
+        step = ops.CreateIndexConcurrently("t", "v", lock_timeout="100ms")
+        with Blocker("UPDATE t SET w = 1 WHERE id = 1", 1.0):
+            stderr = self.stderr_of(lambda: run(step))
+        self.assertIn("no lock in 100ms", stderr)
+        self.assertTrue(index_is_valid(django_name("t", "v", "")))
+
+
+# --- AddForeignKey -----------------------------------------------------------------
+
+
+class ForeignKeyTests(OpsTestCase):
+    name = property(lambda self: django_name("child", "parent_id", "_fk_parent_id"))
+
+    def test_adds_a_validated_deferrable_foreign_key_under_djangos_name(self):
+        run(
+            ops.AddForeignKey("child", "parent_id", "parent", "id", on_delete="CASCADE")
+        )
+        self.assertEqual(constraint("child", self.name), ("f", True, True))
+        sql("DELETE FROM parent")
+        self.assertEqual(value("SELECT count(*) FROM child"), 0)
+
+    def test_is_safe_to_run_twice_and_validates_a_not_valid_leftover(self):
+        sql(
+            f'ALTER TABLE child ADD CONSTRAINT "{self.name}" FOREIGN KEY (parent_id) '
+            "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED NOT VALID"
+        )
+        run(ops.AddForeignKey("child", "parent_id", "parent", "id"))
+        run(ops.AddForeignKey("child", "parent_id", "parent", "id"))
+        self.assertEqual(constraint("child", self.name), ("f", True, True))
+
+    def test_orphans_fail_validation_and_leave_the_constraint_not_valid(self):
+        sql("INSERT INTO child (parent_id) VALUES (99)")
+        with self.assertRaisesRegex(Exception, "violates foreign key"):
+            run(ops.AddForeignKey("child", "parent_id", "parent", "id"))
+        self.assertEqual(constraint("child", self.name), ("f", False, True))
+
+    def test_backwards_drops_it(self):
+        operation = ops.AddForeignKey("child", "parent_id", "parent", "id")
+        run(operation)
+        run(operation, "backwards")
+        run(operation, "backwards")
+        self.assertIsNone(constraint("child", self.name))
+
+
+# --- Backwards ---------------------------------------------------------------------
+
+
+class BackwardsTests(OpsTestCase):
+    def test_does_nothing_forwards_and_runs_the_forward_step_backwards(self):
+        operation = ops.Backwards(ops.SetNotNull("t", "v"))
+        self.assertIn("backwards", operation.describe())
+        run(operation)
+        self.assertFalse(is_not_null("t", "v"))
+        run(operation, "backwards")
+        self.assertTrue(is_not_null("t", "v"))
+
+
+# --- sqlmigrate --------------------------------------------------------------------
+
+
+class ShowingSQL(OpsTestCase):
+    def collected(self, operation, direction="forwards"):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            editor = run(operation, direction, collect_sql=True)
+        self.assertEqual(len(queries), 0, "touched the database")
+        return "\n".join(editor.collected_sql)
+
+    def test_shows_the_statements_with_their_lock_settings_and_runs_nothing(self):
+        shown = self.collected(ops.SetNotNull("t", "v", lock_timeout="2s", retries=4))
+        check = django_name("t", "v", "_bg_notnull")
+        self.assertIn(
+            "-- bg-scaffold: in one transaction, lock_timeout 2s, up to 4 tries", shown
+        )
+        self.assertIn("SET LOCAL lock_timeout = '2s';", shown)
+        self.assertIn(
+            f'ALTER TABLE "t" ADD CONSTRAINT "{check}" CHECK ("v" IS NOT NULL) NOT VALID;',
+            shown,
+        )
+        self.assertIn(f'ALTER TABLE "t" VALIDATE CONSTRAINT "{check}";', shown)
+        self.assertIn('ALTER TABLE "t" ALTER COLUMN "v" SET NOT NULL;', shown)
+        self.assertFalse(is_not_null("t", "v"))
+
+    def test_shows_every_operation(self):
+        shown = "\n".join(
+            self.collected(operation)
+            for operation in (
+                ops.RunDDL("ALTER TABLE t ADD COLUMN x int"),
+                ops.BackfillInBatches("t", "w = v", "w IS NULL", batch_size=7),
+                ops.CreateIndexConcurrently("t", "v", unique=True, suffix="_uniq"),
+                ops.AddForeignKey("child", "parent_id", "parent", "id"),
+            )
+        )
+        index = django_name("t", "v", "_uniq")
+        for expected in (
+            "ALTER TABLE t ADD COLUMN x int;",
+            'UPDATE "t" SET w = v WHERE "id" >= <lo> AND "id" < <lo + 7> AND (w IS NULL);',
+            f'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "{index}" ON "t" ("v");',
+            f'ALTER TABLE "t" ADD CONSTRAINT "{index}" UNIQUE USING INDEX "{index}";',
+            "DEFERRABLE INITIALLY DEFERRED NOT VALID;",
+            "first DROP INDEX CONCURRENTLY IF EXISTS",
+        ):
+            self.assertIn(expected, shown)
+        self.assertNotIn("x", columns("t"))
+
+    def test_shows_backwards_steps(self):
+        shown = self.collected(ops.Backwards(ops.SetNotNull("t", "v")), "backwards")
+        self.assertIn("SET NOT NULL", shown)
+        self.assertEqual(self.collected(ops.Backwards(ops.SetNotNull("t", "v"))), "")
+
+
+# --- a generated migration, end to end ---------------------------------------------
+
+
+class GeneratedMigration(unittest.TestCase):
+    """0002 is phase 2/2 of an add-column change: backfill, NOT NULL, unique + _like."""
+
+    def manage(self, *args):
+        from django.core.management import call_command
+
+        out, err = io.StringIO(), io.StringIO()
+        call_command(*args, stdout=out, stderr=err, verbosity=1)
+        return out.getvalue()
+
+    def tearDown(self):
+        self.manage("migrate", APP, "zero")
+
+    def test_migrates_forwards_and_backwards(self):
+        from django.db import connection
+
+        table = "shop_ops_product"
+        uniq, like = (
+            django_name(table, "sku", "_uniq"),
+            django_name(table, "sku", "_like"),
+        )
+        self.manage("migrate", APP, "0002")
+        self.assertEqual(
+            value(f"SELECT count(*) FROM {table} WHERE sku = upper(name)"), 25
+        )
+        self.assertTrue(is_not_null(table, "sku"))
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table)
+        self.assertTrue(found[uniq]["unique"])
+        self.assertIn(like, found)
+
+        self.manage("migrate", APP, "0001")
+        self.assertFalse(is_not_null(table, "sku"))
+        self.assertIsNone(index_is_valid(uniq))
+        self.assertIsNone(index_is_valid(like))
+
+    def test_djangos_own_later_operations_find_the_constraint_and_index(self):
+        table = "shop_ops_product"
+        uniq, like = (
+            django_name(table, "sku", "_uniq"),
+            django_name(table, "sku", "_like"),
+        )
+        self.manage("migrate", APP)  # 0003: Django drops unique and the _like index
+        self.assertIsNone(index_is_valid(uniq))
+        self.assertIsNone(index_is_valid(like))
+        self.manage("migrate", APP, "0002")  # Django adds them back, same names
+        self.assertTrue(index_is_valid(uniq))
+        self.manage("migrate", APP, "0001")
+        self.assertIsNone(index_is_valid(uniq))
+
+    def test_a_migration_that_failed_halfway_finishes_when_migrate_runs_again(self):
+        self.manage("migrate", APP, "0001")
+        like = django_name("shop_ops_product", "sku", "_like")
+        # As if 0002 had stopped halfway: 10 rows filled, the _like build failed.
+        sql("UPDATE shop_ops_product SET sku = upper(name) WHERE id <= 10")
+        with self.assertRaises(psycopg.errors.UniqueViolation):
+            sql(f'CREATE UNIQUE INDEX CONCURRENTLY "{like}" ON shop_ops_product ((1))')
+        self.assertIs(index_is_valid(like), False)
+        self.manage("migrate", APP, "0002")
+        self.assertEqual(
+            value("SELECT count(*) FROM shop_ops_product WHERE sku IS NULL"), 0
+        )
+        self.assertTrue(index_is_valid(like))
+        definition = value("SELECT pg_get_indexdef(to_regclass(%s))", [like])
+        self.assertIn("varchar_pattern_ops", definition)
+
+    def test_sqlmigrate_shows_the_sql_of_every_step(self):
+        shown = self.manage("sqlmigrate", APP, "0002")
+        self.assertNotIn("CANNOT BE WRITTEN AS SQL", shown)
+        self.assertIn('UPDATE "shop_ops_product" SET sku = upper(name)', shown)
+        self.assertIn("VALIDATE CONSTRAINT", shown)
+        self.assertIn("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS", shown)
+        self.assertIn("-- bg-scaffold: ", shown)
+        backwards = self.manage("sqlmigrate", APP, "0002", "--backwards")
+        self.assertIn('ALTER COLUMN "sku" DROP NOT NULL', backwards)
+
+
+if __name__ == "__main__":
+    unittest.main()

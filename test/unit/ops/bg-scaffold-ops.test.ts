@@ -1,0 +1,102 @@
+/**
+ * The operations module every generated PostgreSQL migration imports (`<app>/migrations/_bg_scaffold_v1.py`).
+ * Its behaviour is tested in Python, against real Django and PostgreSQL (test/python/test_bg_scaffold_ops.py);
+ * this file renders the module through the template pack and runs that suite on each Django line.
+ */
+import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DJANGO_LINES,
+  ensureDjangoEnv,
+  PROVISION_TIMEOUT_MS,
+  repoRoot,
+  requireRealStack,
+  sharedPostgres,
+  uniqueDatabaseName,
+  type PgServer,
+} from '../../harness/index.js';
+import { runCommand, tail } from '../../harness/process.js';
+import { OPS_MODULE, renderOpsModule } from '../../../src/render/migration.js';
+import { TemplateRenderer, toolVersion } from '../../../src/render/pack.js';
+
+const TEMPLATE = path.join(repoRoot(), 'templates', 'migrations', 'bg_scaffold_ops.py.hbs');
+const SUITE_TIMEOUT_MS = 5 * 60_000;
+
+describe('the operations module template', () => {
+  it('is written as <app>/migrations/_bg_scaffold_v1.py, a name Django’s migration loader skips', () => {
+    const rendered = renderOpsModule(new TemplateRenderer(), 'shop/migrations');
+    expect(rendered.path).toBe(`shop/migrations/${OPS_MODULE}.py`);
+    expect(OPS_MODULE.startsWith('_')).toBe(true);
+  });
+
+  it('has no template variable but the tool version, which lands in the header', () => {
+    const template = readFileSync(TEMPLATE, 'utf8');
+    expect(template.match(/{{[^}]*}}/g)).toEqual(['{{toolVersion}}']);
+    const rendered = renderOpsModule(new TemplateRenderer(), 'app/migrations').content;
+    expect(rendered.split('\n')[0]).toBe(`# Written by bg-scaffold ${toolVersion()} for the PostgreSQL migrations it generates.`);
+  });
+
+  it('is already formatted as ruff format would: rendering changes nothing but the version', () => {
+    const template = readFileSync(TEMPLATE, 'utf8');
+    const rendered = renderOpsModule(new TemplateRenderer(), 'app/migrations').content;
+    expect(rendered).toBe(template.replace('{{toolVersion}}', toolVersion()));
+  });
+});
+
+const stack = requireRealStack();
+
+describe.skipIf(stack === 'skip')('the operations module on real Django and PostgreSQL', () => {
+  let pg: PgServer;
+  let scratch: string;
+  let modulePath: string;
+
+  beforeAll(async () => {
+    pg = await sharedPostgres();
+    scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-scaffold-ops-'));
+    const rendered = renderOpsModule(new TemplateRenderer(), scratch);
+    modulePath = rendered.path;
+    await fs.writeFile(modulePath, rendered.content);
+  }, PROVISION_TIMEOUT_MS);
+
+  afterAll(async () => {
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+  });
+
+  it.each(DJANGO_LINES)(
+    'passes test/python/test_bg_scaffold_ops.py on Django %s (every operation forwards, backwards, twice, under lock contention, in sqlmigrate)',
+    async (line) => {
+      const env = await ensureDjangoEnv(line);
+      const db = uniqueDatabaseName(`ops_${line}`);
+      await pg.createDatabase(db);
+      try {
+        const result = await runCommand(
+          env.python,
+          ['-m', 'unittest', 'discover', '-s', 'test/python', '-p', 'test_bg_scaffold_ops.py', '-v'],
+          {
+            cwd: repoRoot(),
+            env: {
+              ...process.env,
+              PYTHONDONTWRITEBYTECODE: '1',
+              BG_OPS_DATABASE_URL: pg.url(db),
+              BG_OPS_MODULE: modulePath,
+            },
+            timeoutMs: SUITE_TIMEOUT_MS,
+          },
+        );
+        // unittest reports on stderr: "Ran 55 tests in 12.3s" then "OK" or "FAILED (...)".
+        const report = `Django ${env.django}, exit ${result.code}:\n${tail(result.stderr, 80)}`;
+        expect(result.code, report).toBe(0);
+        const ran = Number(/^Ran (\d+) tests?/m.exec(result.stderr)?.[1] ?? 0);
+        expect(ran, report).toBeGreaterThanOrEqual(50);
+        // Only the ruff check may skip (ruff rides along in the 5.2 env only).
+        const skipped = Number(/skipped=(\d+)/.exec(result.stderr)?.[1] ?? 0);
+        expect(skipped, report).toBeLessThanOrEqual(line === '5.2' ? 0 : 1);
+      } finally {
+        await pg.dropDatabase(db);
+      }
+    },
+    PROVISION_TIMEOUT_MS,
+  );
+});
