@@ -9,7 +9,7 @@ import { requireRealStack } from '../harness/availability.js';
 import { repoRoot } from '../harness/repo.js';
 import { sharedPostgres } from '../harness/shared.js';
 import { renderTable, runMatrix, writeReport, type MatrixResult } from './report.js';
-import { NEGATIVE_CONTROLS, SCENARIOS } from './scenarios.js';
+import { NEGATIVE_CONTROLS, POSITIVE_SCENARIOS as SCENARIOS } from './all-scenarios.js';
 
 const decision = requireRealStack();
 

@@ -22,6 +22,9 @@ import traceback
 
 AUDIT_TABLE = "bg_matrix_audit"
 
+# Fields this release's code sets on every Order it creates, beyond --field (from --set).
+EXTRA = {}
+
 
 def setup_django(project):
     sys.path.insert(0, project)
@@ -94,7 +97,7 @@ def exercise(field):
     base = random.randint(1, 1_000_000)
 
     def create():
-        order = Order.objects.create(customer=customer, product=product, **{field: base})
+        order = Order.objects.create(customer=customer, product=product, **EXTRA, **{field: base})
         run.written[order.pk] = base
         return order
 
@@ -149,7 +152,13 @@ def exercise(field):
 
     def bulk_create():
         objs = [
-            Order(customer=customer, product=product, reference=f"B{base}-{i}", **{field: base + 10 + i})
+            Order(
+                customer=customer,
+                product=product,
+                reference=f"B{base}-{i}",
+                **EXTRA,
+                **{field: base + 10 + i},
+            )
             for i in range(3)
         ]
         created = Order.objects.bulk_create(objs)
@@ -180,7 +189,44 @@ def exercise(field):
         run.deleted.append(doomed_pk)
 
     run.step("delete", delete)
+
+    shipment_model = optional_model("Shipment")
+    if shipment_model is not None:
+        run.step(
+            "create-shipment",
+            lambda: shipment_model.objects.create(order_id=pk, carrier="UPS"),
+        )
+
+    def delete_with_shipment():
+        # An order another release gave a shipment: whether or not this release still has
+        # the Shipment model, deleting the order must take the shipment with it.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('shop_shipment') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                return
+            cursor.execute("SELECT order_id FROM shop_shipment ORDER BY order_id LIMIT 1")
+            row = cursor.fetchone()
+        if row is None:
+            return
+        Order.objects.filter(pk=row[0]).delete()
+        if Order.objects.filter(pk=row[0]).exists():
+            raise AssertionError("order with a shipment was not deleted")
+        run.deleted.append(row[0])
+
+    run.step("delete-with-shipment", delete_with_shipment)
     return run.result()
+
+
+def optional_model(name):
+    """A model of the shop app, or None when this release's code no longer has it."""
+    from django.apps import apps
+
+    try:
+        return apps.get_model("shop", name)
+    except LookupError:
+        return None
 
 
 def read(field, expect_file):
@@ -267,7 +313,7 @@ def load(field, writer, ops, pks_file, stop_file, seed):
 
     def create(_pk):
         v = value()
-        obj = Order.objects.create(customer=customer, product=product, **{field: v})
+        obj = Order.objects.create(customer=customer, product=product, **EXTRA, **{field: v})
         audit([(obj.pk, v)], writer)
 
     kinds = [save, save, update, update_f, bulk, create]
@@ -311,7 +357,7 @@ def seed(field, rows):
     from django.db import transaction
 
     Customer, Order, Product = models()
-    from shop.models import Shipment
+    Shipment = optional_model("Shipment")
 
     edges = [0, 1, -1, 2_147_483_647, -2_147_483_648]
     with transaction.atomic():
@@ -333,9 +379,10 @@ def seed(field, rows):
                 for i in range(rows)
             ]
         )
-        Shipment.objects.bulk_create(
-            [Shipment(order=o, carrier="DHL", shipped_at=None) for o in orders[:100]]
-        )
+        if Shipment is not None:
+            Shipment.objects.bulk_create(
+                [Shipment(order=o, carrier="DHL", shipped_at=None) for o in orders[:100]]
+            )
     return {"written": {str(o.pk): getattr(o, field) for o in orders}, "errors": []}
 
 
@@ -343,6 +390,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--project", required=True)
     parser.add_argument("--field", required=True, help="the field name this release's code uses")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="a field this release's code sets on every order it creates",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("exercise")
     p_read = sub.add_parser("read")
@@ -358,6 +412,9 @@ def main():
     p_seed.add_argument("--rows", type=int, default=1000)
     args = parser.parse_args()
 
+    for assignment in args.set:
+        name, _, value = assignment.partition("=")
+        EXTRA[name] = json.loads(value)
     try:
         setup_django(args.project)
     except Exception as exc:  # noqa: BLE001

@@ -36,6 +36,11 @@ export interface Scenario {
   naive?: (project: string) => Promise<void>;
   /** The field name each release's code uses; index 0 is the code before the change. */
   codeField: string[];
+  /**
+   * Fields each release's code sets on every order it creates (index = release), as `--set`
+   * arguments of the driver: e.g. a column that release adds.
+   */
+  sets?: Array<Record<string, unknown>>;
   /** Phases in which the previous release may read values the new one no longer writes (declared in the plan). */
   staleReadsDeclared?: number[];
   /** A negative control: the harness must report failures. */
@@ -60,8 +65,9 @@ function childEnv(databaseUrl: string): NodeJS.ProcessEnv {
   return env;
 }
 
-async function driver(env: DjangoEnv, tree: string, field: string, databaseUrl: string, args: string[]): Promise<DriverResult> {
-  const result = await runCommand(env.python, [DRIVER, '--project', tree, '--field', field, ...args], {
+async function driver(env: DjangoEnv, tree: string, field: string, databaseUrl: string, args: string[], sets: Record<string, unknown> = {}): Promise<DriverResult> {
+  const setArgs = Object.entries(sets).flatMap(([name, value]) => ['--set', `${name}=${JSON.stringify(value)}`]);
+  const result = await runCommand(env.python, [DRIVER, '--project', tree, '--field', field, ...setArgs, ...args], {
     cwd: tree,
     env: childEnv(databaseUrl),
     timeoutMs: 600_000,
@@ -144,7 +150,9 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
   const seeded = await driver(env, tree(0), scenario.codeField[0]!, url, ['seed', '--rows', '1000']);
   const seedSummary = summarize(seeded);
   if (!record('setup', 'seed 1,000 rows', seedSummary.ok, seedSummary.detail)) return { cells, phases: 0 };
-  const sharedPks = Object.keys(seeded.written ?? {}).map(Number).slice(0, 300);
+  // The concurrent writers share rows 100–399: the first 100 orders have shipments, and the
+  // exercise deletes those to prove deletes cascade.
+  const sharedPks = Object.keys(seeded.written ?? {}).map(Number).sort((a, b) => a - b).slice(100, 400);
   const pksFile = path.join(workDir, 'pks.json');
   await fs.writeFile(pksFile, JSON.stringify(sharedPks));
 
@@ -176,13 +184,14 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
     // The phase window: the previous release keeps writing while the migration runs; the new
     // release starts once it has finished, and both write side by side.
     const stopFile = path.join(workDir, `stop-${k}`);
-    const blue = driver(env, previous, previousField, url, ['load', '--writer', 'previous', '--ops', '300', '--pks', pksFile, '--stop-file', stopFile, '--seed', String(k)]);
+    const [previousSets, nextSets] = [scenario.sets?.[k - 1] ?? {}, scenario.sets?.[k] ?? {}];
+    const blue = driver(env, previous, previousField, url, ['load', '--writer', 'previous', '--ops', '300', '--pks', pksFile, '--stop-file', stopFile, '--seed', String(k)], previousSets);
     await sleep(1500);
     const migrate = await runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 });
     record(label, 'migrate (previous code writing)', migrate.code === 0, manageDetail(migrate));
     let green: DriverResult = { errors: [] };
     if (migrate.code === 0) {
-      green = await driver(env, next, nextField, url, ['load', '--writer', 'new', '--ops', String(loadOps), '--pks', pksFile, '--seed', String(100 + k)]);
+      green = await driver(env, next, nextField, url, ['load', '--writer', 'new', '--ops', String(loadOps), '--pks', pksFile, '--seed', String(100 + k)], nextSets);
     }
     await fs.writeFile(stopFile, '');
     const blueResult = await blue;
@@ -200,8 +209,8 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
     }
 
     // Every kind of ORM operation, by each release, then each reads what the other wrote.
-    const previousRun = await driver(env, previous, previousField, url, ['exercise']);
-    const nextRun = await driver(env, next, nextField, url, ['exercise']);
+    const previousRun = await driver(env, previous, previousField, url, ['exercise'], previousSets);
+    const nextRun = await driver(env, next, nextField, url, ['exercise'], nextSets);
     const p = summarize(previousRun);
     const n = summarize(nextRun);
     record(label, 'previous code: create/get/filter/save/update/bulk/delete', p.ok, p.detail);
@@ -227,7 +236,7 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
     } else {
       record(label, `migrate backwards to ${target}`, back.code === 0, manageDetail(back));
       if (back.code === 0) {
-        const rolledBack = summarize(await driver(env, previous, previousField, url, ['exercise']));
+        const rolledBack = summarize(await driver(env, previous, previousField, url, ['exercise'], previousSets));
         record(label, 'previous code works after the rollback', rolledBack.ok, rolledBack.detail);
       }
     }

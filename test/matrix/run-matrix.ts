@@ -3,7 +3,7 @@ import path from 'node:path';
 import { startPostgres } from '../harness/postgres.js';
 import { repoRoot } from '../harness/repo.js';
 import { renderTable, runMatrix, writeReport } from './report.js';
-import { NEGATIVE_CONTROLS, SCENARIOS } from './scenarios.js';
+import { NEGATIVE_CONTROLS, POSITIVE_SCENARIOS as SCENARIOS } from './all-scenarios.js';
 
 const only = process.argv.slice(2);
 const scenarios = [...SCENARIOS, ...NEGATIVE_CONTROLS].filter((s) => only.length === 0 || only.some((o) => s.name.includes(o)));
