@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Scenario } from './matrix.js';
 
-const rename = ['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty'];
+// Small batches, so the backfill of 1,000+ rows runs as many transactions while both releases write.
+const rename = ['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--batch-size', '100'];
 
 export const SCENARIOS: Scenario[] = [
   { name: 'rename-column db-column', cli: [...rename, '--strategy', 'db-column'], codeField: ['quantity', 'qty'] },
