@@ -41,11 +41,12 @@ export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
 
   const updated: ChangeRecord = {
     plan,
-    applied: [...record.applied, { phase: phase.number, migration: files.migration?.path ?? null, appliedAt: now() }],
+    applied: [...record.applied, { phase: phase.number, migration: files.migration?.path ?? null, after: files.migration ? leaf : null, appliedAt: now() }],
   };
   const migrationFiles = Object.fromEntries(updated.applied.map((a) => [a.phase, a.migration]));
+  const rollbackTargets = Object.fromEntries(updated.applied.map((a) => [a.phase, a.after ?? null]));
   stage.write(planJsonPath(plan.change), await renderPlanJson(updated));
-  stage.write(planMdPath(plan.change), await renderPlanMd(renderer, plan, updated.applied, migrationFiles));
+  stage.write(planMdPath(plan.change), await renderPlanMd(renderer, plan, updated.applied, migrationFiles, rollbackTargets));
 
   const last = phase.number === plan.phases.length;
   return {

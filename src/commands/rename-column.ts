@@ -59,6 +59,7 @@ export async function stageNewChange(facts: ProjectFacts, plan: ChangePlan, comm
   let modelsSource = stage.read(model.file) ?? '';
   let previousLeaf = leaf;
   const migrationFiles: Record<number, string | null> = {};
+  const rollbackTargets: Record<number, string | null> = {};
   for (const phase of plan.phases) {
     const files = renderPhaseFiles({
       renderer,
@@ -74,6 +75,7 @@ export async function stageNewChange(facts: ProjectFacts, plan: ChangePlan, comm
     if (files.migration) stage.create(reviewPath(reviewDir, files.migration.path), files.migration.content);
     stage.create(reviewPath(reviewDir, `${model.file}.patch`), modelsPatch(model.file, modelsSource, files.modelsAfter));
     migrationFiles[phase.number] = files.migration?.path ?? null;
+    rollbackTargets[phase.number] = files.migration ? previousLeaf : null;
 
     if (phase.number === 1) {
       if (files.modelsAfter !== modelsSource) stage.write(model.file, files.modelsAfter);
@@ -86,10 +88,10 @@ export async function stageNewChange(facts: ProjectFacts, plan: ChangePlan, comm
 
   const record: ChangeRecord = {
     plan,
-    applied: [{ phase: 1, migration: migrationFiles[1] ?? null, appliedAt: now() }],
+    applied: [{ phase: 1, migration: migrationFiles[1] ?? null, after: rollbackTargets[1] ?? null, appliedAt: now() }],
   };
   stage.create(planJsonPath(plan.change), await renderPlanJson(record));
-  stage.create(planMdPath(plan.change), await renderPlanMd(renderer, plan, record.applied, migrationFiles));
+  stage.create(planMdPath(plan.change), await renderPlanMd(renderer, plan, record.applied, migrationFiles, rollbackTargets));
 
   const next =
     plan.phases.length > 1

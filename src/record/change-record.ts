@@ -13,6 +13,8 @@ export interface AppliedPhase {
   phase: number;
   /** Relative path of the migration this phase added, or null when it has none. */
   migration: string | null;
+  /** The app's leaf migration it was numbered after: what `migrate <app> <name>` rolls it back to. */
+  after: string | null;
   /** ISO date of the run that applied it. */
   appliedAt: string;
 }

@@ -106,6 +106,7 @@ export function renderMigration(
     opsModule: OPS_MODULE,
     opsClasses: opsClassesUsed(phase),
     dependencies: placement.dependencies,
+    rollbackTo: placement.dependencies.find(([app]) => app === plan.app)?.[1] ?? null,
     operations,
     functions,
     planPath: `.bg-scaffold/${plan.change}/PLAN.md`,

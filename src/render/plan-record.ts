@@ -15,10 +15,13 @@ export async function renderPlanMd(
   applied: AppliedPhase[],
   /** Migration file per phase: the real one once applied, else the expected one. */
   migrationFiles: Record<number, string | null>,
+  /** Per phase, the migration it comes after (the rollback target): real once applied, else expected. */
+  rollbackTargets: Record<number, string | null> = {},
 ): Promise<string> {
   const phases = plan.phases.map((phase) => {
     const done = applied.find((a) => a.phase === phase.number);
     return {
+      rollbackTo: rollbackTargets[phase.number] ?? null,
       ...phase,
       status: done ? `applied ${done.appliedAt.slice(0, 10)}` : phase.number === applied.length + 1 ? 'next: `bg-scaffold advance ' + plan.change + '`' : 'pending',
       migrationFile: migrationFiles[phase.number] ?? null,

@@ -17,6 +17,8 @@
 # RISK: Stale reads during the switch: while this release rolls out, the previous
 # release still reads "quantity", which this release no longer writes. Use --phases 4 if
 # that matters.
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0004_order_qty_add
 #
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations, models

@@ -13,6 +13,8 @@
 #   columns.
 # RISK: Raw SQL and other services that write the table are not covered by the dual
 # write: change them to write both columns too.
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0003_shipment
 #
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations, models

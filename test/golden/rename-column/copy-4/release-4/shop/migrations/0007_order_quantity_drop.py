@@ -8,6 +8,8 @@
 # - release 3 and this release, both on "qty" only
 # Before the next release ships:
 # - Nothing: the change is complete.
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0006_order_quantity_retire
 #
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations

@@ -15,6 +15,8 @@
 #   is no longer a rollback target.
 # - No code, template, raw SQL or other service refers to `reference` or the column
 #   "reference" (`bg-scaffold check`).
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0003_shipment
 #
 # The whole timeline: .bg-scaffold/order-reference-to-code/PLAN.md
 from django.db import migrations

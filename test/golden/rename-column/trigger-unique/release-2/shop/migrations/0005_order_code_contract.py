@@ -10,6 +10,8 @@
 # - release 1 and this release, both on "code" only
 # Before the next release ships:
 # - Nothing: the change is complete.
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0004_order_code_expand
 #
 # The whole timeline: .bg-scaffold/order-reference-to-code/PLAN.md
 from django.db import migrations

@@ -12,6 +12,8 @@
 # Before the next release ships:
 # - This release is fully rolled out.
 # - No code reads `quantity` any more (`bg-scaffold check`).
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0004_order_qty_add
 #
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations, models

@@ -10,6 +10,8 @@
 # - this release, writing only "qty"
 # Before the next release ships:
 # - This release is fully rolled out.
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0005_order_qty_fill
 #
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations

@@ -10,6 +10,8 @@
 # - this release, as `qty` → the same column "quantity"
 # Before the next release ships:
 # - Every reference to `quantity` in code, templates and raw SQL is renamed to `qty`.
+# Roll back, once this release's code has stopped serving:
+#   python manage.py migrate shop 0003_shipment
 #
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations, models
