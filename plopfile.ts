@@ -6,9 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CustomActionConfig, NodePlopAPI } from 'node-plop';
+import { stageAddColumn, type AddColumnRequest } from './src/commands/add-column.js';
 import { stageAdvance } from './src/commands/advance.js';
+import { stageDropTable, type DropTableRequest } from './src/commands/drop-table.js';
+import { stageRemoveColumn, type RemoveColumnRequest } from './src/commands/remove-column.js';
 import { stageRenameColumn } from './src/commands/rename-column.js';
 import type { AdvanceRequest, RenameColumnRequest, StagedChange } from './src/commands/types.js';
+import { ADD_COLUMN_STRATEGIES, ADD_COLUMN_TYPES, ON_DELETE_CHOICES } from './src/playbooks/add-column.js';
 import { RENAME_STRATEGIES } from './src/playbooks/rename-column.js';
 import { templateHelpers } from './src/render/helpers.js';
 import { builtinPack, templateNames, TemplateRenderer } from './src/render/pack.js';
@@ -23,12 +27,15 @@ export interface StageSlot {
   error?: unknown;
 }
 
-export type GeneratorName = 'rename-column' | 'advance';
+export type GeneratorName = 'rename-column' | 'add-column' | 'remove-column' | 'drop-table' | 'advance';
 
 export type GeneratorAnswers<R> = R & { [RUN_SLOT]: StageSlot };
 
 const stagers: { [G in GeneratorName]: (request: never) => Promise<StagedChange> } = {
   'rename-column': (request: RenameColumnRequest) => stageRenameColumn(request),
+  'add-column': (request: AddColumnRequest) => stageAddColumn(request),
+  'remove-column': (request: RemoveColumnRequest) => stageRemoveColumn(request),
+  'drop-table': (request: DropTableRequest) => stageDropTable(request),
   advance: (request: AdvanceRequest) => stageAdvance(request),
 };
 
@@ -75,6 +82,46 @@ export default function bgScaffoldGenerators(plop: NodePlopAPI): void {
       },
     ],
     actions: [stageAction('rename-column')],
+  });
+
+  plop.setGenerator('add-column', {
+    description: 'add a model field and its column across blue-green releases',
+    prompts: [
+      { type: 'list', name: 'app', message: 'App' },
+      { type: 'list', name: 'model', message: 'Model' },
+      { type: 'input', name: 'name', message: 'Name of the new field' },
+      { type: 'list', name: 'type', message: 'Type', choices: Object.entries(ADD_COLUMN_TYPES).map(([value, what]) => ({ name: `${value}: ${what}`, value })) },
+      { type: 'input', name: 'maxLength', message: 'Max length (CharField)' },
+      { type: 'input', name: 'maxDigits', message: 'Max digits (DecimalField)' },
+      { type: 'input', name: 'decimalPlaces', message: 'Decimal places (DecimalField)' },
+      { type: 'search', name: 'to', message: 'Points at (ForeignKey)' },
+      { type: 'list', name: 'onDelete', message: 'On delete of the target (ForeignKey)', choices: [...ON_DELETE_CHOICES] },
+      { type: 'confirm', name: 'null', message: 'Nullable' },
+      { type: 'input', name: 'default', message: 'Default value kept in the database' },
+      { type: 'input', name: 'backfillSql', message: 'SQL that fills existing rows' },
+      { type: 'list', name: 'strategy', message: 'Strategy', choices: Object.entries(ADD_COLUMN_STRATEGIES).map(([value, what]) => ({ name: `${value}: ${what}`, value })) },
+    ],
+    actions: [stageAction('add-column')],
+  });
+
+  plop.setGenerator('remove-column', {
+    description: 'remove a model field and its column across blue-green releases',
+    prompts: [
+      { type: 'list', name: 'app', message: 'App' },
+      { type: 'list', name: 'model', message: 'Model' },
+      { type: 'search', name: 'field', message: 'Field to remove (type to filter)' },
+      { type: 'input', name: 'fill', message: 'Value the previous release reads in rows inserted without the field' },
+    ],
+    actions: [stageAction('remove-column')],
+  });
+
+  plop.setGenerator('drop-table', {
+    description: 'delete a model and its table across blue-green releases',
+    prompts: [
+      { type: 'list', name: 'app', message: 'App' },
+      { type: 'list', name: 'model', message: 'Model to delete' },
+    ],
+    actions: [stageAction('drop-table')],
   });
 
   plop.setGenerator('advance', {

@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CommonOptions } from '../commands/types.js';
 import { fail } from '../errors.js';
 import type { Database } from '../project/types.js';
+import { packSpec } from '../render/pack-sources.js';
 import type { PromptFlags } from './interactive.js';
 
 export const DATABASES: Database[] = ['postgresql', 'mysql', 'sqlite'];
@@ -46,10 +47,10 @@ export function addCommonOptions(command: Command): Command {
         parseDjangoVersion,
       ),
     )
-    .option('--pack <dir>', 'a template pack overriding the built-in templates (repeatable; first wins)', collect)
-    .addOption(new Option('--lock-timeout <interval>', 'lock_timeout of every DDL step, e.g. 1s or 500ms (default 1s)').argParser(parseInterval))
-    .addOption(new Option('--lock-retries <n>', 'tries of a DDL step before the migration fails (default 10)').argParser(positiveInteger))
-    .addOption(new Option('--batch-size <n>', 'rows per backfill batch (default 10000)').argParser(positiveInteger));
+    .option('--pack <dir|package>', 'a template pack (folder or npm package) overriding the built-in templates (repeatable; first wins)', collect)
+    .addOption(new Option('--lock-timeout <interval>', 'lock_timeout of every DDL step, e.g. 1s or 500ms (default: the project config, else 1s)').argParser(parseInterval))
+    .addOption(new Option('--lock-retries <n>', 'tries of a DDL step before the migration fails (default: the project config, else 10)').argParser(positiveInteger))
+    .addOption(new Option('--batch-size <n>', 'rows per backfill batch (default: the project config, else 10000)').argParser(positiveInteger));
 }
 
 /** Splits commander's values into the command layer's options and the CLI's own. */
@@ -60,7 +61,8 @@ export function readCommonOptions(flags: CommonFlags, cwd: string): { common: Co
     projectDir,
     database: flags.database,
     djangoVersion: flags.djangoVersion,
-    packs: flags.pack?.map((dir) => path.resolve(cwd, dir)),
+    // Folders resolve from where the command runs; npm package names from the project (later).
+    packs: flags.pack?.map((spec) => packSpec(spec, cwd)),
     lockTimeout: flags.lockTimeout,
     lockRetries: flags.lockRetries,
     batchSize: flags.batchSize,

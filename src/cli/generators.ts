@@ -6,10 +6,16 @@
  */
 import type { AdvanceRequest, RenameColumnRequest, StagedChange } from '../commands/types.js';
 import type { GeneratorName, StageSlot } from '../../plopfile.js';
+import type { AddColumnRequest } from '../commands/add-column.js';
+import type { DropTableRequest } from '../commands/drop-table.js';
+import type { RemoveColumnRequest } from '../commands/remove-column.js';
 
 export async function stageWithGenerator(name: 'rename-column', request: RenameColumnRequest): Promise<StagedChange>;
 export async function stageWithGenerator(name: 'advance', request: AdvanceRequest): Promise<StagedChange>;
-export async function stageWithGenerator(name: GeneratorName, request: RenameColumnRequest | AdvanceRequest): Promise<StagedChange> {
+export async function stageWithGenerator(name: 'add-column', request: AddColumnRequest): Promise<StagedChange>;
+export async function stageWithGenerator(name: 'remove-column', request: RemoveColumnRequest): Promise<StagedChange>;
+export async function stageWithGenerator(name: 'drop-table', request: DropTableRequest): Promise<StagedChange>;
+export async function stageWithGenerator(name: GeneratorName, request: RenameColumnRequest | AdvanceRequest | AddColumnRequest | RemoveColumnRequest | DropTableRequest): Promise<StagedChange> {
   const [{ default: nodePlop }, { default: bgScaffoldGenerators, RUN_SLOT }] = await Promise.all([
     import('node-plop'),
     import('../../plopfile.js'),

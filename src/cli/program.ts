@@ -1,17 +1,23 @@
 /** The command line: one commander program, one module per command. */
 import { Command } from 'commander';
 import { toolVersion } from '../render/pack.js';
+import { addColumnCommand } from './add-column.js';
 import { advanceCommand } from './advance.js';
+import { dropTableCommand } from './drop-table.js';
+import { checkCommand } from './check.js';
 import type { Io } from './io.js';
+import { removeColumnCommand } from './remove-column.js';
 import { renameColumnCommand } from './rename-column.js';
 import type { CommandContext } from './run-command.js';
+import { statusCommand } from './status.js';
+import { templatesCommand } from './templates.js';
 
 /**
  * Commands in the order `--help` lists them. Later: add-column, remove-column, drop-table
  * (operations, like rename-column), then status, check (exit 1 when it fails) and
  * `templates list|eject`; each is a `(context) => Command` in its own module.
  */
-const COMMANDS: Array<(context: CommandContext) => Command> = [renameColumnCommand, advanceCommand];
+const COMMANDS: Array<(context: CommandContext) => Command> = [renameColumnCommand, addColumnCommand, removeColumnCommand, dropTableCommand, advanceCommand, statusCommand, checkCommand, templatesCommand];
 
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('bg-scaffold')
@@ -20,9 +26,14 @@ export function buildProgram(context: CommandContext): Command {
     .helpOption('-h, --help', 'show help')
     .addHelpText('after', '\nExit codes: 0 done, 1 check failed, 2 bad input (nothing written).');
   const commands = COMMANDS.map((make) => make(context));
-  for (const command of [program, ...commands]) {
+  // Subcommands too (`templates list`): settings are not inherited by commands built on their own.
+  const withSubcommands = (command: Command, usage: string): Array<[Command, string]> => [
+    [command, usage],
+    ...command.commands.flatMap((sub) => withSubcommands(sub, `${usage} ${sub.name()}`)),
+  ];
+  for (const [command, usage] of [[program, 'bg-scaffold'] as [Command, string], ...commands.flatMap((c) => withSubcommands(c, `bg-scaffold ${c.name()}`))]) {
     // Commander must neither exit the process nor print more than one line per usage error.
-    command.exitOverride().configureOutput(outputTo(context.io, command === program ? 'bg-scaffold' : `bg-scaffold ${command.name()}`));
+    command.exitOverride().configureOutput(outputTo(context.io, usage));
   }
   for (const command of commands) program.addCommand(command);
   return program;

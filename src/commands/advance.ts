@@ -22,7 +22,8 @@ export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
 
   const app = findApp(facts, plan.app);
   const leaf = requireSingleLeaf(app);
-  const model = findModel(app, plan.model);
+  // A plan that deletes its model keeps the file it was in (drop-table: gone after release 1).
+  const model = { file: typeof plan.inputs.modelsFile === 'string' ? plan.inputs.modelsFile : findModel(app, plan.model).file };
   const stage = new StagedTree(facts.root);
   const renderer = new TemplateRenderer(common.packs);
   const modelsSource = stage.read(model.file) ?? '';

@@ -1,8 +1,13 @@
-/** Defaults for the options every command shares, resolved against the project's facts. */
+/**
+ * Defaults for the options every command shares, resolved against the project's facts and its
+ * config (src/project/config.ts): a flag wins over the config, the config over bg-scaffold's default.
+ */
 import { fail } from '../errors.js';
+import { readProjectConfig } from '../project/config.js';
 import type { Database, ProjectFacts } from '../project/types.js';
 import type { LockSettings } from '../playbooks/types.js';
-import { builtinPack, type TemplatePack } from '../render/pack.js';
+import type { TemplatePack } from '../render/pack.js';
+import { resolveTemplatePacks } from '../render/pack-sources.js';
 import type { CommonOptions } from './types.js';
 
 export const DEFAULT_LOCK: LockSettings = { lockTimeout: '1s', retries: 10 };
@@ -12,20 +17,22 @@ export interface ResolvedCommon {
   database: Database;
   lock: LockSettings;
   batchSize: number;
+  /** Template packs, first match wins: --pack, project config, .bg-scaffold/templates/, built-in. */
   packs: TemplatePack[];
 }
 
 export function resolveCommon(options: CommonOptions, facts: ProjectFacts): ResolvedCommon {
-  const lockTimeout = options.lockTimeout ?? DEFAULT_LOCK.lockTimeout;
+  const config = readProjectConfig(facts.root);
+  const lockTimeout = options.lockTimeout ?? config.lockTimeout ?? DEFAULT_LOCK.lockTimeout;
   if (!/^\d+(ms|s|min)?$/.test(lockTimeout)) fail(`--lock-timeout "${lockTimeout}" is not an interval like 1s or 500ms`);
-  const retries = options.lockRetries ?? DEFAULT_LOCK.retries;
+  const retries = options.lockRetries ?? config.lockRetries ?? DEFAULT_LOCK.retries;
   if (!Number.isInteger(retries) || retries < 1) fail(`--lock-retries must be a whole number of at least 1`);
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = options.batchSize ?? config.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) fail(`--batch-size must be a whole number of at least 1`);
   return {
     database: options.database ?? facts.database ?? 'postgresql',
     lock: { lockTimeout, retries },
     batchSize,
-    packs: [...(options.packs ?? []).map((dir) => ({ name: dir, dir })), builtinPack()],
+    packs: resolveTemplatePacks({ flags: options.packs ?? [], config, projectDir: facts.root }),
   };
 }

@@ -329,12 +329,13 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
       comment: `Rollback only: refills the re-added old column from the new one.`,
       operation: copyStep(r, newCol, oldCol, ''),
     },
-    { kind: 'ddl', comment: `Nothing writes "${oldCol}" any more: stop syncing.`, sql: sync.drop, reverseSql: sync.create },
     {
       kind: 'ddl',
-      comment: `No serving code selects "${oldCol}": the release that stopped using it is fully rolled out.`,
-      sql: [dropOld],
-      reverseSql: [addOld],
+      // One transaction: with the trigger gone but the column still NOT NULL, release 1's inserts
+      // (which do not name "${oldCol}") would fail (measured in the matrix).
+      comment: `No serving code reads or writes "${oldCol}" any more: the trigger, its function and the column go together, in one transaction.`,
+      sql: [...sync.drop, dropOld],
+      reverseSql: [addOld, ...sync.create],
     },
   );
 

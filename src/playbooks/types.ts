@@ -82,7 +82,13 @@ export type StateOperation =
   /** `field` is the Python expression of the field, e.g. `models.IntegerField(null=True)`. */
   | { kind: 'AddField'; modelName: string; name: string; field: string }
   | { kind: 'AlterField'; modelName: string; name: string; field: string }
-  | { kind: 'RemoveField'; modelName: string; name: string };
+  | { kind: 'RemoveField'; modelName: string; name: string }
+  | { kind: 'DeleteModel'; name: string }
+  /**
+   * A model as makemigrations writes it (fields as Python expressions; `options` values as Python
+   * source). The primary key may be left out: Django then adds the project's default auto field.
+   */
+  | { kind: 'CreateModel'; name: string; fields: Array<{ name: string; field: string }>; options: Record<string, string> };
 
 export type MigrationOperation =
   /** Changes Django's state only: `SeparateDatabaseAndState(state_operations=[...])`. */
@@ -130,7 +136,58 @@ export type MigrationOperation =
       onDelete: 'CASCADE' | 'SET NULL' | 'NO ACTION';
     }
   /** Runs `operation` only when migrating backwards (to rebuild what a forward DROP removed). */
-  | { kind: 'backwards-only'; comment: string; operation: MigrationOperation };
+  | { kind: 'backwards-only'; comment: string; operation: MigrationOperation }
+  /**
+   * Django's own `RunSQL(sql, reverse_sql, state_operations=[...])`, each list item one statement:
+   * the pre-5.0 form of a column with a database default (Django < 5.0 has no `db_default`).
+   */
+  | { kind: 'run-sql'; comment: string; sql: string[]; reverseSql: string[]; stateOperations: StateOperation[] }
+  /**
+   * Fills `field` where it is NULL through a Python function the user completes (any database):
+   * batches by primary key, each its own transaction. Until completed, the value function raises
+   * NotImplementedError, so the migration cannot run empty.
+   */
+  | {
+      kind: 'backfill-function';
+      comment: string;
+      /** Model class name, as `apps.get_model` takes it. */
+      modelName: string;
+      field: string;
+      /** The batch loop: `fill_order_priority`. */
+      functionName: string;
+      /** The function the user completes: `order_priority_for(order)`. */
+      valueFunction: string;
+      /** The marked TODO block's marker: change, phase and phases. */
+      marker: { change: string; phase: number; of: number };
+    }
+  /**
+   * `UPDATE table SET column = (expression) WHERE column IS NULL` in primary key batches, each its
+   * own transaction, quoted by the database's own schema editor (non-PostgreSQL plans).
+   */
+  | { kind: 'backfill-sql-portable'; comment: string; functionName: string; table: string; pk: string; column: string; expression: string }
+  /**
+   * Replaces Django's FOREIGN KEY on `table.column` (found by introspection) by one the database
+   * enforces on its own, with the ON DELETE action the previous release's Python `on_delete` had:
+   * added NOT VALID, validated, DEFERRABLE INITIALLY DEFERRED; Django's goes only once it is valid.
+   * Reverse: Django's constraint comes back, then this one goes.
+   */
+  | {
+      kind: 'replace-foreign-key';
+      comment: string;
+      table: string;
+      column: string;
+      toTable: string;
+      toColumn: string;
+      onDelete: 'CASCADE' | 'SET NULL' | 'NO ACTION';
+    }
+  /**
+   * Drops a model's table and its auto-created many-to-many tables, their foreign keys to other
+   * tables first, each step under lock_timeout. `model` is the model as it was: rolling back
+   * recreates its tables (empty) through Django's schema editor; null makes the drop irreversible.
+   */
+  | { kind: 'drop-table'; comment: string; table: string; model: Extract<StateOperation, { kind: 'CreateModel' }> | null }
+  /** `DROP TABLE` of each table in order, quoted by the database's own schema editor (non-PostgreSQL plans). */
+  | { kind: 'drop-table-portable'; comment: string; tables: string[] };
 
 /**
  * A change to a model in models.py. Edits are surgical: only the named field's statement changes,
@@ -161,7 +218,18 @@ export type ModelEdit =
   /** Remove a field's statement (and a marker comment line directly above it, if ours). */
   | { kind: 'remove-field'; model: string; field: string }
   /** Strip this change's `# bg-scaffold:` trailing markers: the change is complete. */
-  | { kind: 'unmark'; model: string };
+  | { kind: 'unmark'; model: string }
+  /**
+   * Insert a brand-new field statement `name = <call>` after the field `after` (null: after the
+   * model's last field), marked with this change's marker and `note`. `call` is Python source,
+   * e.g. `models.IntegerField(null=True)`; a long call is laid out one argument per line.
+   */
+  | { kind: 'insert-field'; model: string; after: string | null; name: string; call: string; note: string }
+  /**
+   * Remove a model's class (with its decorators and the comment lines directly above it) and the
+   * blank lines before it, so the classes around it keep their spacing.
+   */
+  | { kind: 'remove-model'; model: string };
 
 /**
  * A block of application code between `# >>> bg-scaffold <change> <k>/<N> <role>` and

@@ -1,9 +1,9 @@
 /** Renders one phase's migration file from the plan: a view of the plan data through the pack's templates. */
 import { posix } from 'node:path';
 import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../playbooks/types.js';
-import { formatPython } from './format.js';
 import type { TemplateRenderer } from './pack.js';
 import { toolVersion } from './pack.js';
+import type { MigrationTemplateData, OperationPartialData, OpsModuleTemplateData, StatePartialData } from './template-data.js';
 
 export interface RenderedFile {
   /** Relative posix path from the project root. */
@@ -31,7 +31,12 @@ const OPS_CLASS: Partial<Record<MigrationOperation['kind'], string>> = {
   'create-index': 'CreateIndexConcurrently',
   'add-foreign-key': 'AddForeignKey',
   'backwards-only': 'Backwards',
+  'replace-foreign-key': 'ReplaceForeignKey',
+  'drop-table': 'DropTable',
 };
+
+/** Operation kinds that render a module-level function (`functions/<kind>`) for their RunPython. */
+const FUNCTION_KINDS = new Set<MigrationOperation['kind']>(['backfill-orm', 'drop-column-portable', 'backfill-function', 'backfill-sql-portable', 'drop-table-portable']);
 
 export function migrationFileName(number: number, slug: string): string {
   return `${String(number).padStart(4, '0')}_${slug}.py`;
@@ -54,11 +59,11 @@ export function opsClassesUsed(phase: Phase): string[] {
   return [...names].sort();
 }
 
-function stateView(op: StateOperation) {
+function stateView(op: StateOperation): StatePartialData {
   return { ...op, partial: `state/${op.kind}` };
 }
 
-function operationView(op: MigrationOperation, plan: ChangePlan): Record<string, unknown> {
+function operationView(op: MigrationOperation, plan: ChangePlan): OperationPartialData {
   const common = { partial: `operations/${op.kind}`, lock: plan.lock, batchSize: plan.batchSize, app: plan.app };
   switch (op.kind) {
     case 'state-only':
@@ -77,6 +82,10 @@ function operationView(op: MigrationOperation, plan: ChangePlan): Record<string,
       return { ...op, ...common, lock: { ...plan.lock, lockTimeout: INDEX_LOCK_TIMEOUT } };
     case 'drop-column-portable':
       return { ...op, ...common, functionName: `drop_${op.table}_${op.column}` };
+    case 'drop-table-portable':
+      return { ...op, ...common, functionName: `drop_${op.tables[op.tables.length - 1]}` };
+    case 'run-sql':
+      return { ...op, ...common, stateOperations: op.stateOperations.map(stateView) };
     default:
       return { ...op, ...common };
   }
@@ -92,10 +101,10 @@ export function renderMigration(
   const migration = phase.migration;
   if (!migration) throw new Error(`phase ${phase.number} of ${plan.change} has no migration`);
   const operations = migration.operations.map((op) => operationView(op, plan));
-  const functions = operations.filter((op) => op.kind === 'backfill-orm' || op.kind === 'drop-column-portable');
+  const functions = operations.filter((op) => FUNCTION_KINDS.has(op.kind as MigrationOperation['kind']));
   const usesModels = JSON.stringify(migration.operations).includes('"field":"models.');
   const fileName = migrationFileName(placement.number, migration.slug);
-  const source = renderer.render('migrations/migration', {
+  const content = renderer.renderPython('migrations/migration', {
     toolVersion: toolVersion(),
     plan,
     phase,
@@ -110,11 +119,11 @@ export function renderMigration(
     operations,
     functions,
     planPath: `.bg-scaffold/${plan.change}/PLAN.md`,
-  });
-  return { path: posix.join(migrationsDir, fileName), content: formatPython(source, fileName) };
+  } satisfies MigrationTemplateData, fileName);
+  return { path: posix.join(migrationsDir, fileName), content };
 }
 
 export function renderOpsModule(renderer: TemplateRenderer, migrationsDir: string): RenderedFile {
-  const source = renderer.render('migrations/bg_scaffold_ops', { toolVersion: toolVersion() });
-  return { path: posix.join(migrationsDir, `${OPS_MODULE}.py`), content: formatPython(source, `${OPS_MODULE}.py`) };
+  const content = renderer.renderPython('migrations/bg_scaffold_ops', { toolVersion: toolVersion() } satisfies OpsModuleTemplateData, `${OPS_MODULE}.py`);
+  return { path: posix.join(migrationsDir, `${OPS_MODULE}.py`), content };
 }

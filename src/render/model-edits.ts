@@ -11,6 +11,7 @@ import {
   applyEdits,
   bodyStatements,
   callArguments,
+  docstringOf,
   findModuleClass,
   indentationAt,
   lineContentEnd,
@@ -18,11 +19,12 @@ import {
   lineEnding,
   lineStart,
   nextLineStart,
+  isBlankLine,
   outerDefinition,
   startsLine,
   type TextEdit,
 } from '../python/edit.js';
-import { assertParses, positionOf, type SyntaxNode, type SyntaxTree } from '../python/parser.js';
+import { assertParses, parsePython, positionOf, type SyntaxNode, type SyntaxTree } from '../python/parser.js';
 
 /** Which change and phase an edit belongs to; stamped on every line it changes. */
 export interface PhaseMarker {
@@ -278,6 +280,80 @@ function addField(context: EditContext, edit: Extract<ModelEdit, { kind: 'add-fi
   return [{ start: at, end: at, text: `${needsBreak ? eol : ''}${indent}${statement}${eol}` }];
 }
 
+/** Longest line an inserted field statement keeps on one line (ruff's default width). */
+const FIELD_LINE_WIDTH = 88;
+
+/** The callee and argument texts of a field call given as Python source; refuses anything else. */
+function parseFieldCall(call: string): { callee: string; args: string[] } {
+  const tree = parsePython(call);
+  const statement = tree.rootNode.namedChildren[0];
+  const expression = statement?.type === 'expression_statement' ? statement.namedChild(0) : null;
+  if (tree.rootNode.hasError || tree.rootNode.namedChildCount !== 1 || !expression || expression.type !== 'call') {
+    throw new Error(`insert-field: "${call}" is not a single call expression`);
+  }
+  return { callee: expression.childForFieldName('function')!.text, args: callArguments(expression).map((a) => a.text) };
+}
+
+/** `name = call  # marker` on one line, or one argument per line (marker after the `(`) when too long. */
+function fieldStatementText(name: string, call: string, indent: string, marker: string, eol: string): string {
+  const oneLine = `${indent}${name} = ${call}`;
+  if (oneLine.length <= FIELD_LINE_WIDTH) return `${oneLine}  ${marker}`;
+  const { callee, args } = parseFieldCall(call);
+  return [`${indent}${name} = ${callee}(  ${marker}`, ...args.map((arg) => `${indent}    ${arg},`), `${indent})`].join(eol);
+}
+
+function insertField(context: EditContext, edit: Extract<ModelEdit, { kind: 'insert-field' }>): TextEdit[] {
+  const cls = locateModel(context, edit.model);
+  const { source, eol } = context;
+  const statements = bodyStatements(cls);
+  const fields = statements.map(readFieldStatement).filter((field): field is FieldSyntax => field !== null);
+  if (fields.some((field) => field.field.name === edit.name)) {
+    const { line } = positionOf(source, cls.startIndex);
+    throw new BgScaffoldError(`${context.file}:${line}: class ${edit.model} already declares a field "${edit.name}"; was this phase applied by hand?`);
+  }
+  const marker = markerComment(context.marker, edit.note);
+  const anchor = edit.after !== null ? locateField(context, cls, edit.model, edit.after) : (fields[fields.length - 1] ?? null);
+  if (anchor) {
+    // After the anchor's statement and its trailing comment, at its indentation.
+    const at = nextLineStart(source, anchor.statement.endIndex);
+    const needsBreak = at === source.length && !source.endsWith('\n');
+    const text = fieldStatementText(edit.name, edit.call, indentationAt(source, anchor.statement.startIndex), marker, eol);
+    return [{ start: at, end: at, text: `${needsBreak ? eol : ''}${text}${eol}` }];
+  }
+  // A model without fields yet: first in the body, after the docstring.
+  const header = positionOf(source, cls.startIndex).line;
+  const first = statements[0];
+  if (!first || positionOf(source, first.startIndex).line === header) {
+    throw new BgScaffoldError(`${context.file}:${header}: put the body of class ${edit.model} on its own lines so bg-scaffold can add a field to it`);
+  }
+  const docstring = docstringOf(cls);
+  const at = docstring ? nextLineStart(source, docstring.endIndex) : lineStart(source, first.startIndex);
+  const text = fieldStatementText(edit.name, edit.call, indentationAt(source, first.startIndex), marker, eol);
+  return [{ start: at, end: at, text: `${text}${eol}` }];
+}
+
+/** The text of the line that ends just before `start` (a line start), without its line break. */
+function lineAbove(source: string, start: number): { start: number; text: string } {
+  const above = lineStart(source, start - 1);
+  return { start: above, text: source.slice(above, start).replace(/\r?\n$/, '') };
+}
+
+function removeModel(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-model' }>): TextEdit[] {
+  const { source } = context;
+  const definition = outerDefinition(locateModel(context, edit.model));
+  let start = lineStart(source, definition.startIndex);
+  // Comment lines right above the class (no blank line between) are about it.
+  while (start > 0 && /^[ \t]*#/.test(lineAbove(source, start).text)) start = lineAbove(source, start).start;
+  let end = nextLineStart(source, definition.endIndex);
+  // The blank lines before it go too, so the code around keeps its spacing; at the top of the
+  // file, the blank lines after it go instead.
+  while (start > 0 && isBlankLine(lineAbove(source, start).text)) start = lineAbove(source, start).start;
+  if (start === 0) {
+    while (end < source.length && isBlankLine(source.slice(end, lineEnd(source, end)))) end = nextLineStart(source, end);
+  }
+  return [{ start, end, text: '' }];
+}
+
 function removeField(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-field' }>): TextEdit[] {
   const field = locateField(context, locateModel(context, edit.model), edit.model, edit.field);
   const { source } = context;
@@ -348,8 +424,14 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
       case 'add-field':
         textEdits.push(...addField(context, edit));
         break;
+      case 'remove-model':
+        textEdits.push(...removeModel(context, edit));
+        break;
       case 'remove-field':
         textEdits.push(...removeField(context, edit));
+        break;
+      case 'insert-field':
+        textEdits.push(...insertField(context, edit));
         break;
       case 'unmark':
         unmarkEdits.push(...unmark(context, edit));

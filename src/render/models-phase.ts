@@ -1,9 +1,9 @@
 /** A phase's effect on a models file: earlier code blocks out, this phase's model edits and code blocks in. */
 import type { ChangePlan, Phase } from '../playbooks/types.js';
 import { insertCodeBlock, removeCodeBlocks } from './code-blocks.js';
-import { formatPython } from './format.js';
 import { applyModelEdits } from './model-edits.js';
 import type { TemplateRenderer } from './pack.js';
+import type { SnippetContext } from './template-data.js';
 
 export function applyPhaseToModels(source: string, file: string, plan: ChangePlan, phase: Phase, renderer: TemplateRenderer): string {
   const marker = { change: plan.change, phase: phase.number, of: phase.of };
@@ -12,8 +12,9 @@ export function applyPhaseToModels(source: string, file: string, plan: ChangePla
   for (const block of phase.codeBlocks) {
     // The block is indented into the class or method: leave room for that within 88 columns.
     const depth = { 'before-class': 0, 'class-body-end': 1, 'method-start': 2 }[block.anchor];
-    const rendered = renderer.render(block.template, { ...block.data, marker, plan, phase });
-    const body = formatPython(rendered, `${block.role}.py`, 88 - 4 * depth).trimEnd();
+    // Snippet data is declared per template in template-data.ts (TemplateDataByName).
+    const data = { ...block.data, ...({ marker, plan, phase } satisfies SnippetContext) };
+    const body = renderer.renderPython(block.template, data, `${block.role}.py`, 88 - 4 * depth).trimEnd();
     result = insertCodeBlock(result, file, { model: block.model, anchor: block.anchor, method: block.method, body }, { ...marker, role: block.role });
   }
   return result;

@@ -3,6 +3,7 @@ import type { AppliedPhase, ChangeRecord } from '../record/change-record.js';
 import type { ChangePlan } from '../playbooks/types.js';
 import { formatJson, formatMarkdown } from './format.js';
 import type { TemplateRenderer } from './pack.js';
+import type { PlanPhaseView, PlanTemplateData } from './template-data.js';
 
 /** Mermaid's timeline syntax gives `:` and `#` meaning; keep event text plain. */
 function mermaidText(text: string): string {
@@ -18,7 +19,7 @@ export async function renderPlanMd(
   /** Per phase, the migration it comes after (the rollback target): real once applied, else expected. */
   rollbackTargets: Record<number, string | null> = {},
 ): Promise<string> {
-  const phases = plan.phases.map((phase) => {
+  const phases = plan.phases.map((phase): PlanPhaseView => {
     const done = applied.find((a) => a.phase === phase.number);
     return {
       rollbackTo: rollbackTargets[phase.number] ?? null,
@@ -28,7 +29,8 @@ export async function renderPlanMd(
       timeline: mermaidText(`${phase.name}  ${phase.title}`),
     };
   });
-  const source = renderer.render('record/PLAN', { plan, phases, appliedCount: applied.length, title: mermaidText(`${plan.change} (${plan.op}, ${plan.strategy})`) });
+  const data: PlanTemplateData = { plan, phases, appliedCount: applied.length, title: mermaidText(`${plan.change} (${plan.op}, ${plan.strategy})`) };
+  const source = renderer.render('record/PLAN', data);
   return formatMarkdown(source);
 }
 

@@ -38,10 +38,14 @@ interface LineSpec {
   label: string;
 }
 
-/** ruff rides along in the 5.2 env: tests use it to check generated Python. */
+/**
+ * ruff rides along in the 5.2 env: tests use it to check generated Python. django-safemigrate
+ * (requires Django >= 4.2, no upper bound) is imported by migrations rendered with the example
+ * pack examples/packs/safemigrate, which the matrix runs.
+ */
 export const DJANGO_LINE_SPECS: Readonly<Record<DjangoLine, LineSpec>> = {
-  '5.2': { requirements: ['Django>=5.2,<5.3', 'psycopg[binary]>=3.1', 'ruff'], minPython: [3, 10], label: 'Django 5.2 LTS' },
-  latest: { requirements: ['Django', 'psycopg[binary]>=3.1'], minPython: [3, 12], label: 'the newest Django' },
+  '5.2': { requirements: ['Django>=5.2,<5.3', 'psycopg[binary]>=3.1', 'ruff', 'django-safemigrate'], minPython: [3, 10], label: 'Django 5.2 LTS' },
+  latest: { requirements: ['Django', 'psycopg[binary]>=3.1', 'django-safemigrate'], minPython: [3, 12], label: 'the newest Django' },
 };
 
 /** Generous: a cold install downloads Django, psycopg and ruff wheels. */
@@ -93,7 +97,10 @@ async function provisionDjangoEnv(line: DjangoLine): Promise<DjangoEnv> {
     (await readReadyEnv(line, venvDir, spec, interpreter)) ??
     (await withFileLock(
       `${venvDir}.lock`,
-      async () => (await readReadyEnv(line, venvDir, spec, interpreter)) ?? (await buildEnv(line, venvDir, spec, interpreter)),
+      async () =>
+        (await readReadyEnv(line, venvDir, spec, interpreter)) ??
+        (await topUpEnv(line, venvDir, spec, interpreter)) ??
+        (await buildEnv(line, venvDir, spec, interpreter)),
       { label: `the ${spec.label} virtualenv` },
     ));
   harnessLog(
@@ -112,6 +119,29 @@ async function readReadyEnv(line: DjangoLine, venvDir: string, spec: LineSpec, i
   const python = path.join(venvDir, 'bin', 'python');
   const sameSpec = JSON.stringify(marker.requirements) === JSON.stringify(spec.requirements) && marker.interpreter === interpreter.path;
   if (!sameSpec || !existsSync(python)) return undefined;
+  return { line, django: marker.django, python, pythonVersion: marker.pythonVersion, venvDir, interpreter: interpreter.path };
+}
+
+/**
+ * A ready env whose requirements are a subset of the spec's (a requirement was added) gets the new
+ * ones installed in place, rather than being rebuilt under the test processes that may be using it.
+ */
+async function topUpEnv(line: DjangoLine, venvDir: string, spec: LineSpec, interpreter: PythonInterpreter): Promise<DjangoEnv | undefined> {
+  let marker: EnvMarker;
+  try {
+    marker = JSON.parse(await fs.readFile(path.join(venvDir, MARKER), 'utf8')) as EnvMarker;
+  } catch {
+    return undefined;
+  }
+  const python = path.join(venvDir, 'bin', 'python');
+  const missing = spec.requirements.filter((requirement) => !marker.requirements.includes(requirement));
+  const subset = marker.requirements.every((requirement) => spec.requirements.includes(requirement));
+  if (!subset || missing.length === 0 || marker.interpreter !== interpreter.path || !existsSync(python)) return undefined;
+  harnessLog(`adding ${missing.join(', ')} to ${path.relative(repoRoot(), venvDir)}`);
+  const pipEnv = { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1', PYTHONDONTWRITEBYTECODE: '1' };
+  await runChecked(python, ['-m', 'pip', 'install', '--progress-bar', 'off', '--quiet', ...missing], { env: pipEnv, timeoutMs: PROVISION_TIMEOUT_MS });
+  const updated: EnvMarker = { ...marker, requirements: [...spec.requirements] };
+  await fs.writeFile(path.join(venvDir, MARKER), JSON.stringify(updated, null, 2) + '\n');
   return { line, django: marker.django, python, pythonVersion: marker.pythonVersion, venvDir, interpreter: interpreter.path };
 }
 

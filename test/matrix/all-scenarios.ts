@@ -3,8 +3,11 @@
  * (`scenarios-<op>.ts`) and adds one line here.
  */
 import type { Scenario } from './matrix.js';
-import { NEGATIVE_CONTROLS, SCENARIOS as RENAME_COLUMN } from './scenarios.js';
+import { NEGATIVE_CONTROLS as ADD_COLUMN_NEGATIVE, SCENARIOS as ADD_COLUMN } from './scenarios-add-column.js';
+import { NEGATIVE_CONTROLS as RENAME_NEGATIVE, SCENARIOS as RENAME_COLUMN } from './scenarios.js';
+import { SCENARIOS as WITH_PACKS } from './scenarios-packs.js';
+import { NEGATIVE_CONTROLS as REMOVE_NEGATIVE, SCENARIOS as REMOVE } from './scenarios-remove.js';
 
-export const POSITIVE_SCENARIOS: Scenario[] = [...RENAME_COLUMN];
+export const POSITIVE_SCENARIOS: Scenario[] = [...RENAME_COLUMN, ...ADD_COLUMN, ...WITH_PACKS, ...REMOVE];
 
-export { NEGATIVE_CONTROLS };
+export const NEGATIVE_CONTROLS: Scenario[] = [...RENAME_NEGATIVE, ...ADD_COLUMN_NEGATIVE, ...REMOVE_NEGATIVE];

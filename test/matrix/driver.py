@@ -44,6 +44,22 @@ def error_text(exc):
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
 
+def has_field(model, name):
+    """True when this release's model has the field (a release may have removed it)."""
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def own_fields(model, **values):
+    """Only the values this release's model has fields for (remove-column takes some away)."""
+    return {name: value for name, value in values.items() if has_field(model, name)}
+
+
+def order_parents(customer, product):
+    """customer= and product=, as far as this release's Order still has them."""
+    _, Order, _ = models()
+    return own_fields(Order, customer=customer, product=product)
+
+
 class Run:
     """Collects what a command wrote and which operations failed."""
 
@@ -82,7 +98,7 @@ def parents():
         email="matrix@example.com", defaults={"name": "Matrix"}
     )
     product, _ = Product.objects.get_or_create(
-        sku="MATRIX-1", defaults={"name": "Matrix product", "price": "9.99"}
+        sku="MATRIX-1", defaults=own_fields(Product, name="Matrix product", price="9.99")
     )
     return customer, product
 
@@ -97,7 +113,7 @@ def exercise(field):
     base = random.randint(1, 1_000_000)
 
     def create():
-        order = Order.objects.create(customer=customer, product=product, **EXTRA, **{field: base})
+        order = Order.objects.create(**order_parents(customer, product), **EXTRA, **{field: base})
         run.written[order.pk] = base
         return order
 
@@ -112,6 +128,17 @@ def exercise(field):
             raise AssertionError(f"get read {value}, expected {run.written[pk]}")
 
     run.step("get", get)
+
+    def get_set_fields():
+        # The fields this release sets on create (--set) read back as written, from a fresh row.
+        obj = Order.objects.get(pk=pk)
+        for name, expected in EXTRA.items():
+            got = getattr(obj, name)
+            if got != expected:
+                raise AssertionError(f"{name} read {got!r}, expected {expected!r}")
+
+    if EXTRA:
+        run.step("get-set-fields", get_set_fields)
     run.step("filter", lambda: Order.objects.filter(**{field: base, "pk": pk}).get())
     run.step("filter-gte", lambda: Order.objects.filter(**{f"{field}__gte": base}).count())
     run.step("values", lambda: list(Order.objects.filter(pk=pk).values(field, "status")))
@@ -153,8 +180,7 @@ def exercise(field):
     def bulk_create():
         objs = [
             Order(
-                customer=customer,
-                product=product,
+                **order_parents(customer, product),
                 reference=f"B{base}-{i}",
                 **EXTRA,
                 **{field: base + 10 + i},
@@ -181,7 +207,7 @@ def exercise(field):
         run.step("bulk-update", bulk_update)
 
     def delete():
-        doomed = Order.objects.create(customer=customer, product=product, **{field: -1})
+        doomed = Order.objects.create(**order_parents(customer, product), **EXTRA, **{field: -1})
         doomed_pk = doomed.pk
         doomed.delete()
         if Order.objects.filter(pk=doomed_pk).exists():
@@ -214,9 +240,84 @@ def exercise(field):
         if Order.objects.filter(pk=row[0]).exists():
             raise AssertionError("order with a shipment was not deleted")
         run.deleted.append(row[0])
+        return row[0]
 
-    run.step("delete-with-shipment", delete_with_shipment)
+    deleted = run.step("delete-with-shipment", delete_with_shipment)
+
+    def shipment_went_too():
+        # Checked after the delete committed, as another request would see it.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM shop_shipment WHERE order_id = %s", [deleted])
+            if cursor.fetchone()[0]:
+                raise AssertionError(f"the shipment of deleted order {deleted} is still there (an orphan)")
+
+    if deleted is not None:
+        run.step("shipment-of-deleted-order-gone", shipment_went_too)
+    product = run.step("delete-product-with-orders", delete_product_with_orders)
+    if product is not None:
+        run.step("orders-of-deleted-product-gone", lambda: orders_went_too(product))
+    run.step("create-product-with-order", lambda: create_product_with_order(field, base))
     return run.result()
+
+
+def column_exists(table, column):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+            [table, column],
+        )
+        return cursor.fetchone() is not None
+
+
+def delete_product_with_orders():
+    """Deletes a product that another release's order points at: its orders must go too.
+
+    Order.product is on_delete=CASCADE. A release whose Order still has the field cascades in
+    Python; one without it deletes only the product, and the database must cascade.
+    """
+    from django.db import connection
+
+    _, _, Product = models()
+    if not column_exists("shop_order", "product_id"):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id FROM shop_product p WHERE p.sku LIKE %s"
+            " AND EXISTS (SELECT 1 FROM shop_order o WHERE o.product_id = p.id)"
+            " ORDER BY p.id DESC LIMIT 1",
+            ["EX-%"],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return
+    Product.objects.filter(pk=row[0]).delete()
+    return row[0]
+
+
+def orders_went_too(product):
+    """Checked after the delete committed, as another request would see it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM shop_order WHERE product_id = %s", [product])
+        left = cursor.fetchone()[0]
+    if left:
+        raise AssertionError(f"{left} orders still point at deleted product {product} (orphans)")
+
+
+def create_product_with_order(field, base):
+    """A product of this release, and an order pointing at it when Order still has product."""
+    Customer, Order, Product = models()
+    product = Product.objects.create(
+        **own_fields(Product, sku=f"EX-{base}-{random.randint(0, 10**9)}", name="Exercise", price="2.50")
+    )
+    if has_field(Order, "product"):
+        customer = Customer.objects.get(email="matrix@example.com")
+        Order.objects.create(customer=customer, product=product, **EXTRA, **{field: base})
 
 
 def optional_model(name):
@@ -244,7 +345,37 @@ def read(field, expect_file):
                 mismatches.append({"pk": int(pk), "expected": value, "got": got})
     except Exception as exc:  # noqa: BLE001
         errors.append({"op": "read", "error": error_text(exc)})
+    errors.extend(relations_hold())
     return {"checked": len(expected), "mismatches": mismatches[:20], "mismatchCount": len(mismatches), "errors": errors}
+
+
+def relations_hold():
+    """Every row of every shop model follows its foreign keys, as this release's ORM sees them.
+
+    A row whose key points at nothing (an orphan) vanishes from select_related() where the
+    join is INNER, and reads as None where it is LEFT OUTER (a nullable key): both are what
+    the release's code would show its users.
+    """
+    from django.apps import apps
+
+    errors = []
+    for model in apps.get_app_config("shop").get_models():
+        keys = [f for f in model._meta.concrete_fields if f.is_relation and (f.many_to_one or f.one_to_one)]
+        if not keys:
+            continue
+        try:
+            rows = list(model._base_manager.select_related(*[f.name for f in keys]))
+            total = model._base_manager.count()
+            if len(rows) != total:
+                names = ", ".join(f.name for f in keys)
+                raise AssertionError(f"{total - len(rows)} of {total} {model.__name__} rows vanish from select_related({names})")
+            for row in rows:
+                for key in keys:
+                    if getattr(row, key.attname) is not None and getattr(row, key.name) is None:
+                        raise AssertionError(f"{model.__name__} {row.pk}: {key.name} points at a missing row")
+        except Exception as exc:  # noqa: BLE001
+            errors.append({"op": f"relations of {model.__name__}", "error": error_text(exc)})
+    return errors
 
 
 def ensure_audit_table():
@@ -313,7 +444,7 @@ def load(field, writer, ops, pks_file, stop_file, seed):
 
     def create(_pk):
         v = value()
-        obj = Order.objects.create(customer=customer, product=product, **EXTRA, **{field: v})
+        obj = Order.objects.create(**order_parents(customer, product), **EXTRA, **{field: v})
         audit([(obj.pk, v)], writer)
 
     kinds = [save, save, update, update_f, bulk, create]
@@ -370,8 +501,7 @@ def seed(field, rows):
         orders = Order.objects.bulk_create(
             [
                 Order(
-                    customer=customers[i % len(customers)],
-                    product=products[i % len(products)],
+                    **order_parents(customers[i % len(customers)], products[i % len(products)]),
                     reference=f"SEED-{i:06d}",
                     note="" if i % 3 else f"note {i}",
                     **{field: edges[i] if i < len(edges) else i},

@@ -32,6 +32,10 @@ export interface Scenario {
   name: string;
   /** bg-scaffold arguments that generate the change (phase 1); later phases come from `advance`. */
   cli?: string[];
+  /** Arguments for every bg-scaffold run of the scenario, generation and `advance` (e.g. `--pack`). */
+  everyRun?: string[];
+  /** A check of the scenario's own after each phase's migrate: `check` names the cell; a problem fails it. */
+  verify?: { check: string; run: (tree: string, phase: number, env: DjangoEnv) => Promise<string | null> };
   /** Instead of bg-scaffold: a hand-made one-release change (negative controls). */
   naive?: (project: string) => Promise<void>;
   /** The field name each release's code uses; index 0 is the code before the change. */
@@ -45,6 +49,13 @@ export interface Scenario {
   staleReadsDeclared?: number[];
   /** A negative control: the harness must report failures. */
   expectBroken?: boolean;
+  /**
+   * The developer's part of release `release` beyond renames: e.g. taking out the uses of a field
+   * or model that leaves the code (admin, services), as a real release would.
+   */
+  developer?: (project: string, release: number) => Promise<void>;
+  /** Operations of the new release's writer per phase (default 1500): fewer for quick metadata-only phases. */
+  loadOps?: number;
 }
 
 const DRIVER = path.join(repoRoot(), 'test', 'matrix', 'driver.py');
@@ -132,7 +143,7 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
     cells.push({ scenario: scenario.name, django, phase, check, status, detail });
     return status !== 'failed';
   };
-  const loadOps = options.loadOps ?? 1500;
+  const loadOps = options.loadOps ?? scenario.loadOps ?? 1500;
 
   const dbName = uniqueDatabaseName('matrix');
   await server.createDatabase(dbName);
@@ -160,7 +171,7 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
   let change = '';
   let phases = 1;
   if (scenario.cli) {
-    const generated = await runCli([...scenario.cli, '--project', project, '--yes', '--json']);
+    const generated = await runCli([...scenario.cli, ...(scenario.everyRun ?? []), '--project', project, '--yes', '--json']);
     if (!record('1', 'bg-scaffold generates the change', generated.code === 0, generated.output.split('\n')[0] ?? '')) return { cells, phases: 0 };
     const summary = JSON.parse(generated.output.slice(generated.output.indexOf('{'))) as { change: string; phases: number };
     change = summary.change;
@@ -172,12 +183,13 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
   for (let k = 1; k <= phases; k++) {
     const label = `${k}/${phases}`;
     if (k > 1) {
-      const advanced = await runCli(['advance', change, '--project', project, '--yes']);
+      const advanced = await runCli(['advance', change, ...(scenario.everyRun ?? []), '--project', project, '--yes']);
       if (!record(label, 'bg-scaffold advance', advanced.code === 0, advanced.output.split('\n')[0] ?? '')) break;
     }
     const [previousField, nextField] = [scenario.codeField[k - 1]!, scenario.codeField[k]!];
     // The developer's part of the release: application code switches to the name this release uses.
     if (previousField !== nextField) await switchCodeReferences(project, previousField, nextField);
+    await scenario.developer?.(project, k);
     await snapshot(project, tree(k));
     const [previous, next] = [tree(k - 1), tree(k)];
 
@@ -189,6 +201,10 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
     await sleep(1500);
     const migrate = await runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 });
     record(label, 'migrate (previous code writing)', migrate.code === 0, manageDetail(migrate));
+    if (scenario.verify) {
+      const problem = await scenario.verify.run(next, k, env);
+      record(label, scenario.verify.check, problem === null, problem ?? '');
+    }
     let green: DriverResult = { errors: [] };
     if (migrate.code === 0) {
       green = await driver(env, next, nextField, url, ['load', '--writer', 'new', '--ops', String(loadOps), '--pks', pksFile, '--seed', String(100 + k)], nextSets);

@@ -965,5 +965,240 @@ class GeneratedMigration(unittest.TestCase):
         self.assertIn('ALTER COLUMN "sku" DROP NOT NULL', backwards)
 
 
+# --- ReplaceForeignKey (remove-column, drop-table) ---------------------------------
+
+
+def foreign_keys(table):
+    """{name: (on delete action, validated, deferrable)} of a table's foreign keys."""
+    rows = sql(
+        "SELECT conname, confdeltype, convalidated, condeferrable FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'f'",
+        [table],
+    )
+    return {
+        name: (action, valid, deferrable) for name, action, valid, deferrable in rows
+    }
+
+
+class ReplaceForeignKeyTests(OpsTestCase):
+    """child.parent_id starts with Django's constraint, as Django creates it."""
+
+    django = property(lambda self: django_name("child", "parent_id", "_fk_parent_id"))
+    ours = property(lambda self: django_name("child", "parent_id", "_bg_fk"))
+
+    def setUp(self):
+        super().setUp()
+        run(ops.AddForeignKey("child", "parent_id", "parent", "id"))
+
+    def replace(self, on_delete="CASCADE"):
+        return ops.ReplaceForeignKey(
+            "child", "parent_id", "parent", "id", on_delete=on_delete
+        )
+
+    def test_replaces_djangos_constraint_by_a_validated_deferrable_one(self):
+        run(self.replace())
+        # "c": ON DELETE CASCADE
+        self.assertEqual(foreign_keys("child"), {self.ours: ("c", True, True)})
+
+    def test_cascade_deletes_the_rows_that_pointed_at_a_deleted_row(self):
+        run(self.replace("CASCADE"))
+        sql("DELETE FROM parent")
+        self.assertEqual(value("SELECT count(*) FROM child"), 0)
+
+    def test_set_null_keeps_the_rows_and_clears_the_column(self):
+        run(self.replace("SET NULL"))
+        sql("DELETE FROM parent")
+        self.assertEqual(sql("SELECT parent_id FROM child"), [(None,)])
+
+    def test_no_action_still_refuses_to_orphan_rows_at_commit(self):
+        run(self.replace("NO ACTION"))
+        with self.assertRaises(psycopg.errors.ForeignKeyViolation):
+            sql("DELETE FROM parent")
+        self.assertEqual(value("SELECT count(*) FROM child"), 1)
+
+    def test_is_safe_to_run_twice(self):
+        run(self.replace())
+        run(self.replace())
+        self.assertEqual(foreign_keys("child"), {self.ours: ("c", True, True)})
+
+    def test_picks_up_after_a_failure_before_validation(self):
+        sql(
+            f'ALTER TABLE child ADD CONSTRAINT "{self.ours}" FOREIGN KEY (parent_id) '
+            "REFERENCES parent (id) ON DELETE CASCADE "
+            "DEFERRABLE INITIALLY DEFERRED NOT VALID"
+        )
+        run(self.replace())
+        self.assertEqual(foreign_keys("child"), {self.ours: ("c", True, True)})
+
+    def test_finds_djangos_constraint_whatever_its_name(self):
+        sql(f'ALTER TABLE child RENAME CONSTRAINT "{self.django}" TO child_parent_old')
+        run(self.replace())
+        self.assertEqual(set(foreign_keys("child")), {self.ours})
+
+    def test_keeps_djangos_constraint_when_the_new_one_does_not_validate(self):
+        sql(f'ALTER TABLE child DROP CONSTRAINT "{self.django}"')
+        sql("INSERT INTO child (parent_id) VALUES (99)")
+        run(ops.AddForeignKey("child", "parent_id", "parent", "id"), "backwards")
+        with self.assertRaisesRegex(Exception, "violates foreign key"):
+            run(self.replace())
+        self.assertFalse(foreign_keys("child")[self.ours][1])
+
+    def test_leaves_foreign_keys_of_other_columns_alone(self):
+        sql("ALTER TABLE child ADD COLUMN other_id bigint REFERENCES parent (id)")
+        run(self.replace())
+        self.assertEqual(len(foreign_keys("child")), 2)
+
+    def test_backwards_restores_djangos_constraint_then_drops_its_own(self):
+        run(self.replace())
+        run(self.replace(), "backwards")
+        run(self.replace(), "backwards")
+        # "a": NO ACTION, as Django creates it; its on_delete runs in Python.
+        self.assertEqual(foreign_keys("child"), {self.django: ("a", True, True)})
+
+    def test_refuses_an_on_delete_the_database_cannot_do_for_django(self):
+        with self.assertRaises(ValueError):
+            self.replace("SET DEFAULT")
+
+    def test_serializes_for_squashmigrations(self):
+        from django.db.migrations.writer import MigrationWriter
+
+        source, _ = MigrationWriter.serialize(self.replace("SET NULL"))
+        self.assertIn("on_delete='SET NULL'", source.replace('"', "'"))
+
+    def test_sqlmigrate_shows_every_step_and_runs_nothing(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            editor = run(self.replace(), collect_sql=True)
+        shown = "\n".join(editor.collected_sql)
+        self.assertEqual(len(queries), 0)
+        self.assertIn(
+            "ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED NOT VALID", shown
+        )
+        self.assertIn(f'VALIDATE CONSTRAINT "{self.ours}"', shown)
+        self.assertIn(f'DROP CONSTRAINT IF EXISTS "{self.django}"', shown)
+        self.assertIn(self.django, foreign_keys("child"))
+
+
+# --- DropTable (drop-table) --------------------------------------------------------
+
+
+class DropTableTests(OpsTestCase):
+    """A model "Gadget" that has left the state: a foreign key to parent, a many-to-many."""
+
+    table, through = "shop_ops_gadget", "shop_ops_gadget_parents"
+
+    def setUp(self):
+        super().setUp()
+        sql(f"DROP TABLE IF EXISTS {self.through}, {self.table}")
+        self.addCleanup(sql, f"DROP TABLE IF EXISTS {self.through}, {self.table}")
+
+    def state(self):
+        """The project state after the model left it: only the parent is there."""
+        from django.db import migrations, models
+        from django.db.migrations.state import ProjectState
+
+        state = ProjectState()
+        parent = migrations.CreateModel(
+            "Parent",
+            fields=[("id", models.BigAutoField(primary_key=True))],
+            options={"db_table": "parent"},
+        )
+        parent.state_forwards(APP, state)
+        return state
+
+    def gadget(self):
+        from django.db import migrations, models
+
+        return migrations.CreateModel(
+            "Gadget",
+            fields=[
+                ("name", models.CharField(max_length=20, db_index=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        on_delete=models.CASCADE, to="shop_ops.parent", related_name="+"
+                    ),
+                ),
+                (
+                    "parents",
+                    models.ManyToManyField(to="shop_ops.parent", related_name="+"),
+                ),
+            ],
+        )
+
+    def run_drop(self, operation, direction="forwards", collect_sql=False):
+        from django.db import connection
+
+        state = self.state()
+        with connection.schema_editor(atomic=False, collect_sql=collect_sql) as editor:
+            method = getattr(operation, f"database_{direction}")
+            method(APP, editor, state, state)
+        return editor
+
+    def test_backwards_recreates_the_tables_empty_with_djangos_own_sql(self):
+        self.run_drop(ops.DropTable(self.table, model=self.gadget()), "backwards")
+        self.assertEqual(columns(self.table), {"id", "name", "parent_id"})
+        self.assertEqual(columns(self.through), {"id", "gadget_id", "parent_id"})
+        self.assertEqual(len(foreign_keys(self.table)), 1)
+        index = django_name(self.table, "name", "")
+        self.assertTrue(index_is_valid(index))
+
+    def test_drops_the_table_and_its_many_to_many_table(self):
+        operation = ops.DropTable(self.table, model=self.gadget())
+        self.run_drop(operation, "backwards")
+        self.run_drop(operation)
+        self.assertEqual(columns(self.table), set())
+        self.assertEqual(columns(self.through), set())
+        self.assertEqual(foreign_keys("parent"), {})
+
+    def test_is_safe_to_run_twice_in_each_direction(self):
+        operation = ops.DropTable(self.table, model=self.gadget())
+        for direction in ("backwards", "backwards", "forwards", "forwards"):
+            self.run_drop(operation, direction)
+        self.assertEqual(columns(self.table), set())
+
+    def test_drops_foreign_keys_to_other_tables_in_steps_before_the_table(self):
+        operation = ops.DropTable(self.table, model=self.gadget(), lock_timeout="100ms")
+        self.run_drop(operation, "backwards")
+        # A long reader of the parent table: the drop retries, and nothing is half done.
+        with Blocker("SELECT count(*) FROM parent", 0.6):
+            stderr = self.stderr_of(lambda: self.run_drop(operation))
+        self.assertIn("no lock in 100ms", stderr)
+        self.assertEqual(columns(self.table), set())
+
+    def test_without_the_model_drops_only_the_table_and_cannot_go_back(self):
+        from django.db.migrations.exceptions import IrreversibleError
+
+        self.run_drop(ops.DropTable(self.table, model=self.gadget()), "backwards")
+        operation = ops.DropTable(self.table)
+        self.assertFalse(operation.reversible)
+        with self.assertRaisesRegex(Exception, "depends on it|other objects depend"):
+            self.run_drop(operation)  # the many-to-many table still points at it
+        sql(f"DROP TABLE {self.through}")
+        self.run_drop(operation)
+        self.assertEqual(columns(self.table), set())
+        with self.assertRaisesRegex(IrreversibleError, "cannot be recreated"):
+            self.run_drop(operation, "backwards")
+
+    def test_serializes_for_squashmigrations(self):
+        from django.db.migrations.writer import MigrationWriter
+
+        source, imports = MigrationWriter.serialize(
+            ops.DropTable(self.table, model=self.gadget())
+        )
+        self.assertIn("migrations.CreateModel(", source)
+        self.assertIn("from django.db import models", imports)
+
+    def test_sqlmigrate_shows_the_drop_and_the_recreation(self):
+        operation = ops.DropTable(self.table, model=self.gadget())
+        shown = "\n".join(self.run_drop(operation, collect_sql=True).collected_sql)
+        self.assertIn(f'DROP TABLE IF EXISTS "{self.through}", "{self.table}";', shown)
+        back = self.run_drop(operation, "backwards", collect_sql=True).collected_sql
+        self.assertIn(f'CREATE TABLE "{self.table}"', "\n".join(back))
+        self.assertEqual(columns(self.table), set())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -99,12 +99,13 @@ describe('rename-column plan', () => {
       expect(kinds(plan({ model }).phases[0]!)).not.toContain('set-not-null');
     });
 
-    it('drops the trigger before the old column, and can rebuild both on rollback', () => {
-      expect(kinds(contract)).toEqual(['backwards-only', 'backwards-only', 'ddl', 'ddl']);
-      const [dropTrigger, dropColumn] = contract.migration!.operations.slice(-2) as Array<Extract<MigrationOperation, { kind: 'ddl' }>>;
-      expect(dropTrigger!.sql[0]).toMatch(/^DROP TRIGGER/);
-      expect(dropColumn!.sql[0]).toBe('ALTER TABLE "shop_order" DROP COLUMN IF EXISTS "quantity"');
-      expect(dropColumn!.reverseSql![0]).toContain('ADD COLUMN IF NOT EXISTS "quantity" integer NULL');
+    it('drops the trigger before the old column in the same transaction, and can rebuild both on rollback', () => {
+      expect(kinds(contract)).toEqual(['backwards-only', 'backwards-only', 'ddl']);
+      const drop = contract.migration!.operations.at(-1) as Extract<MigrationOperation, { kind: 'ddl' }>;
+      expect(drop.sql[0]).toMatch(/^DROP TRIGGER/);
+      expect(drop.sql.at(-1)).toBe('ALTER TABLE "shop_order" DROP COLUMN IF EXISTS "quantity"');
+      expect(drop.reverseSql![0]).toContain('ADD COLUMN IF NOT EXISTS "quantity" integer NULL');
+      expect(drop.reverseSql!.join('\n')).toContain('CREATE TRIGGER');
       expect(contract.migration!.irreversible).toBeNull();
     });
 

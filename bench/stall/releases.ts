@@ -1,0 +1,136 @@
+/**
+ * The releases of a change, each as its own copy of the project: release 0 is the example as it
+ * is; release k has phase k applied (bg-scaffold generates phase 1 and `advance`s the rest, as a
+ * user does), or, for the naive form, makemigrations' single migration.
+ */
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/program.js';
+import { copyProject, runManage } from '../../test/harness/django-project.js';
+import { runCommand } from '../../test/harness/process.js';
+import type { DjangoEnv } from '../../test/harness/python-env.js';
+import { repoRoot, shopExampleDir } from '../../test/harness/repo.js';
+import { naiveMigration, type BenchChange, type NaiveChange, type Operation } from './changes.js';
+import type { OrmModel } from './load.js';
+
+export const HELPER = path.join(repoRoot(), 'bench', 'stall', 'django_helper.py');
+
+export interface Release {
+  /** The project as this release ships it. */
+  tree: string;
+  /** The newest migration of the shop app: `migrate shop <leaf>` brings the database to it. */
+  leaf: string;
+  /** shop.Order as this release's ORM writes it. */
+  order: OrmModel;
+}
+
+export interface PreparedChange {
+  id: string;
+  operation: Operation;
+  kind: 'generated' | 'naive';
+  /** releases[0] is before the change; releases[k] after phase k. */
+  releases: Release[];
+}
+
+/** The operations bg-scaffold has a command for, in this checkout. */
+export function availableOperations(): Set<string> {
+  const program = buildProgram({ io: { stdout: { write: () => true }, stderr: { write: () => true } }, cwd: process.cwd(), exitCode: 0 });
+  return new Set(program.commands.map((command) => command.name()));
+}
+
+export interface Generation {
+  env: DjangoEnv;
+  /** Any database URL of the server: the ORM needs its vendor to name column types. */
+  databaseUrl: string;
+  work: string;
+  /** --lock-timeout, --lock-retries, --batch-size, when the run sets them. */
+  extraArgs: string[];
+}
+
+export async function releaseZero(g: Generation): Promise<Release> {
+  const tree = path.join(g.work, 'release-0');
+  if (!existsSync(tree)) await copyExample(tree);
+  return release(g, tree);
+}
+
+/**
+ * The example without its admin: the admin imports every model, so a release that deletes one
+ * (drop-table) would fail to start before its application code is switched, and the load does
+ * not go through the admin anyway.
+ */
+async function copyExample(dest: string): Promise<void> {
+  await copyProject(shopExampleDir(), dest);
+  await fs.writeFile(path.join(dest, 'shop', 'admin.py'), '# Left out of the write-stall benchmark (bench/stall/releases.ts).\n');
+}
+
+/** Generates the change with bg-scaffold and advances it phase by phase. */
+export async function prepareGenerated(change: BenchChange, g: Generation): Promise<PreparedChange> {
+  const base = path.join(g.work, slug(change.id));
+  const project = path.join(base, 'project');
+  await fs.rm(base, { recursive: true, force: true });
+  await copyExample(project);
+  const generated = await cli([...change.cli, '--project', project, '--yes', '--json', ...g.extraArgs]);
+  const { phases } = JSON.parse(generated) as { phases: number };
+  const releases = [await releaseZero(g)];
+  for (let k = 1; k <= phases; k++) {
+    if (k > 1) await cli(['advance', JSON.parse(generated).change as string, '--project', project, '--yes', '--json']);
+    const tree = path.join(base, `release-${k}`);
+    await copyProject(project, tree);
+    releases.push(await release(g, tree));
+  }
+  return { id: change.id, operation: change.operation, kind: 'generated', releases };
+}
+
+/** The example with makemigrations' migration for the same change, checked by makemigrations itself. */
+export async function prepareNaive(change: NaiveChange, g: Generation): Promise<PreparedChange> {
+  const zero = await releaseZero(g);
+  const tree = path.join(g.work, slug(change.id));
+  await fs.rm(tree, { recursive: true, force: true });
+  await copyExample(tree);
+  const models = path.join(tree, 'shop', 'models.py');
+  await fs.writeFile(models, change.models(await fs.readFile(models, 'utf8')));
+  const number = String(Number(zero.leaf.slice(0, 4)) + 1).padStart(4, '0');
+  await fs.writeFile(path.join(tree, 'shop', 'migrations', `${number}_${change.name}.py`), naiveMigration(change, zero.leaf));
+  // makemigrations finds nothing more to write: the migration is exactly what it would have written.
+  const check = await runManage(g.env, tree, ['makemigrations', 'shop', '--check', '--dry-run', '--skip-checks'], { databaseUrl: g.databaseUrl });
+  if (check.code !== 0) throw new Error(`bench: ${change.id}: makemigrations would write more than the naive migration:\n${check.stdout}${check.stderr}`);
+  return { id: change.id, operation: change.operation, kind: 'naive', releases: [zero, await release(g, tree)] };
+}
+
+async function release(g: Generation, tree: string): Promise<Release> {
+  return { tree, leaf: leafMigration(tree), order: await ormModel(g, tree) };
+}
+
+async function ormModel(g: Generation, tree: string): Promise<OrmModel> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: g.databaseUrl, PYTHONDONTWRITEBYTECODE: '1' };
+  delete env.DJANGO_SETTINGS_MODULE;
+  const result = await runCommand(g.env.python, [HELPER, 'columns', '--project', tree, '--model', 'shop.Order'], { cwd: tree, env, timeoutMs: 60_000 });
+  if (result.code !== 0) throw new Error(`bench: cannot read shop.Order's columns in ${tree}:\n${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as OrmModel;
+}
+
+function leafMigration(tree: string): string {
+  const names = readdirSync(path.join(tree, 'shop', 'migrations'))
+    .filter((name) => /^\d{4}_\w+\.py$/.test(name))
+    .sort();
+  return names[names.length - 1]!.replace(/\.py$/, '');
+}
+
+/** bg-scaffold in this process; returns stdout, throws with stderr when it fails. */
+async function cli(argv: string[]): Promise<string> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    isTTY: false,
+    env: {},
+  });
+  if (code !== 0) throw new Error(`bench: bg-scaffold ${argv.slice(0, 2).join(' ')} failed (exit ${code}): ${stderr.trim()}`);
+  return stdout;
+}
+
+function slug(id: string): string {
+  return id.replace(/[^a-z0-9]+/gi, '-');
+}

@@ -1,0 +1,433 @@
+/**
+ * The write-stall benchmark: every phase migration bg-scaffold generates, and beside it the one
+ * makemigrations writes, applied to a real PostgreSQL while pgbench writes to shop_order the way
+ * the serving release's ORM does. See bench/README.md for the method.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findPgBinDir, startPostgres, type PgServer } from '../../test/harness/postgres.js';
+import { probe, sleep } from '../../test/harness/process.js';
+import { ensureDjangoEnv, type DjangoEnv } from '../../test/harness/python-env.js';
+import { GENERATED, NAIVE, type BenchChange } from './changes.js';
+import { cloneDatabase, createBase, migrateTo, rowCounts } from './database.js';
+import { maxThroughput, ormScripts, startOpenLoop, type LoadResult, type OrmModel, type PgbenchTarget, type RowCounts } from './load.js';
+import { maxLatencyMs, meanLatencyMs, median, round, secondsBelowHalfThroughput, type Span, type Transaction } from './metrics.js';
+import type { StallOptions } from './options.js';
+import { availableOperations, HELPER, prepareGenerated, prepareNaive, releaseZero, type PreparedChange, type Release } from './releases.js';
+import { GOALS, missedGoals, summarizeScenario, type RunMeasurement, type ScenarioResult, type StallReport, type TriggerOverhead } from './report.js';
+
+export interface StallContext {
+  /** A server to use; by default the benchmark starts (and stops) its own. */
+  server?: PgServer;
+  log?: (line: string) => void;
+}
+
+/** A migration to measure: apply `release` to a copy of `template` while `load` writes. */
+interface Scenario {
+  id: string;
+  change: PreparedChange;
+  /** The phase this scenario applies (1-based); the naive migration is phase 1 of 1. */
+  phase: number;
+  lockQueue: boolean;
+}
+
+interface Bench {
+  options: StallOptions;
+  server: PgServer;
+  env: DjangoEnv;
+  pgbench: string;
+  psql: string;
+  work: string;
+  counts: RowCounts;
+  rate: number;
+  log: (line: string) => void;
+  loadSamples: number[];
+}
+
+const PREFIX = `bench_${process.pid}`;
+const RUN_DB = `${PREFIX}_run`;
+
+export async function runStallBench(options: StallOptions, context: StallContext = {}): Promise<StallReport> {
+  const startedAt = new Date().toISOString();
+  const log = context.log ?? ((line: string) => console.log(`[bench:stall] ${line}`));
+  const binDir = findPgBinDir();
+  const pgbench = binDir && path.join(binDir, 'pgbench');
+  if (!binDir || !probe(pgbench!, ['--version'], 5_000)) throw new Error('bench: pgbench not found beside the PostgreSQL binaries (set BG_PG_BINDIR)');
+  const server = context.server ?? (await startPostgres());
+  const loadSamples: number[] = [];
+  const sampler = setInterval(() => loadSamples.push(os.loadavg()[0]!), 2_000);
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-bench-stall-'));
+  try {
+    const env = await ensureDjangoEnv('5.2');
+    const bench: Bench = { options, server, env, pgbench: pgbench!, psql: path.join(binDir, 'psql'), work, counts: rowCounts(options.rows), rate: 0, log, loadSamples };
+    return await measure(bench, startedAt);
+  } finally {
+    clearInterval(sampler);
+    for (const db of await benchDatabases(server)) await server.dropDatabase(db).catch(() => {});
+    if (!context.server) await server.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+async function measure(bench: Bench, startedAt: string): Promise<StallReport> {
+  const { options, server, env, log } = bench;
+  const generation = {
+    env,
+    databaseUrl: server.url('postgres'),
+    work: path.join(bench.work, 'projects'),
+    extraArgs: [
+      ...(options.lockTimeout ? ['--lock-timeout', options.lockTimeout] : []),
+      ...(options.lockRetries ? ['--lock-retries', String(options.lockRetries)] : []),
+      ...(options.batchSize ? ['--batch-size', String(options.batchSize)] : []),
+    ],
+  };
+  const available = availableOperations();
+  const wanted = (id: string) => options.only.length === 0 || options.only.some((f) => id.includes(f.split(' ')[0]!));
+  const changes: PreparedChange[] = [];
+  for (const change of GENERATED.filter((c) => available.has(c.operation))) {
+    const naive = NAIVE.find((n) => n.operation === change.operation);
+    if (wanted(change.id)) changes.push(await prepareGenerated(change, generation));
+    // The naive form once per operation, beside its first strategy.
+    if (naive && wanted(naive.id) && !changes.some((c) => c.id === naive.id)) changes.push(await prepareNaive(naive, generation));
+  }
+  const notYetAvailable = [...new Set(GENERATED.filter((c) => !available.has(c.operation)).map((c) => c.operation))];
+  const scenarios = changes.flatMap((change) => scenariosOf(change, options));
+  if (scenarios.length === 0) throw new Error(`bench: no scenario matches --only ${options.only.join(', ')}`);
+  log(`${scenarios.length} scenarios × ${options.runs} runs${notYetAvailable.length ? `; no command yet for ${notYetAvailable.join(', ')}` : ''}`);
+
+  const zero = await releaseZero(generation);
+  const base = `${PREFIX}_base`;
+  log(`filling shop_order with ${options.rows.toLocaleString('en-US')} rows`);
+  const fillStarted = Date.now();
+  await createBase(server, env, zero.tree, base, options.rows, log);
+  const fillSeconds = (Date.now() - fillStarted) / 1000;
+
+  // The rate: a share of what this machine sustains at most with the serving release's writes.
+  await freshCopy(bench, base);
+  const maxTps = await maxThroughput(target(bench, 'max'), ormScripts(zero.order, bench.counts), options.maxTpsSeconds);
+  bench.rate = maxTps * options.rateShare;
+  log(`maximum ${Math.round(maxTps)} tps; the load runs at ${Math.round(bench.rate)} tps`);
+
+  const baselineRuns: Array<{ max: number; mean: number }> = [];
+  for (let run = 1; run <= options.runs; run++) baselineRuns.push(await baselineRun(bench, base, zero.order));
+  const baselineMax = median(baselineRuns.map((r) => r.max));
+  log(`baseline max write latency ${round(baselineMax, 1)} ms (${baselineRuns.map((r) => round(r.max, 1)).join(', ')})`);
+
+  const results: ScenarioResult[] = [];
+  let triggerOverhead: TriggerOverhead | null = null;
+  for (const change of changes) {
+    const own = scenarios.filter((s) => s.change === change);
+    const overhead = options.triggerOverhead && change.id === 'rename-column/trigger';
+    if (own.length === 0 && !overhead) continue;
+    // templates[k]: the base with phases 1..k applied, built as the phases are reached.
+    let template = base;
+    for (let k = 1; k <= change.releases.length - 1; k++) {
+      for (const scenario of own.filter((s) => s.phase === k)) {
+        const runs: RunMeasurement[] = [];
+        for (let run = 1; run <= options.runs; run++) runs.push(await scenarioRun(bench, scenario, template).catch(failedRun));
+        const phase = change.kind === 'generated' ? `${k}/${change.releases.length - 1}` : null;
+        const result = summarizeScenario({ id: scenario.id, operation: change.operation, kind: change.kind, phase, lockQueue: scenario.lockQueue }, runs, baselineMax);
+        results.push(result);
+        log(`${scenario.id}: max ${result.maxLatencyMs} ms (${result.ratio}× baseline), migration ${result.migrationSeconds} s${result.backfillRowsPerSecond ? `, backfill ${result.backfillRowsPerSecond} rows/s` : ''}${result.writeErrors.length ? `, writes failed: ${result.writeErrors[0]}` : ''}`);
+      }
+      const later = own.some((s) => s.phase > k) || (overhead && k === 1);
+      if (!later) break;
+      const next = `${PREFIX}_t${k}`;
+      log(`${change.id}: preparing the schema after phase ${k}`);
+      await cloneDatabase(server, template, next);
+      await migrateTo(server, env, change.releases[k]!.tree, next, change.releases[k]!.leaf);
+      await server.query(next, 'VACUUM ANALYZE');
+      if (template !== base) await server.dropDatabase(template);
+      template = next;
+      if (overhead && k === 1) triggerOverhead = await measureTriggerOverhead(bench, template, change);
+    }
+    if (template !== base) await server.dropDatabase(template);
+  }
+
+  const samples = bench.loadSamples.length > 0 ? bench.loadSamples : [os.loadavg()[0]!];
+  const missed = missedGoals(results);
+  return {
+    benchmark: 'write-stall',
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    settings: {
+      rows: options.rows,
+      quick: options.quick,
+      runs: options.runs,
+      clients: options.clients,
+      threads: options.threads,
+      maxTps: Math.round(maxTps),
+      rateShare: options.rateShare,
+      rate: Math.round(bench.rate),
+      preSeconds: options.preSeconds,
+      tailSeconds: options.tailSeconds,
+      baselineSeconds: options.baselineSeconds,
+      readerSeconds: options.readerSeconds,
+      lockTimeout: options.lockTimeout ?? '1s (default)',
+      lockRetries: String(options.lockRetries ?? '10 (default)'),
+      batchSize: String(options.batchSize ?? '10000 (default)'),
+    },
+    environment: {
+      postgres: (await server.query('postgres', 'SHOW server_version')).trim(),
+      pgbench: probe(bench.pgbench, ['--version'], 5_000)?.trim() ?? '?',
+      django: env.django,
+      python: env.pythonVersion,
+      node: process.version,
+      cpus: os.cpus().length,
+      postgresSettings: await postgresSettings(server),
+      loadAverage: { min: round(Math.min(...samples), 2), median: round(median(samples), 2), max: round(Math.max(...samples), 2) },
+      fillSeconds: round(fillSeconds, 1),
+    },
+    baseline: { maxLatencyMs: round(baselineMax, 1), runs: baselineRuns.map((r) => round(r.max, 1)), steadyMeanLatencyMs: baselineRuns.map((r) => round(r.mean, 2)) },
+    scenarios: results,
+    triggerOverhead,
+    notYetAvailable,
+    goals: { definitions: GOALS, missed, met: results.filter((s) => s.goals.latency === 'met').length },
+  };
+}
+
+/** The phases of a generated change and its naive twin, each also under the lock queue. */
+function scenariosOf(change: PreparedChange, options: StallOptions): Scenario[] {
+  const phases = change.releases.length - 1;
+  const all: Scenario[] = [];
+  for (let phase = 1; phase <= phases; phase++) {
+    const id = change.kind === 'generated' ? `${change.id} ${phase}/${phases}` : change.id;
+    all.push({ id, change, phase, lockQueue: false });
+    if (options.lockQueue) all.push({ id: `${id} +reader`, change, phase, lockQueue: true });
+  }
+  return all.filter((s) => options.only.length === 0 || options.only.some((f) => s.id.includes(f)));
+}
+
+function target(bench: Bench, label: string): PgbenchTarget {
+  return { pgbench: bench.pgbench, server: bench.server, db: RUN_DB, dir: path.join(bench.work, `load-${label}`), clients: bench.options.clients, threads: bench.options.threads };
+}
+
+/** A fresh copy of the template as the run's database, after a CHECKPOINT. */
+async function freshCopy(bench: Bench, template: string): Promise<void> {
+  await cloneDatabase(bench.server, template, RUN_DB);
+  await bench.server.query(RUN_DB, 'CHECKPOINT');
+}
+
+async function baselineRun(bench: Bench, base: string, order: OrmModel): Promise<{ max: number; mean: number }> {
+  const { options } = bench;
+  await freshCopy(bench, base);
+  const load = await startOpenLoop(target(bench, 'baseline'), ormScripts(order, bench.counts), bench.rate);
+  await sleep((options.preSeconds + options.baselineSeconds + options.tailSeconds) * 1000);
+  const { transactions } = await load.stop();
+  await bench.server.dropDatabase(RUN_DB);
+  const startUs = load.startedUs + options.preSeconds * 1e6;
+  const window: Span = { startUs, endUs: startUs + options.baselineSeconds * 1e6 };
+  return { max: maxLatencyMs(transactions, window), mean: meanLatencyMs(transactions, window) };
+}
+
+interface MigrateOutcome {
+  code: number | null;
+  output: string;
+  startedUs: number;
+  endedUs: number;
+  migrations: Array<{ name: string; start: number; end: number | null }>;
+  steps: Array<{ op: string; describe: string; start: number; end: number; rows: number | null }>;
+}
+
+/**
+ * One run: a fresh copy of the template and the load; migrate starts Django and waits; the steady
+ * state; (the reader;) the migration; the tail, while the backlog of any stall drains.
+ */
+async function scenarioRun(bench: Bench, scenario: Scenario, template: string): Promise<RunMeasurement> {
+  const { options } = bench;
+  const serving = scenario.change.releases[scenario.phase - 1]!;
+  const next = scenario.change.releases[scenario.phase]!;
+  await freshCopy(bench, template);
+  const load = await startOpenLoop(target(bench, 'run'), ormScripts(serving.order, bench.counts), bench.rate);
+  let stopped: LoadResult | null = null;
+  let reader: { done: Promise<void> } | null = null;
+  try {
+    const migrate = startMigrate(bench, next);
+    await migrate.ready;
+    const steadyStartUs = Math.max(Date.now() * 1000, load.startedUs + 1e6); // the first second is pgbench connecting
+    await sleep(options.preSeconds * 1000);
+    const steadyEndUs = Date.now() * 1000;
+    reader = scenario.lockQueue ? await holdTable(bench, 'shop_order', options.readerSeconds) : null;
+    const migrated = await migrate.go();
+    await sleep(options.tailSeconds * 1000);
+    stopped = await load.stop();
+    return runMeasurement({ startUs: steadyStartUs, endUs: steadyEndUs }, migrated, stopped.transactions, stopped.writeErrors);
+  } finally {
+    if (!stopped) await load.stop().catch(() => null);
+    await reader?.done;
+    await bench.server.dropDatabase(RUN_DB);
+  }
+}
+
+/** A run that could not be measured: the report shows why instead of figures. */
+function failedRun(error: unknown): RunMeasurement {
+  return {
+    maxLatencyMs: Number.NaN,
+    steadyMaxLatencyMs: Number.NaN,
+    secondsBelowHalf: Number.NaN,
+    migrationSeconds: Number.NaN,
+    backfill: null,
+    transactions: 0,
+    writeErrors: [],
+    migrateError: `the run failed: ${(error as Error).message.split('\n').slice(0, 3).join(' | ').slice(0, 400)}`,
+    steps: [],
+    loadAverage: round(os.loadavg()[0]!, 2),
+  };
+}
+
+function runMeasurement(steady: Span, m: MigrateOutcome, transactions: Transaction[], writeErrors: string[]): RunMeasurement {
+  const first = m.migrations[0];
+  const last = m.migrations[m.migrations.length - 1];
+  // The migration's own span; the process's when it failed before recording one.
+  const window: Span = {
+    startUs: first ? first.start * 1e6 : m.startedUs,
+    endUs: last?.end ? last.end * 1e6 : m.endedUs,
+  };
+  const backfills = m.steps.filter((s) => s.rows !== null);
+  let backfill: RunMeasurement['backfill'] = null;
+  if (backfills.length > 0) {
+    const rows = backfills.reduce((n, s) => n + (s.rows ?? 0), 0);
+    const seconds = backfills.reduce((n, s) => n + (s.end - s.start), 0);
+    const worst = Math.max(...backfills.map((s) => maxLatencyMs(transactions, { startUs: s.start * 1e6, endUs: s.end * 1e6 })));
+    backfill = { rows, seconds: round(seconds, 2), rowsPerSecond: Math.round(rows / Math.max(seconds, 1e-3)), maxLatencyMs: round(worst, 1) };
+  }
+  return {
+    maxLatencyMs: round(maxLatencyMs(transactions, window), 1),
+    steadyMaxLatencyMs: round(maxLatencyMs(transactions, steady), 1),
+    secondsBelowHalf: secondsBelowHalfThroughput(transactions, steady, { startUs: window.startUs, endUs: window.endUs + 1e6 }),
+    migrationSeconds: round((window.endUs - window.startUs) / 1e6, 3),
+    backfill,
+    transactions: transactions.length,
+    writeErrors,
+    migrateError: m.code === 0 ? null : `migrate exited ${m.code}: ${m.output.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`,
+    steps: m.steps.map((s) => ({ op: s.op, describe: s.describe, seconds: round(s.end - s.start, 3), rows: s.rows })),
+    loadAverage: round(os.loadavg()[0]!, 2),
+  };
+}
+
+interface PendingMigrate {
+  /** Django has started and imported the migrations. */
+  ready: Promise<void>;
+  /** Runs the migration; resolves when migrate has exited. */
+  go(): Promise<MigrateOutcome>;
+}
+
+/** `migrate shop <leaf>` through bench/stall/django_helper.py, which times the migration and its steps. */
+function startMigrate(bench: Bench, release: Release): PendingMigrate {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: bench.server.url(RUN_DB), PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
+  delete env.DJANGO_SETTINGS_MODULE;
+  const child = spawn(bench.env.python, [HELPER, 'migrate', '--project', release.tree, '--app', 'shop', '--target', release.leaf], {
+    cwd: release.tree,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let startedUs = 0;
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stderr.length < 100_000) stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (/^ready$/m.test(stdout)) resolve();
+    });
+    void exited.then((code) => reject(new Error(`bench: migrate for ${release.leaf} ended before it was ready (exit ${code}):\n${stderr.slice(-3000)}`)));
+  });
+  ready.catch(() => {}); // surfaces through go() or the awaiting caller
+  return {
+    ready,
+    async go() {
+      startedUs = Date.now() * 1000;
+      child.stdin.end('go\n');
+      const code = await exited;
+      const endedUs = Date.now() * 1000;
+      let timeline: Pick<MigrateOutcome, 'migrations' | 'steps'> = { migrations: [], steps: [] };
+      if (code === 0) {
+        try {
+          timeline = JSON.parse(stdout.trim().split('\n').pop() ?? '') as typeof timeline;
+        } catch {
+          // no timeline: the process's span stands in
+        }
+      }
+      return { code, output: stderr + stdout, startedUs, endedUs, ...timeline };
+    },
+  };
+}
+
+/** Another session reads `table` and keeps its transaction open (ACCESS SHARE) for `seconds`. */
+async function holdTable(bench: Bench, table: string, seconds: number): Promise<{ done: Promise<void> }> {
+  const app = `${PREFIX}_reader`;
+  const child = spawn(
+    bench.psql,
+    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', bench.server.url(RUN_DB), '-c', 'BEGIN', '-c', `SELECT 1 FROM "${table}" LIMIT 1`, '-c', `SELECT pg_sleep(${seconds})`, '-c', 'COMMIT'],
+    { env: { ...process.env, PGAPPNAME: app }, stdio: 'ignore' },
+  );
+  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  const holding = `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = '${app}' AND l.relation = '"${table}"'::regclass AND l.granted`;
+  while ((await bench.server.query(RUN_DB, holding)).trim() === '0') {
+    if (Date.now() > deadline) throw new Error(`bench: the reader did not get a lock on ${table} within 10 s`);
+    await sleep(20);
+  }
+  return { done };
+}
+
+/**
+ * The sync trigger's cost to writers: the same load, with and without the trigger, on the schema
+ * after phase 1. The load names both columns with the same value, so it is valid either way.
+ */
+async function measureTriggerOverhead(bench: Bench, template: string, change: PreparedChange): Promise<TriggerOverhead> {
+  const { options, server, log } = bench;
+  const [before, after] = [change.releases[0]!.order, change.releases[1]!.order];
+  const both: OrmModel = { ...after, columns: [...after.columns, ...before.columns.filter((c) => !after.columns.some((a) => a.column === c.column))] };
+  const scripts = ormScripts(both, bench.counts);
+  await freshCopy(bench, template);
+  const trigger = (await server.query(RUN_DB, "SELECT tgname || '|' || pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'shop_order'::regclass AND tgname LIKE 'bg_sync_%'")).trim();
+  if (!trigger) throw new Error('bench: the trigger strategy left no bg_sync_ trigger on shop_order after phase 1');
+  const [name, definition] = [trigger.slice(0, trigger.indexOf('|')), trigger.slice(trigger.indexOf('|') + 1)];
+  const measured = { with: { tps: [] as number[], mean: [] as number[] }, without: { tps: [] as number[], mean: [] as number[] } };
+  await maxThroughput(target(bench, 'overhead'), scripts, 2); // warms the copy's caches; not counted
+  for (let run = 0; run < options.runs; run++) {
+    // Alternating which goes first, so that drift on a shared machine hits both alike.
+    for (const withTrigger of run % 2 === 0 ? [true, false] : [false, true]) {
+      await server.query(RUN_DB, withTrigger ? `DROP TRIGGER IF EXISTS "${name}" ON shop_order; ${definition}` : `DROP TRIGGER IF EXISTS "${name}" ON shop_order`);
+      const side = withTrigger ? measured.with : measured.without;
+      side.tps.push(await maxThroughput(target(bench, 'overhead'), scripts, options.overheadSeconds));
+      const load = await startOpenLoop(target(bench, 'overhead'), scripts, bench.rate);
+      await sleep((options.overheadSeconds + 1) * 1000);
+      const { transactions } = await load.stop();
+      side.mean.push(meanLatencyMs(transactions, { startUs: load.startedUs + 1e6, endUs: Date.now() * 1000 }));
+    }
+  }
+  await server.dropDatabase(RUN_DB);
+  const withTps = median(measured.with.tps);
+  const withoutTps = median(measured.without.tps);
+  const result: TriggerOverhead = {
+    maxTpsWithTrigger: Math.round(withTps),
+    maxTpsWithoutTrigger: Math.round(withoutTps),
+    throughputCostPercent: round((1 - withTps / withoutTps) * 100, 1),
+    meanLatencyMsWithTrigger: round(median(measured.with.mean), 2),
+    meanLatencyMsWithoutTrigger: round(median(measured.without.mean), 2),
+    runs: options.runs,
+    seconds: options.overheadSeconds,
+  };
+  log(`sync trigger: ${result.maxTpsWithTrigger} vs ${result.maxTpsWithoutTrigger} tps (${result.throughputCostPercent}% less)`);
+  return result;
+}
+
+async function postgresSettings(server: PgServer): Promise<Record<string, string>> {
+  const names = ['shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'fsync', 'synchronous_commit', 'full_page_writes', 'autovacuum'];
+  const rows = await server.query('postgres', `SELECT name || '=' || current_setting(name) FROM pg_settings WHERE name IN (${names.map((n) => `'${n}'`).join(', ')}) ORDER BY name`);
+  return Object.fromEntries(rows.trim().split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+async function benchDatabases(server: PgServer): Promise<string[]> {
+  const rows = await server.query('postgres', `SELECT datname FROM pg_database WHERE datname LIKE '${PREFIX}%'`).catch(() => '');
+  return rows.trim().split('\n').filter(Boolean);
+}
+
+export type { BenchChange };

@@ -1,0 +1,42 @@
+/** What `bg-scaffold check` reports: findings, each tied to a change and, where it can be, to file:line. */
+
+export type Rule =
+  /** Rule 1: code still refers to a name an applied phase took away. */
+  | 'reference'
+  /** Rule 2: two phases of one change were added since --since: they would ship in one release. */
+  | 'same-release'
+  /** Rule 3: the change record and the files disagree. */
+  | 'record-mismatch'
+  /** Rule 4: a change has waited past --max-age in a phase that leaves work pending. */
+  | 'overdue';
+
+export interface Finding {
+  rule: Rule;
+  change: string;
+  /** Relative posix path, or null when the finding is about something missing. */
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  message: string;
+  /** The source line, for references. */
+  text?: string;
+}
+
+export function finding(rule: Rule, change: string, message: string, at: { file?: string | null; line?: number | null; column?: number | null; text?: string } = {}): Finding {
+  return {
+    rule,
+    change,
+    file: at.file ?? null,
+    line: at.line ?? null,
+    column: at.column ?? null,
+    message,
+    ...(at.text === undefined ? {} : { text: at.text }),
+  };
+}
+
+/** `shop/models.py:57:37`, `shop/models.py:57`, `shop/models.py`, or `-`. */
+export function location(f: Pick<Finding, 'file' | 'line' | 'column'>): string {
+  if (!f.file) return '-';
+  if (f.line === null) return f.file;
+  return f.column === null ? `${f.file}:${f.line}` : `${f.file}:${f.line}:${f.column}`;
+}

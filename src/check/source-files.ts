@@ -1,0 +1,122 @@
+/**
+ * Which files of a project the reference scanner reads: Python sources and Django templates,
+ * never migrations, the change records, virtualenvs or dependencies. In a git work tree the list
+ * comes from `git ls-files` (tracked plus untracked-but-not-ignored, as a pre-commit hook sees it),
+ * else from a walk of the tree.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { RECORD_ROOT } from '../record/change-record.js';
+
+export type SourceLanguage = 'python' | 'template';
+
+export interface SourceFile {
+  /** Relative posix path from the project root. */
+  path: string;
+  language: SourceLanguage;
+  /** A migration: read for its markers, never for references. */
+  migration?: boolean;
+}
+
+/** Directories never worth reading: VCS, caches, environments, dependencies, our own records. */
+const SKIPPED_DIRS = new Set([
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  '__pycache__',
+  '.venv',
+  'venv',
+  '.tox',
+  '.nox',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+  'site-packages',
+  RECORD_ROOT,
+]);
+
+const TEMPLATE_EXTENSIONS = new Set(['.html', '.htm', '.txt', '.xml', '.email', '.djhtml']);
+
+/**
+ * Migrations and the change record are the change's own files: they name the old field on purpose.
+ * Exported so that callers can apply the same rule to paths they list themselves.
+ */
+export function isGeneratedPath(path: string): boolean {
+  return isMigrationPath(path) || isSkippedPath(path);
+}
+
+function isMigrationPath(path: string): boolean {
+  return path.split('/').includes('migrations');
+}
+
+function isSkippedPath(path: string): boolean {
+  return path.split('/').some((part) => SKIPPED_DIRS.has(part));
+}
+
+/** The language of a file the scanner reads, or null for every other file. */
+export function languageOf(path: string): SourceLanguage | null {
+  if (path.endsWith('.py')) return 'python';
+  const dot = path.lastIndexOf('.');
+  const extension = dot === -1 ? '' : path.slice(dot).toLowerCase();
+  if (extension === '.html' || extension === '.htm' || extension === '.djhtml') return 'template';
+  // Plain-text and XML templates (e-mails, sitemaps) count only under a templates/ folder.
+  if (TEMPLATE_EXTENSIONS.has(extension) && path.split('/').includes('templates')) return 'template';
+  return null;
+}
+
+/** Python files and templates the scanner reads; with `migrations`, Python migrations too (for their markers). */
+export function listSourceFiles(projectRoot: string, options: { migrations?: boolean } = {}): SourceFile[] {
+  const paths = gitListedFiles(projectRoot) ?? walk(projectRoot);
+  const files: SourceFile[] = [];
+  for (const path of paths) {
+    const language = languageOf(path);
+    if (!language) continue;
+    const parts = path.split('/');
+    if (parts.some((part) => SKIPPED_DIRS.has(part))) continue;
+    if (!parts.includes('migrations')) files.push({ path, language });
+    else if (options.migrations && language === 'python') files.push({ path, language, migration: true });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Files git knows about under the root (relative to it), or null outside a work tree. */
+function gitListedFiles(projectRoot: string): string[] | null {
+  try {
+    const output = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    // --cached lists files deleted from the work tree too; readers skip those that are gone.
+    return [...new Set(output.split('\0').filter(Boolean))];
+  } catch {
+    return null;
+  }
+}
+
+function walk(projectRoot: string): string[] {
+  const found: string[] = [];
+  const pending = [''];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(join(projectRoot, dir), { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const path = dir ? posix.join(dir, entry.name) : entry.name;
+      if (entry.isDirectory()) {
+        // A virtualenv under any name holds pyvenv.cfg.
+        if (!SKIPPED_DIRS.has(entry.name) && !existsSync(join(projectRoot, path, 'pyvenv.cfg'))) pending.push(path);
+      } else if (entry.isFile()) {
+        found.push(path);
+      }
+    }
+  }
+  return found;
+}

@@ -1,0 +1,64 @@
+/** `bg-scaffold status`: every change in the project, where it stands, what comes next, how long it has waited. */
+import { collectChanges, daysBetween, readRecords, waitingSince, type ChangeInFlight } from './changes.js';
+import { isGitWorkTree } from './git.js';
+import { scanProject } from './references.js';
+
+export interface ChangeStatus {
+  change: string;
+  op: string;
+  strategy: string | null;
+  app: string | null;
+  model: string | null;
+  /** Phases applied so far. */
+  phase: number;
+  phases: number;
+  complete: boolean;
+  /** False when only markers in the code name the change (no `.bg-scaffold/<change>/plan.json`). */
+  recorded: boolean;
+  /** The phase that ships next, or null when the change is complete (or unrecorded). */
+  next: { phase: number; title: string; command: string } | null;
+  /** Since when the current phase has waited (ISO date), and how that was learnt. */
+  waitingSince: string | null;
+  waitedDays: number | null;
+  dateSource: 'git' | 'record' | null;
+}
+
+export interface StatusReport {
+  changes: ChangeStatus[];
+}
+
+export interface StatusOptions {
+  now: Date;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function projectStatus(projectRoot: string, options: StatusOptions): Promise<StatusReport> {
+  const records = readRecords(projectRoot);
+  const { markers } = await scanProject(projectRoot, { targets: [], markers: true, onProgress: options.onProgress });
+  const inGit = isGitWorkTree(projectRoot);
+  const changes = collectChanges(records, markers).map((change) => changeStatus(projectRoot, change, inGit, options.now));
+  return { changes };
+}
+
+export function changeStatus(projectRoot: string, change: ChangeInFlight, inGit: boolean, now: Date): ChangeStatus {
+  const complete = change.applied >= change.phases;
+  const nextPhase = change.record && !complete ? change.record.plan.phases[change.applied] : undefined;
+  const waiting = waitingSince(projectRoot, change, inGit);
+  return {
+    change: change.change,
+    op: change.op,
+    strategy: change.strategy,
+    app: change.app,
+    model: change.model,
+    phase: change.applied,
+    phases: change.phases,
+    complete,
+    recorded: change.record !== null,
+    next: nextPhase
+      ? { phase: nextPhase.number, title: nextPhase.title, command: `bg-scaffold advance ${change.change}` }
+      : null,
+    waitingSince: waiting?.since ?? null,
+    waitedDays: waiting ? daysBetween(waiting.since, now) : null,
+    dateSource: waiting?.source ?? null,
+  };
+}

@@ -1,0 +1,134 @@
+/** `bg-scaffold check`: the CI and pre-commit gate. Exit 0 clean, 1 findings, 2 bad input. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { checkProject, parseMaxAge, type CheckReport } from '../check/check.js';
+import { location } from '../check/findings.js';
+import { BgScaffoldError, fail } from '../errors.js';
+import { RECORD_ROOT } from '../record/change-record.js';
+import { readCommonOptions } from './common-options.js';
+import type { Io } from './io.js';
+import type { CommandContext } from './run-command.js';
+
+interface CheckFlags {
+  project?: string;
+  since?: string;
+  maxAge: { ms: number; label: string } | null;
+  json?: boolean;
+}
+
+export const DEFAULT_MAX_AGE = '30d';
+
+export function checkCommand(context: CommandContext): Command {
+  const command = new Command('check')
+    .description('fail (exit 1) when code still uses a name a change took away, phases share a release, records and files disagree, or a change has stalled')
+    .option('--project <dir>', 'the Django project, the folder with manage.py (default: the current directory)')
+    .option('--since <ref>', 'the last release (git tag, branch or commit): fail when two phases of one change were added since')
+    .addOption(
+      new Option('--max-age <duration>', 'fail when a change has waited longer than this in a phase with work pending: 30d, 12h, 2w, or off')
+        .argParser(maxAgeArgument)
+        .default(parseMaxAge(DEFAULT_MAX_AGE), DEFAULT_MAX_AGE),
+    )
+    .option('--json', 'print the findings as JSON on stdout');
+  command.addHelpText(
+    'after',
+    [
+      '',
+      'Rules:',
+      '  reference       code refers to a field or model an applied phase took away (Python and templates)',
+      '  same-release    two phases of one change were added since --since',
+      '  record-mismatch the change record and the files disagree (markers, migrations, models)',
+      '  overdue         a change has waited past --max-age before its next phase',
+      '',
+      'A line that says "bg-scaffold: ignore" (a # or {# #} comment) is never reported as a reference.',
+      '',
+      'Examples:',
+      '  bg-scaffold check',
+      '  bg-scaffold check --since "$(git describe --tags --abbrev=0)" --json',
+    ].join('\n'),
+  );
+  return command.action(async (flags: CheckFlags) => {
+    const projectDir = projectRoot(flags.project, context.cwd);
+    const report = await checkProject(projectDir, {
+      since: flags.since,
+      maxAge: flags.maxAge,
+      now: new Date(),
+      onProgress: progressIndicator(context.io, 'check'),
+    });
+    context.io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
+    context.exitCode = report.ok ? 0 : 1;
+  });
+}
+
+function maxAgeArgument(value: string): { ms: number; label: string } | null {
+  try {
+    return parseMaxAge(value);
+  } catch (error) {
+    if (error instanceof BgScaffoldError) throw new InvalidArgumentError('Expected a duration like 30d, 12h, 2w or 90min, or off.');
+    throw error;
+  }
+}
+
+/** The project folder: it must hold manage.py or change records. */
+export function projectRoot(project: string | undefined, cwd: string): string {
+  const dir = readCommonOptions({ project }, cwd).common.projectDir;
+  if (!existsSync(join(dir, 'manage.py')) && !existsSync(join(dir, RECORD_ROOT))) {
+    fail(`no manage.py and no ${RECORD_ROOT}/ in ${dir}; pass --project pointing at your Django project`);
+  }
+  return dir;
+}
+
+/** Findings grouped by change, one `file:line:col` per finding, then a summary line. */
+export function formatCheck(report: CheckReport): string {
+  const lines: string[] = [];
+  for (const change of report.changes) {
+    if (change.findings.length === 0) continue;
+    const how = [change.op, change.strategy].filter(Boolean).join(', ');
+    lines.push(`${change.change} (${how}), phase ${change.phase}/${change.phases}: ${plural(change.findings.length, 'finding')}`);
+    for (const f of change.findings) {
+      lines.push(`  ${location(f)}: ${f.rule}: ${f.message}`);
+      if (f.text) lines.push(`      ${f.text}`);
+    }
+    lines.push('');
+  }
+  const scope = `${plural(report.changes.length, 'change')}, ${plural(report.filesScanned, 'file')} scanned`;
+  if (report.ok) {
+    lines.push(`check passed: no findings (${scope})`);
+  } else {
+    const failing = report.changes.filter((change) => change.findings.length > 0).length;
+    lines.push(`check failed: ${plural(report.findingCount, 'finding')} in ${plural(failing, 'change')} (${scope})`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Below this many files a scan is quick enough not to need a progress line. */
+const PROGRESS_THRESHOLD = 1000;
+
+/**
+ * A progress line on stderr (`check: 1200/5000 files`), redrawn in place at most every 100 ms, for
+ * interactive runs only: stderr is a terminal and CI is unset. Returns undefined otherwise.
+ */
+export function progressIndicator(io: Io, label: string): ((done: number, total: number) => void) | undefined {
+  const env = io.env ?? process.env;
+  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
+  const terminal = io.isTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY);
+  if (ci || !terminal) return undefined;
+  let last = 0;
+  let shown = false;
+  return (done, total) => {
+    if (total < PROGRESS_THRESHOLD) return;
+    const now = Date.now();
+    if (done === total) {
+      if (shown) io.stderr.write('\r\x1b[K');
+      return;
+    }
+    if (now - last < 100) return;
+    last = now;
+    shown = true;
+    io.stderr.write(`\r\x1b[K${label}: ${done}/${total} files`);
+  };
+}

@@ -1,0 +1,46 @@
+/** `bg-scaffold drop-table`: discover → plan → render → stage. The CLI commits or prints the diff. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BgScaffoldError } from '../errors.js';
+import { changeIdForDropTable, dropTablePlan } from '../playbooks/drop-table.js';
+import { discoverProject, findApp, findModel } from '../project/discover.js';
+import { recordDir } from '../record/change-record.js';
+import { resolveCommon } from './options.js';
+import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
+import { stageNewChange } from './rename-column.js';
+import type { CommonOptions, StagedChange } from './types.js';
+
+export interface DropTableRequest extends CommonOptions {
+  app: string;
+  model: string;
+  /** Overrides the derived change id (`drop-shipment`). */
+  changeId?: string;
+}
+
+export async function stageDropTable(req: DropTableRequest): Promise<StagedChange> {
+  const facts = await discoverProject(req.projectDir);
+  const common = resolveCommon(req, facts);
+  const app = findApp(facts, req.app);
+  // Checked before the model: once the change has gone on, the model is gone, and "unknown model" would mislead.
+  const change = req.changeId ?? changeIdForDropTable(req.model);
+  if (existsSync(join(facts.root, recordDir(change)))) {
+    throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
+  }
+  const model = findModel(app, req.model);
+  const plan = dropTablePlan({
+    app,
+    apps: facts.apps,
+    model,
+    database: common.database,
+    lock: common.lock,
+    batchSize: common.batchSize,
+    changeId: req.changeId,
+  });
+
+  // The class itself goes with phase 1; everything else that names it must go too.
+  const source = readFileSync(join(facts.root, model.file), 'utf8');
+  const lastLine = model.line + (source.slice(model.range.start, model.range.end).match(/\n/g)?.length ?? 0);
+  const inClass = (file: string, line: number) => file === model.file && line >= model.line && line <= lastLine;
+  const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: model.name, kind: 'model' }], (r) => inClass(r.file, r.line));
+  return stageNewChange(facts, withWarnings(plan, referenceWarnings(references, model.name, 'in this release')), common);
+}

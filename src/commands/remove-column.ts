@@ -1,0 +1,53 @@
+/** `bg-scaffold remove-column`: discover → plan → render → stage. The CLI commits or prints the diff. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BgScaffoldError } from '../errors.js';
+import { changeIdForRemoveColumn, removeColumnPlan } from '../playbooks/remove-column.js';
+import { discoverProject, findApp, findField, findModel } from '../project/discover.js';
+import { recordDir } from '../record/change-record.js';
+import { resolveCommon } from './options.js';
+import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
+import { stageNewChange } from './rename-column.js';
+import type { CommonOptions, StagedChange } from './types.js';
+
+export interface RemoveColumnRequest extends CommonOptions {
+  app: string;
+  model: string;
+  field: string;
+  /** The database default that rows inserted without the field get (`--fill`). */
+  fill?: string;
+  /** Overrides the derived change id (`remove-order-note`). */
+  changeId?: string;
+}
+
+export async function stageRemoveColumn(req: RemoveColumnRequest): Promise<StagedChange> {
+  const facts = await discoverProject(req.projectDir);
+  const common = resolveCommon(req, facts);
+  const app = findApp(facts, req.app);
+  const model = findModel(app, req.model);
+  // Checked before the field: once the change has gone on, the field is gone, and "unknown field" would mislead.
+  const change = req.changeId ?? changeIdForRemoveColumn(model.name, req.field);
+  if (existsSync(join(facts.root, recordDir(change)))) {
+    throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
+  }
+  const field = findField(model, req.field, app.label);
+  const plan = removeColumnPlan({
+    app,
+    apps: facts.apps,
+    model,
+    field,
+    fill: req.fill,
+    database: common.database,
+    djangoVersion: req.djangoVersion ?? facts.djangoVersion,
+    lock: common.lock,
+    batchSize: common.batchSize,
+    changeId: req.changeId,
+  });
+
+  // The field's own statement is not a use of it.
+  const definition = (file: string, line: number) => file === model.file && line >= field.line && line <= field.endLine;
+  const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }], (r) => definition(r.file, r.line));
+  const removedIn = plan.phases.find((phase) => phase.modelEdits.some((edit) => edit.kind === 'remove-field'))!;
+  const when = removedIn.number === 1 ? 'in this release' : `before release ${removedIn.number} ships`;
+  return stageNewChange(facts, withWarnings(plan, referenceWarnings(references, `${model.name}.${field.name}`, when)), common);
+}

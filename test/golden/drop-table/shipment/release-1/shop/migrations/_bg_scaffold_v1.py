@@ -1,0 +1,629 @@
+# Written by bg-scaffold 0.1.0 for the PostgreSQL migrations it generates.
+# Written once per app, never overwritten: "v1" is the version of this API, so old
+# migrations keep the code they were made with. Django's migration loader skips modules
+# whose names start with "_", so this file is not taken for a migration.
+"""Blue-green-safe schema steps for PostgreSQL.
+
+While a migration runs, the previous release serves all traffic. A DDL statement that
+waits behind a long transaction for its lock blocks every query that arrives after it.
+So every step here runs in its own short transaction under ``SET LOCAL lock_timeout``
+(which ends with the step, and works behind PgBouncer), retries with backoff after a
+lock timeout, and is safe to run again: migrations using these operations have
+``atomic = False``, and after a failure halfway, running migrate again finishes the job.
+
+These operations change only the database; the migration's own Django operations change
+the model state. ``manage.py sqlmigrate`` shows their SQL without touching the database.
+"""
+
+import random
+import re
+import sys
+import time
+
+from django.db import DatabaseError, IntegrityError, NotSupportedError, transaction
+from django.db.migrations.exceptions import IrreversibleError
+from django.db.migrations.operations.base import Operation
+
+LOCK_NOT_AVAILABLE = "55P03"  # the SQLSTATE of a lock timeout
+BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0  # seconds between tries: 0.1, 0.2, 0.4 ... 5
+PROGRESS_EVERY = 5.0  # seconds between progress lines of a long backfill
+
+
+class StepTimedOut(RuntimeError):
+    """A step found no lock within lock_timeout on any of its tries."""
+
+
+def _say(message):
+    """One line for the operator watching migrate."""
+    print(f"bg-scaffold: {message}", file=sys.stderr, flush=True)
+
+
+def _lock_timed_out(error):
+    # Django wraps the driver's error: psycopg 3 sets .sqlstate, psycopg2 .pgcode.
+    cause = error.__cause__
+    codes = (getattr(cause, "sqlstate", None), getattr(cause, "pgcode", None))
+    return LOCK_NOT_AVAILABLE in codes
+
+
+def _statements(sql):
+    """A string or a list of strings, as a list without empty statements."""
+    return [s for s in ([sql] if isinstance(sql, str) else sql) if s.strip()]
+
+
+class _Steps:
+    """Runs one operation's SQL through a schema editor, or only shows it (sqlmigrate)."""
+
+    def __init__(self, operation, schema_editor):
+        self.op, self.editor = operation, schema_editor
+        self.connection, self.quote = schema_editor.connection, schema_editor.quote_name
+        self.showing = schema_editor.collect_sql
+        if self.connection.vendor != "postgresql":
+            raise NotSupportedError(
+                f"{operation.describe()}: bg-scaffold generated this migration for "
+                f"PostgreSQL, but database {self.connection.alias!r} is "
+                f"{self.connection.vendor}. Generate the change for that database."
+            )
+
+    def name(self, table, column, suffix):
+        """Django's own name for an index or constraint, so its later operations find it."""
+        return self.editor._create_index_name(table, [column], suffix=suffix)
+
+    def fact(self, sql, *params):
+        """One value from the catalog; None under sqlmigrate, so every step shows."""
+        if self.showing:
+            return None
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    def constraint_is_valid(self, table, name):
+        """None when there is no such constraint."""
+        sql = "SELECT convalidated FROM pg_constraint WHERE conrelid = %s::regclass"
+        return self.fact(f"{sql} AND conname = %s", self.quote(table), name)
+
+    def show(self, how, statements):
+        """Under sqlmigrate: the statements, after a comment on how they would run."""
+        tries = f"lock_timeout {self.op.lock_timeout}, up to {self.op.retries} tries"
+        lines = [f"-- bg-scaffold: {how}, {tries}"]
+        self.editor.collected_sql.extend(lines + [f"{sql};" for sql in statements])
+
+    def ddl(self, label, *statements, params=None):
+        """Statements in one short transaction under SET LOCAL lock_timeout.
+
+        Returns the row count of the last statement.
+        """
+        set_timeout = f"SET LOCAL lock_timeout = '{self.op.lock_timeout}'"
+        if self.showing:
+            return self.show("in one transaction", [set_timeout, *statements])
+        # In an atomic migration this is a savepoint, and SET LOCAL would last until the
+        # migration commits: put the previous value back at the end of the step.
+        previous = self.connection.in_atomic_block and self.fact("SHOW lock_timeout")
+        alias = self.connection.alias
+
+        def attempt():
+            with transaction.atomic(alias), self.connection.cursor() as cursor:
+                cursor.execute(set_timeout)
+                for sql in statements:
+                    cursor.execute(sql, params)
+                rowcount = cursor.rowcount
+                if previous:
+                    restore = "SELECT set_config('lock_timeout', %s, true)"
+                    cursor.execute(restore, [previous])
+                return rowcount
+
+        return self.retry(label, attempt)
+
+    def concurrently(self, label, index, statement):
+        """CREATE or DROP INDEX CONCURRENTLY ``index``, which refuses transaction blocks.
+
+        So lock_timeout is set for the session and reset in ``finally``. That is safe:
+        the SHARE UPDATE EXCLUSIVE lock blocks neither readers nor writers, so nothing
+        queues behind us while we wait (lock_timeout also bounds the build's waits for
+        older transactions). A failed build leaves an INVALID index, which IF NOT EXISTS
+        would keep: it is dropped before every try.
+        """
+        timeout = self.op.lock_timeout
+        drop = f"DROP INDEX CONCURRENTLY IF EXISTS {self.quote(index)}"
+        if self.showing:
+            how = f"outside any transaction (first {drop} if it is INVALID)"
+            sql = [f"SET lock_timeout = '{timeout}'", statement, "RESET lock_timeout"]
+            return self.show(how, sql)
+        if self.connection.in_atomic_block:
+            raise NotSupportedError(
+                f"{self.op.describe()}: CONCURRENTLY cannot run inside a transaction; "
+                "this migration needs atomic = False."
+            )
+        invalid = (
+            "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
+        )
+
+        def attempt():
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = '{timeout}'")
+                try:
+                    if self.fact(invalid, self.quote(index)):
+                        cursor.execute(drop)
+                    cursor.execute(statement)
+                finally:
+                    cursor.execute("RESET lock_timeout")
+
+        self.retry(label, attempt)
+
+    def retry(self, label, attempt):
+        """Call attempt(); after a lock timeout, back off and call it again."""
+        timeout, tries = self.op.lock_timeout, self.op.retries
+        for number in range(1, tries + 1):
+            try:
+                return attempt()
+            except DatabaseError as error:
+                if not _lock_timed_out(error):
+                    raise
+                if number == tries:
+                    raise StepTimedOut(
+                        f"bg-scaffold: {label}: no lock within lock_timeout {timeout}, "
+                        f"{tries} times. A long transaction holds a conflicting lock: "
+                        "find it (SELECT pid, xact_start, query FROM pg_stat_activity), "
+                        "let it finish or end it, then run migrate again: every step "
+                        "is safe to run again."
+                    ) from error
+                backoff = BACKOFF_FIRST * 2 ** (number - 1) * random.uniform(0.75, 1.25)
+                delay = min(BACKOFF_CAP, backoff)
+                _say(
+                    f"{label}: no lock in {timeout} (try {number}/{tries}), wait {delay:.1f}s"
+                )
+                time.sleep(delay)
+
+
+class BlueGreenOperation(Operation):
+    """A database-only step: ``lock_timeout`` per try (e.g. "1s"), ``retries`` tries.
+
+    ``deconstruct()`` is Django's own: it returns the arguments the migration passed,
+    and squashmigrations writes the same call back. Its writer keeps only arguments it
+    finds in ``__init__``'s signature, so every operation spells them all out.
+    """
+
+    atomic = False  # each step manages its own transactions
+    reduces_to_sql = True  # so sqlmigrate calls us; under collect_sql we only show SQL
+    summary = ""  # describe(): formatted with the operation's attributes
+
+    def __init__(self, *, lock_timeout="1s", retries=10):
+        if not re.fullmatch(r"\d+(us|ms|s|min|h|d)?", str(lock_timeout)):
+            raise ValueError(f"lock_timeout looks like '1s', '200ms': {lock_timeout!r}")
+        self.lock_timeout, self.retries = lock_timeout, max(1, int(retries))
+
+    def describe(self):
+        return self.summary.format(**vars(self))
+
+    def state_forwards(self, app_label, state):
+        """Nothing: the migration's own Django operations change the model state."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self.forwards(_Steps(self, schema_editor))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self.backwards(_Steps(self, schema_editor))
+
+
+class RunDDL(BlueGreenOperation):
+    """SQL in one short transaction per direction, under lock_timeout with retries.
+
+    ``reverse_sql=None`` makes it irreversible; ``""`` or ``[]`` means nothing to undo.
+    The SQL must be safe to run twice (IF EXISTS, IF NOT EXISTS).
+    """
+
+    def __init__(self, sql, reverse_sql=None, *, lock_timeout="1s", retries=10):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.sql = _statements(sql)
+        self.reverse_sql = None if reverse_sql is None else _statements(reverse_sql)
+        self.reversible = reverse_sql is not None
+
+    def describe(self):
+        more = f" (+{len(self.sql) - 1} more)" if len(self.sql) > 1 else ""
+        return f"Run DDL under lock_timeout: {(self.sql or [''])[0][:70]}{more}"
+
+    def forwards(self, steps):
+        steps.ddl(self.describe(), *self.sql)
+
+    def backwards(self, steps):
+        if self.reverse_sql is None:
+            raise IrreversibleError(f"{self.describe()}: no reverse_sql, cannot undo.")
+        if self.reverse_sql:
+            steps.ddl(f"undo {self.describe()}", *self.reverse_sql)
+
+
+class BackfillInBatches(BlueGreenOperation):
+    """UPDATE a table by integer primary key range, each range its own transaction.
+
+    One UPDATE over a large table would hold its row locks, and stall writers, until it
+    ends. ``where_sql`` must select only rows that still differ, so that a run after a
+    failure skips finished rows. Backwards leaves the data as it is.
+    """
+
+    summary = "Backfill {table} in batches of {batch_size}: SET {set_sql}"
+
+    def __init__(
+        self,
+        table,
+        set_sql,
+        where_sql,
+        *,
+        pk="id",
+        batch_size=10_000,
+        lock_timeout="1s",
+        retries=10,
+    ):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.table, self.set_sql, self.where_sql = table, set_sql, where_sql
+        self.pk, self.batch_size = pk, int(batch_size)
+
+    def forwards(self, steps):
+        table, pk, size = steps.quote(self.table), steps.quote(self.pk), self.batch_size
+        # "%" in the given SQL is literal: only the two range bounds are parameters.
+        set_sql, where = (
+            sql.replace("%", "%%") for sql in (self.set_sql, self.where_sql)
+        )
+        update = f"UPDATE {table} SET {set_sql} WHERE {pk} >= %s AND {pk} < %s"
+        update = f"{update} AND ({where})"
+        if steps.showing:
+            how = f"lo from min({self.pk}) to max({self.pk}) by {size}, one transaction each"
+            set_timeout = f"SET LOCAL lock_timeout = '{self.lock_timeout}'"
+            return steps.show(how, [set_timeout, update % ("<lo>", f"<lo + {size}>")])
+        with steps.connection.cursor() as cursor:
+            cursor.execute(f"SELECT min({pk}), max({pk}) FROM {table}")
+            low, high = cursor.fetchone()
+        if low is None:
+            return
+        batches, updated = (high - low) // size + 1, 0
+        started = reported = time.monotonic()
+        for number, lo in enumerate(range(low, high + 1, size), 1):
+            label = f"backfill {self.table} batch {number}/{batches}"
+            updated += steps.ddl(label, update, params=[lo, lo + size])
+            now = time.monotonic()
+            last_after_progress = number == batches and reported > started
+            if now - reported >= PROGRESS_EVERY or last_after_progress:
+                rate = updated / max(now - started, 0.001)
+                _say(f"{label}, {updated} rows updated, {rate:.0f} rows/s")
+                reported = now
+
+    def backwards(self, steps):
+        """Nothing: the values stay; the previous schema has the column too."""
+
+
+def _set_not_null(steps, table, column):
+    """NOT NULL without scanning the table under ACCESS EXCLUSIVE (PostgreSQL 12+).
+
+    1. ADD CHECK (column IS NOT NULL) NOT VALID: metadata only, a brief lock.
+    2. VALIDATE CONSTRAINT scans under SHARE UPDATE EXCLUSIVE: writers keep going.
+    3. SET NOT NULL sees the valid check and skips its scan; the check then goes.
+    Each step is skipped when done, so a run after a failure picks up from there.
+    """
+    q, check = steps.quote, steps.name(table, column, "_bg_notnull")
+    alter, label = f"ALTER TABLE {q(table)}", f"{table}.{column}"
+    drop_check = f"{alter} DROP CONSTRAINT IF EXISTS {q(check)}"
+    valid = steps.constraint_is_valid(table, check)
+    sql = "SELECT attnotnull FROM pg_attribute WHERE attrelid = %s::regclass"
+    if steps.fact(f"{sql} AND attname = %s", q(table), column):
+        if valid is not None:  # the column is NOT NULL already; a leftover check goes
+            steps.ddl(f"{label}: drop check", drop_check)
+        return
+    if valid is None:
+        not_null = f"CHECK ({q(column)} IS NOT NULL) NOT VALID"
+        steps.ddl(
+            f"{label}: add check", f"{alter} ADD CONSTRAINT {q(check)} {not_null}"
+        )
+    if not valid:
+        try:
+            validate = f"{alter} VALIDATE CONSTRAINT {q(check)}"
+            steps.ddl(f"{label}: validate check", validate)
+        except IntegrityError as error:
+            # A NOT VALID check still refuses new NULLs: left in place, it would break the
+            # serving code that writes them. Drop it, then report.
+            steps.ddl(f"{label}: drop check after failed validation", drop_check)
+            raise IntegrityError(
+                f"{label} still has NULL rows, so NOT NULL cannot be set (the check was"
+                " removed again); fill them and run migrate again"
+            ) from error
+    set_not_null = f"{alter} ALTER COLUMN {q(column)} SET NOT NULL"
+    steps.ddl(f"{label}: set NOT NULL", set_not_null, drop_check)
+
+
+def _drop_not_null(steps, table, column):
+    drop = f"ALTER COLUMN {steps.quote(column)} DROP NOT NULL"
+    steps.ddl(
+        f"{table}.{column}: drop NOT NULL", f"ALTER TABLE {steps.quote(table)} {drop}"
+    )
+
+
+class SetNotNull(BlueGreenOperation):
+    """SET NOT NULL through a validated CHECK constraint. Backwards: DROP NOT NULL."""
+
+    summary = "Set NOT NULL on {table}.{column} through a validated check"
+
+    def __init__(self, table, column, *, lock_timeout="1s", retries=10):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.table, self.column = table, column
+
+    def forwards(self, steps):
+        _set_not_null(steps, self.table, self.column)
+
+    def backwards(self, steps):
+        _drop_not_null(steps, self.table, self.column)
+
+
+class DropNotNull(SetNotNull):
+    """DROP NOT NULL (metadata only). Backwards: SetNotNull's validated-check path."""
+
+    summary = "Drop NOT NULL on {table}.{column}"
+    forwards, backwards = SetNotNull.backwards, SetNotNull.forwards
+
+
+class CreateIndexConcurrently(BlueGreenOperation):
+    """CREATE [UNIQUE] INDEX CONCURRENTLY, under Django's own name for that index.
+
+    ``suffix`` is Django's: "" for db_index, "_like" for a CharField's pattern_ops
+    index, "_uniq" for unique. A unique index then becomes a real UNIQUE constraint
+    (``ADD CONSTRAINT ... USING INDEX``), as Django expects of a unique field.
+    """
+
+    def __init__(
+        self,
+        table,
+        column,
+        *,
+        suffix="",
+        opclass=None,
+        unique=False,
+        lock_timeout="1s",
+        retries=10,
+    ):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.table, self.column, self.suffix = table, column, suffix
+        self.opclass, self.unique = opclass, unique
+
+    def describe(self):
+        kind = "unique index" if self.unique else "index"
+        return f"Create {kind} on {self.table}.{self.column} concurrently"
+
+    def forwards(self, steps):
+        q, name = steps.quote, steps.name(self.table, self.column, self.suffix)
+        column = " ".join(filter(None, [q(self.column), self.opclass]))
+        index = f"INDEX CONCURRENTLY IF NOT EXISTS {q(name)} ON {q(self.table)}"
+        unique = "UNIQUE " if self.unique else ""
+        steps.concurrently(f"create {name}", name, f"CREATE {unique}{index} ({column})")
+        if self.unique and steps.constraint_is_valid(self.table, name) is None:
+            constraint = f"ADD CONSTRAINT {q(name)} UNIQUE USING INDEX {q(name)}"
+            steps.ddl(f"attach {name}", f"ALTER TABLE {q(self.table)} {constraint}")
+
+    def backwards(self, steps):
+        q, name = steps.quote, steps.name(self.table, self.column, self.suffix)
+        if self.unique:  # dropping the constraint drops its index too
+            drop = f"ALTER TABLE {q(self.table)} DROP CONSTRAINT IF EXISTS {q(name)}"
+            steps.ddl(f"drop constraint {name}", drop)
+        drop = f"DROP INDEX CONCURRENTLY IF EXISTS {q(name)}"
+        steps.concurrently(f"drop {name}", name, drop)
+
+
+class AddForeignKey(BlueGreenOperation):
+    """A FOREIGN KEY added NOT VALID, then validated: no long lock on either table.
+
+    The name and DEFERRABLE INITIALLY DEFERRED are Django's own, as if it had added it.
+    """
+
+    summary = (
+        "Add foreign key {table}.{column} -> {to_table}.{to_column}, then validate"
+    )
+
+    def __init__(
+        self,
+        table,
+        column,
+        to_table,
+        to_column,
+        *,
+        on_delete="NO ACTION",
+        lock_timeout="1s",
+        retries=10,
+    ):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.table, self.column, self.on_delete = table, column, on_delete
+        self.to_table, self.to_column = to_table, to_column
+
+    def forwards(self, steps):
+        q, name, alter = self.names(steps)
+        valid = steps.constraint_is_valid(self.table, name)
+        if valid is None:
+            fk = f"FOREIGN KEY ({q(self.column)}) REFERENCES {q(self.to_table)}"
+            fk = f"{fk} ({q(self.to_column)}) ON DELETE {self.on_delete}"
+            not_valid = f"{fk} DEFERRABLE INITIALLY DEFERRED NOT VALID"
+            steps.ddl(f"add {name}", f"{alter} ADD CONSTRAINT {q(name)} {not_valid}")
+        if not valid:
+            steps.ddl(f"validate {name}", f"{alter} VALIDATE CONSTRAINT {q(name)}")
+
+    def backwards(self, steps):
+        q, name, alter = self.names(steps)
+        steps.ddl(f"drop {name}", f"{alter} DROP CONSTRAINT IF EXISTS {q(name)}")
+
+    def names(self, steps):
+        suffix = f"_fk_{self.to_table}_{self.to_column}"  # as Django names it
+        name = steps.name(self.table, self.column, suffix)
+        return steps.quote, name, f"ALTER TABLE {steps.quote(self.table)}"
+
+
+class Backwards(BlueGreenOperation):
+    """Runs ``operation``'s forward database step, but only when migrating backwards.
+
+    A forward DROP COLUMN takes the column's NOT NULL and indexes with it; when the
+    reverse migration adds the column back, this rebuilds them.
+    """
+
+    def __init__(self, operation):
+        self.operation = operation
+
+    def describe(self):
+        return f"Only when migrating backwards: {self.operation.describe()}"
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        """Nothing: forwards, the migration's other operations do the work."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self.operation.database_forwards(app_label, schema_editor, to_state, from_state)
+
+
+def _foreign_keys_of(steps, table):
+    """(name, referenced table, column) of each single-column foreign key of ``table``.
+
+    Empty under sqlmigrate, and when the table is not there (a run after a failure).
+    """
+    if steps.showing:
+        return []
+    sql = (
+        "SELECT c.conname, r.relname, a.attname FROM pg_constraint c"
+        " JOIN pg_class r ON r.oid = c.confrelid"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+        " WHERE c.contype = 'f' AND c.conrelid = to_regclass(%s)"
+        " AND cardinality(c.conkey) = 1 ORDER BY c.conname"
+    )
+    with steps.connection.cursor() as cursor:
+        cursor.execute(sql, [steps.quote(table)])
+        return cursor.fetchall()
+
+
+class ReplaceForeignKey(BlueGreenOperation):
+    """Django's FOREIGN KEY on a field that leaves the model, replaced by a constraint that
+    does in the database what the previous release's Python ``on_delete`` did.
+
+    Without the field, the new release deletes referenced rows without Django's collector:
+    with Django's constraint kept, those deletes fail at COMMIT; with no constraint, they
+    leave orphans that the previous release reads as DoesNotExist. So ``on_delete`` is
+    "CASCADE", "SET NULL", or "NO ACTION" (for PROTECT, RESTRICT and DO_NOTHING). The new
+    constraint is added NOT VALID and validated before Django's (found by introspection)
+    is dropped; dropping the column later drops it too. Backwards: Django's constraint
+    comes back under Django's name, validated, then this one goes.
+    """
+
+    summary = (
+        "Replace Django's foreign key {table}.{column} -> {to_table}.{to_column} "
+        "by one with ON DELETE {on_delete}"
+    )
+
+    def __init__(
+        self,
+        table,
+        column,
+        to_table,
+        to_column,
+        *,
+        on_delete="NO ACTION",
+        lock_timeout="1s",
+        retries=10,
+    ):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        if on_delete not in ("CASCADE", "SET NULL", "NO ACTION"):
+            raise ValueError(
+                f"on_delete must be CASCADE, SET NULL, NO ACTION: {on_delete!r}"
+            )
+        self.table, self.column, self.on_delete = table, column, on_delete
+        self.to_table, self.to_column = to_table, to_column
+
+    def forwards(self, steps):
+        ours = self.name(steps, "_bg_fk")
+        self.add(steps, ours, self.on_delete)
+        if steps.showing:
+            djangos = [self.name(steps, f"_fk_{self.to_table}_{self.to_column}")]
+        else:
+            found = _foreign_keys_of(steps, self.table)
+            djangos = [
+                name
+                for name, to_table, column in found
+                if (to_table, column) == (self.to_table, self.column) and name != ours
+            ]
+        for name in djangos:
+            self.drop(steps, name)
+
+    def backwards(self, steps):
+        django = self.name(steps, f"_fk_{self.to_table}_{self.to_column}")
+        self.add(steps, django, "NO ACTION")
+        self.drop(steps, self.name(steps, "_bg_fk"))
+
+    def name(self, steps, suffix):
+        return steps.name(self.table, self.column, suffix)
+
+    def add(self, steps, name, on_delete):
+        q, alter = steps.quote, f"ALTER TABLE {steps.quote(self.table)}"
+        valid = steps.constraint_is_valid(self.table, name)
+        if valid is None:
+            fk = f"FOREIGN KEY ({q(self.column)}) REFERENCES {q(self.to_table)}"
+            fk = f"{fk} ({q(self.to_column)}) ON DELETE {on_delete}"
+            not_valid = f"{fk} DEFERRABLE INITIALLY DEFERRED NOT VALID"
+            steps.ddl(f"add {name}", f"{alter} ADD CONSTRAINT {q(name)} {not_valid}")
+        if not valid:
+            steps.ddl(f"validate {name}", f"{alter} VALIDATE CONSTRAINT {q(name)}")
+
+    def drop(self, steps, name):
+        q, alter = steps.quote, f"ALTER TABLE {steps.quote(self.table)}"
+        steps.ddl(f"drop {name}", f"{alter} DROP CONSTRAINT IF EXISTS {q(name)}")
+
+
+class DropTable(BlueGreenOperation):
+    """DROP TABLE for a model that has left Django's state, and its auto-created
+    many-to-many tables.
+
+    Their foreign keys to other tables go first, each in a short step of its own: dropping
+    one locks the table it points at, which serves traffic. Then the tables go, in one step
+    under lock_timeout. ``model`` is the model as it was (a ``migrations.CreateModel``):
+    migrating backwards recreates its tables, empty, with Django's own SQL for them (the
+    rows are gone for good). Without ``model`` the drop is irreversible.
+    """
+
+    def __init__(self, table, *, model=None, lock_timeout="1s", retries=10):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.table, self.model = table, model
+        self.reversible = model is not None
+
+    def describe(self):
+        return f"Drop table {self.table} and its many-to-many tables"
+
+    def render(self, app_label, state):
+        """The model as it was, against ``state`` (where it is gone), or None."""
+        if self.model is None:
+            return None
+        state = state.clone()
+        self.model.state_forwards(app_label, state)
+        return state.apps.get_model(app_label, self.model.name)
+
+    def tables(self, model):
+        """Auto-created many-to-many tables first: they point at the model's table."""
+        if model is None:
+            return [self.table]
+        fields = model._meta.local_many_to_many
+        through = [f.remote_field.through._meta for f in fields]
+        return [m.db_table for m in through if m.auto_created] + [self.table]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        steps, q = _Steps(self, schema_editor), schema_editor.quote_name
+        tables = self.tables(self.render(app_label, from_state))
+        for table in tables:
+            for name, to_table, _ in _foreign_keys_of(steps, table):
+                if to_table not in tables:
+                    drop = f"ALTER TABLE {q(table)} DROP CONSTRAINT IF EXISTS {q(name)}"
+                    steps.ddl(f"drop {name}", drop)
+        drop = f"DROP TABLE IF EXISTS {', '.join(q(table) for table in tables)}"
+        steps.ddl(f"drop {', '.join(tables)}", drop)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        steps = _Steps(self, schema_editor)
+        if self.model is None:
+            raise IrreversibleError(
+                f"{self.describe()}: the model's definition is not in the migration, "
+                "so its table cannot be recreated."
+            )
+        exists = "SELECT to_regclass(%s) IS NOT NULL"
+        if steps.fact(exists, schema_editor.quote_name(self.table)):
+            return
+        model = self.render(app_label, to_state)
+        connection = schema_editor.connection
+        with connection.schema_editor(collect_sql=True, atomic=False) as django:
+            django.create_model(model)
+        statements = [sql.rstrip(";") for sql in django.collected_sql]
+        steps.ddl(f"recreate {self.table}", *statements)

@@ -1,0 +1,84 @@
+/**
+ * Golden files: every file each remove-column plan writes into examples/shop, release by release, so that a
+ * template change shows up in review as a diff of generated migrations.
+ * Refresh with `UPDATE_GOLDEN=1 npx vitest run test/golden/remove-column.test.ts`.
+ */
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stageAdvance } from '../../src/commands/advance.js';
+import { stageRemoveColumn, type RemoveColumnRequest } from '../../src/commands/remove-column.js';
+import { formatPython } from '../../src/render/format.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const goldenRoot = join(repo, 'test', 'golden', 'remove-column');
+const update = process.env.UPDATE_GOLDEN === '1';
+
+const scenarios: Array<{ name: string; request: Omit<RemoveColumnRequest, 'projectDir'> }> = [
+  { name: 'with-default', request: { app: 'shop', model: 'Order', field: 'note' } },
+  { name: 'with-fill', request: { app: 'shop', model: 'Order', field: 'quantity', fill: '1' } },
+  { name: 'null-first', request: { app: 'shop', model: 'Product', field: 'price' } },
+  { name: 'nullable', request: { app: 'shop', model: 'Shipment', field: 'shipped_at' } },
+  { name: 'foreign-key', request: { app: 'shop', model: 'Order', field: 'product' } },
+  { name: 'with-default-sqlite', request: { app: 'shop', model: 'Order', field: 'note', database: 'sqlite', djangoVersion: '5.2' } },
+  { name: 'null-first-mysql', request: { app: 'shop', model: 'Product', field: 'price', database: 'mysql' } },
+];
+
+let work: string;
+const savedEpoch = process.env.SOURCE_DATE_EPOCH;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'bg-golden-'));
+  process.env.SOURCE_DATE_EPOCH = '1790000000';
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  if (savedEpoch === undefined) delete process.env.SOURCE_DATE_EPOCH;
+  else process.env.SOURCE_DATE_EPOCH = savedEpoch;
+});
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/'))
+    .sort();
+}
+
+function compareRelease(scenario: string, release: number, written: Map<string, string>) {
+  const dir = join(goldenRoot, scenario, `release-${release}`);
+  if (update) {
+    rmSync(dir, { recursive: true, force: true });
+    for (const [path, content] of written) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+  }
+  expect([...written.keys()].sort(), `files written in release ${release}`).toEqual(listFiles(dir));
+  for (const [path, content] of written) {
+    expect(content, `${scenario} release ${release}: ${path}`).toBe(readFileSync(join(dir, path), 'utf8'));
+  }
+}
+
+describe.each(scenarios)('remove-column golden files: $name', ({ name, request }) => {
+  it('writes the expected files in every release, and generated Python is ruff-formatted', async () => {
+    const project = join(work, name);
+    cpSync(join(repo, 'examples', 'shop'), project, { recursive: true });
+    let staged = await stageRemoveColumn({ ...request, projectDir: project });
+    const phases = staged.plan.phases.length;
+    for (let release = 1; release <= phases; release++) {
+      if (release > 1) staged = await stageAdvance({ projectDir: project, change: staged.plan.change });
+      const files = staged.stage.files();
+      // A file the step deletes is kept as an empty `<path>.deleted` golden file.
+      const written = new Map(files.map((f) => (f.after === null ? [`${f.path}.deleted`, ''] : [f.path, f.after]) as [string, string]));
+      for (const [path, content] of written) {
+        const userFile = path.endsWith('models.py');
+        if (path.endsWith('.py') && !userFile) expect(formatPython(content, path), `${path} is ruff-formatted`).toBe(content);
+      }
+      await staged.stage.commit();
+      compareRelease(name, release, written);
+    }
+    await expect(stageAdvance({ projectDir: project, change: staged.plan.change })).rejects.toThrow(/complete/);
+  });
+});
