@@ -79,9 +79,15 @@ export function deriveChangeId(parts: string[]): string {
     .replace(/-+/g, '-');
 }
 
+/** Folders of `.bg-scaffold/` that are not change records. */
+const RESERVED_CHANGE_IDS = new Set(['templates']);
+
 export function validateChangeId(change: string): void {
   if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(change)) {
     fail(`change id "${change}" must be lowercase letters, digits and dashes (at most 80); pass another with --change-id`);
+  }
+  if (RESERVED_CHANGE_IDS.has(change)) {
+    fail(`change id "${change}" is reserved (.bg-scaffold/${change}/ holds template overrides); pass another with --change-id`);
   }
 }
 

@@ -193,6 +193,7 @@ describe('rename-column plan', () => {
       ['trigger off PostgreSQL', { strategy: 'trigger', database: 'mysql' }, /needs PostgreSQL/],
       ['a relation column by trigger', { fieldName: 'customer', to: 'buyer', strategy: 'trigger' }, /db-column/],
       ['a bad change id', { changeId: 'Not OK' }, /change id/],
+      ['a reserved change id', { changeId: 'templates' }, /reserved/],
     ];
     for (const [what, input, message] of cases) {
       it(what, () => {
