@@ -7,7 +7,9 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PgServer } from '../../test/harness/postgres.js';
-import { failedWrites, parsePgbenchLog, type Transaction } from './metrics.js';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { failedWrites, parsePgbenchLogLine, type Transaction } from './metrics.js';
 
 /** A concrete column of the model, as Django's ORM sees it (bench/stall/django_helper.py columns). */
 export interface OrmColumn {
@@ -151,7 +153,7 @@ export async function startOpenLoop(target: PgbenchTarget, scripts: LoadScripts,
       const result = await running;
       const transactions: Transaction[] = [];
       for (const name of await fs.readdir(target.dir)) {
-        if (name.startsWith('tx.')) transactions.push(...parsePgbenchLog(await fs.readFile(path.join(target.dir, name), 'utf8')));
+        if (name.startsWith('tx.')) await readPgbenchLog(path.join(target.dir, name), transactions);
       }
       const aborts = result.stderrLines.flatMap(({ atUs, line }) => {
         const abort = clientAbort(line);
@@ -161,6 +163,15 @@ export async function startOpenLoop(target: PgbenchTarget, scripts: LoadScripts,
       return { transactions, writeErrors: clientErrors(result.stderr) };
     },
   };
+}
+
+/** Reads a per-transaction log line by line: a long backfill's log has millions of lines. */
+async function readPgbenchLog(file: string, into: Transaction[]): Promise<void> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    const t = parsePgbenchLogLine(line);
+    if (t) into.push(t);
+  }
 }
 
 /** The distinct errors that aborted clients, except those of our own stop (terminated backends). */

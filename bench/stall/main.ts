@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../test/harness/repo.js';
 import { parseStallArgs, USAGE } from './options.js';
-import { markdownReport } from './report.js';
+import { markdownReport, type StallReport } from './report.js';
 import { runStallBench } from './run.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -18,10 +18,15 @@ async function main(argv: string[]): Promise<number> {
     console.error(`bench:stall: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const report = await runStallBench(options);
   const out = path.resolve(options.out ?? path.join(repoRoot(), '.cache', 'bench', `stall-${options.rows}.json`));
   await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  // The JSON and its table (beside it, .md) are rewritten after every scenario.
+  const write = async (report: StallReport) => {
+    await fs.writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+    await fs.writeFile(out.replace(/\.json$/, '') + '.md', markdownReport(report));
+  };
+  const report = await runStallBench(options, { progress: write });
+  await write(report);
   console.log(`\n${markdownReport(report)}\nJSON: ${out}`);
   return 0;
 }

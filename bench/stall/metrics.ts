@@ -107,15 +107,21 @@ export function meanLatencyMs(transactions: readonly Transaction[], span: Span):
 export function parsePgbenchLog(text: string): Transaction[] {
   const transactions: Transaction[] = [];
   for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 6) continue;
-    const latency = Number(fields[2]);
-    const seconds = Number(fields[4]);
-    const micros = Number(fields[5]);
-    if (!Number.isFinite(latency) || !Number.isFinite(seconds) || !Number.isFinite(micros)) continue;
-    transactions.push({ endUs: seconds * 1_000_000 + micros, latencyUs: latency, client: Number(fields[0]) });
+    const t = parsePgbenchLogLine(line);
+    if (t) transactions.push(t);
   }
   return transactions;
+}
+
+/** One line of pgbench's per-transaction log; null for a line without a latency. */
+export function parsePgbenchLogLine(line: string): Transaction | null {
+  const fields = line.trim().split(/\s+/);
+  if (fields.length < 6) return null;
+  const latency = Number(fields[2]);
+  const seconds = Number(fields[4]);
+  const micros = Number(fields[5]);
+  if (!Number.isFinite(latency) || !Number.isFinite(seconds) || !Number.isFinite(micros)) return null;
+  return { endUs: seconds * 1_000_000 + micros, latencyUs: latency, client: Number(fields[0]) };
 }
 
 export function round(value: number, digits: number): number {

@@ -21,8 +21,8 @@ export interface Release {
   tree: string;
   /** The newest migration of the shop app: `migrate shop <leaf>` brings the database to it. */
   leaf: string;
-  /** shop.Order as this release's ORM writes it. */
-  order: OrmModel;
+  /** shop.Order as this release's ORM writes it (asked of Django once, when first needed). */
+  order(): Promise<OrmModel>;
 }
 
 export interface PreparedChange {
@@ -48,10 +48,12 @@ export interface Generation {
   extraArgs: string[];
 }
 
+/** The example as it is: the release every change starts from (one copy, one Django probe per run). */
 export async function releaseZero(g: Generation): Promise<Release> {
   const tree = path.join(g.work, 'release-0');
   if (!existsSync(tree)) await copyExample(tree);
-  return release(g, tree);
+  if (!releaseZeros.has(tree)) releaseZeros.set(tree, release(g, tree));
+  return releaseZeros.get(tree)!;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function prepareGenerated(change: BenchChange, g: Generation): Prom
     if (k > 1) await cli(['advance', JSON.parse(generated).change as string, '--project', project, '--yes', '--json']);
     const tree = path.join(base, `release-${k}`);
     await copyProject(project, tree);
-    releases.push(await release(g, tree));
+    releases.push(release(g, tree));
   }
   return { id: change.id, operation: change.operation, kind: 'generated', releases };
 }
@@ -95,11 +97,14 @@ export async function prepareNaive(change: NaiveChange, g: Generation): Promise<
   // makemigrations finds nothing more to write: the migration is exactly what it would have written.
   const check = await runManage(g.env, tree, ['makemigrations', 'shop', '--check', '--dry-run', '--skip-checks'], { databaseUrl: g.databaseUrl });
   if (check.code !== 0) throw new Error(`bench: ${change.id}: makemigrations would write more than the naive migration:\n${check.stdout}${check.stderr}`);
-  return { id: change.id, operation: change.operation, kind: 'naive', releases: [zero, await release(g, tree)] };
+  return { id: change.id, operation: change.operation, kind: 'naive', releases: [zero, release(g, tree)] };
 }
 
-async function release(g: Generation, tree: string): Promise<Release> {
-  return { tree, leaf: leafMigration(tree), order: await ormModel(g, tree) };
+const releaseZeros = new Map<string, Release>();
+
+function release(g: Generation, tree: string): Release {
+  let order: Promise<OrmModel> | undefined;
+  return { tree, leaf: leafMigration(tree), order: () => (order ??= ormModel(g, tree)) };
 }
 
 async function ormModel(g: Generation, tree: string): Promise<OrmModel> {

@@ -64,6 +64,8 @@ export interface TriggerOverhead {
 
 export interface StallReport {
   benchmark: 'write-stall';
+  /** False in the reports written while the run goes on. */
+  complete: boolean;
   startedAt: string;
   finishedAt: string;
   settings: {
@@ -185,6 +187,7 @@ export function markdownReport(report: StallReport): string {
   ]);
   const settings = report.settings;
   const lines = [
+    ...(report.complete ? [] : [`**Incomplete: ${report.scenarios.length} scenarios so far (the run was still going at ${report.finishedAt}).**`, '']),
     `${settings.rows.toLocaleString('en-US')} rows in shop_order, ${settings.runs} runs per scenario (median of per-run maxima); ` +
       `pgbench open loop at ${Math.round(settings.rate).toLocaleString('en-US')} tps = ${Math.round(settings.rateShare * 100)}% of the ${Math.round(settings.maxTps).toLocaleString('en-US')} tps maximum, ${settings.clients} clients; ` +
       `lock_timeout ${settings.lockTimeout}, ${settings.lockRetries} tries.`,

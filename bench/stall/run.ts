@@ -4,14 +4,14 @@
  * the serving release's ORM does. See bench/README.md for the method.
  */
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findPgBinDir, startPostgres, type PgServer } from '../../test/harness/postgres.js';
 import { probe, sleep } from '../../test/harness/process.js';
 import { ensureDjangoEnv, type DjangoEnv } from '../../test/harness/python-env.js';
 import { GENERATED, NAIVE, type BenchChange } from './changes.js';
-import { cloneDatabase, createBase, migrateTo, rowCounts } from './database.js';
+import { cloneDatabase, createBase, migrateTo, rowCounts, sql } from './database.js';
 import { maxThroughput, ormScripts, startOpenLoop, type LoadResult, type OrmModel, type PgbenchTarget, type RowCounts } from './load.js';
 import { maxLatencyMs, meanLatencyMs, median, round, secondsBelowHalfThroughput, type Span, type Transaction } from './metrics.js';
 import type { StallOptions } from './options.js';
@@ -22,6 +22,8 @@ export interface StallContext {
   /** A server to use; by default the benchmark starts (and stops) its own. */
   server?: PgServer;
   log?: (line: string) => void;
+  /** Called with the report so far after every scenario (`complete: false`), so a long run that is cut short still leaves its figures. */
+  progress?: (report: StallReport) => Promise<void>;
 }
 
 /** A migration to measure: apply `release` to a copy of `template` while `load` writes. */
@@ -62,7 +64,7 @@ export async function runStallBench(options: StallOptions, context: StallContext
   try {
     const env = await ensureDjangoEnv('5.2');
     const bench: Bench = { options, server, env, pgbench: pgbench!, psql: path.join(binDir, 'psql'), work, counts: rowCounts(options.rows), rate: 0, log, loadSamples };
-    return await measure(bench, startedAt);
+    return await measure(bench, startedAt, context.progress);
   } finally {
     clearInterval(sampler);
     for (const db of await benchDatabases(server)) await server.dropDatabase(db).catch(() => {});
@@ -71,7 +73,7 @@ export async function runStallBench(options: StallOptions, context: StallContext
   }
 }
 
-async function measure(bench: Bench, startedAt: string): Promise<StallReport> {
+async function measure(bench: Bench, startedAt: string, progress?: StallContext['progress']): Promise<StallReport> {
   const { options, server, env, log } = bench;
   const generation = {
     env,
@@ -106,86 +108,135 @@ async function measure(bench: Bench, startedAt: string): Promise<StallReport> {
 
   // The rate: a share of what this machine sustains at most with the serving release's writes.
   await freshCopy(bench, base);
-  const maxTps = await maxThroughput(target(bench, 'max'), ormScripts(zero.order, bench.counts), options.maxTpsSeconds);
+  const maxTps = await maxThroughput(target(bench, 'max'), ormScripts(await zero.order(), bench.counts), options.maxTpsSeconds);
   bench.rate = maxTps * options.rateShare;
   log(`maximum ${Math.round(maxTps)} tps; the load runs at ${Math.round(bench.rate)} tps`);
 
   const baselineRuns: Array<{ max: number; mean: number }> = [];
-  for (let run = 1; run <= options.runs; run++) baselineRuns.push(await baselineRun(bench, base, zero.order));
+  for (let run = 1; run <= options.runs; run++) baselineRuns.push(await baselineRun(bench, base, await zero.order()));
   const baselineMax = median(baselineRuns.map((r) => r.max));
   log(`baseline max write latency ${round(baselineMax, 1)} ms (${baselineRuns.map((r) => round(r.max, 1)).join(', ')})`);
 
   const results: ScenarioResult[] = [];
   let triggerOverhead: TriggerOverhead | null = null;
-  for (const change of changes) {
-    const own = scenarios.filter((s) => s.change === change);
-    const overhead = options.triggerOverhead && change.id === 'rename-column/trigger';
-    if (own.length === 0 && !overhead) continue;
-    // templates[k]: the base with phases 1..k applied, built as the phases are reached.
-    let template = base;
-    for (let k = 1; k <= change.releases.length - 1; k++) {
-      for (const scenario of own.filter((s) => s.phase === k)) {
-        const runs: RunMeasurement[] = [];
-        for (let run = 1; run <= options.runs; run++) runs.push(await scenarioRun(bench, scenario, template).catch(failedRun));
-        const phase = change.kind === 'generated' ? `${k}/${change.releases.length - 1}` : null;
-        const result = summarizeScenario({ id: scenario.id, operation: change.operation, kind: change.kind, phase, lockQueue: scenario.lockQueue }, runs, baselineMax);
-        results.push(result);
-        log(`${scenario.id}: max ${result.maxLatencyMs} ms (${result.ratio}× baseline), migration ${result.migrationSeconds} s${result.backfillRowsPerSecond ? `, backfill ${result.backfillRowsPerSecond} rows/s` : ''}${result.writeErrors.length ? `, writes failed: ${result.writeErrors[0]}` : ''}`);
-      }
-      const later = own.some((s) => s.phase > k) || (overhead && k === 1);
-      if (!later) break;
-      const next = `${PREFIX}_t${k}`;
-      log(`${change.id}: preparing the schema after phase ${k}`);
-      await cloneDatabase(server, template, next);
-      await migrateTo(server, env, change.releases[k]!.tree, next, change.releases[k]!.leaf);
-      await server.query(next, 'VACUUM ANALYZE');
-      if (template !== base) await server.dropDatabase(template);
-      template = next;
-      if (overhead && k === 1) triggerOverhead = await measureTriggerOverhead(bench, template, change);
+  const templates = new Templates(bench, base);
+  // Scenarios without a backfill first: if a long run is cut short, most of the table is there.
+  const ordered = [...scenarios.filter((s) => !backfills(s)), ...scenarios.filter(backfills)];
+  for (const scenario of ordered) {
+    const { change } = scenario;
+    const runs: RunMeasurement[] = [];
+    try {
+      const template = await templates.before(change, scenario.phase);
+      for (let run = 1; run <= options.runs; run++) runs.push(await scenarioRun(bench, scenario, template).catch(failedRun));
+    } catch (error) {
+      runs.push(failedRun(error)); // the schema before this phase could not be prepared
     }
-    if (template !== base) await server.dropDatabase(template);
+    const phase = change.kind === 'generated' ? `${scenario.phase}/${change.releases.length - 1}` : null;
+    const result = summarizeScenario({ id: scenario.id, operation: change.operation, kind: change.kind, phase, lockQueue: scenario.lockQueue }, runs, baselineMax);
+    results.push(result);
+    results.sort((a, b) => scenarios.findIndex((s) => s.id === a.id) - scenarios.findIndex((s) => s.id === b.id));
+    log(`${scenario.id}: max ${result.maxLatencyMs} ms (${result.ratio}× baseline), migration ${result.migrationSeconds} s${result.backfillRowsPerSecond ? `, backfill ${result.backfillRowsPerSecond} rows/s` : ''}${result.writeErrors.length ? `, writes failed: ${result.writeErrors[0]}` : ''}`);
+    await progress?.(await assemble(false));
+    // A change's templates go once none of its scenarios is left (the trigger's stays for the overhead).
+    if (!ordered.slice(ordered.indexOf(scenario) + 1).some((s) => s.change === change) && !(options.triggerOverhead && change.id === TRIGGER)) {
+      await templates.drop(change);
+    }
+  }
+  const trigger = changes.find((c) => c.id === TRIGGER);
+  if (options.triggerOverhead && trigger) {
+    triggerOverhead = await measureTriggerOverhead(bench, await templates.before(trigger, 2), trigger).catch((error: Error) => {
+      log(`sync trigger overhead not measured: ${error.message}`);
+      return null;
+    });
+    await templates.drop(trigger);
   }
 
-  const samples = bench.loadSamples.length > 0 ? bench.loadSamples : [os.loadavg()[0]!];
-  const missed = missedGoals(results);
-  return {
-    benchmark: 'write-stall',
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    settings: {
-      rows: options.rows,
-      quick: options.quick,
-      runs: options.runs,
-      clients: options.clients,
-      threads: options.threads,
-      maxTps: Math.round(maxTps),
-      rateShare: options.rateShare,
-      rate: Math.round(bench.rate),
-      preSeconds: options.preSeconds,
-      tailSeconds: options.tailSeconds,
-      baselineSeconds: options.baselineSeconds,
-      readerSeconds: options.readerSeconds,
-      lockTimeout: options.lockTimeout ?? '1s (default)',
-      lockRetries: String(options.lockRetries ?? '10 (default)'),
-      batchSize: String(options.batchSize ?? '10000 (default)'),
-    },
-    environment: {
-      postgres: (await server.query('postgres', 'SHOW server_version')).trim(),
-      pgbench: probe(bench.pgbench, ['--version'], 5_000)?.trim() ?? '?',
-      django: env.django,
-      python: env.pythonVersion,
-      node: process.version,
-      cpus: os.cpus().length,
-      postgresSettings: await postgresSettings(server),
-      loadAverage: { min: round(Math.min(...samples), 2), median: round(median(samples), 2), max: round(Math.max(...samples), 2) },
-      fillSeconds: round(fillSeconds, 1),
-    },
-    baseline: { maxLatencyMs: round(baselineMax, 1), runs: baselineRuns.map((r) => round(r.max, 1)), steadyMeanLatencyMs: baselineRuns.map((r) => round(r.mean, 2)) },
-    scenarios: results,
-    triggerOverhead,
-    notYetAvailable,
-    goals: { definitions: GOALS, missed, met: results.filter((s) => s.goals.latency === 'met').length },
-  };
+  return assemble(true);
+
+  async function assemble(complete: boolean): Promise<StallReport> {
+    const samples = bench.loadSamples.length > 0 ? bench.loadSamples : [os.loadavg()[0]!];
+    return {
+      benchmark: 'write-stall',
+      complete,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      settings: {
+        rows: options.rows,
+        quick: options.quick,
+        runs: options.runs,
+        clients: options.clients,
+        threads: options.threads,
+        maxTps: Math.round(maxTps),
+        rateShare: options.rateShare,
+        rate: Math.round(bench.rate),
+        preSeconds: options.preSeconds,
+        tailSeconds: options.tailSeconds,
+        baselineSeconds: options.baselineSeconds,
+        readerSeconds: options.readerSeconds,
+        lockTimeout: options.lockTimeout ?? '1s (default)',
+        lockRetries: String(options.lockRetries ?? '10 (default)'),
+        batchSize: String(options.batchSize ?? '10000 (default)'),
+      },
+      environment: {
+        postgres: (await server.query('postgres', 'SHOW server_version')).trim(),
+        pgbench: probe(bench.pgbench, ['--version'], 5_000)?.trim() ?? '?',
+        django: env.django,
+        python: env.pythonVersion,
+        node: process.version,
+        cpus: os.cpus().length,
+        postgresSettings: await postgresSettings(server),
+        loadAverage: { min: round(Math.min(...samples), 2), median: round(median(samples), 2), max: round(Math.max(...samples), 2) },
+        fillSeconds: round(fillSeconds, 1),
+      },
+      baseline: { maxLatencyMs: round(baselineMax, 1), runs: baselineRuns.map((r) => round(r.max, 1)), steadyMeanLatencyMs: baselineRuns.map((r) => round(r.mean, 2)) },
+      scenarios: results,
+      triggerOverhead,
+      notYetAvailable,
+      goals: { definitions: GOALS, missed: missedGoals(results), met: results.filter((s) => s.goals.latency === 'met').length },
+    };
+  }
+}
+
+const TRIGGER = 'rename-column/trigger';
+
+/** Whether the scenario's migration backfills (forwards): those take longest, so they run last. */
+function backfills(scenario: Scenario): boolean {
+  const release = scenario.change.releases[scenario.phase]!;
+  const migration = readFileSync(path.join(release.tree, 'shop', 'migrations', `${release.leaf}.py`), 'utf8');
+  return /^ {8}BackfillInBatches\(/m.test(migration);
+}
+
+/**
+ * The databases the phases start from: for phase k, a copy of the base with phases 1..k-1
+ * applied (by the releases' own migrations, without load), built once and kept until dropped.
+ */
+class Templates {
+  private readonly built = new Map<PreparedChange, string[]>();
+  private count = 0;
+  constructor(
+    private readonly bench: Bench,
+    private readonly base: string,
+  ) {}
+
+  async before(change: PreparedChange, phase: number): Promise<string> {
+    const chain = this.built.get(change) ?? [this.base];
+    this.built.set(change, chain);
+    for (let k = chain.length; k < phase; k++) {
+      const { server, env, log } = this.bench;
+      const name = `${PREFIX}_t${++this.count}`;
+      log(`${change.id}: preparing the schema after phase ${k}`);
+      await cloneDatabase(server, chain[k - 1]!, name);
+      await migrateTo(server, env, change.releases[k]!.tree, name, change.releases[k]!.leaf);
+      await sql(server, name, 'VACUUM ANALYZE');
+      chain.push(name);
+    }
+    return chain[phase - 1]!;
+  }
+
+  async drop(change: PreparedChange): Promise<void> {
+    for (const name of (this.built.get(change) ?? []).slice(1)) await this.bench.server.dropDatabase(name);
+    this.built.delete(change);
+  }
 }
 
 /** The phases of a generated change and its naive twin, each also under the lock queue. */
@@ -207,7 +258,7 @@ function target(bench: Bench, label: string): PgbenchTarget {
 /** A fresh copy of the template as the run's database, after a CHECKPOINT. */
 async function freshCopy(bench: Bench, template: string): Promise<void> {
   await cloneDatabase(bench.server, template, RUN_DB);
-  await bench.server.query(RUN_DB, 'CHECKPOINT');
+  await sql(bench.server, RUN_DB, 'CHECKPOINT');
 }
 
 async function baselineRun(bench: Bench, base: string, order: OrmModel): Promise<{ max: number; mean: number }> {
@@ -240,7 +291,7 @@ async function scenarioRun(bench: Bench, scenario: Scenario, template: string): 
   const serving = scenario.change.releases[scenario.phase - 1]!;
   const next = scenario.change.releases[scenario.phase]!;
   await freshCopy(bench, template);
-  const load = await startOpenLoop(target(bench, 'run'), ormScripts(serving.order, bench.counts), bench.rate);
+  const load = await startOpenLoop(target(bench, 'run'), ormScripts(await serving.order(), bench.counts), bench.rate);
   let stopped: LoadResult | null = null;
   let reader: { done: Promise<void> } | null = null;
   try {
@@ -382,7 +433,7 @@ async function holdTable(bench: Bench, table: string, seconds: number): Promise<
  */
 async function measureTriggerOverhead(bench: Bench, template: string, change: PreparedChange): Promise<TriggerOverhead> {
   const { options, server, log } = bench;
-  const [before, after] = [change.releases[0]!.order, change.releases[1]!.order];
+  const [before, after] = [await change.releases[0]!.order(), await change.releases[1]!.order()];
   const both: OrmModel = { ...after, columns: [...after.columns, ...before.columns.filter((c) => !after.columns.some((a) => a.column === c.column))] };
   const scripts = ormScripts(both, bench.counts);
   await freshCopy(bench, template);
@@ -390,7 +441,7 @@ async function measureTriggerOverhead(bench: Bench, template: string, change: Pr
   if (!trigger) throw new Error('bench: the trigger strategy left no bg_sync_ trigger on shop_order after phase 1');
   const [name, definition] = [trigger.slice(0, trigger.indexOf('|')), trigger.slice(trigger.indexOf('|') + 1)];
   const measured = { with: { tps: [] as number[], mean: [] as number[] }, without: { tps: [] as number[], mean: [] as number[] } };
-  await maxThroughput(target(bench, 'overhead'), scripts, 2); // warms the copy's caches; not counted
+  await maxThroughput(target(bench, 'overhead'), scripts, Math.min(2, options.overheadSeconds)); // warms the copy's caches; not counted
   for (let run = 0; run < options.runs; run++) {
     // Alternating which goes first, so that drift on a shared machine hits both alike.
     for (const withTrigger of run % 2 === 0 ? [true, false] : [false, true]) {

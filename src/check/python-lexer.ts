@@ -13,9 +13,9 @@ export type LexicalContext =
   | { in: 'string'; text: string }
   | { in: 'unknown' };
 
-const PREFIX = /[rRbBuUfFtT]/;
 // Sticky scanners, reused (their lastIndex is set before every exec).
 const SPECIAL = /["'#\n()[\]{}\\]/g;
+const SPECIAL_CONTEXT_ONLY = /["'#]/g;
 const STOP_DOUBLE = /[\\\n"]/g;
 const STOP_SINGLE = /[\\\n']/g;
 
@@ -43,7 +43,8 @@ const CONTINUATION_KEYWORD = /^(?:else|elif|except|finally)\b/;
  * statements start. Indices are where a name starts; a name never straddles a token boundary, so
  * its first character decides.
  */
-export function lexPython(source: string, indices: number[]): Lexed {
+export function lexPython(source: string, indices: number[], options: { statements?: boolean } = {}): Lexed {
+  const withStatements = options.statements !== false;
   const contexts: LexicalContext[] = new Array(indices.length);
   const statements: number[] = [0];
   let next = 0; // the next index to place
@@ -55,9 +56,10 @@ export function lexPython(source: string, indices: number[]): Lexed {
   let depth = 0; // open brackets: a newline inside them does not end a statement
   let decorated = source.startsWith('@'); // the last top-level line was a decorator
   // Only quotes, comments, brackets, backslashes and newlines change the state: jump between them.
-  const special = SPECIAL;
+  // Without statements, only quotes and comments matter, and the pass ends after the last index.
+  const special = withStatements ? SPECIAL : SPECIAL_CONTEXT_ONLY;
   let i = 0;
-  for (;;) {
+  while (withStatements || next < indices.length) {
     special.lastIndex = i;
     const found = special.exec(source);
     if (!found) break;
@@ -99,15 +101,22 @@ export function lexPython(source: string, indices: number[]): Lexed {
       i = end;
       continue;
     }
-    // String prefix letters just before the quote (`rb"..."`, `f'...'`).
+    // String prefix letters just before the quote (`rb"..."`, `f'...'`), read as char codes: this
+    // runs for every string of every candidate file.
     let start = i;
-    while (start > 0 && PREFIX.test(source[start - 1]!) && start > i - 2) start--;
-    if (start > 0 && /\w/.test(source[start - 1]!)) start = i; // `name"...` is not a prefix
-    const prefix = source.slice(start, i).toLowerCase();
+    let fString = false;
+    while (start > i - 2 && start > 0 && isPrefixLetter(source.charCodeAt(start - 1))) {
+      start--;
+      const letter = source.charCodeAt(start) | 32;
+      if (letter === 102 /* f */ || letter === 116 /* t */) fString = true;
+    }
+    if (start < i && start > 0 && isWordCode(source.charCodeAt(start - 1))) {
+      start = i; // `name"...` is not a prefix
+      fString = false;
+    }
     const quote = source[i]!;
-    const triple = source.startsWith(quote.repeat(3), i);
+    const triple = source.charCodeAt(i + 1) === c && source.charCodeAt(i + 2) === c;
     const open = i + (triple ? 3 : 1);
-    const fString = prefix.includes('f') || prefix.includes('t');
     const close = findClose(source, open, quote, triple, fString);
     place(start, CODE);
     if (close === -1) {
@@ -124,12 +133,22 @@ export function lexPython(source: string, indices: number[]): Lexed {
     i = after;
   }
   place(length + 1, CODE);
-  return { contexts, statements };
+  return { contexts, statements: withStatements ? statements : null };
 }
 
 /** Only the contexts (see lexPython). */
 export function lexicalContexts(source: string, indices: number[]): LexicalContext[] {
   return lexPython(source, indices).contexts;
+}
+
+/** r, b, u, f, t in either case. */
+function isPrefixLetter(code: number): boolean {
+  const lower = code | 32;
+  return lower === 114 || lower === 98 || lower === 117 || lower === 102 || lower === 116;
+}
+
+function isWordCode(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code > 127;
 }
 
 function lineEnd(source: string, from: number): number {

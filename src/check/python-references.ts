@@ -273,9 +273,9 @@ function sameNode(a: SyntaxNode | null, b: SyntaxNode): boolean {
  * Whether a plain string literal's text (as written between its quotes) could be read by Django as
  * naming the target: the lexical shortcut's test. Escapes make it say yes, to be safe.
  */
-export function stringMayName(text: string, target: { name: string; app: string; kind: 'field' | 'model' }, fileHasRawSql: boolean): boolean {
+export function stringMayName(text: string, target: { name: string; app: string; kind: 'field' | 'model' }, fileHasRawSql: () => boolean): boolean {
   if (text.includes('\\')) return true;
-  if (target.kind === 'field') return fileHasRawSql || pathNames(stripOrderingPrefix(text), target.name);
+  if (target.kind === 'field') return pathNames(stripOrderingPrefix(text), target.name) || fileHasRawSql();
   return text === target.name || text.toLowerCase() === `${target.app}.${target.name}`.toLowerCase();
 }
 

@@ -85,22 +85,25 @@ export async function scanProject(
   const files = listSourceFiles(projectRoot, { migrations: options.markers }).filter((file) => !options.exclude?.(file.path));
   const references: Reference[] = [];
   const markers: Marker[] = [];
-  let parserReady = false;
+  // Compiling the grammar takes a while: start now, in the background, while files are read.
+  const parser = targets.length > 0 ? loadPythonParser() : null;
+  parser?.catch(() => undefined); // awaited below, where a failure surfaces
 
   // Synchronous reads: with the page cache warm they are several times faster than a pool of
-  // promises, and a scan has nothing else to do meanwhile.
+  // promises. The loop yields now and then, so that the grammar's loading can go on meanwhile.
+  const candidates: Array<{ file: SourceFile; source: string }> = [];
   for (const [done, file] of files.entries()) {
+    if (done % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
     options.onProgress?.(done + 1, files.length);
     const source = readSource(projectRoot, file);
     if (source === null) continue;
     if (options.markers && file.language === 'python') markers.push(...findMarkers(file.path, source));
     if (file.migration || targets.length === 0 || !mentionsAny(source, targets)) continue;
-    if (file.language === 'python' && !parserReady) {
-      await loadPythonParser();
-      parserReady = true;
-    }
-    references.push(...scanSource(file, source, targets, options.definitions === true));
+    if (file.language === 'template') references.push(...scanSource(file, source, targets));
+    else candidates.push({ file, source });
   }
+  if (candidates.length > 0) await parser;
+  for (const { file, source } of candidates) references.push(...scanSource(file, source, targets, options.definitions === true));
 
   references.sort(
     (a, b) => compare(a.file, b.file) || a.line - b.line || a.column - b.column || compare(a.target.name, b.target.name),
@@ -140,21 +143,30 @@ export function scanSource(file: SourceFile, source: string, targets: ReferenceT
   // strings, and cuts the file into top-level statements: only the statements holding an
   // occurrence that may be a reference are parsed, each on its own.
   const occurrences = targets.map((target) => wordOccurrences(source, target.name, target.kind === 'model'));
-  const indices = [...new Set(occurrences.flat())].sort((a, b) => a - b);
+  const indices = occurrences.length === 1 ? occurrences[0]! : [...new Set(occurrences.flat())].sort((a, b) => a - b);
   if (indices.length === 0) return found;
-  const lexed = lexPython(source, indices);
-  const contextOf = new Map<number, LexicalContext>(indices.map((index, i) => [index, lexed.contexts[i]!]));
-  const rawSql = mayCallRawSql(source);
-  const chunks = new Map<number, Array<{ target: ReferenceTarget; index: number }>>();
-  const statements = lexed.statements ?? [0];
+  // A first, cheaper pass (quotes and comments only) settles most files: all prose.
+  const contexts = lexPython(source, indices, { statements: false }).contexts;
+  const contextOf = new Map<number, LexicalContext>(indices.map((index, i) => [index, contexts[i]!]));
+  let rawSql: boolean | undefined;
+  const callsRawSql = (): boolean => (rawSql ??= mayCallRawSql(source));
+  const worthParsing: Array<{ target: ReferenceTarget; index: number }> = [];
   for (const [t, target] of targets.entries()) {
     for (const index of occurrences[t]!) {
       const context = contextOf.get(index)!;
-      const worthParsing = context.in === 'code' || context.in === 'unknown' || (context.in === 'string' && stringMayName(context.text, target, rawSql));
-      if (!worthParsing) continue;
-      const start = statements[statementAt(statements, index)]!;
-      chunks.set(start, [...(chunks.get(start) ?? []), { target, index }]);
+      if (context.in === 'code' || context.in === 'unknown' || (context.in === 'string' && stringMayName(context.text, target, callsRawSql))) {
+        worthParsing.push({ target, index });
+      }
     }
+  }
+  if (worthParsing.length === 0) return found;
+
+  const lexed = lexPython(source, indices);
+  const statements = lexed.statements ?? [0];
+  const chunks = new Map<number, Array<{ target: ReferenceTarget; index: number }>>();
+  for (const hit of worthParsing) {
+    const start = statements[statementAt(statements, hit.index)]!;
+    chunks.set(start, [...(chunks.get(start) ?? []), hit]);
   }
 
   for (const [start, hits] of chunks) {

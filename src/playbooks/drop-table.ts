@@ -20,7 +20,7 @@ import {
   resolveRelationTarget,
   type DatabaseOnDelete,
 } from './relations.js';
-import type { ChangePlan, LockSettings, MigrationOperation, Phase, StateOperation } from './types.js';
+import type { ChangePlan, LockSettings, MigrationOperation, ModelDefinition, Phase } from './types.js';
 import { verifiedOn } from './verified-on.js';
 
 export interface DropTableInput {
@@ -140,7 +140,7 @@ function outgoingKeys(model: DjangoModel, appLabel: string, apps: DjangoApp[], w
 }
 
 /** The model as `migrations.CreateModel` writes it, for the rollback of the drop; null with a reason when it cannot be written. */
-function createModelFor(model: DjangoModel, appLabel: string, apps: DjangoApp[]): { model: Extract<StateOperation, { kind: 'CreateModel' }> | null; imports: string[]; why: string } {
+function createModelFor(model: DjangoModel, appLabel: string, apps: DjangoApp[]): { model: ModelDefinition | null; imports: string[]; why: string } {
   const fields: Array<{ name: string; field: string }> = [];
   const imports = new Set<string>();
   try {
@@ -163,7 +163,7 @@ function createModelFor(model: DjangoModel, appLabel: string, apps: DjangoApp[])
   }
   const defaultTable = `${appLabel}_${model.name.toLowerCase()}`;
   const options: Record<string, string> = model.dbTable === defaultTable ? {} : { db_table: JSON.stringify(model.dbTable) };
-  return { model: { kind: 'CreateModel', name: model.name, fields, options }, imports: [...imports].sort(), why: '' };
+  return { model: { name: model.name, fields, options }, imports: [...imports].sort(), why: '' };
 }
 
 function replaceKey(key: OutgoingKey, comment: string): MigrationOperation {

@@ -83,12 +83,18 @@ export type StateOperation =
   | { kind: 'AddField'; modelName: string; name: string; field: string }
   | { kind: 'AlterField'; modelName: string; name: string; field: string }
   | { kind: 'RemoveField'; modelName: string; name: string }
-  | { kind: 'DeleteModel'; name: string }
-  /**
-   * A model as makemigrations writes it (fields as Python expressions; `options` values as Python
-   * source). The primary key may be left out: Django then adds the project's default auto field.
-   */
-  | { kind: 'CreateModel'; name: string; fields: Array<{ name: string; field: string }>; options: Record<string, string> };
+  | { kind: 'DeleteModel'; name: string };
+
+/**
+ * A model as `migrations.CreateModel` writes it: fields as Python expressions, `options` values as
+ * Python source. The primary key may be left out: Django then adds the project's default auto field.
+ * Not a state operation: drop-table keeps it in its migration to recreate the table on rollback.
+ */
+export interface ModelDefinition {
+  name: string;
+  fields: Array<{ name: string; field: string }>;
+  options: Record<string, string>;
+}
 
 export type MigrationOperation =
   /** Changes Django's state only: `SeparateDatabaseAndState(state_operations=[...])`. */
@@ -185,7 +191,7 @@ export type MigrationOperation =
    * tables first, each step under lock_timeout. `model` is the model as it was: rolling back
    * recreates its tables (empty) through Django's schema editor; null makes the drop irreversible.
    */
-  | { kind: 'drop-table'; comment: string; table: string; model: Extract<StateOperation, { kind: 'CreateModel' }> | null }
+  | { kind: 'drop-table'; comment: string; table: string; model: ModelDefinition | null }
   /** `DROP TABLE` of each table in order, quoted by the database's own schema editor (non-PostgreSQL plans). */
   | { kind: 'drop-table-portable'; comment: string; tables: string[] };
 

@@ -49,7 +49,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column with a default (Order.note)',
     cli: remove('Order', 'note'),
     codeField: quantityEveryRelease(2),
-    loadOps: 600,
+    loadOps: 300,
     developer: async (project, release) => {
       if (release !== 1) return;
       await edit(project, 'shop/admin.py', [['"status", "note", "placed_at"', '"status", "placed_at"']]);
@@ -64,7 +64,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column NOT NULL without a default (Product.price)',
     cli: remove('Product', 'price'),
     codeField: quantityEveryRelease(3),
-    loadOps: 600,
+    loadOps: 300,
     developer: async (project, release) => {
       if (release !== 2) return;
       await edit(project, 'shop/admin.py', [['["sku", "name", "price", "active"]', '["sku", "name", "active"]']]);
@@ -75,7 +75,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column already nullable (Shipment.shipped_at)',
     cli: remove('Shipment', 'shipped_at'),
     codeField: quantityEveryRelease(2),
-    loadOps: 600,
+    loadOps: 300,
     developer: async (project, release) => {
       if (release !== 1) return;
       await edit(project, 'shop/admin.py', [['"tracking_code", "shipped_at"]', '"tracking_code"]']]);
@@ -87,7 +87,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column NOT NULL foreign key (Order.product)',
     cli: remove('Order', 'product'),
     codeField: quantityEveryRelease(3),
-    loadOps: 600,
+    loadOps: 300,
     developer: async (project, release) => {
       if (release !== 2) return;
       await edit(project, 'shop/admin.py', [[/"customer", "product", /g, '"customer", ']]);
@@ -100,7 +100,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'drop-table (Shipment)',
     cli: ['drop-table', '--app', 'shop', '--model', 'Shipment'],
     codeField: quantityEveryRelease(2),
-    loadOps: 600,
+    loadOps: 300,
     developer: async (project, release) => {
       if (release === 1) await withoutShipment(project);
     },

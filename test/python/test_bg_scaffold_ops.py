@@ -870,7 +870,8 @@ class ShowingSQL(OpsTestCase):
         index = django_name("t", "v", "_uniq")
         for expected in (
             "ALTER TABLE t ADD COLUMN x int;",
-            'UPDATE "t" SET w = v WHERE "id" >= <lo> AND "id" < <lo + 7> AND (w IS NULL);',
+            'UPDATE "t" SET w = v WHERE "id" IN (SELECT "id" FROM "t" WHERE "id" >= <lo>'
+            ' AND "id" < <lo + 7> AND (w IS NULL) ORDER BY "id" FOR UPDATE);',
             f'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "{index}" ON "t" ("v");',
             f'ALTER TABLE "t" ADD CONSTRAINT "{index}" UNIQUE USING INDEX "{index}";',
             "DEFERRABLE INITIALLY DEFERRED NOT VALID;",

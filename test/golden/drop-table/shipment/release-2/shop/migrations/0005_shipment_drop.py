@@ -10,6 +10,8 @@
 # - release 1 and this release, neither of which uses "shop_shipment"
 # Before the next release ships:
 # - Nothing: the change is complete.
+# RISK: The rows of "shop_shipment" are gone for good once this migration runs: take a
+# backup of the table if they may be needed.
 # Roll back, once this release's code has stopped serving:
 #   python manage.py migrate shop 0004_delete_shipment
 #

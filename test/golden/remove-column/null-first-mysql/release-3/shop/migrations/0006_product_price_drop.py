@@ -9,6 +9,8 @@
 # - release 2 and this release, neither of which has "price"
 # Before the next release ships:
 # - Nothing: the change is complete.
+# RISK: Rolling this release back re-adds "price" but not its values: keep a backup of
+# the column if they may be needed.
 # Irreversible: the column and its data are dropped; on mysql bg-scaffold does not
 # generate the re-add (add it back by hand before migrating backwards)
 #

@@ -263,8 +263,11 @@ class BackfillInBatches(BlueGreenOperation):
         set_sql, where = (
             sql.replace("%", "%%") for sql in (self.set_sql, self.where_sql)
         )
-        update = f"UPDATE {table} SET {set_sql} WHERE {pk} >= %s AND {pk} < %s"
-        update = f"{update} AND ({where})"
+        # Rows are locked in primary key order, as select_for_update().order_by("pk") locks
+        # them: in heap order, a batch deadlocked with the serving code's bulk update (measured).
+        rows = f"SELECT {pk} FROM {table} WHERE {pk} >= %s AND {pk} < %s"
+        rows = f"{rows} AND ({where}) ORDER BY {pk} FOR UPDATE"
+        update = f"UPDATE {table} SET {set_sql} WHERE {pk} IN ({rows})"
         if steps.showing:
             how = f"lo from min({self.pk}) to max({self.pk}) by {size}, one transaction each"
             set_timeout = f"SET LOCAL lock_timeout = '{self.lock_timeout}'"
@@ -468,3 +471,162 @@ class Backwards(BlueGreenOperation):
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         self.operation.database_forwards(app_label, schema_editor, to_state, from_state)
+
+
+def _foreign_keys_of(steps, table):
+    """(name, referenced table, column) of each single-column foreign key of ``table``.
+
+    Empty under sqlmigrate, and when the table is not there (a run after a failure).
+    """
+    if steps.showing:
+        return []
+    sql = (
+        "SELECT c.conname, r.relname, a.attname FROM pg_constraint c"
+        " JOIN pg_class r ON r.oid = c.confrelid"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+        " WHERE c.contype = 'f' AND c.conrelid = to_regclass(%s)"
+        " AND cardinality(c.conkey) = 1 ORDER BY c.conname"
+    )
+    with steps.connection.cursor() as cursor:
+        cursor.execute(sql, [steps.quote(table)])
+        return cursor.fetchall()
+
+
+class ReplaceForeignKey(BlueGreenOperation):
+    """Django's FOREIGN KEY on a field that leaves the model, replaced by a constraint that
+    does in the database what the previous release's Python ``on_delete`` did.
+
+    Without the field, the new release deletes referenced rows without Django's collector:
+    with Django's constraint kept, those deletes fail at COMMIT; with no constraint, they
+    leave orphans that the previous release reads as DoesNotExist. So ``on_delete`` is
+    "CASCADE", "SET NULL", or "NO ACTION" (for PROTECT, RESTRICT and DO_NOTHING). The new
+    constraint is added NOT VALID and validated before Django's (found by introspection)
+    is dropped; dropping the column later drops it too. Backwards: Django's constraint
+    comes back under Django's name, validated, then this one goes.
+    """
+
+    summary = (
+        "Replace Django's foreign key {table}.{column} -> {to_table}.{to_column} "
+        "by one with ON DELETE {on_delete}"
+    )
+
+    def __init__(
+        self,
+        table,
+        column,
+        to_table,
+        to_column,
+        *,
+        on_delete="NO ACTION",
+        lock_timeout="1s",
+        retries=10,
+    ):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        if on_delete not in ("CASCADE", "SET NULL", "NO ACTION"):
+            raise ValueError(
+                f"on_delete must be CASCADE, SET NULL, NO ACTION: {on_delete!r}"
+            )
+        self.table, self.column, self.on_delete = table, column, on_delete
+        self.to_table, self.to_column = to_table, to_column
+
+    def forwards(self, steps):
+        ours = self.name(steps, "_bg_fk")
+        self.add(steps, ours, self.on_delete)
+        if steps.showing:
+            djangos = [self.name(steps, f"_fk_{self.to_table}_{self.to_column}")]
+        else:
+            found = _foreign_keys_of(steps, self.table)
+            djangos = [
+                name
+                for name, to_table, column in found
+                if (to_table, column) == (self.to_table, self.column) and name != ours
+            ]
+        for name in djangos:
+            self.drop(steps, name)
+
+    def backwards(self, steps):
+        django = self.name(steps, f"_fk_{self.to_table}_{self.to_column}")
+        self.add(steps, django, "NO ACTION")
+        self.drop(steps, self.name(steps, "_bg_fk"))
+
+    def name(self, steps, suffix):
+        return steps.name(self.table, self.column, suffix)
+
+    def add(self, steps, name, on_delete):
+        q, alter = steps.quote, f"ALTER TABLE {steps.quote(self.table)}"
+        valid = steps.constraint_is_valid(self.table, name)
+        if valid is None:
+            fk = f"FOREIGN KEY ({q(self.column)}) REFERENCES {q(self.to_table)}"
+            fk = f"{fk} ({q(self.to_column)}) ON DELETE {on_delete}"
+            not_valid = f"{fk} DEFERRABLE INITIALLY DEFERRED NOT VALID"
+            steps.ddl(f"add {name}", f"{alter} ADD CONSTRAINT {q(name)} {not_valid}")
+        if not valid:
+            steps.ddl(f"validate {name}", f"{alter} VALIDATE CONSTRAINT {q(name)}")
+
+    def drop(self, steps, name):
+        q, alter = steps.quote, f"ALTER TABLE {steps.quote(self.table)}"
+        steps.ddl(f"drop {name}", f"{alter} DROP CONSTRAINT IF EXISTS {q(name)}")
+
+
+class DropTable(BlueGreenOperation):
+    """DROP TABLE for a model that has left Django's state, and its auto-created
+    many-to-many tables.
+
+    Their foreign keys to other tables go first, each in a short step of its own: dropping
+    one locks the table it points at, which serves traffic. Then the tables go, in one step
+    under lock_timeout. ``model`` is the model as it was (a ``migrations.CreateModel``):
+    migrating backwards recreates its tables, empty, with Django's own SQL for them (the
+    rows are gone for good). Without ``model`` the drop is irreversible.
+    """
+
+    def __init__(self, table, *, model=None, lock_timeout="1s", retries=10):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.table, self.model = table, model
+        self.reversible = model is not None
+
+    def describe(self):
+        return f"Drop table {self.table} and its many-to-many tables"
+
+    def render(self, app_label, state):
+        """The model as it was, against ``state`` (where it is gone), or None."""
+        if self.model is None:
+            return None
+        state = state.clone()
+        self.model.state_forwards(app_label, state)
+        return state.apps.get_model(app_label, self.model.name)
+
+    def tables(self, model):
+        """Auto-created many-to-many tables first: they point at the model's table."""
+        if model is None:
+            return [self.table]
+        fields = model._meta.local_many_to_many
+        through = [f.remote_field.through._meta for f in fields]
+        return [m.db_table for m in through if m.auto_created] + [self.table]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        steps, q = _Steps(self, schema_editor), schema_editor.quote_name
+        tables = self.tables(self.render(app_label, from_state))
+        for table in tables:
+            for name, to_table, _ in _foreign_keys_of(steps, table):
+                if to_table not in tables:
+                    drop = f"ALTER TABLE {q(table)} DROP CONSTRAINT IF EXISTS {q(name)}"
+                    steps.ddl(f"drop {name}", drop)
+        drop = f"DROP TABLE IF EXISTS {', '.join(q(table) for table in tables)}"
+        steps.ddl(f"drop {', '.join(tables)}", drop)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        steps = _Steps(self, schema_editor)
+        if self.model is None:
+            raise IrreversibleError(
+                f"{self.describe()}: the model's definition is not in the migration, "
+                "so its table cannot be recreated."
+            )
+        exists = "SELECT to_regclass(%s) IS NOT NULL"
+        if steps.fact(exists, schema_editor.quote_name(self.table)):
+            return
+        model = self.render(app_label, to_state)
+        connection = schema_editor.connection
+        with connection.schema_editor(collect_sql=True, atomic=False) as django:
+            django.create_model(model)
+        statements = [sql.rstrip(";") for sql in django.collected_sql]
+        steps.ddl(f"recreate {self.table}", *statements)

@@ -11,6 +11,8 @@
 # - release 2 and this release, neither of which has "product_id"
 # Before the next release ships:
 # - Nothing: the change is complete.
+# RISK: Rolling this release back re-adds "product_id" but not its values: keep a backup
+# of the column if they may be needed.
 # Roll back, once this release's code has stopped serving:
 #   python manage.py migrate shop 0005_order_product_remove
 #

@@ -10,6 +10,8 @@
 # - release 1 and this release, neither of which has "shipped_at"
 # Before the next release ships:
 # - Nothing: the change is complete.
+# RISK: Rolling this release back re-adds "shipped_at" but not its values: keep a backup
+# of the column if they may be needed.
 # Roll back, once this release's code has stopped serving:
 #   python manage.py migrate shop 0004_shipment_shipped_at_remove
 #
