@@ -80,13 +80,16 @@ class Migration(migrations.Migration):
                 retries=10,
             )
         ),
-        # Nothing writes "reference" any more: stop syncing.
+        # No serving code reads or writes "reference" any more: the trigger, its
+        # function and the column go together, in one transaction.
         RunDDL(
             [
                 'DROP TRIGGER IF EXISTS "bg_sync_shop_order_reference_code" ON "shop_order"',
                 'DROP FUNCTION IF EXISTS "bg_sync_shop_order_reference_code"()',
+                'ALTER TABLE "shop_order" DROP COLUMN IF EXISTS "reference"',
             ],
             reverse_sql=[
+                'ALTER TABLE "shop_order" ADD COLUMN IF NOT EXISTS "reference" varchar(20) NULL',
                 """
 CREATE OR REPLACE FUNCTION "bg_sync_shop_order_reference_code"() RETURNS trigger
 LANGUAGE plpgsql AS $bg$
@@ -121,14 +124,6 @@ $bg$
                 'DROP TRIGGER IF EXISTS "bg_sync_shop_order_reference_code" ON "shop_order"',
                 'CREATE TRIGGER "bg_sync_shop_order_reference_code" BEFORE INSERT OR UPDATE ON "shop_order" FOR EACH ROW EXECUTE FUNCTION "bg_sync_shop_order_reference_code"()',
             ],
-            lock_timeout="1s",
-            retries=10,
-        ),
-        # No serving code selects "reference": the release that stopped using it is
-        # fully rolled out.
-        RunDDL(
-            'ALTER TABLE "shop_order" DROP COLUMN IF EXISTS "reference"',
-            reverse_sql='ALTER TABLE "shop_order" ADD COLUMN IF NOT EXISTS "reference" varchar(20) NULL',
             lock_timeout="1s",
             retries=10,
         ),

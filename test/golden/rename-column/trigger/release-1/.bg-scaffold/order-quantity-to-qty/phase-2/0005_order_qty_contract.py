@@ -50,13 +50,16 @@ class Migration(migrations.Migration):
                 retries=10,
             )
         ),
-        # Nothing writes "quantity" any more: stop syncing.
+        # No serving code reads or writes "quantity" any more: the trigger, its function
+        # and the column go together, in one transaction.
         RunDDL(
             [
                 'DROP TRIGGER IF EXISTS "bg_sync_shop_order_quantity_qty" ON "shop_order"',
                 'DROP FUNCTION IF EXISTS "bg_sync_shop_order_quantity_qty"()',
+                'ALTER TABLE "shop_order" DROP COLUMN IF EXISTS "quantity"',
             ],
             reverse_sql=[
+                'ALTER TABLE "shop_order" ADD COLUMN IF NOT EXISTS "quantity" integer NULL',
                 """
 CREATE OR REPLACE FUNCTION "bg_sync_shop_order_quantity_qty"() RETURNS trigger
 LANGUAGE plpgsql AS $bg$
@@ -91,14 +94,6 @@ $bg$
                 'DROP TRIGGER IF EXISTS "bg_sync_shop_order_quantity_qty" ON "shop_order"',
                 'CREATE TRIGGER "bg_sync_shop_order_quantity_qty" BEFORE INSERT OR UPDATE ON "shop_order" FOR EACH ROW EXECUTE FUNCTION "bg_sync_shop_order_quantity_qty"()',
             ],
-            lock_timeout="1s",
-            retries=10,
-        ),
-        # No serving code selects "quantity": the release that stopped using it is fully
-        # rolled out.
-        RunDDL(
-            'ALTER TABLE "shop_order" DROP COLUMN IF EXISTS "quantity"',
-            reverse_sql='ALTER TABLE "shop_order" ADD COLUMN IF NOT EXISTS "quantity" integer NULL',
             lock_timeout="1s",
             retries=10,
         ),
