@@ -202,7 +202,8 @@ export function markdownReport(report: StallReport): string {
   if (t) {
     lines.push(
       `Sync trigger's write overhead (same load with and without it): max throughput ${Math.round(t.maxTpsWithTrigger).toLocaleString('en-US')} vs ${Math.round(t.maxTpsWithoutTrigger).toLocaleString('en-US')} tps ` +
-        `(${fmt(t.throughputCostPercent)}% less); mean latency at the benchmark rate ${fmt(t.meanLatencyMsWithTrigger)} vs ${fmt(t.meanLatencyMsWithoutTrigger)} ms.`,
+        `(${t.throughputCostPercent >= 0 ? `${fmt(t.throughputCostPercent)}% less` : `${fmt(-t.throughputCostPercent)}% more: below the machine's noise`}); ` +
+        `mean latency at the benchmark rate ${fmt(t.meanLatencyMsWithTrigger)} vs ${fmt(t.meanLatencyMsWithoutTrigger)} ms.`,
       '',
     );
   }

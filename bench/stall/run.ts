@@ -10,7 +10,7 @@ import path from 'node:path';
 import { findPgBinDir, startPostgres, type PgServer } from '../../test/harness/postgres.js';
 import { probe, sleep } from '../../test/harness/process.js';
 import { ensureDjangoEnv, type DjangoEnv } from '../../test/harness/python-env.js';
-import { GENERATED, NAIVE, type BenchChange } from './changes.js';
+import { GENERATED, NAIVE } from './changes.js';
 import { cloneDatabase, createBase, migrateTo, rowCounts, sql } from './database.js';
 import { maxThroughput, ormScripts, startOpenLoop, type LoadResult, type OrmModel, type PgbenchTarget, type RowCounts } from './load.js';
 import { maxLatencyMs, meanLatencyMs, median, round, secondsBelowHalfThroughput, type Span, type Transaction } from './metrics.js';
@@ -481,4 +481,3 @@ async function benchDatabases(server: PgServer): Promise<string[]> {
   return rows.trim().split('\n').filter(Boolean);
 }
 
-export type { BenchChange };

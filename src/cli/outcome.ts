@@ -52,9 +52,12 @@ export async function finishRun(staged: StagedChange, run: RunOptions, io: Io, p
     return 0;
   }
 
-  for (const warning of staged.warnings) io.stderr.write(`warning: ${warning}\n`);
+  // Warnings come with the result: before the diff or the question, else after a successful write,
+  // so a run that fails to write still says one line and no more.
+  const warn = () => staged.warnings.forEach((warning) => io.stderr.write(`warning: ${warning}\n`));
   const files = summarize(staged, false).files;
   if (run.dryRun) {
+    warn();
     io.stdout.write(stage.diff());
     io.stderr.write(`dry run: nothing was written (${files.length} ${files.length === 1 ? 'file' : 'files'} would change)\n`);
     return 0;
@@ -64,6 +67,7 @@ export async function finishRun(staged: StagedChange, run: RunOptions, io: Io, p
     return 0;
   }
   if (prompter) {
+    warn();
     io.stdout.write(`${headline(staged)}\n${files.map((f) => `  ${f.action} ${f.path}\n`).join('')}`);
     const go = await prompter.confirm({ message: `Write ${files.length === 1 ? 'this file' : `these ${files.length} files`}?`, default: true });
     if (!go) {
@@ -72,6 +76,7 @@ export async function finishRun(staged: StagedChange, run: RunOptions, io: Io, p
     }
   }
   await stage.commit();
+  if (!prompter) warn();
   // An interactive run listed the files just above the question.
   if (prompter) io.stdout.write(`wrote ${files.length === 1 ? '1 file' : `${files.length} files`}\n`);
   else io.stdout.write(files.map((f) => `${f.action} ${f.path}\n`).join(''));

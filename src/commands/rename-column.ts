@@ -12,6 +12,7 @@ import { renderPlanJson, renderPlanMd } from '../render/plan-record.js';
 import { now, phaseReviewDir, planJsonPath, planMdPath, recordDir, type ChangeRecord } from '../record/change-record.js';
 import { StagedTree } from '../stage/staged-tree.js';
 import { modelsPatch, renderPhaseFiles, reviewPath } from './phase-files.js';
+import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
 import { resolveCommon, type ResolvedCommon } from './options.js';
 import type { RenameColumnRequest, StagedChange } from './types.js';
 
@@ -38,7 +39,15 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
     batchSize: common.batchSize,
     changeId: req.changeId,
   });
-  return stageNewChange(facts, plan, common);
+  // The code must switch to the new name: in this release for db-column and trigger, by the
+  // release where the old field leaves the model for copy.
+  const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }]);
+  const retiredIn = plan.phases.find((phase) => phase.modelEdits.some((edit) => edit.kind === 'remove-field' || (edit.kind === 'edit-field' && edit.rename)));
+  const when =
+    plan.strategy === 'copy'
+      ? `from the code before release ${retiredIn?.number ?? plan.phases.length} (reads switch to \`${req.to}\` in release 2)`
+      : `in this release: its code uses \`${req.to}\``;
+  return stageNewChange(facts, withWarnings(plan, referenceWarnings(references, `${model.name}.${field.name}`, when)), common);
 }
 
 /**

@@ -34,7 +34,7 @@ export async function runMatrix(
   const lines = options.lines ?? DJANGO_LINES;
   const envs = await Promise.all(lines.map((line) => ensureDjangoEnv(line)));
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-matrix-'));
-  const jobs = envs.flatMap((env) => scenarios.map((scenario) => ({ env, scenario })));
+  const jobs = envs.flatMap((env) => scenarios.filter((s) => !s.djangoLines || s.djangoLines.includes(env.line)).map((scenario) => ({ env, scenario })));
   try {
     const runs = await pool(jobs, options.parallel ?? 2, async ({ env, scenario }, ) => {
       const started = Date.now();

@@ -65,6 +65,8 @@ export const SCENARIOS: Scenario[] = [
     cli: remove('Product', 'price'),
     codeField: quantityEveryRelease(3),
     loadOps: 300,
+    // The same three-release plan as the NOT NULL foreign key below, which runs on both lines.
+    djangoLines: ['5.2'],
     developer: async (project, release) => {
       if (release !== 2) return;
       await edit(project, 'shop/admin.py', [['["sku", "name", "price", "active"]', '["sku", "name", "active"]']]);

@@ -1,6 +1,7 @@
 /**
  * Lock retries, measured on GENERATED migrations: bg-scaffold generates a change on a copy of
- * examples/shop with --lock-timeout/--lock-retries, another session holds a conflicting lock (a long
+ * examples/shop with --lock-timeout/--lock-retries (or the project's [tool.bg-scaffold] settings),
+ * another session holds a conflicting lock (a long
  * reader, as a report would), and `manage.py migrate` runs while the previous release writes through
  * its own ORM (test/real/contention.py).
  *
@@ -57,10 +58,11 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
     if (work) await fs.rm(work, { recursive: true, force: true });
   });
 
-  /** Generates the trigger rename with these lock settings, through the command line. */
-  async function generate(name: string, lockArgs: string[]): Promise<string> {
+  /** Generates the trigger rename through the command line, with these flags and files added to the project. */
+  async function generate(name: string, lockArgs: string[], files: Record<string, string> = {}): Promise<string> {
     const project = path.join(work, name);
     await copyProject(shopExampleDir(), project);
+    for (const [file, text] of Object.entries(files)) await fs.writeFile(path.join(project, file), text);
     let stderr = '';
     const code = await main(
       ['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'trigger', ...lockArgs, '--project', project, '--yes'],
@@ -141,9 +143,13 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
   );
 
   it(
-    'a step blocked longer than all its tries fails with a message that says what to do, and the schema stays as it was; migrate again then finishes',
+    'a step blocked longer than all its tries (settings from the project config) fails with a message that says what to do, and the schema stays as it was; migrate again then finishes',
     async () => {
-      const project = await generate('gives-up', ['--lock-timeout', '100ms', '--lock-retries', '3']);
+      const config = { 'pyproject.toml': '[tool.bg-scaffold]\nlock_timeout = "100ms"\nlock_retries = 3\n' };
+      const project = await generate('gives-up', [], config);
+      const migration = readFileSync(path.join(project, 'shop', 'migrations', '0004_order_qty_expand.py'), 'utf8');
+      expect(migration.match(/lock_timeout="100ms",\s+retries=3\b/g)?.length).toBeGreaterThanOrEqual(3);
+      expect(migration).not.toContain('lock_timeout="1s"');
       const db = await startingDatabase('lock_retry_fail');
       try {
         const before = await columns(db);
