@@ -76,8 +76,11 @@ def migrate(app, target):
     MigrationLoader(None, ignore_no_migrations=True)  # imports every migration module
     print("ready", flush=True)
     sys.stdin.readline()
-    call_command("migrate", app, target, interactive=False, verbosity=1)
-    print(json.dumps({"migrations": migrations, "steps": steps}), flush=True)
+    try:
+        call_command("migrate", app, target, interactive=False, verbosity=1)
+    finally:  # a failed migrate has a timeline too: what ran, and how long, before it failed
+        # On a line of its own: a failed migration leaves "Applying ..." without its newline.
+        print("\n" + json.dumps({"migrations": migrations, "steps": steps}), flush=True)
 
 
 def time_bg_scaffold_steps(app, steps):

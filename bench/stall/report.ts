@@ -22,8 +22,10 @@ export interface RunMeasurement {
   transactions: number;
   /** Errors that stopped the serving release's writes (e.g. a column it names is gone). */
   writeErrors: string[];
-  /** Set when migrate failed. */
+  /** Set when migrate failed (every attempt), or the run could not be measured. */
   migrateError: string | null;
+  /** Why each earlier attempt of migrate failed, when it had to be run again (as an operator would). */
+  migrateReruns: string[];
   /** bg-scaffold's steps, in order, with their durations (s). */
   steps: Array<{ op: string; describe: string; seconds: number; rows: number | null }>;
   /** 1-minute load average at the end of the run. */
@@ -45,6 +47,9 @@ export interface ScenarioResult {
   backfillRowsPerSecond: number | null;
   backfillMaxLatencyMs: number | null;
   writeErrors: string[];
+  /** Runs in which migrate failed and had to be run again, and why (distinct reasons). */
+  rerunRuns: number;
+  rerunReasons: string[];
   goals: { latency: GoalStatus; backfill: GoalStatus };
   runs: RunMeasurement[];
 }
@@ -104,6 +109,15 @@ export interface StallReport {
   /** Operations with no command yet in this checkout, left out. */
   notYetAvailable: string[];
   goals: { definitions: typeof GOALS; missed: string[]; met: number };
+  /** Findings outside the goals: migrations that failed and had to be run again. */
+  notes: string[];
+}
+
+/** Migrations that failed in some runs and finished when run again: not a stall goal, but an operator's page. */
+export function rerunNotes(scenarios: readonly ScenarioResult[]): string[] {
+  return scenarios
+    .filter((s) => s.rerunRuns > 0)
+    .map((s) => `${s.id}: migrate failed and was run again in ${s.rerunRuns} of ${s.runs.length} runs: ${s.rerunReasons[0]}`);
 }
 
 export function summarizeScenario(
@@ -130,6 +144,8 @@ export function summarizeScenario(
     backfillRowsPerSecond,
     backfillMaxLatencyMs,
     writeErrors,
+    rerunRuns: runs.filter((r) => r.migrateReruns.length > 0).length,
+    rerunReasons: [...new Set(runs.flatMap((r) => r.migrateReruns))],
     goals: {
       latency: !generated ? 'n/a' : !failed && ratio <= GOALS.maxLatencyRatio ? 'met' : 'missed',
       backfill:
@@ -162,6 +178,7 @@ export function missedGoals(scenarios: readonly ScenarioResult[]): string[] {
 
 const HEADERS = [
   'scenario',
+  'migrate',
   'max write latency ms',
   '× baseline',
   's below 50% tps',
@@ -176,6 +193,7 @@ const HEADERS = [
 export function markdownReport(report: StallReport): string {
   const rows = report.scenarios.map((s) => [
     s.id,
+    s.runs.some((r) => r.migrateError) ? '**failed**' : s.rerunRuns > 0 ? `ok, run again in ${s.rerunRuns}/${s.runs.length}` : 'ok',
     fmt(s.maxLatencyMs),
     `${fmt(s.ratio)}×`,
     fmt(s.secondsBelowHalf),
@@ -194,7 +212,7 @@ export function markdownReport(report: StallReport): string {
     `Baseline (load, no migration, ${settings.baselineSeconds} s): max write latency ${fmt(report.baseline.maxLatencyMs)} ms (runs: ${report.baseline.runs.map(fmt).join(', ')} ms).`,
     '',
     `| ${HEADERS.join(' | ')} |`,
-    `| ${HEADERS.map((h, i) => (i === 0 || i >= 7 ? '---' : '---:')).join(' | ')} |`,
+    `| ${HEADERS.map((h, i) => (i <= 1 || i >= 8 ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
   ];
@@ -212,6 +230,7 @@ export function markdownReport(report: StallReport): string {
   if (report.notYetAvailable.length > 0) lines.push(`Not measured (no command yet): ${report.notYetAvailable.join(', ')}.`);
   lines.push('', report.goals.missed.length === 0 ? 'Goals: all met.' : `Goals missed (${report.goals.missed.length}):`);
   for (const miss of report.goals.missed) lines.push(`- ${miss}`);
+  if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((note) => `- ${note}`));
   return lines.join('\n') + '\n';
 }
 

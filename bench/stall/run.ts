@@ -16,7 +16,7 @@ import { maxThroughput, ormScripts, startOpenLoop, type LoadResult, type OrmMode
 import { maxLatencyMs, meanLatencyMs, median, round, secondsBelowHalfThroughput, type Span, type Transaction } from './metrics.js';
 import type { StallOptions } from './options.js';
 import { availableOperations, HELPER, prepareGenerated, prepareNaive, releaseZero, type PreparedChange, type Release } from './releases.js';
-import { GOALS, missedGoals, summarizeScenario, type RunMeasurement, type ScenarioResult, type StallReport, type TriggerOverhead } from './report.js';
+import { GOALS, missedGoals, rerunNotes, summarizeScenario, type RunMeasurement, type ScenarioResult, type StallReport, type TriggerOverhead } from './report.js';
 
 export interface StallContext {
   /** A server to use; by default the benchmark starts (and stops) its own. */
@@ -193,6 +193,7 @@ async function measure(bench: Bench, startedAt: string, progress?: StallContext[
       triggerOverhead,
       notYetAvailable,
       goals: { definitions: GOALS, missed: missedGoals(results), met: results.filter((s) => s.goals.latency === 'met').length },
+      notes: rerunNotes(results),
     };
   }
 }
@@ -226,7 +227,20 @@ class Templates {
       const name = `${PREFIX}_t${++this.count}`;
       log(`${change.id}: preparing the schema after phase ${k}`);
       await cloneDatabase(server, chain[k - 1]!, name);
-      await migrateTo(server, env, change.releases[k]!.tree, name, change.releases[k]!.leaf);
+      // As an operator would: a step that found no lock (autovacuum on the freshly backfilled table,
+      // say) fails the migration, and running migrate again finishes the job.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await migrateTo(server, env, change.releases[k]!.tree, name, change.releases[k]!.leaf);
+          break;
+        } catch (error) {
+          if (attempt === 3) {
+            await server.dropDatabase(name);
+            throw error;
+          }
+          log(`${change.id}: migrate failed (${lastLine((error as Error).message)}); running it again`);
+        }
+      }
       await sql(server, name, 'VACUUM ANALYZE');
       chain.push(name);
     }
@@ -301,15 +315,48 @@ async function scenarioRun(bench: Bench, scenario: Scenario, template: string): 
     await sleep(options.preSeconds * 1000);
     const steadyEndUs = Date.now() * 1000;
     reader = scenario.lockQueue ? await holdTable(bench, 'shop_order', options.readerSeconds) : null;
-    const migrated = await migrate.go();
+    let migrated = await migrate.go();
+    // As an operator would: every step is safe to run again, so a failed migrate is run again.
+    const reruns: string[] = [];
+    while (migrated.code !== 0 && reruns.length < MIGRATE_ATTEMPTS - 1) {
+      reruns.push(migrateFailure(migrated));
+      const again = startMigrate(bench, next);
+      await again.ready;
+      migrated = joinAttempts(migrated, await again.go());
+    }
     await sleep(options.tailSeconds * 1000);
     stopped = await load.stop();
-    return runMeasurement({ startUs: steadyStartUs, endUs: steadyEndUs }, migrated, stopped.transactions, stopped.writeErrors);
+    return { ...runMeasurement({ startUs: steadyStartUs, endUs: steadyEndUs }, migrated, stopped.transactions, stopped.writeErrors), migrateReruns: reruns };
   } finally {
     if (!stopped) await load.stop().catch(() => null);
     await reader?.done;
     await bench.server.dropDatabase(RUN_DB);
   }
+}
+
+/** How often a run's migrate is started before the run counts as failed. */
+const MIGRATE_ATTEMPTS = 3;
+
+/** Why migrate failed: the last line of its error (bg-scaffold's own message, for a lock timeout). */
+function migrateFailure(m: MigrateOutcome): string {
+  const lines = m.output.trim().split('\n').filter((line) => line.trim() && !/^\{"migrations"/.test(line));
+  return `exit ${m.code}: ${(lines.at(-1) ?? '').slice(0, 500)}`;
+}
+
+/** One migration window over two attempts: from the first's start to the second's end. */
+function joinAttempts(first: MigrateOutcome, second: MigrateOutcome): MigrateOutcome {
+  return {
+    ...second,
+    startedUs: first.startedUs,
+    migrations: [...first.migrations, ...second.migrations],
+    steps: [...first.steps, ...second.steps],
+  };
+}
+
+/** The first line of an error and its last two (where a failed migrate says why), on one line. */
+function lastLine(message: string): string {
+  const lines = message.trim().split('\n').filter(Boolean);
+  return [...new Set([lines[0], ...lines.slice(-2)])].join(' | ').slice(0, 600);
 }
 
 /** A run that could not be measured: the report shows why instead of figures. */
@@ -322,7 +369,8 @@ function failedRun(error: unknown): RunMeasurement {
     backfill: null,
     transactions: 0,
     writeErrors: [],
-    migrateError: `the run failed: ${(error as Error).message.split('\n').slice(0, 3).join(' | ').slice(0, 400)}`,
+    migrateError: `the run failed: ${lastLine((error as Error).message)}`,
+    migrateReruns: [],
     steps: [],
     loadAverage: round(os.loadavg()[0]!, 2),
   };
@@ -352,7 +400,8 @@ function runMeasurement(steady: Span, m: MigrateOutcome, transactions: Transacti
     backfill,
     transactions: transactions.length,
     writeErrors,
-    migrateError: m.code === 0 ? null : `migrate exited ${m.code}: ${m.output.trim().split('\n').slice(-3).join(' | ').slice(0, 400)}`,
+    migrateError: m.code === 0 ? null : `migrate failed ${MIGRATE_ATTEMPTS} times; ${migrateFailure(m)}`,
+    migrateReruns: [],
     steps: m.steps.map((s) => ({ op: s.op, describe: s.describe, seconds: round(s.end - s.start, 3), rows: s.rows })),
     loadAverage: round(os.loadavg()[0]!, 2),
   };
@@ -397,14 +446,12 @@ function startMigrate(bench: Bench, release: Release): PendingMigrate {
       const code = await exited;
       const endedUs = Date.now() * 1000;
       let timeline: Pick<MigrateOutcome, 'migrations' | 'steps'> = { migrations: [], steps: [] };
-      if (code === 0) {
-        try {
-          timeline = JSON.parse(stdout.trim().split('\n').pop() ?? '') as typeof timeline;
-        } catch {
-          // no timeline: the process's span stands in
-        }
+      try {
+        timeline = JSON.parse(stdout.slice(stdout.lastIndexOf('{"migrations"'))) as typeof timeline;
+      } catch {
+        // no timeline: the process's span stands in
       }
-      return { code, output: stderr + stdout, startedUs, endedUs, ...timeline };
+      return { code, output: stdout + stderr, startedUs, endedUs, ...timeline }; // the error ends stderr
     },
   };
 }

@@ -4,7 +4,7 @@ import { NAIVE, naiveMigration } from '../../../bench/stall/changes.js';
 import { clientErrors, ormScripts, type OrmModel } from '../../../bench/stall/load.js';
 import { failedWrites, maxLatencyMs, median, parsePgbenchLog, secondsBelowHalfThroughput, type Transaction } from '../../../bench/stall/metrics.js';
 import { parseStallArgs } from '../../../bench/stall/options.js';
-import { summarizeScenario, type RunMeasurement } from '../../../bench/stall/report.js';
+import { rerunNotes, summarizeScenario, type RunMeasurement } from '../../../bench/stall/report.js';
 
 const S = 1_000_000;
 /** A transaction scheduled at `at` seconds that took `ms`. */
@@ -131,6 +131,7 @@ describe('the goals', () => {
     transactions: 100,
     writeErrors: [],
     migrateError: null,
+    migrateReruns: [],
     steps: [],
     loadAverage: 1,
     ...extra,
@@ -152,6 +153,13 @@ describe('the goals', () => {
     expect(summarizeScenario(base, [backfill(160_000, 90)], 20).goals.backfill).toBe('met');
     expect(summarizeScenario(base, [backfill(140_000, 90)], 20).goals.backfill).toBe('missed');
     expect(summarizeScenario(base, [backfill(160_000, 120)], 20).goals.backfill).toBe('missed');
+  });
+
+  it('notes a migration that failed and finished when run again, with the reason', () => {
+    const reason = 'exit 1: _bg_scaffold_v1.StepTimedOut: bg-scaffold: shop_order.qty: add check: no lock within lock_timeout 1s, 10 times.';
+    const result = summarizeScenario(base, [run(10, { migrateReruns: [reason] }), run(12), run(11)], 20);
+    expect(result).toMatchObject({ rerunRuns: 1, rerunReasons: [reason], goals: { latency: 'met' } });
+    expect(rerunNotes([result])).toEqual([`x 1/2: migrate failed and was run again in 1 of 3 runs: ${reason}`]);
   });
 
   it('sets no goal for the naive migration', () => {
