@@ -528,6 +528,59 @@ class LockRetries(OpsTestCase):
             cursor.execute("SHOW lock_timeout")
             self.assertEqual(cursor.fetchone()[0], "0")
 
+    def test_waits_out_a_long_transaction_instead_of_queueing_writers_behind_it(self):
+        # Quoted names, as generated migrations write them, tell the step its tables.
+        step = ops.RunDDL('ALTER TABLE "t" ADD COLUMN x int', lock_timeout="1s")
+        with Blocker("SELECT count(*) FROM t", 1.5), Writer("t") as writer:
+            started = time.monotonic()
+            stderr = self.stderr_of(lambda: run(step))
+            elapsed = time.monotonic() - started
+            time.sleep(0.2)
+        self.assertIn("x", columns("t"))
+        self.assertGreater(elapsed, 1.0)  # it did wait for the reader to end
+        self.assertRegex(stderr, r"waiting for pid \d+ to end its transaction on t ")
+        self.assertNotIn("no lock in", stderr)  # and never queued behind it
+        # Queued behind the reader, the ALTER would have held writers for lock_timeout.
+        self.assertLess(writer.worst, 0.2, "writers stalled")
+
+    def test_waits_for_a_transaction_on_a_table_tied_by_a_foreign_key(self):
+        sql(
+            "ALTER TABLE child ADD CONSTRAINT child_parent"
+            " FOREIGN KEY (parent_id) REFERENCES parent (id)"
+        )
+        # Dropping child drops its constraint's triggers on parent: parent gets locked too.
+        step = ops.RunDDL('DROP TABLE IF EXISTS "child"', lock_timeout="1s")
+        with Blocker("SELECT count(*) FROM parent", 1.0):
+            stderr = self.stderr_of(lambda: run(step))
+        self.assertRegex(
+            stderr, r"waiting for pid \d+ to end its transaction on parent"
+        )
+        self.assertNotIn("no lock in", stderr)
+
+    def test_waits_no_longer_than_its_tries_would_take_then_tries_and_fails(self):
+        step = ops.RunDDL(
+            'ALTER TABLE "t" ADD COLUMN x int', lock_timeout="100ms", retries=3
+        )
+        started = time.monotonic()
+        with Blocker("SELECT count(*) FROM t", 4.0):
+            with self.assertRaises(ops.StepTimedOut):
+                self.stderr_of(lambda: run(step))
+            elapsed = time.monotonic() - started
+        # 3 tries of 100 ms with backoffs of 0.1 and 0.2 s: 0.6 s of waiting, then the tries.
+        self.assertLess(elapsed, 2.5)
+        self.assertNotIn("x", columns("t"))
+
+    def test_only_steps_that_block_writers_wait_for_long_transactions(self):
+        names = ops._locked_names(
+            [
+                'UPDATE "t" SET "w" = 1 WHERE "id" < 10',
+                'ALTER TABLE "t" VALIDATE CONSTRAINT "t_check"',
+                'ALTER TABLE "parent" ADD COLUMN "x" int',
+                'DROP TABLE IF EXISTS "a", "b"',
+            ]
+        )
+        self.assertEqual(names, ['"a"', '"b"', '"parent"', '"x"'])
+
     def test_retries_inside_an_atomic_migration_too(self):
         step = ops.RunDDL("ALTER TABLE t ADD COLUMN x int", lock_timeout="100ms")
         with Blocker("SELECT count(*) FROM t", 1.0):
@@ -543,6 +596,16 @@ class LockRetries(OpsTestCase):
 
 
 # --- BackfillInBatches -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def batch_seconds(seconds):
+    """Batches aim at this long (so that tests know their batches' sizes)."""
+    ops.BATCH_SECONDS, before = seconds, ops.BATCH_SECONDS
+    try:
+        yield
+    finally:
+        ops.BATCH_SECONDS = before
 
 
 class BackfillTests(OpsTestCase):
@@ -561,7 +624,8 @@ class BackfillTests(OpsTestCase):
         backfill = ops.BackfillInBatches(
             "t", "w = v, xid = txid_current()", "w IS NULL", batch_size=10
         )
-        run(backfill)
+        with batch_seconds(60):
+            run(backfill)
         # ids 1-25 in batches of 10: three transactions.
         self.assertEqual(value("SELECT count(DISTINCT xid) FROM t"), 3)
 
@@ -577,7 +641,8 @@ class BackfillTests(OpsTestCase):
             from django.db import connection
 
             try:
-                run(backfill)
+                with batch_seconds(60):
+                    run(backfill)
             finally:
                 connection.close()
 
@@ -588,6 +653,37 @@ class BackfillTests(OpsTestCase):
             time.sleep(0.02)
         worker.join()
         self.assertTrue(seen & {5, 10, 15, 20}, f"saw only {sorted(seen)}")
+
+    def test_batches_shrink_to_hold_their_row_locks_briefly(self):
+        sql(
+            "ALTER TABLE t ADD COLUMN xid bigint;"
+            "CREATE OR REPLACE FUNCTION slow(i int) RETURNS int "
+            "LANGUAGE sql AS 'SELECT i FROM pg_sleep(0.02)'"
+        )
+        backfill = ops.BackfillInBatches(
+            "t", "w = slow(v), xid = txid_current()", "w IS NULL", batch_size=10
+        )
+        # A batch of 10 rows takes 0.2 s: the next batches are smaller.
+        ops.MIN_BATCH, before = 1, ops.MIN_BATCH
+        try:
+            with batch_seconds(0.05):
+                run(backfill)
+        finally:
+            ops.MIN_BATCH = before
+        self.assertEqual(value("SELECT count(w) FROM t"), 25)
+        largest = (
+            "SELECT max(n) FROM (SELECT count(*) n FROM t WHERE id > 10 GROUP BY xid) b"
+        )
+        self.assertLessEqual(value(largest), 5)
+
+    def test_the_update_scans_only_its_range(self):
+        # Found by the write-stall benchmark: each batch scanned the whole table.
+        sql("INSERT INTO t (v) SELECT i FROM generate_series(1, 20000) i; ANALYZE t")
+        shown = run(self.backfill(), collect_sql=True).collected_sql
+        update = next(s for s in shown if s.startswith("UPDATE")).rstrip(";")
+        update = update.replace("<lo>", "1").replace("<hi>", "11")
+        plan = "\n".join(row[0] for row in sql(f"EXPLAIN {update}"))
+        self.assertNotIn("Seq Scan", plan)
 
     def test_a_second_run_updates_nothing(self):
         run(self.backfill())
@@ -615,7 +711,7 @@ class BackfillTests(OpsTestCase):
     def test_waits_out_row_locks_with_retries(self):
         with Blocker("SELECT * FROM t WHERE id = 3 FOR UPDATE", 0.6):
             stderr = self.stderr_of(lambda: run(self.backfill(lock_timeout="100ms")))
-        self.assertIn("batch 1/3: no lock in 100ms", stderr)
+        self.assertIn("backfill t id 1..10: no lock in 100ms", stderr)
         self.assertEqual(value("SELECT count(*) FROM t WHERE w = v * 2"), 25)
 
     def test_reports_progress_on_long_runs(self):
@@ -624,7 +720,9 @@ class BackfillTests(OpsTestCase):
             stderr = self.stderr_of(lambda: run(self.backfill()))
         finally:
             ops.PROGRESS_EVERY = before
-        self.assertRegex(stderr, r"backfill t batch 3/3, 25 rows updated, \d+ rows/s")
+        self.assertRegex(
+            stderr, r"backfill t: 25 rows updated, 100% of the id range, \d+ rows/s"
+        )
 
 
 # --- SetNotNull / DropNotNull ------------------------------------------------------
@@ -870,8 +968,11 @@ class ShowingSQL(OpsTestCase):
         index = django_name("t", "v", "_uniq")
         for expected in (
             "ALTER TABLE t ADD COLUMN x int;",
-            'UPDATE "t" SET w = v WHERE "id" IN (SELECT "id" FROM "t" WHERE "id" >= <lo>'
-            ' AND "id" < <lo + 7> AND (w IS NULL) ORDER BY "id" FOR UPDATE);',
+            (
+                'UPDATE "t" SET w = v WHERE "id" >= <lo> AND "id" < <hi> AND "id" IN'
+                ' (SELECT "id" FROM "t" WHERE "id" >= <lo> AND "id" < <hi>'
+                ' AND (w IS NULL) ORDER BY "id" FOR UPDATE);'
+            ),
             f'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "{index}" ON "t" ("v");',
             f'ALTER TABLE "t" ADD CONSTRAINT "{index}" UNIQUE USING INDEX "{index}";',
             "DEFERRABLE INITIALLY DEFERRED NOT VALID;",
@@ -1163,10 +1264,10 @@ class DropTableTests(OpsTestCase):
     def test_drops_foreign_keys_to_other_tables_in_steps_before_the_table(self):
         operation = ops.DropTable(self.table, model=self.gadget(), lock_timeout="100ms")
         self.run_drop(operation, "backwards")
-        # A long reader of the parent table: the drop retries, and nothing is half done.
+        # A long reader of the parent table: the foreign key's own step waits it out.
         with Blocker("SELECT count(*) FROM parent", 0.6):
             stderr = self.stderr_of(lambda: self.run_drop(operation))
-        self.assertIn("no lock in 100ms", stderr)
+        self.assertRegex(stderr, r"drop \w+_fk_parent_id: waiting for pid \d+")
         self.assertEqual(columns(self.table), set())
 
     def test_without_the_model_drops_only_the_table_and_cannot_go_back(self):

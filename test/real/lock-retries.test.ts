@@ -6,8 +6,9 @@
  * its own ORM (test/real/contention.py).
  *
  * Without lock_timeout, the migration's ALTER TABLE queues behind the reader and every write queues
- * behind the ALTER: the writers stall for the reader's whole duration. With it, they stall for about
- * one lock_timeout per try.
+ * behind the ALTER: the writers stall for the reader's whole duration. A step first waits out a
+ * transaction that holds its table (without queueing: writers do not notice), for as long as its
+ * tries could take; after that, each try under lock_timeout stalls writers for about one timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -88,14 +89,14 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
   }
 
   /** Runs migrate while a reader holds shop_order and the previous release writes. */
-  async function migrateUnderContention(project: string, db: string) {
+  async function migrateUnderContention(project: string, db: string, readerSeconds = READER_SECONDS) {
     const url = pg.url(db);
     const stopFile = path.join(work, `stop-${db}`);
     const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' };
     delete childEnv.DJANGO_SETTINGS_MODULE;
     const writer = startPython(env, [CONTENTION, 'write', '--project', previousRelease, '--stop-file', stopFile], childEnv);
     await writer.line('writing');
-    const reader = startPython(env, [CONTENTION, 'hold', '--table', 'shop_order', '--seconds', String(READER_SECONDS)], childEnv);
+    const reader = startPython(env, [CONTENTION, 'hold', '--table', 'shop_order', '--seconds', String(readerSeconds)], childEnv);
     await reader.line('holding');
     const started = Date.now();
     const migrate = await runManage(env, project, MIGRATE, { databaseUrl: url, timeoutMs: 120_000 });
@@ -112,22 +113,47 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
   }
 
   it(
-    'a step blocked by a long reader succeeds after retries, printing each retry, and writers stall about one lock_timeout, not the reader’s 4 s',
+    'a step that finds a long reader holding its table waits it out without queueing: writers do not stall behind the ALTER (default settings)',
     async () => {
-      const project = await generate('retries', ['--lock-timeout', '200ms', '--lock-retries', '20']);
-      const migration = readFileSync(path.join(project, 'shop', 'migrations', '0004_order_qty_expand.py'), 'utf8');
-      expect(migration).toContain('lock_timeout="200ms"');
-      expect(migration).toContain('retries=20');
-      const db = await startingDatabase('lock_retry_ok');
+      const project = await generate('waits', []);
+      const db = await startingDatabase('lock_wait');
       try {
         const { migrate, seconds, written } = await migrateUnderContention(project, db);
         expect(migrate.code, migrate.stderr).toBe(0);
-        expect(migrate.stdout).toMatch(/Applying shop\.0004_order_qty_expand\.\.\. OK/);
-        // The first ALTER waited out the reader: several timed-out tries, each printed with its backoff.
-        const retries = migrate.stderr.match(/^bg-scaffold: .*: no lock in 200ms \(try \d+\/20\), wait \d+\.\ds$/gm) ?? [];
-        expect(retries.length, migrate.stderr).toBeGreaterThanOrEqual(3);
-        expect(retries[0]).toContain('(try 1/20)');
+        expect(migrate.stderr).toMatch(/^bg-scaffold: .*: waiting for pid \d+ to end its transaction on shop_order \(open \d+\.\ds: 'SELECT 1 FROM "shop_order"/m);
+        expect(migrate.stderr).not.toContain('no lock in');
         expect(seconds).toBeGreaterThan(READER_SECONDS - 1.5);
+        expect(written.errors).toEqual([]);
+        // Queued behind the reader, the ALTER would have held every write for lock_timeout (1 s).
+        expect(written.worst, `worst write ${written.worst.toFixed(3)} s`).toBeLessThan(0.5);
+        expect(await columns(db)).toContain('qty');
+      } finally {
+        await pg.dropDatabase(db);
+      }
+    },
+    180_000,
+  );
+
+  it(
+    'a step blocked by a reader for longer than its tries could take stops waiting, retries under lock_timeout printing each retry, and succeeds; writers stall about one lock_timeout',
+    async () => {
+      // 7 tries of 100 ms with backoffs 0.1 … 3.2 s: 7 s of waiting, then up to 7 s of tries.
+      const project = await generate('retries', ['--lock-timeout', '100ms', '--lock-retries', '7']);
+      const migration = readFileSync(path.join(project, 'shop', 'migrations', '0004_order_qty_expand.py'), 'utf8');
+      expect(migration).toContain('lock_timeout="100ms"');
+      expect(migration).toContain('retries=7');
+      const db = await startingDatabase('lock_retry_ok');
+      const readerSeconds = 11;
+      try {
+        const { migrate, seconds, written } = await migrateUnderContention(project, db, readerSeconds);
+        expect(migrate.code, migrate.stderr).toBe(0);
+        expect(migrate.stdout).toMatch(/Applying shop\.0004_order_qty_expand\.\.\. OK/);
+        expect(migrate.stderr).toMatch(/still holds shop_order, trying under lock_timeout/);
+        // Then timed-out tries, each printed with its backoff.
+        const retries = migrate.stderr.match(/^bg-scaffold: .*: no lock in 100ms \(try \d+\/7\), wait \d+\.\ds$/gm) ?? [];
+        expect(retries.length, migrate.stderr).toBeGreaterThanOrEqual(2);
+        expect(retries[0]).toContain('(try 1/7)');
+        expect(seconds).toBeGreaterThan(readerSeconds - 1.5);
         // The serving code never failed, and its worst write waited about one try, not the reader.
         expect(written.errors).toEqual([]);
         expect(written.writes).toBeGreaterThan(50);
@@ -159,6 +185,7 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
         expect(output).toContain('no lock within lock_timeout 100ms, 3 times');
         expect(output).toContain('pg_stat_activity');
         expect(output).toContain('run migrate again');
+        expect(output).toMatch(/still holds shop_order, trying under lock_timeout/);
         expect(output).toMatch(/no lock in 100ms \(try 2\/3\)/);
         expect(written.errors).toEqual([]);
         // Nothing of phase 1 is there: no column, no trigger, no function, no migration recorded.

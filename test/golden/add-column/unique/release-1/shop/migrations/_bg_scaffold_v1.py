@@ -6,10 +6,12 @@
 
 While a migration runs, the previous release serves all traffic. A DDL statement that
 waits behind a long transaction for its lock blocks every query that arrives after it.
-So every step here runs in its own short transaction under ``SET LOCAL lock_timeout``
-(which ends with the step, and works behind PgBouncer), retries with backoff after a
-lock timeout, and is safe to run again: migrations using these operations have
-``atomic = False``, and after a failure halfway, running migrate again finishes the job.
+So a step that takes such a lock first waits, without queueing, while a long
+transaction holds a lock on its tables; then it runs in its own short transaction under
+``SET LOCAL lock_timeout`` (which ends with the step, and works behind PgBouncer),
+retries with backoff after a lock timeout, and is safe to run again: migrations using
+these operations have ``atomic = False``, and after a failure halfway, running migrate
+again finishes the job.
 
 These operations change only the database; the migration's own Django operations change
 the model state. ``manage.py sqlmigrate`` shows their SQL without touching the database.
@@ -27,6 +29,17 @@ from django.db.migrations.operations.base import Operation
 LOCK_NOT_AVAILABLE = "55P03"  # the SQLSTATE of a lock timeout
 BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0  # seconds between tries: 0.1, 0.2, 0.4 ... 5
 PROGRESS_EVERY = 5.0  # seconds between progress lines of a long backfill
+# A backfill batch holds its rows' locks until it commits: batches aim at this long.
+BATCH_SECONDS, MIN_BATCH = 0.05, 100
+# Before a try, transactions holding a lock on the step's tables are waited out if they
+# were open before the wait began, or for longer than this: queued behind them, the try
+# would block every writer for up to lock_timeout.
+LONG_TRANSACTION, WAIT_POLL = 0.1, 0.05  # seconds
+# Statements that take no lock that blocks writers: nothing to wait out before them.
+_WRITER_SAFE = re.compile(
+    r"\s*(SELECT|UPDATE|INSERT|DELETE|SET|RESET)\b|.*\bVALIDATE\s+CONSTRAINT\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 class StepTimedOut(RuntimeError):
@@ -43,6 +56,40 @@ def _lock_timed_out(error):
     cause = error.__cause__
     codes = (getattr(cause, "sqlstate", None), getattr(cause, "pgcode", None))
     return LOCK_NOT_AVAILABLE in codes
+
+
+def _seconds(setting):
+    """A lock_timeout setting ('1s', '200ms', '1min'; a bare number is ms) in seconds."""
+    number, unit = re.fullmatch(r"(\d+)(us|ms|s|min|h|d)?", str(setting)).groups()
+    return int(number) * _UNIT_SECONDS[unit]
+
+
+_UNIT_SECONDS = {
+    None: 1e-3,
+    "us": 1e-6,
+    "ms": 1e-3,
+    "s": 1,
+    "min": 60,
+    "h": 3600,
+    "d": 86400,
+}
+
+
+def _backoff(number):
+    """Seconds to wait after try ``number`` timed out, before jitter."""
+    return min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (number - 1))
+
+
+def _locked_names(statements):
+    """The quoted names in the statements that take a lock blocking writers.
+
+    Which of them are tables is for the catalog to say (see wait_out_long_transactions).
+    """
+    strong = [sql for sql in statements if not _WRITER_SAFE.match(sql)]
+    return sorted({name for sql in strong for name in _QUOTED_NAME.findall(sql)})
+
+
+_QUOTED_NAME = re.compile(r'"(?:[^"]|"")+"')
 
 
 def _statements(sql):
@@ -68,13 +115,17 @@ class _Steps:
         """Django's own name for an index or constraint, so its later operations find it."""
         return self.editor._create_index_name(table, [column], suffix=suffix)
 
-    def fact(self, sql, *params):
-        """One value from the catalog; None under sqlmigrate, so every step shows."""
+    def row(self, sql, *params):
+        """One row from the catalog; None under sqlmigrate, so every step shows."""
         if self.showing:
             return None
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
+            return cursor.fetchone()
+
+    def fact(self, sql, *params):
+        """One value from the catalog; None under sqlmigrate."""
+        row = self.row(sql, *params)
         return row[0] if row else None
 
     def constraint_is_valid(self, table, name):
@@ -112,7 +163,7 @@ class _Steps:
                     cursor.execute(restore, [previous])
                 return rowcount
 
-        return self.retry(label, attempt)
+        return self.retry(label, attempt, _locked_names(statements))
 
     def concurrently(self, label, index, statement):
         """CREATE or DROP INDEX CONCURRENTLY ``index``, which refuses transaction blocks.
@@ -150,10 +201,19 @@ class _Steps:
 
         self.retry(label, attempt)
 
-    def retry(self, label, attempt):
-        """Call attempt(); after a lock timeout, back off and call it again."""
+    def retry(self, label, attempt, locked_names=()):
+        """Call attempt(); after a lock timeout, back off and call it again.
+
+        Before each try, long transactions holding a lock on ``locked_names`` are waited
+        out, for no longer in all than the tries themselves could take.
+        """
         timeout, tries = self.op.lock_timeout, self.op.retries
+        patience = tries * _seconds(timeout) + sum(map(_backoff, range(1, tries)))
         for number in range(1, tries + 1):
+            if locked_names and patience > 0:
+                patience -= self.wait_out_long_transactions(
+                    label, locked_names, patience
+                )
             try:
                 return attempt()
             except DatabaseError as error:
@@ -167,12 +227,71 @@ class _Steps:
                         "let it finish or end it, then run migrate again: every step "
                         "is safe to run again."
                     ) from error
-                backoff = BACKOFF_FIRST * 2 ** (number - 1) * random.uniform(0.75, 1.25)
-                delay = min(BACKOFF_CAP, backoff)
+                delay = min(BACKOFF_CAP, _backoff(number) * random.uniform(0.75, 1.25))
                 _say(
                     f"{label}: no lock in {timeout} (try {number}/{tries}), wait {delay:.1f}s"
                 )
                 time.sleep(delay)
+
+    def wait_out_long_transactions(self, label, names, limit):
+        """Wait, up to ``limit`` seconds, while a transaction holds a lock on one of the
+        tables ``names`` may name (or on a table tied to one by a foreign key, which DDL
+        on it locks too), if it was open before the wait began or for longer than
+        LONG_TRANSACTION.
+
+        Queued behind such a transaction, the step's lock request would block every query
+        on the table that comes after it; waiting here blocks nobody. Short transactions
+        that begin while we wait are not waited for: on a busy table there is always one.
+        Returns the seconds waited. Transactions of roles whose activity this role may not
+        see (see pg_read_all_stats) are not waited for; lock_timeout still bounds them.
+        """
+        if self.showing:
+            return 0.0
+        started, announced = time.monotonic(), False
+        since = self.fact("SELECT clock_timestamp()")
+        while True:
+            holder = self.row(_LONG_HOLDER, list(names), since, LONG_TRANSACTION)
+            waited = time.monotonic() - started
+            if holder is None:
+                return waited
+            pid, table, age, query = holder
+            if waited >= limit:
+                _say(
+                    f"{label}: pid {pid} still holds {table}, trying under lock_timeout"
+                )
+                return waited
+            if not announced:
+                _say(
+                    f"{label}: waiting for pid {pid} to end its transaction on {table} "
+                    f"(open {age:.1f}s: {query!r}) rather than queue writers behind it"
+                )
+                announced = True
+            time.sleep(WAIT_POLL)
+
+
+# The oldest transaction other than ours that holds a lock on a table named in %s or
+# tied to one by a foreign key, and began before %s or more than %s seconds ago.
+_LONG_HOLDER = """
+WITH named AS (
+    SELECT c.oid FROM unnest(%s::text[]) AS n(name)
+    JOIN pg_class c ON c.oid = to_regclass(n.name) AND c.relkind IN ('r', 'p')
+), related AS (
+    SELECT oid FROM named
+    UNION SELECT confrelid FROM pg_constraint
+    WHERE contype = 'f' AND conrelid IN (SELECT oid FROM named)
+    UNION SELECT conrelid FROM pg_constraint
+    WHERE contype = 'f' AND confrelid IN (SELECT oid FROM named)
+)
+SELECT a.pid, l.relation::regclass::text,
+    extract(epoch FROM clock_timestamp() - a.xact_start)::float, left(a.query, 60)
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.granted AND l.relation IN (SELECT oid FROM related)
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND a.pid <> pg_backend_pid()
+    AND a.xact_start < greatest(%s, clock_timestamp() - make_interval(secs => %s))
+ORDER BY a.xact_start
+LIMIT 1
+"""
 
 
 class BlueGreenOperation(Operation):
@@ -236,11 +355,14 @@ class BackfillInBatches(BlueGreenOperation):
     """UPDATE a table by integer primary key range, each range its own transaction.
 
     One UPDATE over a large table would hold its row locks, and stall writers, until it
-    ends. ``where_sql`` must select only rows that still differ, so that a run after a
-    failure skips finished rows. Backwards leaves the data as it is.
+    ends. So a batch holds at most ``batch_size`` rows, fewer when batches take longer than
+    BATCH_SECONDS (a wide row, a trigger, a busy server): a writer that meets a row of the
+    batch waits for the batch to commit. ``where_sql`` must select only rows that still
+    differ, so that a run after a failure skips finished rows. Backwards leaves the data
+    as it is.
     """
 
-    summary = "Backfill {table} in batches of {batch_size}: SET {set_sql}"
+    summary = "Backfill {table} in batches of up to {batch_size}: SET {set_sql}"
 
     def __init__(
         self,
@@ -258,35 +380,47 @@ class BackfillInBatches(BlueGreenOperation):
         self.pk, self.batch_size = pk, int(batch_size)
 
     def forwards(self, steps):
-        table, pk, size = steps.quote(self.table), steps.quote(self.pk), self.batch_size
-        # "%" in the given SQL is literal: only the two range bounds are parameters.
+        table, pk = steps.quote(self.table), steps.quote(self.pk)
+        # "%" in the given SQL is literal: only the range bounds are parameters.
         set_sql, where = (
             sql.replace("%", "%%") for sql in (self.set_sql, self.where_sql)
         )
         # Rows are locked in primary key order, as select_for_update().order_by("pk") locks
-        # them: in heap order, a batch deadlocked with the serving code's bulk update (measured).
-        rows = f"SELECT {pk} FROM {table} WHERE {pk} >= %s AND {pk} < %s"
-        rows = f"{rows} AND ({where}) ORDER BY {pk} FOR UPDATE"
-        update = f"UPDATE {table} SET {set_sql} WHERE {pk} IN ({rows})"
+        # them: in heap order, a batch deadlocked with the serving code's bulk update
+        # (measured). The range is repeated outside so the UPDATE scans only the range.
+        in_range = f"{pk} >= %s AND {pk} < %s"
+        rows = f"SELECT {pk} FROM {table} WHERE {in_range} AND ({where})"
+        rows = f"{rows} ORDER BY {pk} FOR UPDATE"
+        update = f"UPDATE {table} SET {set_sql} WHERE {in_range} AND {pk} IN ({rows})"
         if steps.showing:
-            how = f"lo from min({self.pk}) to max({self.pk}) by {size}, one transaction each"
+            how = f"lo from min({self.pk}) to max({self.pk}), up to {self.batch_size} a time"
             set_timeout = f"SET LOCAL lock_timeout = '{self.lock_timeout}'"
-            return steps.show(how, [set_timeout, update % ("<lo>", f"<lo + {size}>")])
+            bounds = ("<lo>", "<hi>") * 2
+            return steps.show(
+                f"{how}, one transaction each", [set_timeout, update % bounds]
+            )
         with steps.connection.cursor() as cursor:
             cursor.execute(f"SELECT min({pk}), max({pk}) FROM {table}")
             low, high = cursor.fetchone()
         if low is None:
             return
-        batches, updated = (high - low) // size + 1, 0
+        size, lo, updated = self.batch_size, low, 0
         started = reported = time.monotonic()
-        for number, lo in enumerate(range(low, high + 1, size), 1):
-            label = f"backfill {self.table} batch {number}/{batches}"
-            updated += steps.ddl(label, update, params=[lo, lo + size])
-            now = time.monotonic()
-            last_after_progress = number == batches and reported > started
-            if now - reported >= PROGRESS_EVERY or last_after_progress:
-                rate = updated / max(now - started, 0.001)
-                _say(f"{label}, {updated} rows updated, {rate:.0f} rows/s")
+        while lo <= high:
+            hi = min(lo + size, high + 1)
+            label = f"backfill {self.table} {self.pk} {lo}..{hi - 1}"
+            batch_started = time.monotonic()
+            updated += steps.ddl(label, update, params=[lo, hi, lo, hi])
+            now, lo = time.monotonic(), hi
+            # Aim the next batch at BATCH_SECONDS: shrink at once, grow at most twofold.
+            scale = min(2.0, BATCH_SECONDS / max(now - batch_started, 1e-6))
+            size = min(self.batch_size, max(MIN_BATCH, int(size * scale)))
+            if now - reported >= PROGRESS_EVERY or (lo > high and reported > started):
+                done, rate = (lo - low) / (high + 1 - low), updated / (now - started)
+                _say(
+                    f"backfill {self.table}: {updated} rows updated, {done:.0%} of the "
+                    f"{self.pk} range, {rate:.0f} rows/s"
+                )
                 reported = now
 
     def backwards(self, steps):
