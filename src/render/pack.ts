@@ -13,6 +13,7 @@ import Handlebars from 'handlebars';
 import { BgScaffoldError, fail } from '../errors.js';
 import { formatPython } from './format.js';
 import { registerHelpers, type TemplateHelper } from './helpers.js';
+import { loadPrecompiled, sourceHash, type PrecompiledTemplate } from './precompiled.js';
 
 /**
  * The version of the template API: the data each template receives (docs/templates.md) and the
@@ -103,11 +104,12 @@ export interface ResolvedTemplate {
 }
 
 interface LoadedTemplate extends ResolvedTemplate {
-  ast: hbs.AST.Program;
+  /** null for a precompiled built-in template, whose references were checked when it was built. */
+  ast: hbs.AST.Program | null;
   compiled: HandlebarsTemplateDelegate;
 }
 
-const COMPILE_OPTIONS = { noEscape: true, strict: false } as const;
+export const COMPILE_OPTIONS = { noEscape: true, strict: false } as const;
 
 /** Handlebars' own block helpers and `lookup`/`log`: always there. */
 export const HANDLEBARS_BUILTINS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'helperMissing', 'blockHelperMissing']);
@@ -121,7 +123,13 @@ export class TemplateRenderer {
   private readonly hbs = Handlebars.create();
   private readonly templates = new Map<string, LoadedTemplate>();
 
-  constructor(readonly packs: TemplatePack[] = [builtinPack()]) {
+  /** Names of the templates compiled at build time (src/render/precompiled.ts) rather than now. */
+  readonly precompiled: string[] = [];
+
+  constructor(
+    readonly packs: TemplatePack[] = [builtinPack()],
+    precompiled: ReadonlyMap<string, PrecompiledTemplate> = loadPrecompiled(),
+  ) {
     registerHelpers(this.hbs);
     for (const pack of packs) {
       for (const [name, helper] of Object.entries(pack.helpers ?? {})) {
@@ -129,7 +137,14 @@ export class TemplateRenderer {
       }
     }
     for (const resolved of resolveTemplates(packs)) {
-      const { source, ast } = compileTemplate(resolved);
+      const source = readFileSync(resolved.path, 'utf8');
+      const built = resolved.pack.origin === 'built-in' ? precompiled.get(resolved.name) : undefined;
+      if (built && built.hash === sourceHash(source)) {
+        this.templates.set(resolved.name, { ...resolved, ast: null, compiled: this.hbs.template(built.spec) });
+        this.precompiled.push(resolved.name);
+        continue;
+      }
+      const ast = compileTemplate(resolved, source);
       this.templates.set(resolved.name, { ...resolved, ast, compiled: this.hbs.compile(source, COMPILE_OPTIONS) });
     }
     for (const template of this.templates.values()) {
@@ -192,6 +207,7 @@ export class TemplateRenderer {
 
   /** Every partial a template names, and every helper it calls, must exist. */
   private checkReferences(template: LoadedTemplate): void {
+    if (!template.ast) return;
     const where = `template "${template.name}" (${describePack(template.pack)})`;
     const { partials, helpers, inlinePartials } = references(template.ast);
     for (const { name, line } of partials) {
@@ -223,11 +239,10 @@ export function resolveTemplates(packs: TemplatePack[]): ResolvedTemplate[] {
 }
 
 /** Parses and compiles a template once, so that a syntax error fails the run before anything renders. */
-function compileTemplate(template: ResolvedTemplate): { source: string; ast: hbs.AST.Program } {
-  const source = readFileSync(template.path, 'utf8');
+function compileTemplate(template: ResolvedTemplate, source: string): hbs.AST.Program {
   try {
     Handlebars.precompile(source, COMPILE_OPTIONS);
-    return { source, ast: Handlebars.parse(source) };
+    return Handlebars.parse(source);
   } catch (error) {
     // Handlebars reports "Parse error on line 3:\n<excerpt>\n---^\nExpecting ..., got ...".
     const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);

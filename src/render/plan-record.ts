@@ -31,7 +31,7 @@ export async function renderPlanMd(
   });
   const data: PlanTemplateData = { plan, phases, appliedCount: applied.length, title: mermaidText(`${plan.change} (${plan.op}, ${plan.strategy})`) };
   const source = renderer.render('record/PLAN', data);
-  return formatMarkdown(source);
+  return formatMarkdown(source, renderer.resolve('record/PLAN').pack.origin === 'built-in');
 }
 
 export async function renderPlanJson(record: ChangeRecord): Promise<string> {
