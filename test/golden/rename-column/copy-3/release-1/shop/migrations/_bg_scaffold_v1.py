@@ -242,8 +242,10 @@ class _Steps:
         Queued behind such a transaction, the step's lock request would block every query
         on the table that comes after it; waiting here blocks nobody. Short transactions
         that begin while we wait are not waited for: on a busy table there is always one.
-        Returns the seconds waited. Transactions of roles whose activity this role may not
-        see (see pg_read_all_stats) are not waited for; lock_timeout still bounds them.
+        Returns the seconds waited. Autovacuum is not waited for: it gives way to a lock
+        request that queues behind it, and waiting would keep it going (measured: after a
+        10M-row backfill). Transactions of roles whose activity this role may not see (see
+        pg_read_all_stats) are not waited for either; lock_timeout still bounds them.
         """
         if self.showing:
             return 0.0
@@ -287,7 +289,7 @@ SELECT a.pid, l.relation::regclass::text,
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.granted AND l.relation IN (SELECT oid FROM related)
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND a.pid <> pg_backend_pid()
+    AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
     AND a.xact_start < greatest(%s, clock_timestamp() - make_interval(secs => %s))
 ORDER BY a.xact_start
 LIMIT 1
