@@ -570,6 +570,22 @@ class LockRetries(OpsTestCase):
         self.assertLess(elapsed, 2.5)
         self.assertNotIn("x", columns("t"))
 
+    def test_behind_autovacuum_a_try_waits_past_deadlock_timeout_so_it_gives_way(self):
+        # Autovacuum is cancelled for a lock request queued behind it for deadlock_timeout
+        # (1 s): a try that gave up at 500 ms would never get the lock. No test can make
+        # autovacuum hold a table on cue, so the holder found is said to be autovacuum.
+        found = ops._Steps.wait_out_long_transactions
+        ops._Steps.wait_out_long_transactions = lambda *args: (0.0, True)
+        try:
+            step = ops.RunDDL(
+                'ALTER TABLE "t" ADD COLUMN x int', lock_timeout="500ms", retries=1
+            )
+            with Blocker("SELECT count(*) FROM t", 1.2):
+                self.stderr_of(lambda: run(step))
+        finally:
+            ops._Steps.wait_out_long_transactions = found
+        self.assertIn("x", columns("t"))
+
     def test_only_steps_that_block_writers_wait_for_long_transactions(self):
         names = ops._locked_names(
             [

@@ -144,17 +144,17 @@ class _Steps:
 
         Returns the row count of the last statement.
         """
-        set_timeout = f"SET LOCAL lock_timeout = '{self.op.lock_timeout}'"
         if self.showing:
+            set_timeout = f"SET LOCAL lock_timeout = '{self.op.lock_timeout}'"
             return self.show("in one transaction", [set_timeout, *statements])
         # In an atomic migration this is a savepoint, and SET LOCAL would last until the
         # migration commits: put the previous value back at the end of the step.
         previous = self.connection.in_atomic_block and self.fact("SHOW lock_timeout")
         alias = self.connection.alias
 
-        def attempt():
+        def attempt(timeout):
             with transaction.atomic(alias), self.connection.cursor() as cursor:
-                cursor.execute(set_timeout)
+                cursor.execute(f"SET LOCAL lock_timeout = '{timeout}'")
                 for sql in statements:
                     cursor.execute(sql, params)
                 rowcount = cursor.rowcount
@@ -189,7 +189,7 @@ class _Steps:
             "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
         )
 
-        def attempt():
+        def attempt(timeout):
             with self.connection.cursor() as cursor:
                 cursor.execute(f"SET lock_timeout = '{timeout}'")
                 try:
@@ -210,12 +210,19 @@ class _Steps:
         timeout, tries = self.op.lock_timeout, self.op.retries
         patience = tries * _seconds(timeout) + sum(map(_backoff, range(1, tries)))
         for number in range(1, tries + 1):
+            this_try, autovacuum = timeout, False
             if locked_names and patience > 0:
-                patience -= self.wait_out_long_transactions(
+                waited, autovacuum = self.wait_out_long_transactions(
                     label, locked_names, patience
                 )
+                patience -= waited
+            if autovacuum:
+                # Autovacuum gives way to a queued lock request after deadlock_timeout:
+                # a try that gave up first (as 1s against 1s does) would never see that.
+                wait = _seconds(timeout) + _seconds(self.fact("SHOW deadlock_timeout"))
+                this_try = f"{round(wait * 1000)}ms"
             try:
-                return attempt()
+                return attempt(this_try)
             except DatabaseError as error:
                 if not _lock_timed_out(error):
                     raise
@@ -242,9 +249,10 @@ class _Steps:
         Queued behind such a transaction, the step's lock request would block every query
         on the table that comes after it; waiting here blocks nobody. Short transactions
         that begin while we wait are not waited for: on a busy table there is always one.
-        Returns the seconds waited. Autovacuum is not waited for: it gives way to a lock
-        request that queues behind it, and waiting would keep it going (measured: after a
-        10M-row backfill). Transactions of roles whose activity this role may not see (see
+        Returns the seconds waited, and whether autovacuum holds a lock there. Autovacuum is
+        not waited for: it gives way to a lock request that has queued behind it for
+        deadlock_timeout, and waiting would keep it going (measured: after a 10M-row
+        backfill). Transactions of roles whose activity this role may not see (see
         pg_read_all_stats) are not waited for either; lock_timeout still bounds them.
         """
         if self.showing:
@@ -255,13 +263,16 @@ class _Steps:
             holder = self.row(_LONG_HOLDER, list(names), since, LONG_TRANSACTION)
             waited = time.monotonic() - started
             if holder is None:
-                return waited
-            pid, table, age, query = holder
+                return waited, False
+            pid, table, age, query, autovacuum = holder
+            if autovacuum:
+                _say(f"{label}: autovacuum (pid {pid}) holds {table}: it will give way")
+                return waited, True
             if waited >= limit:
                 _say(
                     f"{label}: pid {pid} still holds {table}, trying under lock_timeout"
                 )
-                return waited
+                return waited, False
             if not announced:
                 _say(
                     f"{label}: waiting for pid {pid} to end its transaction on {table} "
@@ -271,8 +282,9 @@ class _Steps:
             time.sleep(WAIT_POLL)
 
 
-# The oldest transaction other than ours that holds a lock on a table named in %s or
-# tied to one by a foreign key, and began before %s or more than %s seconds ago.
+# The transaction other than ours, oldest first and autovacuum last, that holds a lock on
+# a table named in %s or tied to one by a foreign key, and began before %s or more than
+# %s seconds ago; and whether it is autovacuum.
 _LONG_HOLDER = """
 WITH named AS (
     SELECT c.oid FROM unnest(%s::text[]) AS n(name)
@@ -285,13 +297,15 @@ WITH named AS (
     WHERE contype = 'f' AND confrelid IN (SELECT oid FROM named)
 )
 SELECT a.pid, l.relation::regclass::text,
-    extract(epoch FROM clock_timestamp() - a.xact_start)::float, left(a.query, 60)
+    extract(epoch FROM clock_timestamp() - a.xact_start)::float, left(a.query, 60),
+    a.backend_type = 'autovacuum worker'
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.granted AND l.relation IN (SELECT oid FROM related)
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+    AND a.pid <> pg_backend_pid()
+    AND a.backend_type IN ('client backend', 'autovacuum worker')
     AND a.xact_start < greatest(%s, clock_timestamp() - make_interval(secs => %s))
-ORDER BY a.xact_start
+ORDER BY a.backend_type = 'autovacuum worker', a.xact_start
 LIMIT 1
 """
 
