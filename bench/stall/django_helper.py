@@ -118,6 +118,22 @@ def time_bg_scaffold_steps(app, steps):
             return rows
 
         steps_class.ddl = counted
+    if steps_class is not None and hasattr(steps_class, "vacuum_analyze"):
+        vacuum = steps_class.vacuum_analyze
+
+        def timed_vacuum(self, table):
+            # A step of its own: the backfill's rate and stall are its batches'.
+            if self.showing or not current:
+                return vacuum(self, table)
+            step = {"op": "VACUUM (ANALYZE)", "describe": table, "rows": None}
+            current[-1]["batchesEnd"] = step["start"] = time.time()
+            try:
+                return vacuum(self, table)
+            finally:
+                step["end"] = time.time()
+                steps.append(step)
+
+        steps_class.vacuum_analyze = timed_vacuum
 
 
 def main():

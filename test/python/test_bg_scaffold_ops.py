@@ -730,6 +730,35 @@ class BackfillTests(OpsTestCase):
         self.assertIn("backfill t id 1..10: no lock in 100ms", stderr)
         self.assertEqual(value("SELECT count(*) FROM t WHERE w = v * 2"), 25)
 
+    def test_then_vacuums_and_analyzes_the_table(self):
+        # Autovacuum would otherwise soon hold the table, and the next step's lock
+        # request queue writers behind it for deadlock_timeout (measured: 1 s stalls).
+        run(self.backfill())
+        stats = "SELECT n_dead_tup, last_vacuum, last_analyze FROM pg_stat_user_tables"
+        dead, vacuumed, analyzed = sql(f"{stats} WHERE relid = 't'::regclass")[0]
+        self.assertEqual(dead, 0)
+        self.assertIsNotNone(vacuumed)
+        self.assertIsNotNone(analyzed)
+
+    def test_neither_its_batches_nor_its_vacuum_wait_for_a_long_reader(self):
+        started = time.monotonic()
+        with Blocker("SELECT count(*) FROM t", 1.5):
+            run(self.backfill())
+            finished = time.monotonic() - started
+        self.assertLess(finished, 1.0)
+        self.assertEqual(value("SELECT count(*) FROM t WHERE w = v * 2"), 25)
+
+    def test_sqlmigrate_shows_the_vacuum_after_the_batches(self):
+        shown = run(self.backfill(), collect_sql=True).collected_sql
+        self.assertEqual(shown[-1], 'VACUUM (ANALYZE) "t";')
+        self.assertTrue(shown[-3].startswith("UPDATE"), shown)
+
+    def test_in_an_atomic_migration_leaves_the_vacuum_to_autovacuum(self):
+        run(self.backfill(), atomic=True)  # VACUUM cannot run in a transaction
+        self.assertEqual(value("SELECT count(*) FROM t WHERE w = v * 2"), 25)
+        vacuumed = "SELECT last_vacuum FROM pg_stat_user_tables WHERE relid = 't'::regclass"
+        self.assertIsNone(value(vacuumed))
+
     def test_reports_progress_on_long_runs(self):
         ops.PROGRESS_EVERY, before = 0.0, ops.PROGRESS_EVERY
         try:
