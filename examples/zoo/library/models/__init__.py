@@ -1,0 +1,4 @@
+from .books import Book, BookOnShelf, EBook, Loan, Tag
+from .people import Author
+
+__all__ = ["Author", "Book", "BookOnShelf", "EBook", "Loan", "Tag"]

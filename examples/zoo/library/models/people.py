@@ -1,0 +1,18 @@
+import uuid
+
+from django.db import models
+
+
+class Author(models.Model):
+    # Authors are shared with the catalogue service, which hands out the ids.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    born = models.DateField(null=True, blank=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
