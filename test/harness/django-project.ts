@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DjangoEnv } from './python-env.js';
-import { runCommand, type CommandResult } from './process.js';
+import { REAL_STACK_TIMEOUT_MS, runCommand, type CommandResult } from './process.js';
 import { shopExampleDir } from './repo.js';
 
 export interface ManageResult {
@@ -16,7 +16,7 @@ export interface ManageOptions {
   databaseUrl?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
-  /** Default 120 s. */
+  /** Default REAL_STACK_TIMEOUT_MS (30 minutes: only a hang should reach it). */
   timeoutMs?: number;
 }
 
@@ -58,7 +58,7 @@ export async function runManage(
   const result: CommandResult = await runCommand(env.python, ['manage.py', ...args], {
     cwd: projectDir,
     env: childEnv,
-    timeoutMs: options.timeoutMs ?? 120_000,
+    timeoutMs: options.timeoutMs ?? REAL_STACK_TIMEOUT_MS,
   });
   return { code: result.code, stdout: result.stdout, stderr: result.stderr };
 }

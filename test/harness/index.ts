@@ -11,5 +11,6 @@ export {
   type DjangoLine,
 } from './python-env.js';
 export { findPgBinDir, startPostgres, uniqueDatabaseName, type PgServer } from './postgres.js';
+export { REAL_STACK_TIMEOUT_MS } from './process.js';
 export { repoRoot, shopExampleDir } from './repo.js';
 export { sharedPostgres } from './shared.js';

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDjangoEnv } from './python-env.js';
-import { probe, processAlive, runChecked, runCommand, sleep, tail } from './process.js';
+import { probe, processAlive, REAL_STACK_TIMEOUT_MS, runChecked, runCommand, sleep, tail } from './process.js';
 import { harnessLog } from './repo.js';
 
 /** A PostgreSQL server the tests may create databases on. */
@@ -163,7 +163,7 @@ class PsqlClient implements SqlClient {
   constructor(private readonly psql: string) {}
   async run(url: string, statements: string[]): Promise<string> {
     const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, ...statements.flatMap((sql) => ['-c', sql])];
-    return runChecked(this.psql, args, { timeoutMs: 120_000, env: { ...process.env, PGCONNECT_TIMEOUT: '10' } });
+    return runChecked(this.psql, args, { timeoutMs: REAL_STACK_TIMEOUT_MS, env: { ...process.env, PGCONNECT_TIMEOUT: '60' } });
   }
 }
 
@@ -179,7 +179,7 @@ class PsycopgClient implements SqlClient {
       '        if cur.description:',
       '            for row in cur.fetchall(): print("|".join("" if v is None else str(v) for v in row))',
     ].join('\n');
-    return runChecked(env.python, ['-c', script, url, JSON.stringify(statements)], { timeoutMs: 120_000 });
+    return runChecked(env.python, ['-c', script, url, JSON.stringify(statements)], { timeoutMs: REAL_STACK_TIMEOUT_MS });
   }
 }
 
@@ -239,16 +239,16 @@ export async function startLocalServer(ownerPid: number): Promise<LocalServerInf
     const [initdb, initArgs] = runAs.wrap(path.join(binDir, 'initdb'), [
       '-D', dataDir, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync',
     ]);
-    await runChecked(initdb, initArgs, { ...spawnDir, timeoutMs: 120_000 });
+    await runChecked(initdb, initArgs, { ...spawnDir, timeoutMs: REAL_STACK_TIMEOUT_MS });
     let lastError = '';
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort();
       // Later settings win, so a retry just appends another port line.
       await fs.appendFile(path.join(dataDir, 'postgresql.conf'), serverSettings(port, baseDir));
       const [pgCtl, ctlArgs] = runAs.wrap(path.join(binDir, 'pg_ctl'), [
-        '-D', dataDir, '-l', path.join(baseDir, 'postgres.log'), '-w', '-t', '60', 'start',
+        '-D', dataDir, '-l', path.join(baseDir, 'postgres.log'), '-w', '-t', '600', 'start',
       ]);
-      const result = await runCommand(pgCtl, ctlArgs, { ...spawnDir, timeoutMs: 90_000 });
+      const result = await runCommand(pgCtl, ctlArgs, { ...spawnDir, timeoutMs: REAL_STACK_TIMEOUT_MS });
       if (result.code === 0) {
         const info: LocalServerInfo = { port, baseDir, binDir };
         startWatchdog(ownerPid, info);

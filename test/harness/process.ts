@@ -1,5 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 
+/**
+ * The limit for one process, or one test, on the real stack (Python, Django, PostgreSQL). It only stops
+ * what hangs: on a busy machine (load 3-5 on 2 cores) everything runs 2-3x slower than on an idle one,
+ * and a tighter limit fails a run that would have passed. The CI job's own limit (90 minutes) bounds the rest.
+ */
+export const REAL_STACK_TIMEOUT_MS = 30 * 60_000;
+
 export interface CommandResult {
   /** Exit code; null when the process was killed (timeout or signal). */
   code: number | null;

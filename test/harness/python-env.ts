@@ -151,7 +151,7 @@ async function buildEnv(line: DjangoLine, venvDir: string, spec: LineSpec, inter
   await fs.rm(venvDir, { recursive: true, force: true });
   await fs.mkdir(path.dirname(venvDir), { recursive: true });
   try {
-    await runChecked(interpreter.path, ['-m', 'venv', venvDir], { timeoutMs: 5 * 60_000 });
+    await runChecked(interpreter.path, ['-m', 'venv', venvDir], { timeoutMs: PROVISION_TIMEOUT_MS });
   } catch (error) {
     throw new Error(
       `${(error as Error).message}\nCannot create a virtualenv with ${interpreter.path}: install the venv module (Debian: apt-get install python3-venv) or point BG_PYTHON at another interpreter.`,
@@ -166,7 +166,7 @@ async function buildEnv(line: DjangoLine, venvDir: string, spec: LineSpec, inter
   const versions = await runChecked(
     python,
     ['-c', 'import sys, django; print(django.get_version()); print("%d.%d.%d" % sys.version_info[:3])'],
-    { env: pipEnv, timeoutMs: 60_000 },
+    { env: pipEnv, timeoutMs: PROVISION_TIMEOUT_MS },
   );
   const [django, pythonVersion] = versions.trim().split('\n');
   const marker: EnvMarker = { requirements: [...spec.requirements], interpreter: interpreter.path, django, pythonVersion };

@@ -12,7 +12,7 @@ import { stageAdvance } from '../../src/commands/advance.js';
 import { requireRealStack } from '../harness/availability.js';
 import { runManage, runManageChecked } from '../harness/django-project.js';
 import { type PgServer, uniqueDatabaseName } from '../harness/postgres.js';
-import { runCommand } from '../harness/process.js';
+import { REAL_STACK_TIMEOUT_MS, runCommand } from '../harness/process.js';
 import { type DjangoEnv, ensureDjangoEnv, PROVISION_TIMEOUT_MS, ruffBinary } from '../harness/python-env.js';
 import { shopExampleDir } from '../harness/repo.js';
 import { sharedPostgres } from '../harness/shared.js';
@@ -118,7 +118,7 @@ describe.skipIf(decision === 'skip')('add-column on the real tools', () => {
       const lint = await runCommand(ruff, ['check', '--no-cache', '--isolated', '--select', 'E4,E7,E9,F', ...files], { cwd: project });
       expect(lint.code, `${name}: ${lint.stdout}${lint.stderr}`).toBe(0);
     }
-  }, 120_000);
+  }, REAL_STACK_TIMEOUT_MS);
 
   it("before Django 5.0 (RunSQL): the previous release's inserts get the database default, under lock_timeout, and it rolls back", async () => {
     const project = await generate('runsql', VARIANTS.runSqlDefault!);
@@ -131,7 +131,7 @@ describe.skipIf(decision === 'skip')('add-column on the real tools', () => {
     expect(sqlmigrate).toContain('ALTER TABLE "shop_order" ADD COLUMN "priority" integer DEFAULT 0 NOT NULL');
     expect((await runManage(env, project, ['makemigrations', '--check', '--dry-run'], { databaseUrl: url })).code).toBe(0);
     await runManageChecked(env, project, ['migrate', 'shop', '0003', '--no-input'], { databaseUrl: url });
-  }, 120_000);
+  }, REAL_STACK_TIMEOUT_MS);
 
   it('--unique becomes a real UNIQUE constraint under Django’s own name, and the state agrees', async () => {
     const project = await generate('unique', VARIANTS.unique!);
@@ -146,7 +146,7 @@ describe.skipIf(decision === 'skip')('add-column on the real tools', () => {
     expect((await runManage(env, project, ['makemigrations', '--check', '--dry-run'], { databaseUrl: url })).code).toBe(0);
     await runManageChecked(env, project, ['migrate', 'shop', '0003', '--no-input'], { databaseUrl: url });
     await runManageChecked(env, project, ['migrate', '--no-input'], { databaseUrl: url });
-  }, 120_000);
+  }, REAL_STACK_TIMEOUT_MS);
 
   it('without --backfill-sql, release 2 refuses to run until its backfill function is completed', async () => {
     const project = await generate('backfill-function', VARIANTS.backfillFunction!, 1);
@@ -173,7 +173,7 @@ describe.skipIf(decision === 'skip')('add-column on the real tools', () => {
     );
     expect(out.trim().split('\n').at(-1)).toBe('22 True');
     expect((await runManage(env, project, ['makemigrations', '--check', '--dry-run'], { databaseUrl: url })).code).toBe(0);
-  }, 120_000);
+  }, REAL_STACK_TIMEOUT_MS);
 
   it('the SQLite plans migrate, match the models, and roll back', async () => {
     for (const name of ['sqliteBackfill', 'sqliteDefault'] as const) {
@@ -191,5 +191,5 @@ describe.skipIf(decision === 'skip')('add-column on the real tools', () => {
       expect((await runManage(env, project, ['makemigrations', '--check', '--dry-run'])).code).toBe(0);
       await runManageChecked(env, project, ['migrate', 'shop', '0003', '--no-input']);
     }
-  }, 120_000);
+  }, REAL_STACK_TIMEOUT_MS);
 });

@@ -12,7 +12,7 @@ import type { RenameColumnRequest } from '../../src/commands/types.js';
 import { requireRealStack } from '../harness/availability.js';
 import { runManage } from '../harness/django-project.js';
 import { uniqueDatabaseName } from '../harness/postgres.js';
-import { runCommand } from '../harness/process.js';
+import { REAL_STACK_TIMEOUT_MS, runCommand } from '../harness/process.js';
 import { ensureDjangoEnv, ruffBinary } from '../harness/python-env.js';
 import { shopExampleDir } from '../harness/repo.js';
 import { sharedPostgres } from '../harness/shared.js';
@@ -57,7 +57,7 @@ describe.skipIf(decision === 'skip')('generated Python on the real tools', () =>
     projects.copySqlite = await generateAll('copy-sqlite', { ...request, strategy: 'copy', database: 'sqlite' });
     projects.dbColumn = await generateAll('db-column', { ...request, strategy: 'db-column' });
     projects.unique = await generateAll('unique', { app: 'shop', model: 'Order', field: 'reference', to: 'code' });
-  }, 120_000);
+  }, REAL_STACK_TIMEOUT_MS);
 
   it('is formatted exactly as `ruff format` formats it, and passes `ruff check`', async () => {
     for (const project of Object.values(projects)) {

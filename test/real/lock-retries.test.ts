@@ -20,6 +20,7 @@ import {
   copyProject,
   ensureDjangoEnv,
   PROVISION_TIMEOUT_MS,
+  REAL_STACK_TIMEOUT_MS,
   repoRoot,
   requireRealStack,
   runManage,
@@ -99,7 +100,7 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
     const reader = startPython(env, [CONTENTION, 'hold', '--table', 'shop_order', '--seconds', String(readerSeconds)], childEnv);
     await reader.line('holding');
     const started = Date.now();
-    const migrate = await runManage(env, project, MIGRATE, { databaseUrl: url, timeoutMs: 120_000 });
+    const migrate = await runManage(env, project, MIGRATE, { databaseUrl: url });
     const seconds = (Date.now() - started) / 1000;
     await reader.done;
     await new Promise((resolve) => setTimeout(resolve, 300)); // the writer writes on after the reader
@@ -131,7 +132,7 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
         await pg.dropDatabase(db);
       }
     },
-    180_000,
+    REAL_STACK_TIMEOUT_MS,
   );
 
   it(
@@ -165,7 +166,7 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
         await pg.dropDatabase(db);
       }
     },
-    180_000,
+    REAL_STACK_TIMEOUT_MS,
   );
 
   it(
@@ -201,7 +202,7 @@ describe.skipIf(stack === 'skip')('lock retries in generated migrations, on real
         await pg.dropDatabase(db);
       }
     },
-    180_000,
+    REAL_STACK_TIMEOUT_MS,
   );
 });
 
@@ -228,7 +229,7 @@ function startPython(env: DjangoEnv, args: string[], childEnv: NodeJS.ProcessEnv
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const done = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), REAL_STACK_TIMEOUT_MS);
     child.on('close', (code) => {
       clearTimeout(timer);
       closed = true;

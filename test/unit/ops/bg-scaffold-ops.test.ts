@@ -17,12 +17,11 @@ import {
   uniqueDatabaseName,
   type PgServer,
 } from '../../harness/index.js';
-import { runCommand, tail } from '../../harness/process.js';
+import { REAL_STACK_TIMEOUT_MS, runCommand, tail } from '../../harness/process.js';
 import { OPS_MODULE, renderOpsModule } from '../../../src/render/migration.js';
 import { TemplateRenderer, toolVersion } from '../../../src/render/pack.js';
 
 const TEMPLATE = path.join(repoRoot(), 'templates', 'migrations', 'bg_scaffold_ops.py.hbs');
-const SUITE_TIMEOUT_MS = 5 * 60_000;
 
 describe('the operations module template', () => {
   it('is written as <app>/migrations/_bg_scaffold_v1.py, a name Django’s migration loader skips', () => {
@@ -82,7 +81,7 @@ describe.skipIf(stack === 'skip')('the operations module on real Django and Post
               BG_OPS_DATABASE_URL: pg.url(db),
               BG_OPS_MODULE: modulePath,
             },
-            timeoutMs: SUITE_TIMEOUT_MS,
+            timeoutMs: REAL_STACK_TIMEOUT_MS,
           },
         );
         // unittest reports on stderr: "Ran 55 tests in 12.3s" then "OK" or "FAILED (...)".
@@ -97,6 +96,6 @@ describe.skipIf(stack === 'skip')('the operations module on real Django and Post
         await pg.dropDatabase(db);
       }
     },
-    PROVISION_TIMEOUT_MS,
+    REAL_STACK_TIMEOUT_MS,
   );
 });
