@@ -12,6 +12,7 @@ import {
   DJANGO_LINES,
   ensureDjangoEnv,
   PROVISION_TIMEOUT_MS,
+  REAL_STACK_TIMEOUT_MS,
   repoRoot,
   requireRealStack,
   runManage,
@@ -23,8 +24,6 @@ import {
 } from '../harness/index.js';
 
 const decision = requireRealStack();
-/** manage.py on a busy 2-core machine: Django's start alone can take seconds. */
-const MANAGE_TIMEOUT_MS = 300_000;
 
 describe.skipIf(decision === 'skip')('examples/zoo on the real Django lines', () => {
   let server: PgServer;
@@ -53,8 +52,7 @@ describe.skipIf(decision === 'skip')('examples/zoo on the real Django lines', ()
       if (server) await server.dropDatabase(db);
     });
 
-    const manage = (args: string[], databaseUrl?: string) =>
-      runManage(env, project, args, { timeoutMs: MANAGE_TIMEOUT_MS, ...(databaseUrl ? { databaseUrl } : {}) });
+    const manage = (args: string[], databaseUrl?: string) => runManage(env, project, args, databaseUrl ? { databaseUrl } : {});
 
     it('settings take the database from DATABASE_URL, and fall back to SQLite without it', async () => {
       const vendor = ['shell', '-c', 'from django.db import connection; print(connection.vendor)'];
@@ -64,24 +62,24 @@ describe.skipIf(decision === 'skip')('examples/zoo on the real Django lines', ()
       const without = await manage(vendor);
       expect(without.code, without.stderr).toBe(0);
       expect(without.stdout.trim().split('\n').at(-1)).toBe('sqlite');
-    }, MANAGE_TIMEOUT_MS);
+    }, REAL_STACK_TIMEOUT_MS);
 
     it('manage.py check reports no issues', async () => {
       const result = await manage(['check'], server.url(db));
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain('System check identified no issues');
       expect(result.stderr).toBe('');
-    }, MANAGE_TIMEOUT_MS);
+    }, REAL_STACK_TIMEOUT_MS);
 
     it('makemigrations --check --dry-run finds no changes: the committed migrations match the models', async () => {
       const result = await manage(['makemigrations', '--check', '--dry-run'], server.url(db));
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stdout.trim()).toBe('No changes detected');
-    }, MANAGE_TIMEOUT_MS);
+    }, REAL_STACK_TIMEOUT_MS);
 
     it('migrate applies every migration on PostgreSQL and builds the shapes the models declare', async () => {
       const url = server.url(db);
-      const output = await runManageChecked(env, project, ['migrate', '--noinput'], { databaseUrl: url, timeoutMs: MANAGE_TIMEOUT_MS });
+      const output = await runManageChecked(env, project, ['migrate', '--noinput'], { databaseUrl: url });
       expect(output).toContain('Applying stock.0001_initial... OK');
       expect(output).toContain('Applying library.0001_initial... OK');
       const unapplied = await manage(['migrate', '--check'], url);
@@ -118,6 +116,6 @@ describe.skipIf(decision === 'skip')('examples/zoo on the real Django lines', ()
       ]);
       const check = await server.query(db, `SELECT conname FROM pg_constraint WHERE conname = 'library_loan_due_after_lent'`);
       expect(check.trim()).toBe('library_loan_due_after_lent');
-    }, MANAGE_TIMEOUT_MS);
+    }, REAL_STACK_TIMEOUT_MS);
   });
 });
