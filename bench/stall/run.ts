@@ -24,6 +24,11 @@ export interface StallContext {
   log?: (line: string) => void;
   /** Called with the report so far after every scenario (`complete: false`), so a long run that is cut short still leaves its figures. */
   progress?: (report: StallReport) => Promise<void>;
+  /**
+   * Called after each run's migration and load have ended, before its database is dropped: a test reads
+   * the state the run left (e.g. that every row of a renamed column ended equal to its twin).
+   */
+  afterRun?: (run: { scenario: string; server: PgServer; database: string }) => Promise<void>;
 }
 
 /** A migration to measure: apply `release` to a copy of `template` while `load` writes. */
@@ -46,6 +51,7 @@ interface Bench {
   rate: number;
   log: (line: string) => void;
   loadSamples: number[];
+  afterRun?: StallContext['afterRun'];
 }
 
 const PREFIX = `bench_${process.pid}`;
@@ -63,7 +69,7 @@ export async function runStallBench(options: StallOptions, context: StallContext
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-bench-stall-'));
   try {
     const env = await ensureDjangoEnv('5.2');
-    const bench: Bench = { options, server, env, pgbench: pgbench!, psql: path.join(binDir, 'psql'), work, counts: rowCounts(options.rows), rate: 0, log, loadSamples };
+    const bench: Bench = { options, server, env, pgbench: pgbench!, psql: path.join(binDir, 'psql'), work, counts: rowCounts(options.rows), rate: 0, log, loadSamples, afterRun: context.afterRun };
     return await measure(bench, startedAt, context.progress);
   } finally {
     clearInterval(sampler);
@@ -327,6 +333,7 @@ async function scenarioRun(bench: Bench, scenario: Scenario, template: string): 
     }
     await sleep(options.tailSeconds * 1000);
     stopped = await load.stop();
+    await bench.afterRun?.({ scenario: scenario.id, server: bench.server, database: RUN_DB });
     return { ...runMeasurement({ startUs: steadyStartUs, endUs: steadyEndUs }, migrated, stopped.transactions, stopped.writeErrors), migrateReruns: reruns };
   } finally {
     if (!stopped) await load.stop().catch(() => null);
