@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { requireRealStack } from '../harness/availability.js';
 import { repoRoot } from '../harness/repo.js';
 import { sharedPostgres } from '../harness/shared.js';
-import { renderTable, runMatrix, writeReport, type MatrixResult } from './report.js';
+import { renderTable, renderTimings, runMatrix, writeReport, type MatrixResult } from './report.js';
 import { NEGATIVE_CONTROLS, POSITIVE_SCENARIOS as SCENARIOS } from './all-scenarios.js';
 
 const decision = requireRealStack();
@@ -21,6 +21,7 @@ describe.skipIf(decision === 'skip')('blue-green matrix on real Django and Postg
     result = await runMatrix([...SCENARIOS, ...NEGATIVE_CONTROLS], server, { log: (line) => console.log(line) });
     await writeReport(result, path.join(repoRoot(), 'test-results', 'matrix.md'));
     console.log(renderTable(result.cells));
+    console.log(renderTimings(result));
     // A limit that only stops a hang: the matrix takes minutes on an idle machine and several times that on
     // a busy one; CI's own limit is 90 minutes. A failure here fails every test below (summary-reporter.ts).
   }, 80 * 60_000);

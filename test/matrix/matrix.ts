@@ -134,6 +134,8 @@ export interface ScenarioRun {
   cells: Cell[];
   /** Phases the scenario went through. */
   phases: number;
+  /** Wall-clock milliseconds per kind of step, summed over the phases (where the matrix's time goes). */
+  timings: Record<string, number>;
 }
 
 /**
@@ -143,6 +145,15 @@ export interface ScenarioRun {
 export async function runScenario(scenario: Scenario, env: DjangoEnv, server: PgServer, workDir: string, options: { loadOps?: number } = {}): Promise<ScenarioRun> {
   const cells: Cell[] = [];
   const django = env.django;
+  const timings: Record<string, number> = {};
+  const timed = async <T>(step: string, work: Promise<T> | (() => Promise<T>)): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await (typeof work === 'function' ? work() : work);
+    } finally {
+      timings[step] = (timings[step] ?? 0) + (Date.now() - started);
+    }
+  };
   const record = (phase: string, check: string, ok: boolean | CellStatus, detail: string) => {
     const status: CellStatus = typeof ok === 'string' ? ok : ok ? 'ok' : 'failed';
     cells.push({ scenario: scenario.name, django, phase, check, status, detail });
@@ -163,11 +174,11 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
   await snapshot(project, tree(0));
 
   // The starting schema and data: 1,000 orders with edge values, as release 0 writes them.
-  const migrated = await runManage(env, tree(0), ['migrate', '--no-input'], { databaseUrl: url });
-  if (!record('setup', 'migrate to the starting schema', migrated.code === 0, manageDetail(migrated))) return { cells, phases: 0 };
-  const seeded = await driver(env, tree(0), scenario.codeField[0]!, url, ['seed', '--rows', '1000']);
+  const migrated = await timed('setup: migrate', runManage(env, tree(0), ['migrate', '--no-input'], { databaseUrl: url }));
+  if (!record('setup', 'migrate to the starting schema', migrated.code === 0, manageDetail(migrated))) return { cells, phases: 0, timings };
+  const seeded = await timed('setup: seed', driver(env, tree(0), scenario.codeField[0]!, url, ['seed', '--rows', '1000']));
   const seedSummary = summarize(seeded);
-  if (!record('setup', 'seed 1,000 rows', seedSummary.ok, seedSummary.detail)) return { cells, phases: 0 };
+  if (!record('setup', 'seed 1,000 rows', seedSummary.ok, seedSummary.detail)) return { cells, phases: 0, timings };
   // The concurrent writers share rows 100–399: the first 100 orders have shipments, and the
   // exercise deletes those to prove deletes cascade.
   const sharedPks = Object.keys(seeded.written ?? {}).map(Number).sort((a, b) => a - b).slice(100, 400);
@@ -178,8 +189,8 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
   let change = '';
   let phases = 1;
   if (scenario.cli) {
-    const generated = await runCli([...scenario.cli, ...(scenario.everyRun ?? []), '--project', project, '--yes', '--json']);
-    if (!record('1', 'bg-scaffold generates the change', generated.code === 0, generated.output.split('\n')[0] ?? '')) return { cells, phases: 0 };
+    const generated = await timed('bg-scaffold', runCli([...scenario.cli, ...(scenario.everyRun ?? []), '--project', project, '--yes', '--json']));
+    if (!record('1', 'bg-scaffold generates the change', generated.code === 0, generated.output.split('\n')[0] ?? '')) return { cells, phases: 0, timings };
     const summary = JSON.parse(generated.output.slice(generated.output.indexOf('{'))) as { change: string; phases: number };
     change = summary.change;
     phases = summary.phases;
@@ -190,14 +201,14 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
   for (let k = 1; k <= phases; k++) {
     const label = `${k}/${phases}`;
     if (k > 1) {
-      const advanced = await runCli(['advance', change, ...(scenario.everyRun ?? []), '--project', project, '--yes']);
+      const advanced = await timed('bg-scaffold', runCli(['advance', change, ...(scenario.everyRun ?? []), '--project', project, '--yes']));
       if (!record(label, 'bg-scaffold advance', advanced.code === 0, advanced.output.split('\n')[0] ?? '')) break;
     }
     const [previousField, nextField] = [scenario.codeField[k - 1]!, scenario.codeField[k]!];
     // The developer's part of the release: application code switches to the name this release uses.
     if (previousField !== nextField) await switchCodeReferences(project, previousField, nextField);
     await scenario.developer?.(project, k);
-    await snapshot(project, tree(k));
+    await timed('copy trees', snapshot(project, tree(k)));
     const [previous, next] = [tree(k - 1), tree(k)];
 
     // The phase window: the previous release keeps writing while the migration runs; the new
@@ -205,19 +216,19 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
     const stopFile = path.join(workDir, `stop-${k}`);
     const [previousSets, nextSets] = [scenario.sets?.[k - 1] ?? {}, scenario.sets?.[k] ?? {}];
     const blue = driver(env, previous, previousField, url, ['load', '--writer', 'previous', '--ops', '300', '--pks', pksFile, '--stop-file', stopFile, '--seed', String(k)], previousSets);
-    await sleep(1500);
-    const migrate = await runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 });
+    await timed('previous writer starts', sleep(1500));
+    const migrate = await timed('migrate (previous writing)', runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 }));
     record(label, 'migrate (previous code writing)', migrate.code === 0, manageDetail(migrate));
     if (scenario.verify) {
-      const problem = await scenario.verify.run(next, k, env);
+      const problem = await timed('scenario check', scenario.verify.run(next, k, env));
       record(label, scenario.verify.check, problem === null, problem ?? '');
     }
     let green: DriverResult = { errors: [] };
     if (migrate.code === 0) {
-      green = await driver(env, next, nextField, url, ['load', '--writer', 'new', '--ops', String(loadOps), '--pks', pksFile, '--seed', String(100 + k)], nextSets);
+      green = await timed('new writer', driver(env, next, nextField, url, ['load', '--writer', 'new', '--ops', String(loadOps), '--pks', pksFile, '--seed', String(100 + k)], nextSets));
     }
     await fs.writeFile(stopFile, '');
-    const blueResult = await blue;
+    const blueResult = await timed('previous writer stops', blue);
     const blueSummary = summarize(blueResult);
     record(label, 'previous code writes during the window', blueSummary.ok, blueSummary.detail);
     if (migrate.code !== 0) break;
@@ -226,14 +237,14 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
 
     const stale = scenario.staleReadsDeclared?.includes(k) ?? false;
     for (const [who, dir, field] of [['previous', previous, previousField], ['new', next, nextField]] as const) {
-      const audit = summarize(await driver(env, dir, field, url, ['verify-audit']));
+      const audit = summarize(await timed('verify audit', driver(env, dir, field, url, ['verify-audit'])));
       const status: CellStatus = audit.ok ? 'ok' : stale && who === 'previous' ? 'stale (declared)' : 'failed';
       record(label, `${who} code reads the last value written by either`, status, audit.detail);
     }
 
     // Every kind of ORM operation, by each release, then each reads what the other wrote.
-    const previousRun = await driver(env, previous, previousField, url, ['exercise'], previousSets);
-    const nextRun = await driver(env, next, nextField, url, ['exercise'], nextSets);
+    const previousRun = await timed('exercise', driver(env, previous, previousField, url, ['exercise'], previousSets));
+    const nextRun = await timed('exercise', driver(env, next, nextField, url, ['exercise'], nextSets));
     const p = summarize(previousRun);
     const n = summarize(nextRun);
     record(label, 'previous code: create/get/filter/save/update/bulk/delete', p.ok, p.detail);
@@ -242,32 +253,32 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
       const file = path.join(workDir, `written-${k}-${who}.json`);
       return fs.writeFile(file, JSON.stringify(run.written ?? {})).then(() => file);
     };
-    const readsNew = summarize(await driver(env, previous, previousField, url, ['read', '--expect', await writtenFile('new', nextRun)]));
+    const readsNew = summarize(await timed('read', driver(env, previous, previousField, url, ['read', '--expect', await writtenFile('new', nextRun)])));
     record(label, 'previous code reads what new code wrote', readsNew.ok ? 'ok' : stale ? 'stale (declared)' : 'failed', readsNew.detail);
-    const readsPrevious = summarize(await driver(env, next, nextField, url, ['read', '--expect', await writtenFile('previous', previousRun)]));
+    const readsPrevious = summarize(await timed('read', driver(env, next, nextField, url, ['read', '--expect', await writtenFile('previous', previousRun)])));
     record(label, 'new code reads what previous code wrote', readsPrevious.ok, readsPrevious.detail);
 
-    const check = await runManage(env, next, ['makemigrations', '--check', '--dry-run'], { databaseUrl: url });
+    const check = await timed('makemigrations --check', runManage(env, next, ['makemigrations', '--check', '--dry-run'], { databaseUrl: url }));
     record(label, 'makemigrations --check finds no changes', check.code === 0, manageDetail(check));
 
     // Rollback: back to the previous schema (where the previous code must work), then forwards.
     const target = leafMigration(previous);
     const irreversible = readIrreversible(next, k);
-    const back = await runManage(env, next, ['migrate', 'shop', target, '--no-input'], { databaseUrl: url, timeoutMs: 600_000 });
+    const back = await timed('migrate backwards', runManage(env, next, ['migrate', 'shop', target, '--no-input'], { databaseUrl: url, timeoutMs: 600_000 }));
     if (irreversible) {
       record(label, 'migrate backwards', back.code !== 0 ? 'ok' : 'failed', `plan marks it irreversible: ${irreversible}`);
     } else {
       record(label, `migrate backwards to ${target}`, back.code === 0, manageDetail(back));
       if (back.code === 0) {
-        const rolledBack = summarize(await driver(env, previous, previousField, url, ['exercise'], previousSets));
+        const rolledBack = summarize(await timed('exercise after rollback', driver(env, previous, previousField, url, ['exercise'], previousSets)));
         record(label, 'previous code works after the rollback', rolledBack.ok, rolledBack.detail);
       }
     }
-    const forward = await runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 });
+    const forward = await timed('migrate forwards', runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 }));
     if (!record(label, 'migrate forwards again', forward.code === 0, manageDetail(forward))) break;
   }
   await server.dropDatabase(dbName);
-  return { cells, phases };
+  return { cells, phases, timings };
 }
 
 /**

@@ -9,7 +9,9 @@ import { runScenario, type Cell, type Scenario } from './matrix.js';
 export interface MatrixResult {
   cells: Cell[];
   /** Per scenario and Django version: did anything fail? */
-  runs: Array<{ scenario: Scenario; django: string; failed: number; phases: number }>;
+  runs: Array<{ scenario: Scenario; django: string; failed: number; phases: number; seconds: number; timings: Record<string, number> }>;
+  /** Wall-clock seconds of the whole matrix. */
+  seconds: number;
 }
 
 /** Runs `work` over `items` with at most `limit` at a time, keeping the input order in the result. */
@@ -33,18 +35,20 @@ export async function runMatrix(
 ): Promise<MatrixResult> {
   const lines = options.lines ?? DJANGO_LINES;
   const envs = await Promise.all(lines.map((line) => ensureDjangoEnv(line)));
+  const started = Date.now();
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-matrix-'));
   const jobs = envs.flatMap((env) => scenarios.filter((s) => !s.djangoLines || s.djangoLines.includes(env.line)).map((scenario) => ({ env, scenario })));
   try {
     const runs = await pool(jobs, options.parallel ?? 2, async ({ env, scenario }, ) => {
-      const started = Date.now();
+      const began = Date.now();
       const dir = path.join(root, `${scenario.name.replace(/[^a-z0-9]+/gi, '-')}-${env.django}`);
       const run = await runScenario(scenario, env, server, dir);
       const failed = run.cells.filter((c) => c.status === 'failed').length;
-      options.log?.(`[matrix] ${scenario.name} on Django ${env.django}: ${run.cells.length} cells, ${failed} failed (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-      return { scenario, django: env.django, failed, phases: run.phases, cells: run.cells };
+      const seconds = (Date.now() - began) / 1000;
+      options.log?.(`[matrix] ${scenario.name} on Django ${env.django}: ${run.cells.length} cells, ${failed} failed (${seconds.toFixed(0)} s)`);
+      return { scenario, django: env.django, failed, phases: run.phases, cells: run.cells, seconds, timings: run.timings };
     });
-    return { cells: runs.flatMap((r) => r.cells), runs: runs.map(({ cells: _cells, ...rest }) => rest) };
+    return { cells: runs.flatMap((r) => r.cells), runs: runs.map(({ cells: _cells, ...rest }) => rest), seconds: (Date.now() - started) / 1000 };
   } finally {
     await fs.rm(root, { recursive: true, force: true });
   }
@@ -61,9 +65,29 @@ export function renderTable(cells: Cell[]): string {
   ].join('\n');
 }
 
+/**
+ * Where the time went: each kind of step's wall-clock seconds summed over every scenario run (runs
+ * overlap, so the sum exceeds the matrix's own time), and its share of all scenario time.
+ */
+export function renderTimings(result: MatrixResult): string {
+  const totals = new Map<string, number>();
+  for (const run of result.runs) for (const [step, ms] of Object.entries(run.timings)) totals.set(step, (totals.get(step) ?? 0) + ms / 1000);
+  const scenarioSeconds = result.runs.reduce((n, r) => n + r.seconds, 0);
+  const phases = result.runs.reduce((n, r) => n + r.phases, 0);
+  const measured = [...totals.values()].reduce((n, s) => n + s, 0);
+  const rows = [...totals.entries()].sort((a, b) => b[1] - a[1]);
+  rows.push(['(other: databases, files)', Math.max(0, scenarioSeconds - measured)]);
+  return [
+    `matrix: ${result.seconds.toFixed(0)} s wall clock; ${result.runs.length} scenario runs, ${phases} phases, ${scenarioSeconds.toFixed(0)} s of scenario time (${(scenarioSeconds / Math.max(phases, 1)).toFixed(1)} s a phase)`,
+    '| step | seconds | share |',
+    '| --- | --- | --- |',
+    ...rows.map(([step, seconds]) => `| ${step} | ${seconds.toFixed(1)} | ${((seconds / Math.max(scenarioSeconds, 1e-9)) * 100).toFixed(0)}% |`),
+  ].join('\n');
+}
+
 export async function writeReport(result: MatrixResult, file: string): Promise<void> {
   const ok = result.cells.filter((c) => c.status !== 'failed').length;
-  const text = `# Blue-green matrix\n\n${ok}/${result.cells.length} cells pass or fail as expected per scenario.\n\n${renderTable(result.cells)}\n`;
+  const text = `# Blue-green matrix\n\n${ok}/${result.cells.length} cells pass or fail as expected per scenario.\n\n${renderTable(result.cells)}\n\n## Where the time goes\n\n${renderTimings(result)}\n`;
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, text);
   await fs.writeFile(file.replace(/\.md$/, '.json'), JSON.stringify(result, null, 2));

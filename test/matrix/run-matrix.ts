@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { startPostgres } from '../harness/postgres.js';
 import { repoRoot } from '../harness/repo.js';
-import { renderTable, runMatrix, writeReport } from './report.js';
+import { renderTable, renderTimings, runMatrix, writeReport } from './report.js';
 import { NEGATIVE_CONTROLS, POSITIVE_SCENARIOS as SCENARIOS } from './all-scenarios.js';
 
 const only = process.argv.slice(2);
@@ -13,6 +13,7 @@ try {
   const file = path.join(repoRoot(), 'test-results', 'matrix.md');
   await writeReport(result, file);
   console.log(renderTable(result.cells));
+  console.log(`\n${renderTimings(result)}`);
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
   const unexpected = result.runs.filter((r) => (r.scenario.expectBroken ? r.failed === 0 : r.failed > 0));
   process.exitCode = unexpected.length > 0 ? 1 : 0;
