@@ -1,29 +1,54 @@
 """One release's code, driven through its own ORM against the live schema.
 
-The blue-green matrix runs this script once per code version and phase, each time inside a copy
-of the project tree as it stands at that release. It never touches the schema itself.
+The blue-green matrix runs one long-lived server per release, inside a copy of the project tree as
+it stands at that release (`django.setup()` once, instead of a Python start per check):
 
-    python driver.py --project DIR --field quantity exercise
-    python driver.py --project DIR --field qty read --expect written.json
-    python driver.py --project DIR --field qty load --writer green --ops 2000 --pks pks.json
-    python driver.py --project DIR --field quantity verify-audit
+    python driver.py --project DIR serve
 
-Every command prints one JSON object on stdout. Exit code 0 means the command ran; failures of
-the code under test are reported in the JSON ("errors"), so the matrix can show them per cell.
+It reads one JSON command a line on stdin and answers each with one JSON line on stdout, in order:
+
+    {"command": "exercise", "field": "qty", "sets": {"weight": 11}}
+    {"command": "read", "field": "qty", "expect": {"17": 42}}
+    {"command": "load", "field": "qty", "writer": "new", "ops": 600, "pks": [...], "seed": 3}
+    {"command": "load-start", ... as load, "warmup": 50}   the writer runs in a thread of its own;
+    {"command": "load-stop"}                                the answer once it has stopped
+    {"command": "verify-audit", "field": "quantity"}
+    {"command": "seed", "field": "quantity", "rows": 1000}
+    {"command": "manage", "args": ["migrate", "--no-input"]}   manage.py in this process:
+                                                                {"code", "stdout", "stderr"}
+
+Its first line says whether Django started: {"ready": true, "django": "5.2.8"}, or the errors.
+The commands also run one at a time, as before: `python driver.py --project DIR --field qty exercise`.
+
+Every command answers one JSON object. Failures of the code under test are reported in it
+("errors"), so the matrix can show them per cell. The ORM commands never touch the schema; only
+`manage` (migrate) does.
 """
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import random
 import sys
+import threading
 import time
 import traceback
 
 AUDIT_TABLE = "bg_matrix_audit"
 
-# Fields this release's code sets on every Order it creates, beyond --field (from --set).
-EXTRA = {}
+# A writer that is never told to stop gives up after this long (the matrix's own limit is far longer
+# than any phase on a busy machine; this only ends a writer whose matrix is gone).
+LOAD_LIMIT_SECONDS = 30 * 60
+
+# Per thread: the fields this release's code sets on every Order it creates, beyond the field
+# (from --set, or a command's "sets"). A writer thread keeps its own.
+_state = threading.local()
+
+
+def extra():
+    return getattr(_state, "extra", {})
 
 
 def setup_django(project):
@@ -113,7 +138,7 @@ def exercise(field):
     base = random.randint(1, 1_000_000)
 
     def create():
-        order = Order.objects.create(**order_parents(customer, product), **EXTRA, **{field: base})
+        order = Order.objects.create(**order_parents(customer, product), **extra(), **{field: base})
         run.written[order.pk] = base
         return order
 
@@ -132,12 +157,12 @@ def exercise(field):
     def get_set_fields():
         # The fields this release sets on create (--set) read back as written, from a fresh row.
         obj = Order.objects.get(pk=pk)
-        for name, expected in EXTRA.items():
+        for name, expected in extra().items():
             got = getattr(obj, name)
             if got != expected:
                 raise AssertionError(f"{name} read {got!r}, expected {expected!r}")
 
-    if EXTRA:
+    if extra():
         run.step("get-set-fields", get_set_fields)
     run.step("filter", lambda: Order.objects.filter(**{field: base, "pk": pk}).get())
     run.step("filter-gte", lambda: Order.objects.filter(**{f"{field}__gte": base}).count())
@@ -182,7 +207,7 @@ def exercise(field):
             Order(
                 **order_parents(customer, product),
                 reference=f"B{base}-{i}",
-                **EXTRA,
+                **extra(),
                 **{field: base + 10 + i},
             )
             for i in range(3)
@@ -207,7 +232,7 @@ def exercise(field):
         run.step("bulk-update", bulk_update)
 
     def delete():
-        doomed = Order.objects.create(**order_parents(customer, product), **EXTRA, **{field: -1})
+        doomed = Order.objects.create(**order_parents(customer, product), **extra(), **{field: -1})
         doomed_pk = doomed.pk
         doomed.delete()
         if Order.objects.filter(pk=doomed_pk).exists():
@@ -317,7 +342,7 @@ def create_product_with_order(field, base):
     )
     if has_field(Order, "product"):
         customer = Customer.objects.get(email="matrix@example.com")
-        Order.objects.create(customer=customer, product=product, **EXTRA, **{field: base})
+        Order.objects.create(customer=customer, product=product, **extra(), **{field: base})
 
 
 def optional_model(name):
@@ -330,11 +355,9 @@ def optional_model(name):
         return None
 
 
-def read(field, expect_file):
-    """Reads rows another release wrote and compares them with what it says it wrote."""
+def read(field, expected):
+    """Reads rows another release wrote ({pk: value}) and compares them with what it says it wrote."""
     _, Order, _ = models()
-    with open(expect_file) as handle:
-        expected = json.load(handle)
     mismatches = []
     errors = []
     try:
@@ -398,19 +421,18 @@ def audit(rows, writer):
         )
 
 
-def load(field, writer, ops, pks_file, stop_file, seed):
+def load(field, writer, ops, pks, seed, stop=None, progress=None):
     """Concurrent writer: random writes to shared rows, each audited in the same transaction.
 
     The audit row is inserted after the write, while the write's row lock is held, so for any
-    one order the audit ids follow the order in which the writes committed.
+    one order the audit ids follow the order in which the writes committed. With `stop`, it
+    writes on after `ops` until stop() is true; `progress(done)` follows each operation.
     """
     from django.db.models import F
 
     _, Order, _ = models()
     ensure_audit_table()
     rng = random.Random(seed)
-    with open(pks_file) as handle:
-        pks = json.load(handle)
     customer, product = parents()
     run = Run()
     started = time.monotonic()
@@ -444,23 +466,25 @@ def load(field, writer, ops, pks_file, stop_file, seed):
 
     def create(_pk):
         v = value()
-        obj = Order.objects.create(**order_parents(customer, product), **EXTRA, **{field: v})
+        obj = Order.objects.create(**order_parents(customer, product), **extra(), **{field: v})
         audit([(obj.pk, v)], writer)
 
     kinds = [save, save, update, update_f, bulk, create]
     done = 0
     while True:
-        if stop_file:
-            if os.path.exists(stop_file) and done >= ops:
+        if stop is not None:
+            if stop() and done >= ops:
                 break
         elif done >= ops:
             break
-        if time.monotonic() - started > 600:
-            run.errors.append({"op": "load", "error": "gave up after 600 s"})
+        if time.monotonic() - started > LOAD_LIMIT_SECONDS:
+            run.errors.append({"op": "load", "error": f"gave up after {LOAD_LIMIT_SECONDS} s"})
             break
         kind = rng.choice(kinds)
         run.step(kind.__name__, lambda: kind(rng.choice(pks)))
         done += 1
+        if progress is not None:
+            progress(done)
     return run.result(seconds=round(time.monotonic() - started, 2))
 
 
@@ -516,10 +540,161 @@ def seed(field, rows):
     return {"written": {str(o.pk): getattr(o, field) for o in orders}, "errors": []}
 
 
+class Writer:
+    """A load running in a thread of its own (load-start), until load-stop."""
+
+    def __init__(self, request):
+        self.stop_requested = threading.Event()
+        self.warm = threading.Event()
+        self.result = None
+        warmup = int(request.get("warmup", 0))
+
+        def progress(done):
+            if done >= warmup:
+                self.warm.set()
+
+        def write():
+            from django.db import connections
+
+            _state.extra = request.get("sets") or {}
+            try:
+                self.result = load(
+                    request["field"],
+                    request["writer"],
+                    int(request["ops"]),
+                    request["pks"],
+                    request.get("seed", 1),
+                    stop=self.stop_requested.is_set,
+                    progress=progress,
+                )
+            except Exception as exc:  # noqa: BLE001
+                self.result = {"errors": [{"op": "load", "error": error_text(exc)}]}
+            finally:
+                connections.close_all()  # this thread's connection
+                self.warm.set()
+
+        self.thread = threading.Thread(target=write, name=f"writer-{request['writer']}", daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stop_requested.set()
+        self.thread.join()
+        return self.result
+
+
+def manage(args):
+    """manage.py ARGS in this process: exit code and output, as the command line gives them.
+
+    As manage.py does, the system checks run (call_command alone skips them).
+    """
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        # What the migrations print (the operations module's messages go to sys.stderr) is part of
+        # the command's output, as it was of manage.py's.
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            call_command(*args, skip_checks=False, stdout=out, stderr=err)
+    except SystemExit as exc:  # makemigrations --check exits 1 when changes are missing
+        code = exc.code if isinstance(exc.code, int) else 1
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(f"CommandError: {exc}\n")
+    except Exception:  # noqa: BLE001 - manage.py prints the traceback and exits 1
+        code = 1
+        err.write(traceback.format_exc())
+    return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue(), "errors": []}
+
+
+def handle(request, writers):
+    command = request.get("command")
+    field = request.get("field")
+    _state.extra = request.get("sets") or {}
+    if command == "exercise":
+        return exercise(field)
+    if command == "read":
+        return read(field, request["expect"])
+    if command == "verify-audit":
+        return verify_audit(field)
+    if command == "seed":
+        return seed(field, int(request.get("rows", 1000)))
+    if command == "load":
+        return load(field, request["writer"], int(request["ops"]), request["pks"], request.get("seed", 1))
+    if command == "load-start":
+        if writers:
+            raise RuntimeError("a writer is already running")
+        writer = Writer(request)
+        writers.append(writer)
+        writer.warm.wait()
+        if writer.result is not None:  # it ended before its warm-up: the answer is its result
+            writers.remove(writer)
+            return {"started": False, **writer.result}
+        return {"started": True, "errors": []}
+    if command == "load-stop":
+        if not writers:
+            raise RuntimeError("no writer is running")
+        return writers.pop().stop()
+    if command == "manage":
+        return manage(request["args"])
+    raise ValueError(f"unknown command {command!r}")
+
+
+def serve(project):
+    """One release's server: JSON commands on stdin, one JSON answer a line on stdout."""
+    # The commands and the answers keep descriptors of their own. What the code under test prints
+    # (migrate's progress, the operations module's messages) goes to stderr, and stdin reads as
+    # empty, as it did when manage.py ran on its own: a question (input()) meets EOF.
+    commands = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    empty = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(empty, 0)
+    os.close(empty)
+    os.dup2(2, 1)
+
+    def answer(payload):
+        answers.write(json.dumps(payload) + "\n")
+        answers.flush()
+
+    try:
+        setup_django(project)
+    except Exception as exc:  # noqa: BLE001
+        failure = [{"op": "django.setup", "error": error_text(exc)}]
+        answer({"ready": False, "errors": failure})
+        for _ in commands:  # every command gets the reason, as every run of the script did
+            answer({"errors": failure, "code": 1, "stdout": "", "stderr": failure[0]["error"]})
+        return
+    import django
+    from django.db import connections
+
+    answer({"ready": True, "django": django.get_version(), "errors": []})
+    writers = []
+    for line in commands:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        if request.get("command") == "quit":
+            break
+        try:
+            result = handle(request, writers)
+        except Exception as exc:  # noqa: BLE001 - a broken command is a finding of its cell
+            if os.environ.get("BG_MATRIX_DEBUG"):
+                traceback.print_exc()
+            result = {"errors": [{"op": request.get("command", "?"), "error": error_text(exc)}]}
+        finally:
+            # A fresh connection for the next command, as a new process had: nothing a command set
+            # on its session (a migration's lock_timeout, say) carries over.
+            connections.close_all()
+        answer(result)
+    for writer in writers:
+        writer.stop()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--project", required=True)
-    parser.add_argument("--field", required=True, help="the field name this release's code uses")
+    parser.add_argument("--field", help="the field name this release's code uses (not for serve)")
     parser.add_argument(
         "--set",
         action="append",
@@ -528,23 +703,29 @@ def main():
         help="a field this release's code sets on every order it creates",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve")
     sub.add_parser("exercise")
     p_read = sub.add_parser("read")
-    p_read.add_argument("--expect", required=True)
+    p_read.add_argument("--expect", required=True, help="a JSON file: {pk: value}")
     p_load = sub.add_parser("load")
     p_load.add_argument("--writer", required=True)
     p_load.add_argument("--ops", type=int, default=1000)
-    p_load.add_argument("--pks", required=True)
-    p_load.add_argument("--stop-file", default=None)
+    p_load.add_argument("--pks", required=True, help="a JSON file: [pk, ...]")
     p_load.add_argument("--seed", type=int, default=1)
     sub.add_parser("verify-audit")
     p_seed = sub.add_parser("seed")
     p_seed.add_argument("--rows", type=int, default=1000)
     args = parser.parse_args()
 
+    if args.command == "serve":
+        serve(args.project)
+        return
+    if not args.field:
+        parser.error("--field is required")
+    _state.extra = {}
     for assignment in args.set:
         name, _, value = assignment.partition("=")
-        EXTRA[name] = json.loads(value)
+        _state.extra[name] = json.loads(value)
     try:
         setup_django(args.project)
     except Exception as exc:  # noqa: BLE001
@@ -553,9 +734,11 @@ def main():
     if args.command == "exercise":
         result = exercise(args.field)
     elif args.command == "read":
-        result = read(args.field, args.expect)
+        with open(args.expect) as handle:
+            result = read(args.field, json.load(handle))
     elif args.command == "load":
-        result = load(args.field, args.writer, args.ops, args.pks, args.stop_file, args.seed)
+        with open(args.pks) as handle:
+            result = load(args.field, args.writer, args.ops, json.load(handle), args.seed)
     elif args.command == "verify-audit":
         result = verify_audit(args.field)
     else:

@@ -3,17 +3,24 @@
  * through a real Django while the previous release's code writes, then drive the previous and
  * the new release's code (each from its own copy of the tree) against the new schema.
  *
+ * Each release's code runs as one long-lived Python process (release-server.ts, driver.py `serve`)
+ * from its tree is written until its last phase: Django starts once per release, not once per check.
+ * The new release's server also runs that phase's manage.py commands (migrate, makemigrations
+ * --check, the rollback), with the system checks, as manage.py would; the previous release's writer
+ * is a thread of its own server, so it writes from another process while the migration runs.
+ *
  * A cell is one check of one phase on one Django version: `ok`, `failed` (with the error), or
  * `stale (declared)` where the plan itself stamps the risk of stale reads.
  */
 import { promises as fs, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { copyProject, runManage, type ManageResult } from '../harness/django-project.js';
+import { copyProject, type ManageResult } from '../harness/django-project.js';
 import type { PgServer } from '../harness/postgres.js';
 import { uniqueDatabaseName } from '../harness/postgres.js';
-import { runCommand, sleep } from '../harness/process.js';
+import { REAL_STACK_TIMEOUT_MS, runCommand } from '../harness/process.js';
 import type { DjangoEnv, DjangoLine } from '../harness/python-env.js';
 import { repoRoot, shopExampleDir } from '../harness/repo.js';
+import { ReleaseServer, type DriverResult } from './release-server.js';
 
 export type CellStatus = 'ok' | 'failed' | 'stale (declared)';
 
@@ -63,38 +70,7 @@ export interface Scenario {
   djangoLines?: readonly DjangoLine[];
 }
 
-const DRIVER = path.join(repoRoot(), 'test', 'matrix', 'driver.py');
 const CLI = path.join(repoRoot(), 'bin', 'bg-scaffold.js');
-
-interface DriverResult {
-  ops?: number;
-  written?: Record<string, number>;
-  errors: Array<{ op: string; error: string }>;
-  mismatchCount?: number;
-  mismatches?: Array<{ pk: number; expected: unknown; got: unknown }>;
-  checked?: number;
-}
-
-function childEnv(databaseUrl: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', DATABASE_URL: databaseUrl };
-  delete env.DJANGO_SETTINGS_MODULE;
-  return env;
-}
-
-async function driver(env: DjangoEnv, tree: string, field: string, databaseUrl: string, args: string[], sets: Record<string, unknown> = {}): Promise<DriverResult> {
-  const setArgs = Object.entries(sets).flatMap(([name, value]) => ['--set', `${name}=${JSON.stringify(value)}`]);
-  const result = await runCommand(env.python, [DRIVER, '--project', tree, '--field', field, ...setArgs, ...args], {
-    cwd: tree,
-    env: childEnv(databaseUrl),
-    timeoutMs: 600_000,
-  });
-  const line = result.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(line) as DriverResult;
-  } catch {
-    return { errors: [{ op: args[0] ?? 'driver', error: `driver crashed (exit ${result.code}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ')}` }] };
-  }
-}
 
 function summarize(result: DriverResult): { ok: boolean; detail: string } {
   if (result.errors.length > 0) {
@@ -126,7 +102,7 @@ async function snapshot(project: string, dest: string): Promise<void> {
 }
 
 async function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
-  const result = await runCommand(process.execPath, [CLI, ...args], { timeoutMs: 120_000 });
+  const result = await runCommand(process.execPath, [CLI, ...args], { timeoutMs: REAL_STACK_TIMEOUT_MS });
   return { code: result.code, output: (result.stderr + result.stdout).trim() };
 }
 
@@ -139,10 +115,52 @@ export interface ScenarioRun {
 }
 
 /**
- * Runs one scenario on one Django version. `workDir` is private to this run; `server` gives it a
- * database of its own.
+ * The starting schema and data every scenario of a Django version begins with: 1,000 orders with
+ * edge values, as release 0 (examples/shop) writes them, migrated and seeded once; each scenario
+ * gets a copy (CREATE DATABASE ... TEMPLATE).
  */
-export async function runScenario(scenario: Scenario, env: DjangoEnv, server: PgServer, workDir: string, options: { loadOps?: number } = {}): Promise<ScenarioRun> {
+export interface StartingDatabase {
+  /** The template database; null when it could not be built (the cells say why). */
+  name: string | null;
+  migrate: ManageResult;
+  seed: DriverResult;
+  /** Seconds it took to build (once per Django version and field). */
+  seconds: number;
+}
+
+/** Builds the starting database for `env`: release 0's migrate and seed, through release 0's server. */
+export async function buildStartingDatabase(env: DjangoEnv, server: PgServer, workDir: string, field: string): Promise<StartingDatabase> {
+  const started = Date.now();
+  const name = uniqueDatabaseName(`matrix_start_${env.line}`);
+  await server.createDatabase(name);
+  const tree = path.join(workDir, `start-${env.line}-${field}`);
+  await copyProject(shopExampleDir(), tree);
+  const release0 = new ReleaseServer(env, tree, server.url(name));
+  const failedSeed = (why: string): DriverResult => ({ errors: [{ op: 'seed', error: why }] });
+  let migrate: ManageResult;
+  let seed: DriverResult = failedSeed('not run: the migration failed');
+  try {
+    migrate = await release0.manage(['migrate', '--no-input']);
+    if (migrate.code === 0) seed = await release0.request('seed', { field, rows: 1000 });
+  } finally {
+    await release0.close(); // no session may stay on a template database
+  }
+  const ok = migrate.code === 0 && seed.errors.length === 0;
+  if (!ok) await server.dropDatabase(name);
+  return { name: ok ? name : null, migrate, seed, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * Runs one scenario on one Django version. `workDir` is private to this run; `server` gives it a
+ * database of its own, a copy of `start` (built here when not given).
+ */
+export async function runScenario(
+  scenario: Scenario,
+  env: DjangoEnv,
+  server: PgServer,
+  workDir: string,
+  options: { loadOps?: number; start?: StartingDatabase } = {},
+): Promise<ScenarioRun> {
   const cells: Cell[] = [];
   const django = env.django;
   const timings: Record<string, number> = {};
@@ -162,123 +180,137 @@ export async function runScenario(scenario: Scenario, env: DjangoEnv, server: Pg
   // The new release's writes; the previous release writes the whole window, so both together
   // make a couple of thousand operations per phase.
   const loadOps = options.loadOps ?? scenario.loadOps ?? 600;
+  await fs.mkdir(workDir, { recursive: true });
 
+  // The starting schema and data, migrated and seeded once per Django version by release 0.
+  const start = options.start ?? (await timed('setup: starting database', buildStartingDatabase(env, server, workDir, scenario.codeField[0]!)));
+  const shared = options.start ? ' (a copy of the starting database)' : '';
+  if (!record('setup', 'migrate to the starting schema', start.migrate.code === 0, manageDetail(start.migrate) + shared)) return { cells, phases: 0, timings };
+  const seedSummary = summarize(start.seed);
+  if (!record('setup', 'seed 1,000 rows', seedSummary.ok && start.name !== null, seedSummary.detail + shared)) return { cells, phases: 0, timings };
   const dbName = uniqueDatabaseName('matrix');
-  await server.createDatabase(dbName);
+  await timed('setup: copy the starting database', server.query('postgres', `CREATE DATABASE "${dbName}" TEMPLATE "${start.name}"`));
   const url = server.url(dbName);
-  const trees = path.join(workDir, 'trees');
-  const project = path.join(workDir, 'project');
-  await fs.mkdir(trees, { recursive: true });
-  await copyProject(shopExampleDir(), project);
-  const tree = (release: number) => path.join(trees, `release-${release}`);
-  await snapshot(project, tree(0));
 
-  // The starting schema and data: 1,000 orders with edge values, as release 0 writes them.
-  const migrated = await timed('setup: migrate', runManage(env, tree(0), ['migrate', '--no-input'], { databaseUrl: url }));
-  if (!record('setup', 'migrate to the starting schema', migrated.code === 0, manageDetail(migrated))) return { cells, phases: 0, timings };
-  const seeded = await timed('setup: seed', driver(env, tree(0), scenario.codeField[0]!, url, ['seed', '--rows', '1000']));
-  const seedSummary = summarize(seeded);
-  if (!record('setup', 'seed 1,000 rows', seedSummary.ok, seedSummary.detail)) return { cells, phases: 0, timings };
-  // The concurrent writers share rows 100–399: the first 100 orders have shipments, and the
-  // exercise deletes those to prove deletes cascade.
-  const sharedPks = Object.keys(seeded.written ?? {}).map(Number).sort((a, b) => a - b).slice(100, 400);
-  const pksFile = path.join(workDir, 'pks.json');
-  await fs.writeFile(pksFile, JSON.stringify(sharedPks));
+  // One server per release tree, started when the tree is written and ended after its last phase
+  // (release k is the new code of phase k and the previous code of phase k + 1).
+  const servers = new Map<number, ReleaseServer>();
+  try {
+    const trees = path.join(workDir, 'trees');
+    const project = path.join(workDir, 'project');
+    await fs.mkdir(trees, { recursive: true });
+    await copyProject(shopExampleDir(), project);
+    const tree = (release: number) => path.join(trees, `release-${release}`);
+    const release = (k: number): ReleaseServer => servers.get(k)!;
+    const startRelease = (k: number) => servers.set(k, new ReleaseServer(env, tree(k), url));
+    await snapshot(project, tree(0));
+    startRelease(0);
+    // The concurrent writers share rows 100–399: the first 100 orders have shipments, and the
+    // exercise deletes those to prove deletes cascade.
+    const sharedPks = Object.keys(start.seed.written ?? {}).map(Number).sort((a, b) => a - b).slice(100, 400);
 
-  // Phase 1 comes from generation; later phases from `advance`.
-  let change = '';
-  let phases = 1;
-  if (scenario.cli) {
-    const generated = await timed('bg-scaffold', runCli([...scenario.cli, ...(scenario.everyRun ?? []), '--project', project, '--yes', '--json']));
-    if (!record('1', 'bg-scaffold generates the change', generated.code === 0, generated.output.split('\n')[0] ?? '')) return { cells, phases: 0, timings };
-    const summary = JSON.parse(generated.output.slice(generated.output.indexOf('{'))) as { change: string; phases: number };
-    change = summary.change;
-    phases = summary.phases;
-  } else {
-    await scenario.naive!(project);
-  }
-
-  for (let k = 1; k <= phases; k++) {
-    const label = `${k}/${phases}`;
-    if (k > 1) {
-      const advanced = await timed('bg-scaffold', runCli(['advance', change, ...(scenario.everyRun ?? []), '--project', project, '--yes']));
-      if (!record(label, 'bg-scaffold advance', advanced.code === 0, advanced.output.split('\n')[0] ?? '')) break;
-    }
-    const [previousField, nextField] = [scenario.codeField[k - 1]!, scenario.codeField[k]!];
-    // The developer's part of the release: application code switches to the name this release uses.
-    if (previousField !== nextField) await switchCodeReferences(project, previousField, nextField);
-    await scenario.developer?.(project, k);
-    await timed('copy trees', snapshot(project, tree(k)));
-    const [previous, next] = [tree(k - 1), tree(k)];
-
-    // The phase window: the previous release keeps writing while the migration runs; the new
-    // release starts once it has finished, and both write side by side.
-    const stopFile = path.join(workDir, `stop-${k}`);
-    const [previousSets, nextSets] = [scenario.sets?.[k - 1] ?? {}, scenario.sets?.[k] ?? {}];
-    const blue = driver(env, previous, previousField, url, ['load', '--writer', 'previous', '--ops', '300', '--pks', pksFile, '--stop-file', stopFile, '--seed', String(k)], previousSets);
-    await timed('previous writer starts', sleep(1500));
-    const migrate = await timed('migrate (previous writing)', runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 }));
-    record(label, 'migrate (previous code writing)', migrate.code === 0, manageDetail(migrate));
-    if (scenario.verify) {
-      const problem = await timed('scenario check', scenario.verify.run(next, k, env));
-      record(label, scenario.verify.check, problem === null, problem ?? '');
-    }
-    let green: DriverResult = { errors: [] };
-    if (migrate.code === 0) {
-      green = await timed('new writer', driver(env, next, nextField, url, ['load', '--writer', 'new', '--ops', String(loadOps), '--pks', pksFile, '--seed', String(100 + k)], nextSets));
-    }
-    await fs.writeFile(stopFile, '');
-    const blueResult = await timed('previous writer stops', blue);
-    const blueSummary = summarize(blueResult);
-    record(label, 'previous code writes during the window', blueSummary.ok, blueSummary.detail);
-    if (migrate.code !== 0) break;
-    const greenSummary = summarize(green);
-    record(label, 'new code writes during the window', greenSummary.ok, greenSummary.detail);
-
-    const stale = scenario.staleReadsDeclared?.includes(k) ?? false;
-    for (const [who, dir, field] of [['previous', previous, previousField], ['new', next, nextField]] as const) {
-      const audit = summarize(await timed('verify audit', driver(env, dir, field, url, ['verify-audit'])));
-      const status: CellStatus = audit.ok ? 'ok' : stale && who === 'previous' ? 'stale (declared)' : 'failed';
-      record(label, `${who} code reads the last value written by either`, status, audit.detail);
-    }
-
-    // Every kind of ORM operation, by each release, then each reads what the other wrote.
-    const previousRun = await timed('exercise', driver(env, previous, previousField, url, ['exercise'], previousSets));
-    const nextRun = await timed('exercise', driver(env, next, nextField, url, ['exercise'], nextSets));
-    const p = summarize(previousRun);
-    const n = summarize(nextRun);
-    record(label, 'previous code: create/get/filter/save/update/bulk/delete', p.ok, p.detail);
-    record(label, 'new code: create/get/filter/save/update/bulk/delete', n.ok, n.detail);
-    const writtenFile = (who: string, run: DriverResult) => {
-      const file = path.join(workDir, `written-${k}-${who}.json`);
-      return fs.writeFile(file, JSON.stringify(run.written ?? {})).then(() => file);
-    };
-    const readsNew = summarize(await timed('read', driver(env, previous, previousField, url, ['read', '--expect', await writtenFile('new', nextRun)])));
-    record(label, 'previous code reads what new code wrote', readsNew.ok ? 'ok' : stale ? 'stale (declared)' : 'failed', readsNew.detail);
-    const readsPrevious = summarize(await timed('read', driver(env, next, nextField, url, ['read', '--expect', await writtenFile('previous', previousRun)])));
-    record(label, 'new code reads what previous code wrote', readsPrevious.ok, readsPrevious.detail);
-
-    const check = await timed('makemigrations --check', runManage(env, next, ['makemigrations', '--check', '--dry-run'], { databaseUrl: url }));
-    record(label, 'makemigrations --check finds no changes', check.code === 0, manageDetail(check));
-
-    // Rollback: back to the previous schema (where the previous code must work), then forwards.
-    const target = leafMigration(previous);
-    const irreversible = readIrreversible(next, k);
-    const back = await timed('migrate backwards', runManage(env, next, ['migrate', 'shop', target, '--no-input'], { databaseUrl: url, timeoutMs: 600_000 }));
-    if (irreversible) {
-      record(label, 'migrate backwards', back.code !== 0 ? 'ok' : 'failed', `plan marks it irreversible: ${irreversible}`);
+    // Phase 1 comes from generation; later phases from `advance`.
+    let change = '';
+    let phases = 1;
+    if (scenario.cli) {
+      const generated = await timed('bg-scaffold', runCli([...scenario.cli, ...(scenario.everyRun ?? []), '--project', project, '--yes', '--json']));
+      if (!record('1', 'bg-scaffold generates the change', generated.code === 0, generated.output.split('\n')[0] ?? '')) return { cells, phases: 0, timings };
+      const summary = JSON.parse(generated.output.slice(generated.output.indexOf('{'))) as { change: string; phases: number };
+      change = summary.change;
+      phases = summary.phases;
     } else {
-      record(label, `migrate backwards to ${target}`, back.code === 0, manageDetail(back));
-      if (back.code === 0) {
-        const rolledBack = summarize(await timed('exercise after rollback', driver(env, previous, previousField, url, ['exercise'], previousSets)));
-        record(label, 'previous code works after the rollback', rolledBack.ok, rolledBack.detail);
-      }
+      await scenario.naive!(project);
     }
-    const forward = await timed('migrate forwards', runManage(env, next, ['migrate', '--no-input'], { databaseUrl: url, timeoutMs: 600_000 }));
-    if (!record(label, 'migrate forwards again', forward.code === 0, manageDetail(forward))) break;
+
+    for (let k = 1; k <= phases; k++) {
+      const label = `${k}/${phases}`;
+      if (k > 1) {
+        const advanced = await timed('bg-scaffold', runCli(['advance', change, ...(scenario.everyRun ?? []), '--project', project, '--yes']));
+        if (!record(label, 'bg-scaffold advance', advanced.code === 0, advanced.output.split('\n')[0] ?? '')) break;
+      }
+      const [previousField, nextField] = [scenario.codeField[k - 1]!, scenario.codeField[k]!];
+      // The developer's part of the release: application code switches to the name this release uses.
+      if (previousField !== nextField) await switchCodeReferences(project, previousField, nextField);
+      await scenario.developer?.(project, k);
+      await timed('copy trees', snapshot(project, tree(k)));
+      startRelease(k); // Django starts while the previous release begins to write
+      const [previous, next] = [tree(k - 1), tree(k)];
+      const [blueServer, greenServer] = [release(k - 1), release(k)];
+
+      // The phase window: the previous release keeps writing while the migration runs; the new
+      // release starts once it has finished, and both write side by side.
+      const [previousSets, nextSets] = [scenario.sets?.[k - 1] ?? {}, scenario.sets?.[k] ?? {}];
+      // The previous release's writer, in a thread of its server: the migration starts once it has written.
+      const blueStart = await timed(
+        'previous writer starts',
+        blueServer.request('load-start', { field: previousField, sets: previousSets, writer: 'previous', ops: 300, pks: sharedPks, seed: k, warmup: 20 }),
+      );
+      const migrate = await timed('migrate (previous writing)', async () => {
+        await greenServer.ready;
+        return greenServer.manage(['migrate', '--no-input']);
+      });
+      record(label, 'migrate (previous code writing)', migrate.code === 0, manageDetail(migrate));
+      if (scenario.verify) {
+        const problem = await timed('scenario check', scenario.verify.run(next, k, env));
+        record(label, scenario.verify.check, problem === null, problem ?? '');
+      }
+      let green: DriverResult = { errors: [] };
+      if (migrate.code === 0) {
+        green = await timed('new writer', greenServer.request('load', { field: nextField, sets: nextSets, writer: 'new', ops: loadOps, pks: sharedPks, seed: 100 + k }));
+      }
+      const blueResult = blueStart.started ? await timed('previous writer stops', blueServer.request('load-stop')) : blueStart;
+      const blueSummary = summarize(blueResult);
+      record(label, 'previous code writes during the window', blueSummary.ok, blueSummary.detail);
+      if (migrate.code !== 0) break;
+      const greenSummary = summarize(green);
+      record(label, 'new code writes during the window', greenSummary.ok, greenSummary.detail);
+
+      const stale = scenario.staleReadsDeclared?.includes(k) ?? false;
+      for (const [who, code, field] of [['previous', blueServer, previousField], ['new', greenServer, nextField]] as const) {
+        const audit = summarize(await timed('verify audit', code.request('verify-audit', { field })));
+        const status: CellStatus = audit.ok ? 'ok' : stale && who === 'previous' ? 'stale (declared)' : 'failed';
+        record(label, `${who} code reads the last value written by either`, status, audit.detail);
+      }
+
+      // Every kind of ORM operation, by each release, then each reads what the other wrote.
+      const previousRun = await timed('exercise', blueServer.request('exercise', { field: previousField, sets: previousSets }));
+      const nextRun = await timed('exercise', greenServer.request('exercise', { field: nextField, sets: nextSets }));
+      const p = summarize(previousRun);
+      const n = summarize(nextRun);
+      record(label, 'previous code: create/get/filter/save/update/bulk/delete', p.ok, p.detail);
+      record(label, 'new code: create/get/filter/save/update/bulk/delete', n.ok, n.detail);
+      const readsNew = summarize(await timed('read', blueServer.request('read', { field: previousField, expect: nextRun.written ?? {} })));
+      record(label, 'previous code reads what new code wrote', readsNew.ok ? 'ok' : stale ? 'stale (declared)' : 'failed', readsNew.detail);
+      const readsPrevious = summarize(await timed('read', greenServer.request('read', { field: nextField, expect: previousRun.written ?? {} })));
+      record(label, 'new code reads what previous code wrote', readsPrevious.ok, readsPrevious.detail);
+
+      const check = await timed('makemigrations --check', greenServer.manage(['makemigrations', '--check', '--dry-run']));
+      record(label, 'makemigrations --check finds no changes', check.code === 0, manageDetail(check));
+
+      // Rollback: back to the previous schema (where the previous code must work), then forwards.
+      const target = leafMigration(previous);
+      const irreversible = readIrreversible(next, k);
+      const back = await timed('migrate backwards', greenServer.manage(['migrate', 'shop', target, '--no-input']));
+      if (irreversible) {
+        record(label, 'migrate backwards', back.code !== 0 ? 'ok' : 'failed', `plan marks it irreversible: ${irreversible}`);
+      } else {
+        record(label, `migrate backwards to ${target}`, back.code === 0, manageDetail(back));
+        if (back.code === 0) {
+          const rolledBack = summarize(await timed('exercise after rollback', blueServer.request('exercise', { field: previousField, sets: previousSets })));
+          record(label, 'previous code works after the rollback', rolledBack.ok, rolledBack.detail);
+        }
+      }
+      const forward = await timed('migrate forwards', greenServer.manage(['migrate', '--no-input']));
+      // The previous release has served its last phase: it exits in the background (awaited below).
+      void blueServer.close();
+      if (!record(label, 'migrate forwards again', forward.code === 0, manageDetail(forward))) break;
+    }
+    return { cells, phases, timings };
+  } finally {
+    await timed('servers stop', Promise.all([...servers.values()].map((s) => s.close())));
+    await server.dropDatabase(dbName);
+    if (!options.start && start.name) await server.dropDatabase(start.name);
   }
-  await server.dropDatabase(dbName);
-  return { cells, phases, timings };
 }
 
 /**

@@ -3,8 +3,15 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PgServer } from '../harness/postgres.js';
-import { DJANGO_LINES, ensureDjangoEnv, type DjangoLine } from '../harness/python-env.js';
-import { runScenario, type Cell, type Scenario } from './matrix.js';
+import { DJANGO_LINES, ensureDjangoEnv, type DjangoEnv, type DjangoLine } from '../harness/python-env.js';
+import { buildStartingDatabase, runScenario, type Cell, type Scenario, type StartingDatabase } from './matrix.js';
+
+/**
+ * Scenarios run at a time. Each runs two Python servers, PostgreSQL and the bg-scaffold CLI, mostly one
+ * after the other (one request at a time), so a scenario keeps about one core busy: two lanes on a
+ * 2-core machine.
+ */
+const MATRIX_LANES = 2;
 
 export interface MatrixResult {
   cells: Cell[];
@@ -37,19 +44,40 @@ export async function runMatrix(
   const envs = await Promise.all(lines.map((line) => ensureDjangoEnv(line)));
   const started = Date.now();
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-matrix-'));
-  const jobs = envs.flatMap((env) => scenarios.filter((s) => !s.djangoLines || s.djangoLines.includes(env.line)).map((scenario) => ({ env, scenario })));
+  // Longest first (most phases), so that the last lane does not start a long scenario alone.
+  const jobs = envs
+    .flatMap((env) => scenarios.filter((s) => !s.djangoLines || s.djangoLines.includes(env.line)).map((scenario) => ({ env, scenario })))
+    .sort((a, b) => b.scenario.codeField.length - a.scenario.codeField.length);
+  // The starting database of each Django version (and starting field), built once, copied per scenario.
+  const starts = new Map<string, Promise<StartingDatabase>>();
+  const startingDatabase = (env: DjangoEnv, field: string) => {
+    const key = `${env.line}:${field}`;
+    if (!starts.has(key)) {
+      starts.set(key, buildStartingDatabase(env, server, root, field).then((start) => {
+        options.log?.(`[matrix] starting database for Django ${env.django}: ${start.seconds.toFixed(0)} s`);
+        return start;
+      }));
+    }
+    return starts.get(key)!;
+  };
   try {
-    const runs = await pool(jobs, options.parallel ?? 2, async ({ env, scenario }, ) => {
+    const runs = await pool(jobs, options.parallel ?? MATRIX_LANES, async ({ env, scenario }) => {
       const began = Date.now();
       const dir = path.join(root, `${scenario.name.replace(/[^a-z0-9]+/gi, '-')}-${env.django}`);
-      const run = await runScenario(scenario, env, server, dir);
+      const start = await startingDatabase(env, scenario.codeField[0]!);
+      const run = await runScenario(scenario, env, server, dir, { start });
       const failed = run.cells.filter((c) => c.status === 'failed').length;
       const seconds = (Date.now() - began) / 1000;
       options.log?.(`[matrix] ${scenario.name} on Django ${env.django}: ${run.cells.length} cells, ${failed} failed (${seconds.toFixed(0)} s)`);
       return { scenario, django: env.django, failed, phases: run.phases, cells: run.cells, seconds, timings: run.timings };
     });
+    // Input order in the report, whatever order they ran in.
+    runs.sort((a, b) => scenarios.indexOf(a.scenario) - scenarios.indexOf(b.scenario) || envs.findIndex((e) => e.django === a.django) - envs.findIndex((e) => e.django === b.django));
     return { cells: runs.flatMap((r) => r.cells), runs: runs.map(({ cells: _cells, ...rest }) => rest), seconds: (Date.now() - started) / 1000 };
   } finally {
+    for (const start of await Promise.allSettled(starts.values())) {
+      if (start.status === 'fulfilled' && start.value.name) await server.dropDatabase(start.value.name).catch(() => {});
+    }
     await fs.rm(root, { recursive: true, force: true });
   }
 }
