@@ -143,7 +143,7 @@ type Fill = 'null' | 'default' | 'backfill';
  * (length, digits, target) → what existing rows get (NULL, a default, a backfill) → index.
  */
 export async function askAddColumn(flags: AddColumnFlags, common: CommonOptions, prompter: Prompter): Promise<AddColumnRequest> {
-  const facts = await discoverProject(common.projectDir);
+  const facts = await discoverProject(common.projectDir, common);
   const answers: Partial<AddColumnRequest> = {};
 
   let appLabel = flags.app;

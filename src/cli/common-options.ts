@@ -32,6 +32,9 @@ export interface CommonFlags {
   lockTimeout?: string;
   lockRetries?: number;
   batchSize?: number;
+  python?: string;
+  settings?: string;
+  django?: boolean;
 }
 
 export function addCommonOptions(command: Command): Command {
@@ -50,7 +53,10 @@ export function addCommonOptions(command: Command): Command {
     .option('--pack <dir|package>', 'a template pack (folder or npm package) overriding the built-in templates (repeatable; first wins)', collect)
     .addOption(new Option('--lock-timeout <interval>', 'lock_timeout of every DDL step, e.g. 1s or 500ms (default: the project config, else 1s)').argParser(parseInterval))
     .addOption(new Option('--lock-retries <n>', 'tries of a DDL step before the migration fails (default: the project config, else 10)').argParser(positiveInteger))
-    .addOption(new Option('--batch-size <n>', 'rows per backfill batch (default: the project config, else 10000)').argParser(positiveInteger));
+    .addOption(new Option('--batch-size <n>', 'rows per backfill batch (default: the project config, else 10000)').argParser(positiveInteger))
+    .option('--python <path>', "the project's Python, with Django installed, to read the project through Django (default: BG_PYTHON, the config's python, the project's .venv or venv, else python3)")
+    .option('--settings <module>', "the Django settings module (default: the config's settings, DJANGO_SETTINGS_MODULE, else manage.py's)")
+    .option('--no-django', 'read models.py files statically instead of asking Django');
 }
 
 /** Splits commander's values into the command layer's options and the CLI's own. */
@@ -66,6 +72,9 @@ export function readCommonOptions(flags: CommonFlags, cwd: string): { common: Co
     lockTimeout: flags.lockTimeout,
     lockRetries: flags.lockRetries,
     batchSize: flags.batchSize,
+    python: flags.python,
+    settings: flags.settings,
+    static: flags.django === false,
   };
   const run: RunOptions = {
     dryRun: flags.dryRun === true,

@@ -60,7 +60,7 @@ function requireFlags(flags: DropTableFlags, common: CommonOptions, hint: string
 
 /** Asks for the app and the model; models that others still point at are shown but cannot be picked. */
 export async function askDropTable(flags: DropTableFlags, common: CommonOptions, prompter: Prompter): Promise<DropTableRequest> {
-  const facts = await discoverProject(common.projectDir);
+  const facts = await discoverProject(common.projectDir, common);
   let appLabel = flags.app;
   if (!appLabel) {
     const apps = facts.apps.filter((app) => app.models.some((model) => !model.abstract));

@@ -1,6 +1,7 @@
 /** The process edge: runs the program and turns every outcome into an exit code. */
 import { CommanderError } from 'commander';
 import { BgScaffoldError } from '../errors.js';
+import { discardIntrospectionCache, flushIntrospectionCache } from '../project/introspect.js';
 import { isPromptCancelled } from './interactive.js';
 import { type Io, processIo } from './io.js';
 import { buildProgram } from './program.js';
@@ -15,8 +16,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const context: CommandContext = { io, cwd: io.cwd ?? process.cwd(), exitCode: EXIT.done };
   try {
     await buildProgram(context).parseAsync(argv, { from: 'user' });
+    // Django's report is cached only by runs that were not refused: those leave the tree as it was.
+    await flushIntrospectionCache();
     return context.exitCode;
   } catch (error) {
+    discardIntrospectionCache();
     return exitCodeFor(error, io);
   }
 }

@@ -19,6 +19,8 @@ export interface ChangeSummary {
   written: boolean;
   warnings: string[];
   nextSteps: string[];
+  /** How the project was read: `django` (its app registry) or `static` (the source), and why. */
+  discovery?: { source: 'django' | 'static'; note: string };
   /** With --dry-run only. */
   diff?: string;
 }
@@ -35,6 +37,7 @@ export function summarize(staged: StagedChange, written: boolean, diff?: string)
     written,
     warnings: staged.warnings,
     nextSteps: staged.nextSteps,
+    ...(staged.discovery ? { discovery: { source: staged.discovery.source, note: staged.discovery.note } } : {}),
     ...(diff === undefined ? {} : { diff }),
   };
 }
@@ -54,7 +57,11 @@ export async function finishRun(staged: StagedChange, run: RunOptions, io: Io, p
 
   // Warnings come with the result: before the diff or the question, else after a successful write,
   // so a run that fails to write still says one line and no more.
-  const warn = () => staged.warnings.forEach((warning) => io.stderr.write(`warning: ${warning}\n`));
+  const warn = () => {
+    // Said when it matters: Django was not asked by choice (--no-django) needs no word.
+    if (staged.discovery && staged.discovery.note) io.stderr.write(`note: ${staged.discovery.note}\n`);
+    staged.warnings.forEach((warning) => io.stderr.write(`warning: ${warning}\n`));
+  };
   const files = summarize(staged, false).files;
   if (run.dryRun) {
     warn();

@@ -70,7 +70,7 @@ function requireFlags(flags: RemoveColumnFlags, common: CommonOptions, hint: str
 
 /** Asks, in order, for what the flags did not give: app → model → field → (fill, when it would save a release). */
 export async function askRemoveColumn(flags: RemoveColumnFlags, common: CommonOptions, prompter: Prompter): Promise<RemoveColumnRequest> {
-  const facts = await discoverProject(common.projectDir);
+  const facts = await discoverProject(common.projectDir, common);
 
   let appLabel = flags.app;
   if (!appLabel) {
@@ -97,7 +97,7 @@ export async function askRemoveColumn(flags: RemoveColumnFlags, common: CommonOp
         value: field.name,
         disabled: refusal(() => {
           if (field.fieldClass.endsWith('ManyToManyField')) fail('many-to-many: not handled');
-          requireConcreteColumn(model, field, '--field');
+          requireConcreteColumn(model, field, '--field', 'remove');
         }),
       })),
     });

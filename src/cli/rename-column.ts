@@ -91,7 +91,7 @@ function toRequest(
 
 /** Asks, in order, for what the flags did not give: app → model → field → new name → strategy → phases. */
 export async function askRenameColumn(flags: RenameFlags, common: CommonOptions, prompter: Prompter): Promise<RenameColumnRequest> {
-  const facts = await discoverProject(common.projectDir);
+  const facts = await discoverProject(common.projectDir, common);
 
   let appLabel = flags.app;
   if (!appLabel) {

@@ -35,7 +35,7 @@ export interface AddColumnRequest extends CommonOptions {
 }
 
 export async function stageAddColumn(req: AddColumnRequest): Promise<StagedChange> {
-  const facts = await discoverProject(req.projectDir);
+  const facts = await discoverProject(req.projectDir, req);
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
   const model = findModel(app, req.model);

@@ -10,7 +10,7 @@ import { modelsPatch, renderPhaseFiles, reviewPath } from './phase-files.js';
 import type { AdvanceRequest, StagedChange } from './types.js';
 
 export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
-  const facts = await discoverProject(req.projectDir);
+  const facts = await discoverProject(req.projectDir, req);
   const record = readChangeRecord(facts.root, req.change);
   const { plan } = record;
   const common = resolveCommon({ ...req, database: plan.database }, facts);
@@ -55,6 +55,7 @@ export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
     phase: phase.number,
     stage,
     warnings: phase.risks,
+    discovery: facts.discovery,
     nextSteps: [
       `ship the files above as release ${phase.number} of ${plan.phases.length}`,
       last ? `change ${plan.change} is complete after this release` : `after it is fully rolled out: bg-scaffold advance ${plan.change}`,

@@ -18,7 +18,7 @@ export interface DropTableRequest extends CommonOptions {
 }
 
 export async function stageDropTable(req: DropTableRequest): Promise<StagedChange> {
-  const facts = await discoverProject(req.projectDir);
+  const facts = await discoverProject(req.projectDir, req);
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
   // Checked before the model: once the change has gone on, the model is gone, and "unknown model" would mislead.

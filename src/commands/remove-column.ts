@@ -21,7 +21,7 @@ export interface RemoveColumnRequest extends CommonOptions {
 }
 
 export async function stageRemoveColumn(req: RemoveColumnRequest): Promise<StagedChange> {
-  const facts = await discoverProject(req.projectDir);
+  const facts = await discoverProject(req.projectDir, req);
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
   const model = findModel(app, req.model);

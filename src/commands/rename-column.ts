@@ -17,7 +17,7 @@ import { resolveCommon, type ResolvedCommon } from './options.js';
 import type { RenameColumnRequest, StagedChange } from './types.js';
 
 export async function stageRenameColumn(req: RenameColumnRequest): Promise<StagedChange> {
-  const facts = await discoverProject(req.projectDir);
+  const facts = await discoverProject(req.projectDir, req);
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
   const model = findModel(app, req.model);
@@ -111,6 +111,7 @@ export async function stageNewChange(facts: ProjectFacts, plan: ChangePlan, comm
     phase: 1,
     stage,
     warnings: plan.warnings,
+    discovery: facts.discovery,
     nextSteps: [
       `review ${planMdPath(plan.change)} and the files above, then ship them as release 1 of ${plan.phases.length}`,
       next,

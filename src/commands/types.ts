@@ -2,7 +2,7 @@
  * What the CLI asks of the command layer, and what it gets back. The command layer runs
  * discover → plan → render → stage; the CLI decides whether to print a diff (--dry-run) or commit.
  */
-import type { Database } from '../project/types.js';
+import type { Database, DiscoveryInfo } from '../project/types.js';
 import type { ChangePlan, RenameStrategy } from '../playbooks/types.js';
 import type { StagedTree } from '../stage/staged-tree.js';
 
@@ -16,6 +16,11 @@ export interface CommonOptions {
   lockTimeout?: string;
   lockRetries?: number;
   batchSize?: number;
+  /** The interpreter and settings module Django is asked with (src/project/introspect.ts). */
+  python?: string;
+  settings?: string;
+  /** Read the source without asking Django. */
+  static?: boolean;
 }
 
 export interface RenameColumnRequest extends CommonOptions {
@@ -44,4 +49,6 @@ export interface StagedChange {
   warnings: string[];
   /** A few human lines for the end of a successful run: what was written and what to do next. */
   nextSteps: string[];
+  /** How the project was read (through Django, or statically), for one `note:` line. */
+  discovery?: DiscoveryInfo;
 }

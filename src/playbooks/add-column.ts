@@ -9,7 +9,7 @@
 import { fail } from '../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../project/types.js';
 import { pythonString } from '../render/python-literal.js';
-import { djangoIndexesOf, postgresColumnType } from './django-fields.js';
+import { djangoIndexesOf, postgresColumnType, primaryKeyColumn } from './django-fields.js';
 import { deriveChangeId, q, validateChangeId, validateNewFieldName } from './names.js';
 import type { ChangePlan, CodeBlock, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from './types.js';
 import { verifiedOn } from './verified-on.js';
@@ -287,6 +287,8 @@ function resolveTarget(input: AddColumnInput, to: string): Target {
     if (pgType === null) fail(`bg-scaffold does not know the column type of ${found.model.name}.${pkField.name} (${pkField.fieldClass}), the primary key --to points at`);
     return { ...found, table: found.model.dbTable, column: pkField.column, pgType, note: null };
   }
+  const autoPk = found.model.django?.autoPk;
+  if (autoPk?.postgresType) return { ...found, table: found.model.dbTable, column: autoPk.column, pgType: autoPk.postgresType, note: null };
   const autoField = input.defaultAutoFields[found.app.label] ?? null;
   const autoClass = autoField ? autoField.split('.').pop()! : null;
   const pgType = autoClass ? pgKeyType(autoClass, null) : null;
@@ -422,7 +424,7 @@ function buildColumn(input: AddColumnInput, change: string): NewColumn {
     type,
     column,
     table: model.dbTable,
-    pk: model.fields.find((f) => f.primaryKey)?.column ?? 'id',
+    pk: primaryKeyColumn(model),
     database,
     kwargs,
     positional,

@@ -17,8 +17,16 @@ function intKwarg(field: DjangoField, name: string, fallback: number | null): nu
   return /^\d+$/.test(source.trim()) ? Number(source.trim()) : null;
 }
 
-/** The column type Django's PostgreSQL backend gives a field, or null when it cannot be known here. */
+/**
+ * The column type Django's PostgreSQL backend gives a field, or null when it cannot be known here.
+ * Django's own answer when it was asked (custom fields, ArrayField, subclasses), else by field class.
+ */
 export function postgresColumnType(field: DjangoField): string | null {
+  if (field.django?.postgresType) return field.django.postgresType;
+  return postgresTypeOfClass(field.django?.internalType ? { ...field, fieldClass: field.django.internalType } : field);
+}
+
+function postgresTypeOfClass(field: DjangoField): string | null {
   const varchar = (fallback: number | null) => {
     const n = intKwarg(field, 'max_length', fallback);
     return n === null ? null : `varchar(${n})`;
@@ -133,8 +141,8 @@ function translateValue(source: string, what: string, appLabel: string): FieldEx
   const known = KNOWN_REFERENCES[value];
   if (known) return known;
   fail(
-    `cannot write ${what} = ${value} into a migration (bg-scaffold copies only literals and well-known callables); ` +
-      `use --strategy db-column, or simplify the field definition first`,
+    `cannot write ${what} = ${value} into a migration without Django (bg-scaffold read the project statically and copies only literals and well-known callables); ` +
+      `run it with the project's Python (--python, or BG_PYTHON) so that Django writes the field as makemigrations does`,
   );
 }
 
@@ -145,7 +153,7 @@ function relationTarget(source: string, appLabel: string): FieldExpression {
   const quoted = /^["'](.+)["']$/.exec(value);
   const target = quoted ? quoted[1]! : value;
   if (target === 'self') return { source: '"self"', imports: [] };
-  if (!/^[A-Za-z_][\w.]*$/.test(target)) fail(`cannot resolve the relation target ${value}; use --strategy db-column`);
+  if (!/^[A-Za-z_][\w.]*$/.test(target)) fail(`cannot resolve the relation target ${value} without Django; run bg-scaffold with the project's Python (--python)`);
   const [label, model] = target.includes('.') ? target.split('.', 2) as [string, string] : [appLabel, target];
   return { source: `"${label}.${model.toLowerCase()}"`, imports: [] };
 }
@@ -159,6 +167,23 @@ export function migrationFieldExpression(
   appLabel: string,
   change: { set?: Record<string, string>; remove?: string[] } = {},
 ): FieldExpression {
+  if (field.django) return djangoFieldExpression(field, change);
+  return staticFieldExpression(field, appLabel, change);
+}
+
+/** From Django's own deconstruction: what makemigrations writes, keyword arguments in its order. */
+function djangoFieldExpression(field: DjangoField, change: { set?: Record<string, string>; remove?: string[] }): FieldExpression {
+  const migration = field.django!.migration;
+  if ('error' in migration) fail(`Django cannot write ${field.name} into a migration (${migration.error}); makemigrations could not either: fix the field first`);
+  const remove = new Set(change.remove ?? []);
+  const kwargs = new Map(migration.kwargs.filter(([name]) => !remove.has(name)));
+  for (const [name, value] of Object.entries(change.set ?? {})) kwargs.set(name, value);
+  const parts = [...migration.args, ...[...kwargs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, value]) => `${name}=${value}`)];
+  const imports = migration.imports.filter((line) => line !== 'from django.db import models');
+  return { source: `${migration.callee}(${parts.join(', ')})`, imports };
+}
+
+function staticFieldExpression(field: DjangoField, appLabel: string, change: { set?: Record<string, string>; remove?: string[] }): FieldExpression {
   const imports = new Set<string>();
   const parts: string[] = [];
   const remove = new Set(change.remove ?? []);
@@ -177,22 +202,56 @@ export function migrationFieldExpression(
     delete kwargs['to'];
     const onDelete = positional.length > 0 ? positional.shift()! : kwargs['on_delete'];
     delete kwargs['on_delete'];
-    if (onDelete !== undefined) parts.push(`on_delete=${take(translateValue(onDelete, 'on_delete', appLabel))}`);
-    parts.push(`to=${take(relationTarget(target, appLabel))}`);
-  } else if (positional.length > 0) {
-    // A positional first argument of a plain field is its verbose_name.
+    if (onDelete !== undefined) kwargs['on_delete'] = onDelete;
+    kwargs['to'] = target;
+  } else if (field.fieldClass === 'EmailField' && kwargs['max_length'] === undefined) {
+    // EmailField.deconstruct() always writes its max_length, default or not.
+    kwargs['max_length'] = '254';
+  }
+  if (!isRelation(field) && positional.length > 0 && LITERAL.test(positional[0]!.trim()) && /^_?\(?["']/.test(positional[0]!.trim())) {
+    // A positional string of a plain field is its verbose_name.
     kwargs['verbose_name'] = positional.shift()!;
   }
-  if (positional.length > 0) fail(`cannot carry over the positional arguments of ${field.name}; use keyword arguments or --strategy db-column`);
-  for (const [name, value] of Object.entries(kwargs)) {
-    parts.push(`${name}=${take(translateValue(value, name, appLabel))}`);
+  if (positional.length > 0) {
+    fail(
+      `cannot carry over the positional argument ${positional[0]!.trim()} of ${field.name} without Django (what it means depends on ${field.fieldClass}); ` +
+        `run bg-scaffold with the project's Python (--python, or BG_PYTHON) so that Django writes the field`,
+    );
+  }
+  // In makemigrations' order: keyword arguments sorted by name.
+  for (const [name, value] of Object.entries(kwargs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    parts.push(`${name}=${take(name === 'to' ? relationTarget(value, appLabel) : translateValue(value, name, appLabel))}`);
   }
   return { source: `models.${field.fieldClass}(${parts.join(', ')})`, imports: [...imports].sort() };
 }
 
-export function requireConcreteColumn(model: DjangoModel, field: DjangoField, flag: string): void {
-  if (field.primaryKey) fail(`${model.name}.${field.name} is the primary key; bg-scaffold does not rename primary keys`);
+/** The primary key's column: the declared key's, or the one Django adds (`id`, `<parent>_ptr_id`). */
+export function primaryKeyColumn(model: DjangoModel): string {
+  return model.pkColumn ?? model.fields.find((f) => f.primaryKey)?.column ?? 'id';
+}
+
+/**
+ * Refuses a field that the operation cannot change as a column of this model's table: a primary
+ * key, a field without a column of its own, or one declared in an abstract base class elsewhere.
+ */
+export function requireConcreteColumn(model: DjangoModel, field: DjangoField, flag: string, operation: 'rename' | 'remove' = 'rename'): void {
+  const what = `${model.name}.${field.name}`;
+  if (field.primaryKey) {
+    fail(operation === 'remove' ? `${what} is the primary key, and a primary key cannot be removed; ${flag} must name another field` : `${what} is the primary key; bg-scaffold does not rename primary keys`);
+  }
+  if (field.django?.generic || field.fieldClass === 'GenericForeignKey') {
+    fail(`${what} is a GenericForeignKey and has no column of its own (it reads two other fields): ${operation} it in the model by hand, no migration is needed`);
+  }
   if (field.fieldClass === 'ManyToManyField' || field.column === '') {
-    fail(`${model.name}.${field.name} is a many-to-many field and has no column; ${flag} must name a concrete field`);
+    fail(`${what} is a many-to-many field and has no column; ${flag} must name a concrete field`);
+  }
+  const generic = model.fields.find((other) => other.django?.generic && [other.django.generic.contentTypeField, other.django.generic.objectIdField].includes(field.name));
+  if (generic) {
+    fail(`${what} is read by the GenericForeignKey ${model.name}.${generic.name}; take it out of that GenericForeignKey first`);
+  }
+  const inherited = field.django?.inheritedFrom;
+  if (inherited) {
+    const where = inherited.file ? `${inherited.file}:${inherited.line}` : 'outside the project';
+    fail(`${what} is declared in ${inherited.className} (${where}), a base class ${model.name} inherits; ${operation} it there, for every model that inherits it, or redeclare it on ${model.name} first`);
   }
 }

@@ -69,22 +69,34 @@ export function validateNewFieldName(name: string, model: DjangoModel, flag: str
   if (column) fail(`${flag} "${name}" is already the column of ${where}.${column.name}; choose another name`);
 }
 
-/** `order-quantity-to-qty`: readable, stable, and safe in file names. */
+/** The longest change id: it names a folder and stamps every artefact. */
+export const MAX_CHANGE_ID = 80;
+
+/**
+ * `order-quantity-to-qty`: readable, stable, and safe in file names. A long one keeps a readable
+ * prefix and ends in a short hash of the whole, so that it fits MAX_CHANGE_ID and stays distinct.
+ */
 export function deriveChangeId(parts: string[]): string {
-  return parts
+  const full = parts
     .join('-')
     .replace(/_/g, '-')
     .replace(/[^a-zA-Z0-9-]/g, '')
     .toLowerCase()
-    .replace(/-+/g, '-');
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+  if (full.length <= MAX_CHANGE_ID) return full;
+  let hash = 5381;
+  for (const ch of full) hash = ((hash * 33) ^ ch.charCodeAt(0)) >>> 0;
+  const suffix = `-${hash.toString(16).padStart(8, '0')}`;
+  return full.slice(0, MAX_CHANGE_ID - suffix.length).replace(/-+$/, '') + suffix;
 }
 
 /** Folders of `.bg-scaffold/` that are not change records. */
 const RESERVED_CHANGE_IDS = new Set(['templates']);
 
 export function validateChangeId(change: string): void {
-  if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(change)) {
-    fail(`change id "${change}" must be lowercase letters, digits and dashes (at most 80); pass another with --change-id`);
+  if (!new RegExp(`^[a-z0-9][a-z0-9-]{0,${MAX_CHANGE_ID - 1}}$`).test(change)) {
+    fail(`change id "${change}" must be lowercase letters, digits and dashes (at most ${MAX_CHANGE_ID}); pass another with --change-id`);
   }
   if (RESERVED_CHANGE_IDS.has(change)) {
     fail(`change id "${change}" is reserved (.bg-scaffold/${change}/ holds template overrides); pass another with --change-id`);

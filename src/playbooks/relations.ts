@@ -70,6 +70,12 @@ function findTargetModel(apps: DjangoApp[], target: { label: string; name: strin
 
 /** Where `model.field` points: its table and primary key column. Fails when it cannot be found. */
 export function resolveRelationTarget(field: DjangoField, model: DjangoModel, appLabel: string, apps: DjangoApp[]): RelationTarget {
+  const resolved = field.django?.target;
+  if (resolved) {
+    // Django resolved it: imported classes, other apps' and contrib models, to_field, swappable models.
+    const target = apps.find((a) => a.label === resolved.appLabel)?.models.find((m) => m.name === resolved.modelName) ?? null;
+    return { appLabel: resolved.appLabel, modelName: resolved.modelName, model: target, table: resolved.table, column: resolved.column };
+  }
   const name = relationTargetName(field, appLabel, model.name);
   const what = `${model.name}.${field.name}`;
   if (!name) fail(`cannot tell which model ${what} points at (${field.relatedModel ?? 'no target'}); bg-scaffold needs its table for the foreign key`);
@@ -145,6 +151,11 @@ export function incomingRelations(target: DjangoModel, targetApp: string, apps: 
       if (model.abstract || (app.label === targetApp && model.name === target.name)) continue;
       for (const field of model.fields) {
         if (field.relatedModel === null) continue;
+        const resolved = field.django?.target;
+        if (resolved) {
+          if (resolved.appLabel === targetApp && resolved.modelName === target.name) found.push({ appLabel: app.label, model, field });
+          continue;
+        }
         const name = relationTargetName(field, app.label, model.name);
         const points = name && sameName(name.name, target.name) && (name.label === targetApp || (!name.exact && findTargetModel(apps, name)?.label === targetApp));
         if (points) found.push({ appLabel: app.label, model, field });

@@ -12,7 +12,7 @@
 import { BgScaffoldError, fail } from '../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../project/types.js';
 import { defaultFromFill, defaultOfField, type ColumnDefault } from './column-defaults.js';
-import { djangoIndexesOf, isRelation, migrationFieldExpression, postgresColumnType, requireConcreteColumn, type FieldExpression } from './django-fields.js';
+import { djangoIndexesOf, isRelation, migrationFieldExpression, postgresColumnType, primaryKeyColumn, requireConcreteColumn, type FieldExpression } from './django-fields.js';
 import { deriveChangeId, q, validateChangeId } from './names.js';
 import { databaseOnDelete, hasDatabaseConstraint, resolveRelationTarget, type DatabaseOnDelete, type RelationTarget } from './relations.js';
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase } from './types.js';
@@ -84,7 +84,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
   if (field.fieldClass.endsWith('ManyToManyField')) {
     fail(`${model.name}.${field.name} is a many-to-many field: it has no column but a table of its own, which remove-column does not handle yet; remove it by hand`);
   }
-  requireConcreteColumn(model, field, '--field');
+  requireConcreteColumn(model, field, '--field', 'remove');
   if (field.primaryKey) fail(`${model.name}.${field.name} is the primary key; it cannot be removed`);
 
   const change = input.changeId ?? changeIdForRemoveColumn(model.name, field.name);
@@ -153,7 +153,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
     field,
     table: model.dbTable,
     column: field.column,
-    pk: model.fields.find((f) => f.primaryKey)?.column ?? 'id',
+    pk: primaryKeyColumn(model),
     database,
     columnType: postgresColumnType(field),
     relation,

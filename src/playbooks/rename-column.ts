@@ -9,6 +9,7 @@ import {
   isRelation,
   migrationFieldExpression,
   postgresColumnType,
+  primaryKeyColumn,
   requireConcreteColumn,
 } from './django-fields.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
@@ -88,7 +89,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     field,
     to,
     table: model.dbTable,
-    pk: model.fields.find((f) => f.primaryKey)?.column ?? 'id',
+    pk: primaryKeyColumn(model),
     oldColumn: field.column,
     newColumn: isRelation(field) ? `${to}_id` : to,
     columnType: postgresColumnType(field),

@@ -24,6 +24,9 @@ export interface ProjectConfig {
   lockTimeout?: string;
   lockRetries?: number;
   batchSize?: number;
+  /** The interpreter and settings module Django is asked with (relative paths from the project folder). */
+  python?: string;
+  settings?: string;
 }
 
 /** The settings of one file, keyed as that file spells them. */
@@ -31,12 +34,12 @@ interface Dialect {
   file: string;
   /** How messages name the settings: `pyproject.toml [tool.bg-scaffold]`. */
   where: string;
-  keys: { packs: string; lockTimeout: string; lockRetries: string; batchSize: string };
+  keys: { packs: string; lockTimeout: string; lockRetries: string; batchSize: string; python: string; settings: string };
   /** The bg-scaffold settings of the file's text, or undefined when it has none. */
   section(text: string): unknown;
 }
 
-const CAMEL_KEYS = { packs: 'packs', lockTimeout: 'lockTimeout', lockRetries: 'lockRetries', batchSize: 'batchSize' };
+const CAMEL_KEYS = { packs: 'packs', lockTimeout: 'lockTimeout', lockRetries: 'lockRetries', batchSize: 'batchSize', python: 'python', settings: 'settings' };
 
 export const CONFIG_FILES: readonly Dialect[] = [
   {
@@ -48,7 +51,7 @@ export const CONFIG_FILES: readonly Dialect[] = [
   {
     file: 'pyproject.toml',
     where: 'pyproject.toml [tool.bg-scaffold]',
-    keys: { packs: 'packs', lockTimeout: 'lock_timeout', lockRetries: 'lock_retries', batchSize: 'batch_size' },
+    keys: { packs: 'packs', lockTimeout: 'lock_timeout', lockRetries: 'lock_retries', batchSize: 'batch_size', python: 'python', settings: 'settings' },
     section: (text) => {
       // A TOML feature this reader does not know must not block projects that never configure us.
       if (!text.includes('bg-scaffold')) return undefined;
@@ -129,6 +132,16 @@ export function projectConfigFrom(section: unknown, dialect: Dialect): ProjectCo
       fail(`${where}: "${keys.lockTimeout}" must be an interval like "1s", "500ms" or "2min"`);
     }
     config.lockTimeout = lockTimeout;
+  }
+  const python = settings[keys.python];
+  if (python !== undefined) {
+    if (typeof python !== 'string' || python.trim() === '') fail(`${where}: "${keys.python}" must be the path of a Python interpreter, e.g. ".venv/bin/python"`);
+    config.python = python;
+  }
+  const settingsModule = settings[keys.settings];
+  if (settingsModule !== undefined) {
+    if (typeof settingsModule !== 'string' || !/^[A-Za-z_][\w.]*$/.test(settingsModule)) fail(`${where}: "${keys.settings}" must be a dotted settings module, e.g. "config.settings"`);
+    config.settings = settingsModule;
   }
   for (const name of ['lockRetries', 'batchSize'] as const) {
     const value = settings[keys[name]];

@@ -4,14 +4,18 @@
  * BgScaffoldError.
  */
 import type { Dirent } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { bodyStatements, assignmentOf, lastNamePart, moduleClasses, stringValue } from '../python/edit.js';
 import { assertParses, loadPythonParser } from '../python/parser.js';
+import { readProjectConfig } from './config.js';
 import { detectDatabase, detectDjangoVersion } from './environment.js';
 import { migrationLeaves, nextMigrationNumber, readMigration } from './migrations.js';
 import { readClasses, resolveModels, type ClassSyntax } from './models.js';
+import { appModelsFromRegistry, databaseOfRegistry, externalModelsFromRegistry, type SourceReader } from './from-django.js';
+import { introspectDjango, type DjangoRegistry, type DjangoRuntimeChoice } from './introspect.js';
 import type { DjangoApp, DjangoField, DjangoModel, MigrationInfo, ProjectFacts } from './types.js';
 
 /** Folders that never hold the project's own apps. Dot-folders (`.git`, `.venv*`, `.bg-scaffold`) are skipped too. */
@@ -98,6 +102,32 @@ function readAppConfig(source: string, file: string): { label: string | null; na
   return { label: null, name: null };
 }
 
+async function modelFilesOf(dir: string): Promise<string[]> {
+  return (await exists(path.join(dir, 'models.py'))) ? [path.join(dir, 'models.py')] : await pythonFilesIn(path.join(dir, 'models'));
+}
+
+/** The migrations of an app folder, read from its `migrations` package. */
+async function readMigrations(root: string, dir: string, label: string) {
+  const relative = (file: string) => toPosix(path.relative(root, file));
+  const migrationsDir = path.join(dir, 'migrations');
+  const migrations: MigrationInfo[] = [];
+  for (const entry of await entriesOf(migrationsDir)) {
+    if (!entry.isFile() || !entry.name.endsWith('.py') || entry.name.startsWith('_')) continue;
+    const file = path.join(migrationsDir, entry.name);
+    const tree = assertParses(await readFile(file, 'utf8'), relative(file));
+    migrations.push(readMigration(tree, entry.name.slice(0, -3), relative(file)));
+  }
+  const leaves = migrationLeaves(label, migrations);
+  return {
+    migrationsDir: relative(migrationsDir),
+    migrations,
+    // With several leaves there is no single one to depend on: null here, and requireSingleLeaf says why.
+    leaf: leaves.length === 1 ? leaves[0]! : null,
+    leaves,
+    nextNumber: nextMigrationNumber(migrations),
+  };
+}
+
 async function readApp(root: string, dir: string): Promise<DjangoApp> {
   const relativeDir = toPosix(path.relative(root, dir));
   const relative = (file: string) => toPosix(path.relative(root, file));
@@ -111,52 +141,114 @@ async function readApp(root: string, dir: string): Promise<DjangoApp> {
     label = config.label ?? module.split('.').pop()!;
   }
 
-  const modelFiles = (await exists(path.join(dir, 'models.py')))
-    ? [path.join(dir, 'models.py')]
-    : await pythonFilesIn(path.join(dir, 'models'));
+  const modelFiles = await modelFilesOf(dir);
   const classes: ClassSyntax[] = [];
   for (const file of modelFiles) {
     const source = await readFile(file, 'utf8');
     classes.push(...readClasses(source, assertParses(source, relative(file)), relative(file)));
   }
-
-  const migrationsDir = path.join(dir, 'migrations');
-  const migrations: MigrationInfo[] = [];
-  for (const entry of await entriesOf(migrationsDir)) {
-    if (!entry.isFile() || !entry.name.endsWith('.py') || entry.name.startsWith('_')) continue;
-    const file = path.join(migrationsDir, entry.name);
-    const tree = assertParses(await readFile(file, 'utf8'), relative(file));
-    migrations.push(readMigration(tree, entry.name.slice(0, -3), relative(file)));
-  }
-  const leaves = migrationLeaves(label, migrations);
-
   return {
     label,
     module,
     dir: relativeDir,
     modelFiles: modelFiles.map(relative),
-    migrationsDir: relative(migrationsDir),
-    migrations,
-    // With several leaves there is no single one to depend on: null here, and requireSingleLeaf says why.
-    leaf: leaves.length === 1 ? leaves[0]! : null,
-    leaves,
-    nextNumber: nextMigrationNumber(migrations),
-    models: resolveModels(classes, label),
+    ...(await readMigrations(root, dir, label)),
+    models: resolveModels(classes, label).map((model) => ({ ...model, pkColumn: model.fields.find((f) => f.primaryKey)?.column ?? 'id' })),
   };
 }
 
-/** Reads the Django project whose `manage.py` is in `root`. */
-export async function discoverProject(root: string): Promise<ProjectFacts> {
+/** Reads project files for from-django.ts, each once; syntax errors are the caller's to raise. */
+function sourceReader(root: string): SourceReader {
+  const texts = new Map<string, string | null>();
+  return (relative) => {
+    if (!texts.has(relative)) {
+      try {
+        texts.set(relative, readFileSync(path.join(root, relative), 'utf8'));
+      } catch {
+        texts.set(relative, null);
+      }
+    }
+    return texts.get(relative)!;
+  };
+}
+
+/** The project's apps as Django's registry has them, with migrations and syntax read from the tree. */
+async function appsFromRegistry(root: string, registry: DjangoRegistry): Promise<DjangoApp[]> {
+  const read = sourceReader(root);
+  const apps: DjangoApp[] = [];
+  for (const app of registry.apps) {
+    if (!app.inProject || !app.path) continue;
+    const dir = app.path;
+    const modelFiles = (await modelFilesOf(dir)).map((file) => toPosix(path.relative(root, file)));
+    apps.push({
+      label: app.label,
+      module: app.name,
+      dir: toPosix(path.relative(root, dir)),
+      modelFiles,
+      ...(await readMigrations(root, dir, app.label)),
+      models: appModelsFromRegistry(root, registry, app.label, modelFiles, read),
+    });
+  }
+  return apps;
+}
+
+export interface DiscoverOptions extends DjangoRuntimeChoice {
+  /** Read the source only, without asking Django (tests, and `--static`). */
+  static?: boolean;
+}
+
+/**
+ * Reads the Django project whose `manage.py` is in `root`: from Django's own app registry when the
+ * project's interpreter can load its settings, else statically from the source (and says so).
+ */
+export async function discoverProject(root: string, options: DiscoverOptions = {}): Promise<ProjectFacts> {
   const absolute = path.resolve(root);
   if (!(await exists(path.join(absolute, 'manage.py')))) {
     throw new BgScaffoldError(`no manage.py in ${absolute}; pass --project pointing at your Django project`);
   }
   await loadPythonParser();
+  const staticDatabase = detectDatabase(absolute);
+  const config = readProjectConfig(absolute);
+  const introspection = options.static
+    ? null
+    : await introspectDjango(absolute, { python: options.python ?? config.python, settings: options.settings ?? config.settings });
+  if (introspection?.ok) {
+    const { registry, cached, runtime } = introspection;
+    const apps = await appsFromRegistry(absolute, registry);
+    apps.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+    const loaded = databaseOfRegistry(registry);
+    const fromSource = await staticDatabase;
+    // Settings that fall back to SQLite when DATABASE_URL is unset still name the server they run on.
+    const database = loaded === 'sqlite' && fromSource && fromSource !== 'sqlite' ? fromSource : (loaded ?? fromSource);
+    const databaseNote = database !== loaded ? `; settings load ${loaded ?? 'no database'} here, planning for ${database} (--database to choose)` : '';
+    return {
+      root: absolute,
+      apps,
+      djangoVersion: registry.django.split('.').slice(0, 2).join('.'),
+      database,
+      discovery: {
+        source: 'django',
+        note: `read the project through Django ${registry.django} (${runtime.python}, settings ${registry.settings})${cached ? ', cached' : ''}${databaseNote}`,
+        djangoVersion: registry.django,
+        cached,
+      },
+      externalModels: externalModelsFromRegistry(absolute, registry),
+    };
+  }
   const apps: DjangoApp[] = [];
   for (const dir of await findAppDirs(absolute)) apps.push(await readApp(absolute, dir));
   apps.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-  const [djangoVersion, database] = await Promise.all([detectDjangoVersion(absolute), detectDatabase(absolute)]);
-  return { root: absolute, apps, djangoVersion, database };
+  const [djangoVersion, database] = await Promise.all([detectDjangoVersion(absolute), staticDatabase]);
+  // Asked not to ask Django (--no-django): nothing to say.
+  const note = introspection ? `read models.py files without Django (${introspection.reason})` : '';
+  return {
+    root: absolute,
+    apps,
+    djangoVersion,
+    database,
+    discovery: { source: 'static', note, djangoVersion: null, cached: false },
+    externalModels: [],
+  };
 }
 
 // ---- lookups with messages a user can act on --------------------------------------------------

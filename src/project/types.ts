@@ -39,6 +39,29 @@ export interface DjangoField {
   /** 1-based line numbers of the statement's first and last line. */
   line: number;
   endLine: number;
+  /**
+   * What Django reported (absent when the project was read statically): the facts below come from
+   * the app registry, not from the source text.
+   */
+  django?: DjangoFieldFacts;
+}
+
+/** A field as Django's app registry knows it. */
+export interface DjangoFieldFacts {
+  /** `get_internal_type()`: `CharField` for a custom subclass of CharField. */
+  internalType: string | null;
+  /** The column type on PostgreSQL (`field.db_type()`), null when Django could not say. */
+  postgresType: string | null;
+  /** The field as makemigrations writes it, or why it cannot be written. */
+  migration: { callee: string; args: string[]; kwargs: Array<[string, string]>; imports: string[] } | { error: string };
+  /** Where the target of a relation is, resolved by Django. */
+  target: { appLabel: string; modelName: string; table: string; column: string; toField: string | null } | null;
+  /** `related_name` of a relation, as Django resolved it. */
+  relatedName: string | null;
+  /** The class whose body writes the field, when it is not the model's own (an abstract base). */
+  inheritedFrom: { className: string; file: string | null; line: number } | null;
+  /** A GenericForeignKey (no column of its own): the two fields it reads. */
+  generic: { contentTypeField: string; objectIdField: string } | null;
 }
 
 export interface DjangoModel {
@@ -61,6 +84,30 @@ export interface DjangoModel {
   line: number;
   /** Indentation of the class body, e.g. four spaces. */
   bodyIndent: string;
+  /** The primary key's column: declared, or the one Django adds (`id`). */
+  pkColumn?: string;
+  /** What Django reported (absent when read statically). */
+  django?: DjangoModelFacts;
+}
+
+export interface DjangoModelFacts {
+  proxy: boolean;
+  /** Concrete parents of multi-table inheritance, `app.Model`. */
+  parents: string[];
+  /** The model or a project base class defines `save()`. */
+  ownSave: boolean;
+  managers: Array<{ name: string; className: string; isDefault: boolean }>;
+  /** The auto-created primary key, when the model declares none (`id`, `book_ptr`). */
+  autoPk: { name: string; column: string; postgresType: string | null } | null;
+  meta: {
+    line: number | null;
+    ordering: string[];
+    uniqueTogether: string[][];
+    indexes: Array<{ name: string; fields: string[]; condition: string | null }>;
+    constraints: Array<{ name: string; type: string; fields: string[]; condition: string | null }>;
+    getLatestBy: string | string[] | null;
+    orderWithRespectTo: string | null;
+  };
 }
 
 export interface MigrationInfo {
@@ -106,4 +153,17 @@ export interface ProjectFacts {
   djangoVersion: string | null;
   /** Read from settings when it can be, else null. */
   database: Database | null;
+  /** How the facts were learned: from Django's app registry, or statically from the source. */
+  discovery: DiscoveryInfo;
+  /** Models of installed apps outside the project (contrib, packages): targets of relations. */
+  externalModels: Array<{ appLabel: string; model: DjangoModel }>;
+}
+
+export interface DiscoveryInfo {
+  source: 'django' | 'static';
+  /** One line for the user: how Django was asked, or why it could not be (static fallback); empty after --no-django. */
+  note: string;
+  /** `5.2.19` when Django answered. */
+  djangoVersion: string | null;
+  cached: boolean;
 }

@@ -116,7 +116,7 @@ describe('add-column in a terminal', () => {
     const before = snapshotTree(project);
     const prompter = new ScriptedPrompter([false]);
     const { code, stderr } = await runMain(
-      ['add-column', '--project', project, '--app', 'shop', '--model', 'Order', '--name', 'priority', '--type', 'IntegerField', '--default', '0', '--db-index'],
+      ['add-column', '--project', project, '--app', 'shop', '--model', 'Order', '--name', 'priority', '--type', 'IntegerField', '--default', '0', '--db-index', '--no-django'],
       terminal(prompter),
     );
     expect(code).toBe(0);

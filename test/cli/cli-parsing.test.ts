@@ -56,7 +56,14 @@ function facts(): ProjectFacts {
   const base = { ...orderModel([field('created', 'DateTimeField')]), name: 'TimeStamped', abstract: true };
   const customer = { ...orderModel([field('name', 'CharField', { max_length: '50' })]), name: 'Customer' };
   const billing = { ...shopApp([{ ...customer, name: 'Invoice' }]), label: 'billing', dir: 'billing' };
-  return { root: project, apps: [billing, shopApp([base, order, customer])], djangoVersion: '5.2', database: 'postgresql' };
+  return {
+    root: project,
+    apps: [billing, shopApp([base, order, customer])],
+    djangoVersion: '5.2',
+    database: 'postgresql',
+    discovery: { source: 'static', note: 'read statically', djangoVersion: null, cached: false },
+    externalModels: [],
+  };
 }
 
 /** Answers questions in order, and records what was asked. */
@@ -214,7 +221,8 @@ describe('without a terminal', () => {
       [
         'rename-column', ...FULL, '--project', project, '--strategy', 'copy', '--phases', '3', '--change-id', 'qty',
         '--database', 'mysql', '--django-version', '4.2', '--pack', 'packs/a', '--pack', 'packs/b',
-        '--lock-timeout', '500ms', '--lock-retries', '3', '--batch-size', '500', '--dry-run',
+        '--lock-timeout', '500ms', '--lock-retries', '3', '--batch-size', '500', '--python', '.venv/bin/python',
+        '--settings', 'config.settings_prod', '--no-django', '--dry-run',
       ],
       { cwd: project },
     );
@@ -234,6 +242,9 @@ describe('without a terminal', () => {
       lockTimeout: '500ms',
       lockRetries: 3,
       batchSize: 500,
+      python: '.venv/bin/python',
+      settings: 'config.settings_prod',
+      static: true,
     });
   });
 
@@ -254,6 +265,9 @@ describe('without a terminal', () => {
       lockTimeout: undefined,
       lockRetries: undefined,
       batchSize: undefined,
+      python: undefined,
+      settings: undefined,
+      static: false,
     });
   });
 });

@@ -82,6 +82,10 @@ class JournalEntry(TimeStampedModel):
     )
     assigned_object_id = models.PositiveBigIntegerField()
     assigned_object = GenericForeignKey("assigned_object_type", "assigned_object_id")
+    # The kind of object whose code wrote the entry (a plain foreign key to ContentType).
+    origin_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INFO)
     comments = models.TextField()
 

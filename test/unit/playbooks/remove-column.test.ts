@@ -120,7 +120,7 @@ describe('remove-column plan', () => {
         kind: 'AlterField',
         modelName: 'product',
         name: 'price',
-        field: 'models.DecimalField(max_digits=10, decimal_places=2, null=True)',
+        field: 'models.DecimalField(decimal_places=2, max_digits=10, null=True)',
       });
       expect(nullable.modelEdits[0]).toMatchObject({ kind: 'edit-field', field: 'price', setKwargs: { null: 'True' } });
     });
@@ -230,7 +230,7 @@ describe('remove-column plan', () => {
     it('sets the default through db_default with Django operations, and drops the column through the schema editor', () => {
       const p = plan('order', 'note', { database: 'sqlite' });
       expect(kinds(p.phases[0]!)).toEqual(['separate']);
-      expect(op(p.phases[0]!, 'separate').databaseOperations[0]).toMatchObject({ kind: 'AlterField', field: 'models.TextField(blank=True, default="", db_default="")' });
+      expect(op(p.phases[0]!, 'separate').databaseOperations[0]).toMatchObject({ kind: 'AlterField', field: 'models.TextField(blank=True, db_default="", default="")' });
       expect(kinds(p.phases[1]!)).toEqual(['drop-column-portable']);
       expect(p.phases[1]!.migration!.irreversible).toMatch(/does not generate the re-add/);
       expect(JSON.stringify(p)).not.toMatch(/RunDDL|SET DEFAULT|lock_timeout/);

@@ -63,9 +63,9 @@ class Migration(migrations.Migration):
                     ("carrier", models.CharField(max_length=50)),
                     (
                         "tracking_code",
-                        models.CharField(max_length=64, blank=True, db_index=True),
+                        models.CharField(blank=True, db_index=True, max_length=64),
                     ),
-                    ("shipped_at", models.DateTimeField(null=True, blank=True)),
+                    ("shipped_at", models.DateTimeField(blank=True, null=True)),
                 ],
             ),
             lock_timeout="1s",

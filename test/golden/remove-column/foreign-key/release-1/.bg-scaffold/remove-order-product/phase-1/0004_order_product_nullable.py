@@ -52,10 +52,10 @@ class Migration(migrations.Migration):
                     model_name="order",
                     name="product",
                     field=models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="shop.product",
-                        related_name="orders",
                         null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="orders",
+                        to="shop.product",
                     ),
                 ),
             ],

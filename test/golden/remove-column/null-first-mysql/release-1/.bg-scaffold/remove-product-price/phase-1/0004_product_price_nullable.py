@@ -39,6 +39,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="product",
             name="price",
-            field=models.DecimalField(max_digits=10, decimal_places=2, null=True),
+            field=models.DecimalField(decimal_places=2, max_digits=10, null=True),
         ),
     ]

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                     model_name="product",
                     name="price",
                     field=models.DecimalField(
-                        max_digits=10, decimal_places=2, null=True
+                        decimal_places=2, max_digits=10, null=True
                     ),
                 ),
             ],

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     model_name="order",
                     name="note",
-                    field=models.TextField(blank=True, default="", db_default=""),
+                    field=models.TextField(blank=True, db_default="", default=""),
                 ),
             ],
             state_operations=[
