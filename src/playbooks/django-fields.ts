@@ -249,7 +249,7 @@ export function requireConcreteColumn(model: DjangoModel, field: DjangoField, fl
   if (generic) {
     fail(`${what} is read by the GenericForeignKey ${model.name}.${generic.name}; take it out of that GenericForeignKey first`);
   }
-  const inherited = field.django?.inheritedFrom;
+  const inherited = field.inheritedFrom;
   if (inherited) {
     const where = inherited.file ? `${inherited.file}:${inherited.line}` : 'outside the project';
     fail(`${what} is declared in ${inherited.className} (${where}), a base class ${model.name} inherits; ${operation} it there, for every model that inherits it, or redeclare it on ${model.name} first`);

@@ -93,9 +93,18 @@ export function resolveRelationTarget(field: DjangoField, model: DjangoModel, ap
       return { appLabel: custom[0].label, modelName: custom[1].name, model: custom[1], table: custom[1].dbTable, column: pk?.column ?? 'id' };
     }
   }
-  const contrib = CONTRIB_TABLES[`${name.label}.${name.name}`.toLowerCase()];
-  if (contrib) return { appLabel: name.label, modelName: contrib.modelName, model: null, table: contrib.table, column: 'id' };
-  fail(`cannot find the model "${name.label}.${name.name}" that ${what} points at; bg-scaffold needs its table for the foreign key`);
+  const contrib =
+    CONTRIB_TABLES[`${name.label}.${name.name}`.toLowerCase()] ??
+    // A class imported from django.contrib (`ContentType`), named without its app.
+    (name.exact ? undefined : Object.entries(CONTRIB_TABLES).find(([, known]) => known.modelName === name.name)?.[1]);
+  if (contrib) {
+    const label = Object.entries(CONTRIB_TABLES).find(([, known]) => known === contrib)![0].split('.')[0]!;
+    return { appLabel: label, modelName: contrib.modelName, model: null, table: contrib.table, column: 'id' };
+  }
+  fail(
+    `cannot find the model ${name.exact ? `"${name.label}.${name.name}"` : name.name} that ${what} points at, reading the source without Django; ` +
+      `run bg-scaffold with the project's Python (--python, or BG_PYTHON) so that Django resolves it`,
+  );
 }
 
 /** The `on_delete` of a relation as written (`CASCADE`), from the keyword or the second positional argument. */

@@ -104,7 +104,11 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
       fail(`renaming the column of relation ${model.name}.${field.name} needs its foreign key rebuilt; use --strategy db-column (no SQL runs)`);
     }
     if (database === 'postgresql' && rename.columnType === null) {
-      fail(`bg-scaffold does not know the PostgreSQL type of ${field.fieldClass} (${model.name}.${field.name}); use --strategy db-column`);
+      fail(
+        field.django
+          ? `Django reports no PostgreSQL type for ${field.fieldClass} (${model.name}.${field.name}); use --strategy db-column`
+          : `bg-scaffold cannot tell the PostgreSQL type of ${field.fieldClass} (${model.name}.${field.name}) without Django; run it with the project's Python (--python, or BG_PYTHON)`,
+      );
     }
   }
 

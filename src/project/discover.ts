@@ -128,7 +128,10 @@ async function readMigrations(root: string, dir: string, label: string) {
   };
 }
 
-async function readApp(root: string, dir: string): Promise<DjangoApp> {
+/** An app as read from the source, its model classes not yet resolved against the other apps'. */
+type AppSyntax = Omit<DjangoApp, 'models'> & { classes: ClassSyntax[] };
+
+async function readApp(root: string, dir: string): Promise<AppSyntax> {
   const relativeDir = toPosix(path.relative(root, dir));
   const relative = (file: string) => toPosix(path.relative(root, file));
 
@@ -153,8 +156,19 @@ async function readApp(root: string, dir: string): Promise<DjangoApp> {
     dir: relativeDir,
     modelFiles: modelFiles.map(relative),
     ...(await readMigrations(root, dir, label)),
-    models: resolveModels(classes, label).map((model) => ({ ...model, pkColumn: model.fields.find((f) => f.primaryKey)?.column ?? 'id' })),
+    classes,
   };
+}
+
+/** Models of each app, with bases (abstract or not) that other apps of the project declare. */
+function resolveApps(read: AppSyntax[]): DjangoApp[] {
+  return read.map(({ classes, ...app }, index) => ({
+    ...app,
+    models: resolveModels(classes, app.label, read.filter((_, other) => other !== index).flatMap((other) => other.classes)).map((model) => ({
+      ...model,
+      pkColumn: model.fields.find((f) => f.primaryKey)?.column ?? 'id',
+    })),
+  }));
 }
 
 /** Reads project files for from-django.ts, each once; syntax errors are the caller's to raise. */
@@ -235,8 +249,9 @@ export async function discoverProject(root: string, options: DiscoverOptions = {
       externalModels: externalModelsFromRegistry(absolute, registry),
     };
   }
-  const apps: DjangoApp[] = [];
-  for (const dir of await findAppDirs(absolute)) apps.push(await readApp(absolute, dir));
+  const read: AppSyntax[] = [];
+  for (const dir of await findAppDirs(absolute)) read.push(await readApp(absolute, dir));
+  const apps = resolveApps(read);
   apps.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   const [djangoVersion, database] = await Promise.all([detectDjangoVersion(absolute), staticDatabase]);
   // Asked not to ask Django (--no-django): nothing to say.

@@ -76,7 +76,6 @@ function splitLabel(dotted: string): { appLabel: string; modelName: string } {
 function fieldFacts(field: RegistryField, index: SourceIndex): DjangoFieldFacts {
   const definition = field.definition ?? { error: 'no definition reported' };
   const relation = field.relation ?? null;
-  const declared = field.declaredIn;
   return {
     internalType: field.internalType ?? null,
     postgresType: field.pgType ?? null,
@@ -89,7 +88,6 @@ function fieldFacts(field: RegistryField, index: SourceIndex): DjangoFieldFacts 
         ? { ...splitLabel(relation.model), table: relation.table, column: relation.column, toField: relation.toField ?? null }
         : null,
     relatedName: relation?.relatedName ?? null,
-    inheritedFrom: declared && !declared.model ? { className: declared.class, file: index.relative(declared.file), line: declared.line } : null,
     generic: field.kind === 'generic' ? { contentTypeField: field.ctField ?? '', objectIdField: field.fkField ?? '' } : null,
   };
 }
@@ -128,6 +126,7 @@ function fieldFromRegistry(field: RegistryField, own: ClassSyntax | null, index:
     range: written?.range ?? { start: 0, end: 0 },
     line: written?.line ?? 0,
     endLine: written?.endLine ?? 0,
+    inheritedFrom: declared && !declared.model ? { className: declared.class, file: index.relative(declared.file), line: declared.line } : null,
     django: facts,
   };
 }

@@ -219,27 +219,32 @@ function isDjangoModelBase(base: string): boolean {
  * fields of its abstract bases (theirs first, as Django orders them by creation), minus names it
  * redeclares or sets to something else (`field = None`).
  */
-export function resolveModels(classes: ClassSyntax[], label: string): DjangoModel[] {
+export function resolveModels(classes: ClassSyntax[], label: string, otherApps: ClassSyntax[] = []): DjangoModel[] {
+  // Model classes of the other apps, by name: a base imported from another app (`PrimaryModel`).
+  const foreignModels = modelClasses(otherApps);
   const modelNames = new Set<string>();
   for (let changed = true; changed;) {
     changed = false;
     for (const cls of classes) {
       if (modelNames.has(cls.name)) continue;
-      if (cls.bases.some((base) => isDjangoModelBase(base) || modelNames.has(lastNamePart(base)))) {
+      if (cls.bases.some((base) => isDjangoModelBase(base) || modelNames.has(lastNamePart(base)) || foreignModels.has(lastNamePart(base)))) {
         modelNames.add(cls.name);
         changed = true;
       }
     }
   }
   const byName = new Map(classes.filter((cls) => modelNames.has(cls.name)).map((cls) => [cls.name, cls]));
+  const parentNamed = (name: string) => byName.get(name) ?? foreignModels.get(name);
 
   const fieldsOf = (cls: ClassSyntax, seen: Set<string>): DjangoField[] => {
     const inherited: DjangoField[] = [];
     for (const base of cls.bases) {
-      const parent = byName.get(lastNamePart(base));
+      const parent = parentNamed(lastNamePart(base));
       if (!parent || !parent.abstract || seen.has(parent.name)) continue;
       for (const field of fieldsOf(parent, new Set([...seen, parent.name]))) {
-        if (!inherited.some((known) => known.name === field.name)) inherited.push(field);
+        if (inherited.some((known) => known.name === field.name)) continue;
+        // Declared in the base's body: an edit there changes every model that inherits it.
+        inherited.push({ ...field, inheritedFrom: field.inheritedFrom ?? { className: parent.name, file: parent.file, line: field.line } });
       }
     }
     const own = cls.fields.map((syntax) => syntax.field);
@@ -260,6 +265,24 @@ export function resolveModels(classes: ClassSyntax[], label: string): DjangoMode
     line: cls.line,
     bodyIndent: cls.bodyIndent,
   }));
+}
+
+/** Classes that are models (by a chain of bases from `models.Model`), by name; the first of a name wins. */
+function modelClasses(classes: ClassSyntax[]): Map<string, ClassSyntax> {
+  const names = new Set<string>();
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const cls of classes) {
+      if (names.has(cls.name)) continue;
+      if (cls.bases.some((base) => isDjangoModelBase(base) || names.has(lastNamePart(base)))) {
+        names.add(cls.name);
+        changed = true;
+      }
+    }
+  }
+  const found = new Map<string, ClassSyntax>();
+  for (const cls of classes) if (names.has(cls.name) && !found.has(cls.name)) found.set(cls.name, cls);
+  return found;
 }
 
 /** The models of one file on its own (abstract bases from other files of the app are not seen). */

@@ -40,6 +40,11 @@ export interface DjangoField {
   line: number;
   endLine: number;
   /**
+   * The class whose body writes the field when it is not the model's own (an abstract base, maybe in
+   * another app or file): `range` and `line` are then in `file`, not in the model's file.
+   */
+  inheritedFrom?: { className: string; file: string | null; line: number } | null;
+  /**
    * What Django reported (absent when the project was read statically): the facts below come from
    * the app registry, not from the source text.
    */
@@ -58,8 +63,6 @@ export interface DjangoFieldFacts {
   target: { appLabel: string; modelName: string; table: string; column: string; toField: string | null } | null;
   /** `related_name` of a relation, as Django resolved it. */
   relatedName: string | null;
-  /** The class whose body writes the field, when it is not the model's own (an abstract base). */
-  inheritedFrom: { className: string; file: string | null; line: number } | null;
   /** A GenericForeignKey (no column of its own): the two fields it reads. */
   generic: { contentTypeField: string; objectIdField: string } | null;
 }

@@ -146,7 +146,7 @@ describe.skipIf(decision === 'skip')('discovery through Django', () => {
         const site = findModel(findApp(facts, 'stock'), 'Site');
         expect(site.bases).toEqual(['PrimaryModel']);
         const description = findField(site, 'description');
-        expect(description.django?.inheritedFrom).toMatchObject({ className: 'core.models.PrimaryModel', file: 'core/models.py' });
+        expect(description.inheritedFrom).toMatchObject({ className: 'core.models.PrimaryModel', file: 'core/models.py' });
         expect(site.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['created', 'updated', 'description', 'comments', 'code', 'aliases']));
         // Abstract mixins are not offered as models; they are still known by name, as abstract.
         expect(findApp(facts, 'stock').models.filter((m) => !m.abstract).map((m) => m.name).sort()).toEqual(['JournalEntry', 'Rack', 'Site']);
