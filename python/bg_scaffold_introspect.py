@@ -104,6 +104,7 @@ class Sources:
     def __init__(self, root):
         self.root = root
         self.trees = {}
+        self.classes = {}
 
     def inside(self, path):
         return path is not None and (path == self.root or path.startswith(self.root + os.sep))
@@ -116,23 +117,39 @@ class Sources:
         return os.path.realpath(path) if path else None
 
     def class_node(self, cls):
-        """The ast.ClassDef of a class, found by name and line in its module's file."""
+        """The ast.ClassDef of a class: found by its qualified name in its module's parsed file."""
+        if cls not in self.classes:
+            self.classes[cls] = self.find_class(cls)
+        return self.classes[cls]
+
+    def find_class(self, cls):
         path = self.file_of(cls)
-        if path is None:
-            return None, None
+        tree = self.tree(path) if path else None
+        if tree is None:
+            return path, None
+        scope = tree.body
+        node = None
+        for part in cls.__qualname__.split("."):
+            # The last definition of a name wins, as when the module ran.
+            matches = [n for n in scope if isinstance(n, ast.ClassDef) and n.name == part]
+            if not matches:
+                return path, self.class_by_line(cls, tree)
+            node = matches[-1]
+            scope = node.body
+        return path, node
+
+    @staticmethod
+    def class_by_line(cls, tree):
+        """A class defined in a function or a conditional: inspect finds its line (slower)."""
         try:
             _, line = inspect.getsourcelines(cls)
         except (TypeError, OSError):
-            return path, None
-        tree = self.tree(path)
-        if tree is None:
-            return path, None
+            return None
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
-                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-                if first == line or node.lineno == line:
-                    return path, node
-        return path, None
+                if line in (node.lineno, *(d.lineno for d in node.decorator_list)):
+                    return node
+        return None
 
     def tree(self, path):
         if path not in self.trees:
