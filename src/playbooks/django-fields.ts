@@ -198,7 +198,7 @@ function staticFieldExpression(field: DjangoField, appLabel: string, change: { s
   const positional = [...field.args];
   if (isRelation(field)) {
     const target = positional.shift() ?? kwargs['to'];
-    if (target === undefined) fail(`cannot find the target model of ${field.name}; use --strategy db-column`);
+    if (target === undefined) fail(`cannot find the target model of ${field.name} without Django; run bg-scaffold with the project's Python (--python, or BG_PYTHON)`);
     delete kwargs['to'];
     const onDelete = positional.length > 0 ? positional.shift()! : kwargs['on_delete'];
     delete kwargs['on_delete'];
