@@ -13,6 +13,12 @@ import { buildStartingDatabase, runScenario, type Cell, type Scenario, type Star
  */
 const MATRIX_LANES = 2;
 
+/** Lanes: BG_MATRIX_LANES, else MATRIX_LANES. */
+function lanes(): number {
+  const wanted = Number(process.env.BG_MATRIX_LANES);
+  return Number.isInteger(wanted) && wanted > 0 ? wanted : MATRIX_LANES;
+}
+
 export interface MatrixResult {
   cells: Cell[];
   /** Per scenario and Django version: did anything fail? */
@@ -61,7 +67,7 @@ export async function runMatrix(
     return starts.get(key)!;
   };
   try {
-    const runs = await pool(jobs, options.parallel ?? MATRIX_LANES, async ({ env, scenario }) => {
+    const runs = await pool(jobs, options.parallel ?? lanes(), async ({ env, scenario }) => {
       const began = Date.now();
       const dir = path.join(root, `${scenario.name.replace(/[^a-z0-9]+/gi, '-')}-${env.django}`);
       const start = await startingDatabase(env, scenario.codeField[0]!);
