@@ -9,7 +9,12 @@
 import { fail } from '../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../project/types.js';
 import { pythonString } from '../render/python-literal.js';
-import { djangoIndexesOf, postgresColumnType, primaryKeyColumn } from './django-fields.js';
+import {
+  djangoIndexesOf,
+  postgresColumnType,
+  primaryKeyColumn,
+  requireOwnTable,
+} from './django-fields.js';
 import { deriveChangeId, q, validateChangeId, validateNewFieldName } from './names.js';
 import type { ChangePlan, CodeBlock, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from './types.js';
 import { verifiedOn } from './verified-on.js';
@@ -911,6 +916,7 @@ function singleReleasePhases(c: NewColumn, warning: string): Phase[] {
 
 export function addColumnPlan(input: AddColumnInput): ChangePlan {
   const { app, model, name, database } = input;
+  requireOwnTable(model);
   if (model.abstract) fail(`${model.name} is abstract and has no table; add the field to the abstract model by hand and run makemigrations`);
   validateNewFieldName(name, model, '--name');
 

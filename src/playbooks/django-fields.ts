@@ -225,6 +225,14 @@ function staticFieldExpression(field: DjangoField, appLabel: string, change: { s
   return { source: `models.${field.fieldClass}(${parts.join(', ')})`, imports: [...imports].sort() };
 }
 
+/** A proxy model shares its concrete model's table: changes to columns are made there. */
+export function requireOwnTable(model: DjangoModel): void {
+  if (model.django?.proxy) {
+    const concrete = model.bases.map((base) => base.split('.').pop()!).join(', ');
+    fail(`${model.name} is a proxy model and has no table of its own; change ${concrete || 'its concrete model'} instead`);
+  }
+}
+
 /** The primary key's column: the declared key's, or the one Django adds (`id`, `<parent>_ptr_id`). */
 export function primaryKeyColumn(model: DjangoModel): string {
   return model.pkColumn ?? model.fields.find((f) => f.primaryKey)?.column ?? 'id';

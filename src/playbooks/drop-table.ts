@@ -10,7 +10,11 @@
  */
 import { BgScaffoldError, fail } from '../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../project/types.js';
-import { isRelation, migrationFieldExpression } from './django-fields.js';
+import {
+  isRelation,
+  migrationFieldExpression,
+  requireOwnTable,
+} from './django-fields.js';
 import { deriveChangeId, validateChangeId } from './names.js';
 import {
   databaseOnDelete,
@@ -61,6 +65,7 @@ function removeFieldCommand(appLabel: string, model: string, field: DjangoField)
 
 export function dropTablePlan(input: DropTableInput): ChangePlan {
   const { app, apps, model, database } = input;
+  requireOwnTable(model);
   if (model.abstract) fail(`${model.name} is abstract and has no table; remove the class by hand`);
 
   const incoming = incomingRelations(model, app.label, apps);

@@ -12,7 +12,16 @@
 import { BgScaffoldError, fail } from '../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../project/types.js';
 import { defaultFromFill, defaultOfField, type ColumnDefault } from './column-defaults.js';
-import { djangoIndexesOf, isRelation, migrationFieldExpression, postgresColumnType, primaryKeyColumn, requireConcreteColumn, type FieldExpression } from './django-fields.js';
+import {
+  djangoIndexesOf,
+  type FieldExpression,
+  isRelation,
+  migrationFieldExpression,
+  postgresColumnType,
+  primaryKeyColumn,
+  requireConcreteColumn,
+  requireOwnTable,
+} from './django-fields.js';
 import { deriveChangeId, q, validateChangeId } from './names.js';
 import { databaseOnDelete, hasDatabaseConstraint, resolveRelationTarget, type DatabaseOnDelete, type RelationTarget } from './relations.js';
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase } from './types.js';
@@ -80,6 +89,7 @@ function djangoVersionAtLeast(version: string | null, major: number): boolean {
 
 export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
   const { app, model, field, database } = input;
+  requireOwnTable(model);
   if (model.abstract) fail(`${model.name} is abstract and has no table; remove the field from the abstract model by hand and run makemigrations`);
   if (field.fieldClass.endsWith('ManyToManyField')) {
     fail(`${model.name}.${field.name} is a many-to-many field: it has no column but a table of its own, which remove-column does not handle yet; remove it by hand`);

@@ -11,6 +11,7 @@ import {
   postgresColumnType,
   primaryKeyColumn,
   requireConcreteColumn,
+  requireOwnTable,
 } from './django-fields.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
@@ -66,6 +67,7 @@ interface Rename {
 export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
   const { app, model, field, to, database } = input;
   requireConcreteColumn(model, field, '--field');
+  requireOwnTable(model);
   if (model.abstract) fail(`${model.name} is abstract and has no table; rename the field on the abstract model by hand and run makemigrations`);
   if (to === field.name) fail(`--to "${to}" is the field's current name; choose a new name`);
   validateNewFieldName(to, model, '--to');

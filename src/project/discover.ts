@@ -7,7 +7,7 @@ import type { Dirent } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { BgScaffoldError } from '../errors.js';
+import { BgScaffoldError, fail } from '../errors.js';
 import { bodyStatements, assignmentOf, lastNamePart, moduleClasses, stringValue } from '../python/edit.js';
 import { assertParses, loadPythonParser } from '../python/parser.js';
 import { readProjectConfig } from './config.js';
@@ -323,6 +323,10 @@ export function findModel(app: DjangoApp, name: string): DjangoModel {
 export function findField(model: DjangoModel, name: string, appLabel?: string): DjangoField {
   const field = model.fields.find((candidate) => candidate.name === name);
   if (field) return field;
+  if (model.django?.proxy) {
+    // Its fields are its concrete model's, in that model's table.
+    fail(`${model.name} is a proxy model and has no table of its own; change ${model.bases.map((base) => base.split('.').pop()).join(', ')} instead`);
+  }
   const names = model.fields.map((candidate) => candidate.name);
   const defaultSuffix = `_${model.name.toLowerCase()}`;
   const label =

@@ -335,6 +335,12 @@ describe.skipIf(decision === 'skip')('plans for the zoo, written through Django,
       expect(await refusal(['remove-column', '--app', 'stock', '--model', 'JournalEntry', '--field', 'assigned_object_type'])).toBe(
         'bg-scaffold: JournalEntry.assigned_object_type is read by the GenericForeignKey JournalEntry.assigned_object; take it out of that GenericForeignKey first',
       );
+      expect(await refusal(['rename-column', '--app', 'library', '--model', 'BookOnShelf', '--field', 'title', '--to', 'name'])).toBe(
+        'bg-scaffold: BookOnShelf is a proxy model and has no table of its own; change Book instead',
+      );
+      expect(await refusal(['add-column', '--app', 'library', '--model', 'BookOnShelf', '--name', 'shelf', '--type', 'CharField', '--max-length', '10', '--null'])).toBe(
+        'bg-scaffold: BookOnShelf is a proxy model and has no table of its own; change Book instead',
+      );
       expect(await refusal(['rename-column', '--app', 'stock', '--model', 'Site', '--field', 'description', '--to', 'summary'])).toBe(
         'bg-scaffold: Site.description is declared in core.models.PrimaryModel (core/models.py:17), a base class Site inherits; rename it there, for every model that inherits it, or redeclare it on Site first',
       );
