@@ -210,6 +210,7 @@ class Registry:
             "database": self.database,
             "apps": [self.app(config) for config in apps.get_app_configs()],
             "files": self.project_files(),
+            "packageDirs": package_dirs(),
         }
 
     def project_files(self):
@@ -378,6 +379,17 @@ class Registry:
         target_field = field.target_field
         info["column"] = target_field.column
         return info
+
+
+def package_dirs():
+    """Where installed packages live: installing or upgrading one changes these folders."""
+    import site
+
+    dirs = list(getattr(site, "getsitepackages", lambda: [])())
+    user = getattr(site, "getusersitepackages", lambda: None)()
+    if user:
+        dirs.append(user)
+    return sorted({os.path.realpath(d) for d in dirs if os.path.isdir(d)})
 
 
 def postgres_connection(connection):

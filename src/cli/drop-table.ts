@@ -4,7 +4,7 @@ import type { DropTableRequest } from '../commands/drop-table.js';
 import type { CommonOptions } from '../commands/types.js';
 import { fail } from '../errors.js';
 import { incomingRelations } from '../playbooks/relations.js';
-import { discoverProject, findApp, findModel } from '../project/discover.js';
+import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
 import { addCommonOptions, type CommonFlags } from './common-options.js';
 import type { Prompter } from './interactive.js';
 import { stageWithGenerator } from './generators.js';
@@ -75,7 +75,7 @@ export async function askDropTable(flags: DropTableFlags, common: CommonOptions,
     modelName = await prompter.select({
       message: 'Model to delete',
       choices: models.map((model) => {
-        const incoming = incomingRelations(model, app.label, facts.apps);
+        const incoming = incomingRelations(model, app.label, appsWithInstalled(facts));
         const disabled = incoming.length > 0 ? `referenced by ${incoming.map((r) => `${r.model.name}.${r.field.name}`).join(', ')}` : undefined;
         return { name: model.name, value: model.name, description: model.file, disabled };
       }),

@@ -5,7 +5,7 @@ import { BgScaffoldError } from '../errors.js';
 import { addColumnPlan, type AddColumnStrategy } from '../playbooks/add-column.js';
 import { deriveChangeId } from '../playbooks/names.js';
 import { detectDefaultAutoFields } from '../project/auto-field.js';
-import { discoverProject, findApp, findModel } from '../project/discover.js';
+import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
 import { recordDir } from '../record/change-record.js';
 import { resolveCommon } from './options.js';
 import { stageNewChange } from './rename-column.js';
@@ -45,7 +45,7 @@ export async function stageAddColumn(req: AddColumnRequest): Promise<StagedChang
     throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
   }
   const plan = addColumnPlan({
-    apps: facts.apps,
+    apps: appsWithInstalled(facts),
     app,
     model,
     name: req.name,

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { changeIdForDropTable, dropTablePlan } from '../playbooks/drop-table.js';
-import { discoverProject, findApp, findModel } from '../project/discover.js';
+import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
 import { recordDir } from '../record/change-record.js';
 import { resolveCommon } from './options.js';
 import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
@@ -29,7 +29,7 @@ export async function stageDropTable(req: DropTableRequest): Promise<StagedChang
   const model = findModel(app, req.model);
   const plan = dropTablePlan({
     app,
-    apps: facts.apps,
+    apps: appsWithInstalled(facts),
     model,
     database: common.database,
     lock: common.lock,

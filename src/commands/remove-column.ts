@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { changeIdForRemoveColumn, removeColumnPlan } from '../playbooks/remove-column.js';
-import { discoverProject, findApp, findField, findModel } from '../project/discover.js';
+import { appsWithInstalled, discoverProject, findApp, findField, findModel } from '../project/discover.js';
 import { recordDir } from '../record/change-record.js';
 import { resolveCommon } from './options.js';
 import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
@@ -33,7 +33,7 @@ export async function stageRemoveColumn(req: RemoveColumnRequest): Promise<Stage
   const field = findField(model, req.field, app.label);
   const plan = removeColumnPlan({
     app,
-    apps: facts.apps,
+    apps: appsWithInstalled(facts),
     model,
     field,
     fill: req.fill,

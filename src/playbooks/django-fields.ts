@@ -258,8 +258,10 @@ export function requireConcreteColumn(model: DjangoModel, field: DjangoField, fl
     fail(`${what} is read by the GenericForeignKey ${model.name}.${generic.name}; take it out of that GenericForeignKey first`);
   }
   const inherited = field.inheritedFrom;
+  if (inherited?.file) {
+    fail(`${what} is declared in ${inherited.className} (${inherited.file}:${inherited.line}), a base class ${model.name} inherits; ${operation} it there, for every model that inherits it, or redeclare it on ${model.name} first`);
+  }
   if (inherited) {
-    const where = inherited.file ? `${inherited.file}:${inherited.line}` : 'outside the project';
-    fail(`${what} is declared in ${inherited.className} (${where}), a base class ${model.name} inherits; ${operation} it there, for every model that inherits it, or redeclare it on ${model.name} first`);
+    fail(`${what} is declared in ${inherited.className}, outside the project, a base class ${model.name} inherits; redeclare it on ${model.name} first`);
   }
 }

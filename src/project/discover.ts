@@ -206,6 +206,16 @@ async function appsFromRegistry(root: string, registry: DjangoRegistry): Promise
   return apps;
 }
 
+/**
+ * Why the last discovery read the source without Django (null when Django answered, or was not to
+ * be asked): a lookup that fails then says so, since Django might have known the name.
+ */
+let staticReason: string | null = null;
+
+function withoutDjango(message: string): string {
+  return staticReason ? `${message}; bg-scaffold ${staticReason}` : message;
+}
+
 export interface DiscoverOptions extends DjangoRuntimeChoice {
   /** Read the source only, without asking Django (tests, and `--static`). */
   static?: boolean;
@@ -222,6 +232,7 @@ export async function discoverProject(root: string, options: DiscoverOptions = {
   }
   await loadPythonParser();
   const staticDatabase = detectDatabase(absolute);
+  staticReason = null;
   const config = readProjectConfig(absolute);
   const introspection = options.static
     ? null
@@ -256,6 +267,7 @@ export async function discoverProject(root: string, options: DiscoverOptions = {
   const [djangoVersion, database] = await Promise.all([detectDjangoVersion(absolute), staticDatabase]);
   // Asked not to ask Django (--no-django): nothing to say.
   const note = introspection ? `read models.py files without Django (${introspection.reason})` : '';
+  staticReason = note || null;
   return {
     root: absolute,
     apps,
@@ -264,6 +276,24 @@ export async function discoverProject(root: string, options: DiscoverOptions = {
     discovery: { source: 'static', note, djangoVersion: null, cached: false },
     externalModels: [],
   };
+}
+
+/**
+ * The project's apps and, when Django was asked, the installed apps outside it (contrib, packages):
+ * what relations point at and come from. Only the project's apps can be changed.
+ */
+export function appsWithInstalled(facts: ProjectFacts): DjangoApp[] {
+  const installed = new Map<string, DjangoApp>();
+  for (const { appLabel, model } of facts.externalModels) {
+    if (facts.apps.some((app) => app.label === appLabel)) continue;
+    let app = installed.get(appLabel);
+    if (!app) {
+      app = { label: appLabel, module: appLabel, dir: '', modelFiles: [], migrationsDir: '', migrations: [], leaf: null, leaves: [], nextNumber: 1, models: [] };
+      installed.set(appLabel, app);
+    }
+    app.models.push(model);
+  }
+  return [...facts.apps, ...installed.values()];
 }
 
 // ---- lookups with messages a user can act on --------------------------------------------------
@@ -304,16 +334,18 @@ export function findApp(facts: ProjectFacts, label: string): DjangoApp {
   const app = facts.apps.find((candidate) => candidate.label === label);
   if (app) return app;
   const labels = facts.apps.map((candidate) => candidate.label);
-  throw new BgScaffoldError(`unknown app "${label}"${suggestion(label, labels)}; apps: ${listing(labels)}`);
+  throw new BgScaffoldError(withoutDjango(`unknown app "${label}"${suggestion(label, labels)}; apps: ${listing(labels)}`));
 }
 
 export function findModel(app: DjangoApp, name: string): DjangoModel {
   const model = app.models.find((candidate) => candidate.name === name);
+  if (model && model.file === '' && model.django) {
+    // A forked app may keep some of its models in the package it forked (`from oscar... import *`).
+    fail(`${app.label}.${name} is defined in ${model.django.module}, outside the project; bg-scaffold changes only the project's own files`);
+  }
   if (model) return model;
   const names = app.models.map((candidate) => candidate.name).sort();
-  throw new BgScaffoldError(
-    `unknown model "${name}" in app "${app.label}"${suggestion(name, names)}; models: ${listing(names)}`,
-  );
+  throw new BgScaffoldError(withoutDjango(`unknown model "${name}" in app "${app.label}"${suggestion(name, names)}; models: ${listing(names)}`));
 }
 
 /**
@@ -323,6 +355,9 @@ export function findModel(app: DjangoApp, name: string): DjangoModel {
 export function findField(model: DjangoModel, name: string, appLabel?: string): DjangoField {
   const field = model.fields.find((candidate) => candidate.name === name);
   if (field) return field;
+  if (model.django?.autoPk?.name === name) {
+    fail(`${model.name}.${name} is the primary key Django adds; bg-scaffold does not rename or remove primary keys`);
+  }
   if (model.django?.proxy) {
     // Its fields are its concrete model's, in that model's table.
     fail(`${model.name} is a proxy model and has no table of its own; change ${model.bases.map((base) => base.split('.').pop()).join(', ')} instead`);
@@ -332,7 +367,7 @@ export function findField(model: DjangoModel, name: string, appLabel?: string): 
   const label =
     appLabel ?? (model.dbTable.endsWith(defaultSuffix) ? model.dbTable.slice(0, -defaultSuffix.length) : null);
   const where = label ? `${label}.${model.name}` : model.name;
-  throw new BgScaffoldError(`unknown field "${name}" on ${where}${suggestion(name, names)}; fields: ${listing(names)}`);
+  throw new BgScaffoldError(withoutDjango(`unknown field "${name}" on ${where}${suggestion(name, names)}; fields: ${listing(names)}`));
 }
 
 /** The app's single leaf migration (null when it has none); several leaves need a merge first. */

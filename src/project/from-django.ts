@@ -151,6 +151,7 @@ function modelFromRegistry(model: RegistryModel, index: SourceIndex, label: stri
     bodyIndent: own?.bodyIndent ?? '    ',
     pkColumn: pkField?.column ?? 'id',
     django: {
+      module: model.module,
       proxy: model.proxy,
       parents: model.parents,
       ownSave: model.ownSave,

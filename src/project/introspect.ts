@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packageRoot } from '../render/pack.js';
 
@@ -129,6 +129,8 @@ export interface DjangoRegistry {
   files: string[];
   /** Environment variables the settings read, and their values (null: unset): the cache key too. */
   environment: Record<string, string | null>;
+  /** The interpreter's site-packages folders: a package installed, removed or upgraded changes them. */
+  packageDirs?: string[];
 }
 
 // ---- choosing the interpreter and the settings --------------------------------------------------
@@ -234,7 +236,21 @@ const INTROSPECT_TIMEOUT_MS = 120_000;
 interface CacheDocument {
   key: string;
   files: Record<string, string>;
+  /** Modification times of the site-packages folders. */
+  packages: Record<string, number>;
   registry: DjangoRegistry;
+}
+
+async function packageTimes(dirs: string[]): Promise<Record<string, number>> {
+  const times: Record<string, number> = {};
+  for (const dir of dirs) {
+    try {
+      times[dir] = (await stat(dir)).mtimeMs;
+    } catch {
+      times[dir] = -1;
+    }
+  }
+  return times;
 }
 
 function sha256(text: string | Buffer): string {
@@ -266,6 +282,8 @@ async function stillValid(document: CacheDocument | null, root: string, key: str
   if (Object.entries(environment).some(changed)) return null;
   const now = await fileHashes(root, Object.keys(document.files));
   if (!now || Object.entries(document.files).some(([file, hash]) => now[file] !== hash)) return null;
+  const packages = await packageTimes(Object.keys(document.packages ?? {}));
+  if (Object.entries(document.packages ?? {}).some(([dir, time]) => packages[dir] !== time)) return null;
   return document.registry;
 }
 
@@ -367,7 +385,7 @@ export async function introspectDjango(root: string, choice: DjangoRuntimeChoice
   if (!report.ok) return { ok: false, reason: report.error, runtime };
   const files = await fileHashes(root, report.files);
   if (files) {
-    const document: CacheDocument = { key, files, registry: report };
+    const document: CacheDocument = { key, files, packages: await packageTimes(report.packageDirs ?? []), registry: report };
     reportsThisProcess.set(root, document);
     pendingCacheWrites.set(path.join(root, CACHE_FILE), `${JSON.stringify(document)}\n`);
   }

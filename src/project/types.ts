@@ -94,6 +94,8 @@ export interface DjangoModel {
 }
 
 export interface DjangoModelFacts {
+  /** The Python module that defines the class (`shop.models`). */
+  module: string;
   proxy: boolean;
   /** Concrete parents of multi-table inheritance, `app.Model`. */
   parents: string[];

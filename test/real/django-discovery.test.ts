@@ -252,6 +252,16 @@ describe.skipIf(decision === 'skip')('discovery through Django', () => {
         expect(second.discovery.cached).toBe(true);
         expect(comparable(second)).toEqual(comparable(first));
 
+        // Installing or upgrading a package (an abstract base may come from one) starts it again too.
+        const packages = JSON.parse(await fs.readFile(cacheFile, 'utf8')) as { packages: Record<string, number> };
+        const sitePackages = Object.keys(packages.packages).find((dir) => dir.startsWith(env.venvDir));
+        expect(sitePackages, 'the virtualenv\'s site-packages is part of the key').toBeDefined();
+        const later = new Date(Date.now() + 5_000);
+        await fs.utimes(sitePackages!, later, later);
+        const afterInstall = await discoverProject(copy.dir, { python: env.python });
+        await flushIntrospectionCache();
+        expect(afterInstall.discovery.cached).toBe(false);
+
         const models = path.join(copy.dir, 'shop', 'models.py');
         await fs.appendFile(models, '\n\nclass Coupon(models.Model):\n    code = models.CharField(max_length=20)\n');
         const third = await discoverProject(copy.dir, { python: env.python });
@@ -335,6 +345,9 @@ describe.skipIf(decision === 'skip')('plans for the zoo, written through Django,
       expect(await refusal(['remove-column', '--app', 'stock', '--model', 'JournalEntry', '--field', 'assigned_object_type'])).toBe(
         'bg-scaffold: JournalEntry.assigned_object_type is read by the GenericForeignKey JournalEntry.assigned_object; take it out of that GenericForeignKey first',
       );
+      expect(await refusal(['rename-column', '--app', 'library', '--model', 'Book', '--field', 'id', '--to', 'key'])).toBe(
+        'bg-scaffold: Book.id is the primary key Django adds; bg-scaffold does not rename or remove primary keys',
+      );
       expect(await refusal(['rename-column', '--app', 'library', '--model', 'BookOnShelf', '--field', 'title', '--to', 'name'])).toBe(
         'bg-scaffold: BookOnShelf is a proxy model and has no table of its own; change Book instead',
       );
@@ -347,6 +360,33 @@ describe.skipIf(decision === 'skip')('plans for the zoo, written through Django,
     } finally {
       await copy.remove();
     }
+  }, REAL_STACK_TIMEOUT_MS);
+
+  it('a foreign key may point at an installed app outside the project (auth.User, ContentType)', async () => {
+    const env = await ensureDjangoEnv('5.2');
+    const copy = await tempCopy(ZOO, 'zoo');
+    try {
+      const run = await runCli(
+        ['add-column', '--app', 'library', '--model', 'Tag', '--name', 'curator', '--type', 'ForeignKey', '--to', 'auth.User', '--on-delete', 'SET_NULL', '--null', '--project', copy.dir, '--python', env.python, '--yes'],
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const migration = (await fs.readdir(path.join(copy.dir, 'library', 'migrations'))).find((name) => name.startsWith('0002_'))!;
+      const text = await fs.readFile(path.join(copy.dir, 'library', 'migrations', migration), 'utf8');
+      // auth.User's key is an AutoField: the column is an integer, as Django reports it.
+      expect(text).toMatch(/"curator_id" integer NULL/);
+      expect(text).toMatch(/AddForeignKey\(\s*"library_tag",\s*"curator_id",\s*"auth_user",\s*"id",/);
+      const check = await runManage(env, copy.dir, ['makemigrations', '--check', '--dry-run']);
+      expect(check.code, check.stdout + check.stderr).toBe(0);
+    } finally {
+      await copy.remove();
+    }
+  }, REAL_STACK_TIMEOUT_MS);
+
+  it('without Django, a name it cannot find says that Django was not asked, and why', async () => {
+    const run = await runCli(['rename-column', '--app', 'stock', '--model', 'Nope', '--field', 'x', '--to', 'y', '--project', ZOO, '--python', '/nonexistent/python', '--yes']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr.trim()).toMatch(/^bg-scaffold: unknown model "Nope" in app "stock"; models: .*; bg-scaffold read models\.py files without Django \(\/nonexistent\/python \(--python\) did not start: .*\)$/);
   }, REAL_STACK_TIMEOUT_MS);
 
   it('a refused run through Django leaves the tree byte-for-byte as it was, cache included', async () => {
