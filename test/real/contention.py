@@ -1,8 +1,10 @@
 """Lock contention for test/real/lock-retries.test.ts: a long reader, and the serving code's writes.
 
-    contention.py hold --seconds 4 --table shop_order
+    contention.py hold --table shop_order --until-file FILE [--max-seconds 600]
         Another session reads the table and keeps its transaction open (ACCESS SHARE), like a
-        long report. Prints "holding" once it has the lock, then commits after the given time.
+        long report. Prints "holding" once it has the lock, then ends its transaction once FILE
+        exists (the test releases it when the migration has shown what it does meanwhile, so
+        that a slow start of migrate on a busy machine cannot outlast the reader).
 
     contention.py write --project DIR --stop-file FILE
         The previous release writing through its own ORM (the code in DIR): creates an order and
@@ -19,13 +21,15 @@ import sys
 import time
 
 
-def hold(table, seconds):
+def hold(table, until_file, max_seconds):
     import psycopg
 
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1')  # opens the transaction
         print("holding", flush=True)
-        time.sleep(seconds)
+        deadline = time.monotonic() + max_seconds
+        while not os.path.exists(until_file) and time.monotonic() < deadline:
+            time.sleep(0.05)
         conn.rollback()
 
 
@@ -59,13 +63,14 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     holding = commands.add_parser("hold")
     holding.add_argument("--table", required=True)
-    holding.add_argument("--seconds", type=float, required=True)
+    holding.add_argument("--until-file", required=True)
+    holding.add_argument("--max-seconds", type=float, default=600)
     writing = commands.add_parser("write")
     writing.add_argument("--project", required=True)
     writing.add_argument("--stop-file", required=True)
     args = parser.parse_args()
     if args.command == "hold":
-        hold(args.table, args.seconds)
+        hold(args.table, args.until_file, args.max_seconds)
     else:
         write(args.project, args.stop_file)
 
