@@ -131,7 +131,7 @@ function fieldFromRegistry(field: RegistryField, own: ClassSyntax | null, index:
   };
 }
 
-function modelFromRegistry(model: RegistryModel, index: SourceIndex, label: string): DjangoModel {
+function modelFromRegistry(model: RegistryModel, index: SourceIndex): DjangoModel {
   const file = index.relative(model.file);
   const own = file ? index.classAt(file, model.name, model.line) : null;
   const autoPk = model.fields.find((f) => f.autoCreated && f.primaryKey) ?? null;
@@ -183,7 +183,7 @@ export function appModelsFromRegistry(
 ): DjangoModel[] {
   const index = new SourceIndex(root, read);
   const app = registry.apps.find((candidate) => candidate.label === label);
-  const models = (app?.models ?? []).map((model) => modelFromRegistry(model, index, label));
+  const models = (app?.models ?? []).map((model) => modelFromRegistry(model, index));
   const known = new Set(models.map((model) => model.name));
   const classes = modelFiles.flatMap((file) => index.classesOf(file));
   const abstract = resolveModels(classes, label).filter((model) => model.abstract && !known.has(model.name));
@@ -195,5 +195,5 @@ export function externalModelsFromRegistry(root: string, registry: DjangoRegistr
   const index = new SourceIndex(root, () => null);
   return registry.apps
     .filter((app) => !app.inProject)
-    .flatMap((app) => app.models.map((model) => ({ appLabel: app.label, model: modelFromRegistry(model, index, app.label) })));
+    .flatMap((app) => app.models.map((model) => ({ appLabel: app.label, model: modelFromRegistry(model, index) })));
 }
