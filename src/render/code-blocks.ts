@@ -136,6 +136,21 @@ function firstOwnLineStatement(source: string, file: string, definition: SyntaxN
   return first;
 }
 
+/**
+ * The end of the comment lines that directly follow a class body's last statement at the body's
+ * indentation or deeper: they belong to the body (a block inserted before, whose closing marker line
+ * follows its last statement), so code added at the end of the body goes after them.
+ */
+function afterTrailingComments(source: string, at: number, indent: string): number {
+  while (at < source.length) {
+    const text = source.slice(at, nextLineStart(source, at)).replace(/\r?\n$/, '');
+    const comment = /^([ \t]*)#/.exec(text);
+    if (!comment || comment[1]!.length < indent.length) break;
+    at = nextLineStart(source, at);
+  }
+  return at;
+}
+
 /** Inserts a marked block at its anchor in the model's class, indented to fit; the result must parse. */
 export function insertCodeBlock(source: string, file: string, block: CodeBlockPlacement, marker: BlockMarker): string {
   const tree = assertParses(source, file);
@@ -161,7 +176,7 @@ export function insertCodeBlock(source: string, file: string, block: CodeBlockPl
     const statements = bodyStatements(cls);
     firstOwnLineStatement(source, file, cls, `class ${block.model}`);
     const indent = indentationAt(source, statements[0]!.startIndex);
-    at = nextLineStart(source, statements[statements.length - 1]!.endIndex);
+    at = afterTrailingComments(source, nextLineStart(source, statements[statements.length - 1]!.endIndex), indent);
     const needsBreak = at === source.length && !source.endsWith('\n');
     text = (needsBreak ? eol : '') + eol + wrap(block.body, indent, marker, eol);
   } else {

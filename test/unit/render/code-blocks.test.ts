@@ -113,6 +113,35 @@ describe('insertCodeBlock', () => {
     );
   });
 
+  it('puts a second block at the end of the body after the first, not inside it (a model without save())', () => {
+    const plain = 'class Order(models.Model):\n    name = models.CharField(max_length=100)\n';
+    let out = insertCodeBlock(plain, FILE, place('class-body-end', 'objects = Manager()'), { ...MARKER, role: 'manager' });
+    out = insertCodeBlock(out, FILE, place('class-body-end', 'def save(self):\n    pass'), MARKER);
+    expect(out).toBe(
+      [
+        'class Order(models.Model):',
+        '    name = models.CharField(max_length=100)',
+        '',
+        '    # >>> bg-scaffold order-qty 1/2 manager',
+        '    objects = Manager()',
+        '    # <<< bg-scaffold order-qty 1/2',
+        '',
+        '    # >>> bg-scaffold order-qty 1/2 dual-write',
+        '    def save(self):',
+        '        pass',
+        '    # <<< bg-scaffold order-qty 1/2',
+        '',
+      ].join('\n'),
+    );
+    expect(removeCodeBlocks(out, FILE, 'order-qty')).toEqual({ source: plain, removed: 2 });
+  });
+
+  it('keeps a comment at module level after the class outside the body', () => {
+    const commented = 'class Order(models.Model):\n    name = 1\n# end of models\n';
+    const out = insertCodeBlock(commented, FILE, place('class-body-end', 'x = 1'), MARKER);
+    expect(out).toContain('    # <<< bg-scaffold order-qty 1/2\n# end of models\n');
+  });
+
   it('refuses a missing method or class, and a body that would not parse', () => {
     expect(() => insertCodeBlock(MODELS, FILE, place('method-start', 'x = 1', 'clean'), MARKER)).toThrow(
       /has no method "clean"/,
