@@ -714,6 +714,30 @@ class BackfillTests(OpsTestCase):
         finally:
             sql("DROP TABLE audit; DROP FUNCTION audit() CASCADE")
 
+    def test_walks_a_uuid_primary_key_which_has_no_min_or_max(self):
+        sql(
+            "DROP TABLE IF EXISTS u; CREATE TABLE u (id uuid PRIMARY KEY"
+            " DEFAULT gen_random_uuid(), v integer, w integer, xid bigint);"
+            "INSERT INTO u (v) SELECT i FROM generate_series(1, 25) i"
+        )
+        backfill = ops.BackfillInBatches(
+            "u", "w = v, xid = txid_current()", "w IS NULL", batch_size=10
+        )
+        with batch_seconds(60):
+            run(backfill)
+        self.assertEqual(value("SELECT count(*) FROM u WHERE w = v"), 25)
+        self.assertEqual(value("SELECT count(DISTINCT xid) FROM u"), 3)
+
+    def test_walks_a_text_primary_key_in_the_databases_order(self):
+        sql(
+            "DROP TABLE IF EXISTS s; CREATE TABLE s (code varchar(10) PRIMARY KEY,"
+            " v integer, w integer);"
+            "INSERT INTO s SELECT chr(65 + i % 26) || i, i FROM generate_series(1, 25) i;"
+            "INSERT INTO s VALUES ('', 0), ('a b', 26), ('%', 27)"
+        )
+        run(ops.BackfillInBatches("s", "w = v", "w IS NULL", pk="code", batch_size=4))
+        self.assertEqual(value("SELECT count(*) FROM s WHERE w = v"), 28)
+
     def test_takes_percent_signs_in_its_sql_literally(self):
         run(ops.BackfillInBatches("t", "name = name || '%'", "name NOT LIKE '%\\%'"))
         self.assertEqual(value("SELECT count(*) FROM t WHERE name LIKE '%\\%'"), 25)
@@ -756,7 +780,9 @@ class BackfillTests(OpsTestCase):
     def test_in_an_atomic_migration_leaves_the_vacuum_to_autovacuum(self):
         run(self.backfill(), atomic=True)  # VACUUM cannot run in a transaction
         self.assertEqual(value("SELECT count(*) FROM t WHERE w = v * 2"), 25)
-        vacuumed = "SELECT last_vacuum FROM pg_stat_user_tables WHERE relid = 't'::regclass"
+        vacuumed = (
+            "SELECT last_vacuum FROM pg_stat_user_tables WHERE relid = 't'::regclass"
+        )
         self.assertIsNone(value(vacuumed))
 
     def test_reports_progress_on_long_runs(self):
@@ -766,7 +792,8 @@ class BackfillTests(OpsTestCase):
         finally:
             ops.PROGRESS_EVERY = before
         self.assertRegex(
-            stderr, r"backfill t: 25 rows updated, 100% of the id range, \d+ rows/s"
+            stderr,
+            r"backfill t: 25 rows updated, 25 walked by id( \(~\d+%\))?, \d+ rows/s",
         )
 
 
@@ -1014,8 +1041,8 @@ class ShowingSQL(OpsTestCase):
         for expected in (
             "ALTER TABLE t ADD COLUMN x int;",
             (
-                'UPDATE "t" SET w = v WHERE "id" >= <lo> AND "id" < <hi> AND "id" IN'
-                ' (SELECT "id" FROM "t" WHERE "id" >= <lo> AND "id" < <hi>'
+                'UPDATE "t" SET w = v WHERE "id" >= <lo> AND "id" <= <hi> AND "id" IN'
+                ' (SELECT "id" FROM "t" WHERE "id" >= <lo> AND "id" <= <hi>'
                 ' AND (w IS NULL) ORDER BY "id" FOR UPDATE);'
             ),
             f'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "{index}" ON "t" ("v");',
@@ -1100,6 +1127,37 @@ class GeneratedMigration(unittest.TestCase):
         self.assertTrue(index_is_valid(like))
         definition = value("SELECT pg_get_indexdef(to_regclass(%s))", [like])
         self.assertIn("varchar_pattern_ops", definition)
+
+    def test_a_migration_that_stops_halfway_says_how_to_finish_or_undo_it(self):
+        self.manage("migrate", APP, "0001")
+        table = "shop_ops_product"
+        # upper("P1") is upper("p1"): the unique index fails after the backfill and NOT NULL.
+        sql(f"INSERT INTO {table} (name) VALUES ('P1')")
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr), self.assertRaises(Exception):
+            self.manage("migrate", APP, "0002")
+        self.assertIn(
+            "shop_ops.0002_enforce_sku stopped halfway and is not recorded as applied. "
+            "To finish it, fix the cause and run manage.py migrate again",
+            stderr.getvalue(),
+        )
+        undo = (
+            "manage.py migrate shop_ops 0002_enforce_sku --fake, "
+            "then manage.py migrate shop_ops 0001_initial."
+        )
+        self.assertIn(undo, stderr.getvalue())
+        self.assertTrue(is_not_null(table, "sku"))
+
+        # Undo as told: every step's undo runs, whether or not its step had run.
+        self.manage("migrate", APP, "0002", "--fake")
+        self.manage("migrate", APP, "0001")
+        self.assertFalse(is_not_null(table, "sku"))
+        self.assertIsNone(index_is_valid(django_name(table, "sku", "_uniq")))
+
+        # Or finish: with the cause fixed, migrate again.
+        sql(f"DELETE FROM {table} WHERE name = 'P1'")
+        self.manage("migrate", APP, "0002")
+        self.assertTrue(index_is_valid(django_name(table, "sku", "_uniq")))
 
     def test_sqlmigrate_shows_the_sql_of_every_step(self):
         shown = self.manage("sqlmigrate", APP, "0002")

@@ -18,6 +18,8 @@ def default_due_back():
 class Tag(models.Model):
     slug = models.CharField(primary_key=True, max_length=50)
     name = models.CharField(max_length=50, unique=True)
+    # Printed on the shelf labels.
+    colour = models.CharField(max_length=7, default="#888888")
 
     class Meta:
         ordering = ["name"]
