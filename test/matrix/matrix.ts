@@ -17,9 +17,9 @@ import path from 'node:path';
 import { copyProject, type ManageResult } from '../harness/django-project.js';
 import type { PgServer } from '../harness/postgres.js';
 import { uniqueDatabaseName } from '../harness/postgres.js';
-import { REAL_STACK_TIMEOUT_MS, runCommand } from '../harness/process.js';
 import type { DjangoEnv, DjangoLine } from '../harness/python-env.js';
-import { repoRoot, shopExampleDir } from '../harness/repo.js';
+import { shopExampleDir } from '../harness/repo.js';
+import { main } from '../../src/cli/main.js';
 import { ReleaseServer, type DriverResult } from './release-server.js';
 
 export type CellStatus = 'ok' | 'failed' | 'stale (declared)';
@@ -70,8 +70,6 @@ export interface Scenario {
   djangoLines?: readonly DjangoLine[];
 }
 
-const CLI = path.join(repoRoot(), 'bin', 'bg-scaffold.js');
-
 function summarize(result: DriverResult): { ok: boolean; detail: string } {
   if (result.errors.length > 0) {
     const first = result.errors[0]!;
@@ -101,9 +99,20 @@ async function snapshot(project: string, dest: string): Promise<void> {
   await copyProject(project, dest);
 }
 
+/**
+ * bg-scaffold's `main()` in this process, as `bin/bg-scaffold.js` runs it: a Node start per phase
+ * was a quarter of the matrix's time. The bin itself is tested in test/cli/bin.test.ts.
+ */
 async function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
-  const result = await runCommand(process.execPath, [CLI, ...args], { timeoutMs: REAL_STACK_TIMEOUT_MS });
-  return { code: result.code, output: (result.stderr + result.stdout).trim() };
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    isTTY: false,
+    env: process.env,
+  });
+  return { code, output: (stderr + stdout).trim() };
 }
 
 export interface ScenarioRun {
