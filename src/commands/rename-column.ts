@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { deriveChangeId } from '../playbooks/names.js';
-import { discoverProject, findApp, findField, findModel, requireSingleLeaf } from '../project/discover.js';
+import { appsWithInstalled, discoverProject, findApp, findField, findModel, requireSingleLeaf } from '../project/discover.js';
 import type { ProjectFacts } from '../project/types.js';
 import { renameColumnPlan } from '../playbooks/rename-column.js';
 import type { ChangePlan } from '../playbooks/types.js';
@@ -29,6 +29,7 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
   const field = findField(model, req.field, app.label);
   const plan = renameColumnPlan({
     app,
+    apps: appsWithInstalled(facts),
     model,
     field,
     to: req.to,

@@ -918,7 +918,7 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
   const { app, model, name, database } = input;
   requireOwnTable(model);
   if (model.abstract) fail(`${model.name} is abstract and has no table; add the field to the abstract model by hand and run makemigrations`);
-  validateNewFieldName(name, model, '--name');
+  validateNewFieldName(name, model, '--name', { appLabel: app.label, apps: input.apps, column: input.type === 'ForeignKey' ? `${name}_id` : name });
 
   const change = input.changeId ?? deriveChangeId([model.name, 'add', name]);
   validateChangeId(change);

@@ -173,3 +173,101 @@ export function incomingRelations(target: DjangoModel, targetApp: string, apps: 
   }
   return found;
 }
+
+/** A model and the app it belongs to. */
+export interface ModelInApp {
+  appLabel: string;
+  model: DjangoModel;
+}
+
+/**
+ * The project models `model` inherits from, nearest first: abstract bases and, for a
+ * multi-table-inheritance child, its concrete parents (whose fields it has, in their own tables).
+ * `direct`: reached without passing through a concrete parent (whose parent link is the child's own).
+ */
+export function ancestorsOf(model: DjangoModel, appLabel: string, apps: DjangoApp[]): Array<ModelInApp & { concrete: boolean; direct: boolean }> {
+  const found: Array<ModelInApp & { concrete: boolean; direct: boolean }> = [];
+  const visit = (child: DjangoModel, label: string, direct: boolean) => {
+    const parents = child.django?.parents ?? [];
+    for (const base of child.bases) {
+      const name = lastName(base);
+      const exact = parents.find((dotted) => lastName(dotted) === name);
+      const target = exact ? { label: exact.split('.')[0]!, name, exact: true } : { label, name, exact: false };
+      const parent = findTargetModel(apps, target);
+      if (!parent || parent.model === child || found.some((known) => known.model === parent.model)) continue;
+      // Django names a model's concrete parents; without Django, a base that is a concrete model is one.
+      const concrete = !parent.model.abstract && !child.django?.proxy && (child.django ? exact !== undefined : true);
+      found.push({ appLabel: parent.label, model: parent.model, concrete, direct });
+      visit(parent.model, parent.label, direct && !concrete);
+    }
+  };
+  visit(model, appLabel, true);
+  return found;
+}
+
+/** A name Django gives `target` for a relation that points at it (fields.E302 / E303 if a field takes it). */
+export interface ReverseName {
+  name: string;
+  /** `accessor`: `customer.orders`; `query`: `Customer.objects.filter(orders__...)`. */
+  kind: 'accessor' | 'query';
+  /** The relation, `shop.Order.customer`, or the child of multi-table inheritance, `library.EBook`. */
+  from: string;
+}
+
+/** A string literal as written in a keyword argument (`"orders"`, `'orders'`), or null for anything else. */
+function literal(source: string | undefined): string | null {
+  const match = source === undefined ? null : /^\s*(["'])([^"'\\]*)\1\s*$/.exec(source);
+  return match ? match[2]! : null;
+}
+
+/**
+ * The reverse accessors and reverse query names that relations of the project's models (and, when
+ * Django was asked, of installed apps) give `target`: `related_name`, else `<model>_set` for a
+ * foreign key or many-to-many and `<model>` for a one-to-one; the query name is
+ * `related_query_name`, else `related_name`, else `<model>`. Hidden ones (ending in `+`) are left out,
+ * as are relations whose names cannot be read without Django.
+ */
+export function reverseNames(target: DjangoModel, targetApp: string, apps: DjangoApp[]): ReverseName[] {
+  const names: ReverseName[] = [];
+  for (const app of apps) {
+    for (const model of app.models) {
+      if (model.abstract) continue;
+      const modelName = model.name.toLowerCase();
+      const format = (name: string) => name.replace(/%\(class\)s|%\(model_name\)s/g, modelName).replace(/%\(app_label\)s/g, app.label.toLowerCase());
+      const isTarget = app.label === targetApp && model.name === target.name;
+      for (const field of model.fields) {
+        if (field.relatedModel === null && !field.django?.target) continue;
+        const kind = field.django?.internalType ?? field.fieldClass;
+        const many = /ManyToManyField$/.test(kind);
+        const oneToOne = /OneToOneField$/.test(kind);
+        if (!many && !oneToOne && !/ForeignKey$/.test(kind)) continue;
+        const resolved = field.django?.target;
+        let points: boolean;
+        if (resolved) points = resolved.appLabel === targetApp && resolved.modelName === target.name;
+        else {
+          const name = relationTargetName(field, app.label, model.name);
+          points = !!name && sameName(name.name, target.name) && (name.label === targetApp || (!name.exact && findTargetModel(apps, name)?.label === targetApp));
+        }
+        if (!points) continue;
+        // A many-to-many to its own model is symmetrical unless told otherwise: no reverse names.
+        if (many && isTarget && field.kwargs.symmetrical?.trim() !== 'False') continue;
+        const writtenName = field.kwargs.related_name;
+        const relatedName = field.django ? field.django.relatedName : writtenName === undefined ? null : literal(writtenName);
+        if (relatedName === null && writtenName !== undefined && !field.django) continue; // not a literal: unknown
+        const writtenQuery = field.kwargs.related_query_name;
+        const queryName = writtenQuery === undefined ? null : literal(writtenQuery);
+        if (queryName === null && writtenQuery !== undefined) continue;
+        const from = `${app.label}.${model.name}.${field.name}`;
+        const accessor = relatedName !== null ? format(relatedName) : oneToOne ? modelName : `${modelName}_set`;
+        if (!accessor.endsWith('+')) names.push({ name: accessor, kind: 'accessor', from });
+        const query = queryName !== null ? format(queryName) : relatedName !== null ? format(relatedName) : modelName;
+        if (!query.endsWith('+') && query !== accessor) names.push({ name: query, kind: 'query', from });
+      }
+      // A child of multi-table inheritance reaches its parent through a one-to-one Django adds.
+      if (!isTarget && !model.django?.proxy && ancestorsOf(model, app.label, apps).some((a) => a.concrete && a.direct && a.appLabel === targetApp && a.model.name === target.name)) {
+        names.push({ name: modelName, kind: 'accessor', from: `${app.label}.${model.name}` });
+      }
+    }
+  }
+  return names;
+}

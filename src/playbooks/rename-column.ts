@@ -27,6 +27,8 @@ import type {
 
 export interface RenameColumnInput {
   app: DjangoApp;
+  /** Every app whose models may point at this one (their reverse accessors are names the new one must not take); [app] when absent. */
+  apps?: DjangoApp[];
   model: DjangoModel;
   field: DjangoField;
   to: string;
@@ -70,11 +72,14 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
   requireOwnTable(model);
   if (model.abstract) fail(`${model.name} is abstract and has no table; rename the field on the abstract model by hand and run makemigrations`);
   if (to === field.name) fail(`--to "${to}" is the field's current name; choose a new name`);
-  validateNewFieldName(to, model, '--to');
+  validateNewFieldName(to, model, '--to', { appLabel: app.label, apps: input.apps ?? [app] });
 
   const strategy = input.strategy ?? defaultRenameStrategy(database);
   if (input.phases !== undefined && strategy !== 'copy') {
     fail(`--phases applies to --strategy copy only (the ${strategy} strategy has a fixed number of releases)`);
+  }
+  if (strategy === 'copy' && to === 'objects') {
+    fail(`--to "objects" would meet the dual-write manager the copy strategy adds as ${model.name}.objects; choose another name, or --strategy db-column`);
   }
   if (strategy === 'trigger' && database !== 'postgresql') {
     fail(`--strategy trigger needs PostgreSQL (this project uses ${database}); use --strategy copy or db-column`);

@@ -201,6 +201,23 @@ describe('rename-column plan', () => {
         expect(() => plan(input)).toThrow(message);
       });
     }
+    it('names Django refuses: the auto primary key\'s id, objects, a column but for case, a reverse accessor', () => {
+      expect(() => plan({ to: 'id' })).toThrow(/models\.E004/);
+      expect(() => plan({ to: 'objects' })).toThrow(/default manager/);
+      expect(() => plan({ to: 'Reference' })).toThrow(/differs only in case from the column "reference"/);
+      const shipment = { ...orderModel([field('order', 'OneToOneField', { on_delete: 'models.CASCADE' }, { relatedModel: 'Order' })]), name: 'Shipment', dbTable: 'shop_shipment' };
+      const order = orderModel();
+      expect(() => plan({ model: order, to: 'shipment', apps: [shopApp([order, shipment])] })).toThrow(/reverse accessor that shop\.Shipment\.order gives Order/);
+    });
+
+    it('objects under the copy strategy, whose dual write adds a manager of that name', () => {
+      const managers = [{ name: 'orders', className: 'django.db.models.Manager', isDefault: true }];
+      const meta = { line: null, ordering: [], uniqueTogether: [], indexes: [], constraints: [], getLatestBy: null, orderWithRespectTo: null };
+      const model = { ...orderModel(), django: { module: 'shop.models', proxy: false, parents: [], ownSave: true, managers, autoPk: null, meta } };
+      expect(() => plan({ model, to: 'objects', strategy: 'copy', database: 'sqlite' })).toThrow(/dual-write manager the copy strategy adds/);
+      expect(() => plan({ model, to: 'objects', strategy: 'db-column' })).not.toThrow();
+    });
+
     it('and renames a relation with db-column', () => {
       const p = plan({ fieldName: 'customer', to: 'buyer', strategy: 'db-column' });
       expect(JSON.stringify(p.phases[0]!.migration)).toContain('db_column=\\"customer_id\\"');
