@@ -564,6 +564,11 @@ function pgExpandSteps(c: NewColumn, options: { nullable: boolean; withDefault: 
   return steps;
 }
 
+/** The release that adds the column: rolling it back drops the column, with what was written to it. */
+function rollbackLoses(c: NewColumn): string {
+  return `Migrating backwards drops "${c.column}": the values written to it are lost.`;
+}
+
 function addFieldState(c: NewColumn, nullable: boolean): StateOperation {
   return { kind: 'AddField', modelName: c.modelName, name: c.name, field: migrationField(c, nullable) };
 }
@@ -673,6 +678,7 @@ function onePhase(c: NewColumn, spec: {
       why: spec.why,
       imports: migrationImports(c),
       irreversible: null,
+      rollbackLoses: rollbackLoses(c),
       operations: spec.operations,
     },
     modelEdits: [insertEdit(c, spec.nullable, spec.note)],
@@ -832,6 +838,7 @@ function backfillPhases(c: NewColumn): Phase[] {
         ],
         imports: migrationImports(c),
         irreversible: null,
+        rollbackLoses: rollbackLoses(c),
         operations: expand,
       },
       modelEdits: [insertEdit(c, true, 'added, nullable until release 2 fills it')],
@@ -863,7 +870,11 @@ function backfillPhases(c: NewColumn): Phase[] {
         irreversible: null,
         operations: enforce,
       },
-      modelEdits: [{ kind: 'edit-field', model: c.model.name, field: c.name, rename: null, setKwargs: {}, removeKwargs: ['null'], note: 'NOT NULL' }],
+      // The change is complete: the field loses null=True and, like every marker of the change, its marker.
+      modelEdits: [
+        { kind: 'edit-field', model: c.model.name, field: c.name, rename: null, setKwargs: {}, removeKwargs: ['null'], note: 'NOT NULL' },
+        { kind: 'unmark', model: c.model.name },
+      ],
       codeBlocks: [],
     },
   ];

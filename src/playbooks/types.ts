@@ -74,6 +74,8 @@ export interface MigrationSpec {
   imports: string[];
   /** Set when the migration cannot be reversed, saying why. */
   irreversible: string | null;
+  /** What migrating backwards loses, for PLAN.md's Rollback line; absent when it loses nothing. */
+  rollbackLoses?: string;
 }
 
 /** A Django migration operation that changes state (and, outside SeparateDatabaseAndState, the database). */
@@ -83,7 +85,12 @@ export type StateOperation =
   | { kind: 'AddField'; modelName: string; name: string; field: string }
   | { kind: 'AlterField'; modelName: string; name: string; field: string }
   | { kind: 'RemoveField'; modelName: string; name: string }
-  | { kind: 'DeleteModel'; name: string };
+  | { kind: 'DeleteModel'; name: string }
+  /**
+   * Every option AlterModelOptions carries, as the state is to hold them after it (the ones left out
+   * are dropped from the state): `options` maps each to its Python source, sorted by name.
+   */
+  | { kind: 'AlterModelOptions'; name: string; options: Array<{ key: string; value: string }> };
 
 /**
  * A model as `migrations.CreateModel` writes it: fields as Python expressions, `options` values as
@@ -197,10 +204,14 @@ export type MigrationOperation =
 
 /**
  * A change to a model in models.py. Edits are surgical: only the named field's statement changes,
- * and every changed line carries `# bg-scaffold: <change> <k>/<N> <note>`.
+ * and every changed line carries `# bg-scaffold: <change> <k>/<N> <note>` until the change's last
+ * phase unmarks the model.
  */
 export type ModelEdit =
-  /** Edit a field in place: rename the attribute and/or set/remove keyword arguments. */
+  /**
+   * Edit a field in place: rename the attribute and/or set/remove keyword arguments. In a phase
+   * that also unmarks the model (the change's last), the edited line gets no marker.
+   */
   | {
       kind: 'edit-field';
       model: string;

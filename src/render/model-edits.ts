@@ -63,6 +63,8 @@ interface EditContext {
   eol: string;
   marker: PhaseMarker;
   comments: SyntaxNode[];
+  /** Models this phase unmarks (the change is complete): its edits of them stamp no marker. */
+  unmarked: Set<string>;
 }
 
 function locateModel(context: EditContext, model: string): SyntaxNode {
@@ -173,7 +175,7 @@ function argumentEdits(
   call: SyntaxNode,
   setKwargs: Record<string, string>,
   removeKwargs: string[],
-  note: string,
+  note: string | null,
 ): ArgumentEdits {
   const { source, eol } = context;
   const list = call.childForFieldName('arguments')!;
@@ -213,9 +215,9 @@ function argumentEdits(
       firstLineComment && firstLineComment.startIndex > list.startIndex && firstLineComment.endIndex < list.endIndex
         ? stripMarkers(firstLineComment.text, context.marker.change)
         : '';
-    const marker = markerComment(context.marker, note);
+    const comment = [kept, note === null ? '' : markerComment(context.marker, note)].filter(Boolean).join('  ');
     const text =
-      `(  ${kept ? `${kept}  ` : ''}${marker}${eol}` +
+      `(${comment ? `  ${comment}` : ''}${eol}` +
       texts.map((text) => `${inner}${text},${eol}`).join('') +
       `${indent})`;
     return { edits: [{ start: list.startIndex, end: list.endIndex, text }], exploded: true };
@@ -251,9 +253,11 @@ function editField(context: EditContext, edit: Extract<ModelEdit, { kind: 'edit-
   const field = locateField(context, locateModel(context, edit.model), edit.model, edit.field);
   const edits: TextEdit[] = [];
   if (edit.rename) edits.push({ start: field.target.startIndex, end: field.target.endIndex, text: edit.rename });
-  const args = argumentEdits(context, field.statement, field.call, edit.setKwargs, edit.removeKwargs, edit.note);
+  // The change's last phase leaves no marker behind: its `unmark` strips the earlier phases' too.
+  const note = context.unmarked.has(edit.model) ? null : edit.note;
+  const args = argumentEdits(context, field.statement, field.call, edit.setKwargs, edit.removeKwargs, note);
   edits.push(...args.edits);
-  if (!args.exploded) edits.push(markerEdit(context, field.statement, edit.note));
+  if (!args.exploded && note !== null) edits.push(markerEdit(context, field.statement, note));
   return edits;
 }
 
@@ -413,6 +417,7 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
     eol: lineEnding(source),
     marker,
     comments: tree.rootNode.descendantsOfType('comment').filter((node): node is SyntaxNode => node !== null),
+    unmarked: new Set(edits.flatMap((edit) => (edit.kind === 'unmark' ? [edit.model] : []))),
   };
   const textEdits: TextEdit[] = [];
   const unmarkEdits: TextEdit[] = [];

@@ -42,6 +42,15 @@ describe('add-column plan', () => {
     expect(plan({ null: true, changeId: 'prio' }).change).toBe('prio');
   });
 
+  it("says in every plan that rolling the first release back drops the column and the values written to it", () => {
+    const lost = (column: string) => `Migrating backwards drops "${column}": the values written to it are lost.`;
+    expect(plan({ null: true }).phases[0]!.migration!.rollbackLoses).toBe(lost('priority'));
+    expect(plan({ default: '0' }).phases[0]!.migration!.rollbackLoses).toBe(lost('priority'));
+    expect(plan({ default: '0', djangoVersion: '4.2' }).phases[0]!.migration!.rollbackLoses).toBe(lost('priority'));
+    expect(plan({ backfillSql: 'quantity * 2', strategy: 'single-release' }).phases[0]!.migration!.rollbackLoses).toBe(lost('priority'));
+    expect(plan({ name: 'buyer', type: 'ForeignKey', to: 'Customer', onDelete: 'SET_NULL', null: true }).phases[0]!.migration!.rollbackLoses).toBe(lost('buyer_id'));
+  });
+
   describe('nullable (--null), PostgreSQL', () => {
     const p = plan({ null: true });
     const [add] = p.phases as [Phase];
@@ -157,18 +166,26 @@ describe('add-column plan', () => {
       expect(enforce.migration!.atomic).toBe(false);
     });
 
+    it('says that rolling release 1 back loses the values written to the new column; rolling release 2 back loses nothing', () => {
+      expect(expand.migration!.rollbackLoses).toBe('Migrating backwards drops "priority": the values written to it are lost.');
+      expect(enforce.migration!.rollbackLoses).toBeUndefined();
+    });
+
     it('backfills with the given SQL, only the rows still NULL', () => {
       expect(op(enforce, 'backfill')).toMatchObject({ table: 'shop_order', pk: 'id', set: '"priority" = (quantity * 2)', where: '"priority" IS NULL' });
     });
 
-    it('adds the field null=True with a marked TODO naming the write paths, then drops null=True', () => {
+    it('adds the field null=True with a marked TODO naming the write paths, then drops null=True and leaves no marker', () => {
       expect(insertEdit(expand).call).toBe('models.IntegerField(null=True)');
       expect(expand.codeBlocks).toEqual([
         expect.objectContaining({ role: 'todo', model: 'Order', anchor: 'class-body-end', template: 'snippets/add-column-write-todo' }),
       ]);
       expect(expand.codeBlocks[0]!.data.writePaths).toEqual(['save()', 'create()', 'bulk_create()', 'update()']);
       expect(expand.code).toMatch(/reads NULL as "not yet filled"/);
-      expect(enforce.modelEdits).toEqual([expect.objectContaining({ kind: 'edit-field', field: 'priority', removeKwargs: ['null'] })]);
+      expect(enforce.modelEdits).toEqual([
+        expect.objectContaining({ kind: 'edit-field', field: 'priority', removeKwargs: ['null'] }),
+        { kind: 'unmark', model: 'Order' },
+      ]);
       expect(enforce.codeBlocks).toEqual([]);
       expect(stateOf(enforce)).toEqual([{ kind: 'AlterField', modelName: 'order', name: 'priority', field: 'models.IntegerField()' }]);
     });

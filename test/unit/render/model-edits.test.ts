@@ -324,6 +324,30 @@ describe('unmark', () => {
     );
     expect(out).toBe(MODELS.replace('    quantity: int = models.IntegerField(default=1)  # user note\n', ''));
   });
+
+  it('with an edit-field of the same model, the edited line is left unmarked too: a complete change leaves no marker', () => {
+    const last = { ...MARKER, phase: 2 };
+    const marked = applyModelEdits(MODELS, FILE, [editField('note', { note: 'added' }), editField('no_trailing_comma', { note: 'added' }), editField('hanging', { note: 'added' })], MARKER);
+    expect(marked.match(/# bg-scaffold: order-qty 1\/2 added/g)).toHaveLength(3);
+    const out = applyModelEdits(
+      marked,
+      FILE,
+      [
+        editField('note', { removeKwargs: ['null'], note: 'NOT NULL' }),
+        editField('no_trailing_comma', { removeKwargs: ['null'], note: 'NOT NULL' }),
+        editField('hanging', { removeKwargs: ['null'], note: 'NOT NULL' }),
+        { kind: 'unmark', model: 'Order' },
+      ],
+      last,
+    );
+    expect(out).not.toContain('bg-scaffold');
+    expect(out).toContain('    note = models.TextField(blank=True)\n');
+    expect(out).toContain('    no_trailing_comma = models.CharField(\n        max_length=3\n    )\n');
+    expect(out).toContain('    hanging = models.CharField(\n        "x",\n        max_length=3,\n    )\n');
+    // Without the unmark, the same edits stamp their marker, as every other phase does.
+    const stamped = applyModelEdits(marked, FILE, [editField('note', { removeKwargs: ['null'], note: 'NOT NULL' })], last);
+    expect(stamped).toContain('    note = models.TextField(blank=True)  # bg-scaffold: order-qty 2/2 NOT NULL\n');
+  });
 });
 
 describe('CRLF files', () => {
