@@ -4,18 +4,16 @@
  *   applying a phase removes the earlier phases' blocks. A block of another phase is left behind
  *   (or ahead of the record); a block the current phase needs and that is gone is missing.
  * - Each applied phase's migration exists, carries its `BG_SCAFFOLD` constant, and matches the
- *   copy rendered into `.bg-scaffold/<change>/phase-<k>/` (otherwise it was edited by hand).
+ *   copy rendered into `.bg-scaffold/<change>/phase-<k>/` (applied-migrations.ts, shared with `advance`).
  * - No migration or marker shows a phase the record has not applied, or a phase count the plan does not have.
  * - models.py no longer defines what an applied phase took away (while the change is in flight).
  * - Every marker names a change that has a record.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
-import { phaseReviewDir, planJsonPath } from '../record/change-record.js';
+import { planJsonPath } from '../record/change-record.js';
+import { appliedMigrationFindings } from './applied-migrations.js';
 import type { ChangeInFlight } from './changes.js';
 import { finding, type Finding } from './findings.js';
 import type { GoneName } from './gone-names.js';
-import { migrationMarker } from './markers.js';
 import type { Reference } from './references.js';
 
 export function recordAgreement(projectRoot: string, change: ChangeInFlight, gone: GoneName[], definitions: Reference[]): Finding[] {
@@ -69,7 +67,7 @@ export function recordAgreement(projectRoot: string, change: ChangeInFlight, gon
     }
   }
 
-  findings.push(...appliedMigrations(projectRoot, change));
+  findings.push(...appliedMigrationFindings(projectRoot, record, change.markers));
 
   if (!complete) {
     for (const definition of definitions) {
@@ -86,74 +84,6 @@ export function recordAgreement(projectRoot: string, change: ChangeInFlight, gon
     }
   }
   return findings;
-}
-
-/** Each applied phase's migration: present, stamped, and as rendered. */
-function appliedMigrations(projectRoot: string, change: ChangeInFlight): Finding[] {
-  const findings: Finding[] = [];
-  const id = change.change;
-  const record = change.record!;
-  const phases = record.plan.phases.length;
-  for (const applied of record.applied) {
-    const expected = applied.migration;
-    if (!expected) continue;
-    const stamped = change.markers.filter((marker) => marker.kind === 'migration' && marker.phase === applied.phase);
-    const label = `phase ${applied.phase}/${phases}`;
-    if (!existsSync(join(projectRoot, expected))) {
-      const moved = stamped[0];
-      findings.push(
-        moved
-          ? finding('record-mismatch', id, `the migration of ${label} is ${moved.file}, but the record says ${expected}: update "migration" in ${planJsonPath(id)} if it was renumbered on purpose`, {
-              file: moved.file,
-              line: moved.line,
-            })
-          : finding('record-mismatch', id, `the migration of ${label} is missing: the record says ${expected}; restore it from version control (a migration that has run must stay)`, {
-              file: expected,
-            }),
-      );
-      continue;
-    }
-    for (const extra of stamped.filter((marker) => marker.file !== expected)) {
-      findings.push(finding('record-mismatch', id, `a second migration claims ${label} (the record's is ${expected}); remove the copy`, { file: extra.file, line: extra.line }));
-    }
-    const source = readFileSync(join(projectRoot, expected), 'utf8');
-    const constant = migrationMarker(expected, source);
-    if (!constant || constant.change !== id || constant.phase !== applied.phase) {
-      findings.push(finding('record-mismatch', id, `${expected} should be the migration of ${label}, but its BG_SCAFFOLD constant ${constant ? `says ${constant.change} ${constant.phase}/${constant.of}` : 'is missing'}`, { file: expected, line: constant?.line ?? null }));
-      continue;
-    }
-    const reviewCopy = join(projectRoot, phaseReviewDir(id, applied.phase), posix.basename(expected));
-    if (!existsSync(reviewCopy)) continue;
-    const line = firstDifference(readFileSync(reviewCopy, 'utf8'), source);
-    if (line !== null) {
-      findings.push(
-        finding('record-mismatch', id, `the migration of ${label} was edited by hand: it differs from the copy bg-scaffold rendered (${phaseReviewDir(id, applied.phase)}/${posix.basename(expected)}); revert the edit, or carry it into the review copy if it is deliberate`, {
-          file: expected,
-          line,
-        }),
-      );
-    }
-  }
-  return findings;
-}
-
-/**
- * The first line (1-based, in `actual`) where two sources differ in anything but layout, or null
- * when they are equal up to whitespace: reformatting a migration is not editing it.
- */
-export function firstDifference(rendered: string, actual: string): number | null {
-  const squash = (text: string) => text.replace(/\s+/g, '');
-  if (squash(rendered) === squash(actual)) return null;
-  const expectedLines = rendered.split('\n').map((line) => line.trim()).filter(Boolean);
-  const actualLines = actual.split('\n');
-  let next = 0;
-  for (let i = 0; i < actualLines.length; i++) {
-    const text = actualLines[i]!.trim();
-    if (!text) continue;
-    if (text !== expectedLines[next]) return i + 1;
-    next += 1;
-  }
-  return actualLines.length;
 }
 
 function describeMarker(kind: string): string {

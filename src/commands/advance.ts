@@ -1,6 +1,12 @@
 /** `bg-scaffold advance <change>`: applies the next phase against the project as it is now. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appliedMigrationFindings } from '../check/applied-migrations.js';
+import { location } from '../check/findings.js';
+import { migrationMarker, type Marker } from '../check/markers.js';
 import { fail } from '../errors.js';
 import { discoverProject, findApp, findModel, requireSingleLeaf } from '../project/discover.js';
+import type { DjangoApp } from '../project/types.js';
 import { TemplateRenderer } from '../render/pack.js';
 import { renderPlanJson, renderPlanMd } from '../render/plan-record.js';
 import { now, phaseReviewDir, planJsonPath, planMdPath, readChangeRecord, type ChangeRecord } from '../record/change-record.js';
@@ -21,6 +27,7 @@ export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
   }
 
   const app = findApp(facts, plan.app);
+  requireAppliedMigrations(facts.root, record, app);
   const leaf = requireSingleLeaf(app);
   // A plan that deletes its model keeps the file it was in (drop-table: gone after release 1).
   const model = { file: typeof plan.inputs.modelsFile === 'string' ? plan.inputs.modelsFile : findModel(app, plan.model).file };
@@ -61,4 +68,21 @@ export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
       last ? `change ${plan.change} is complete after this release` : `after it is fully rolled out: bg-scaffold advance ${plan.change}`,
     ],
   };
+}
+
+/**
+ * The next phase is numbered after the app's leaf and builds on what the earlier phases' migrations
+ * did: with one of them missing or edited, it would come after the wrong parent (and `migrate` fail
+ * with FieldDoesNotExist). Refuses as `check` reports it (rule 3), naming the file and the fix.
+ */
+function requireAppliedMigrations(root: string, record: ChangeRecord, app: DjangoApp): void {
+  const stamped = app.migrations.flatMap((migration): Marker[] => {
+    const path = join(root, migration.file);
+    const marker = existsSync(path) ? migrationMarker(migration.file, readFileSync(path, 'utf8')) : null;
+    return marker ? [marker] : [];
+  });
+  const [first, ...more] = appliedMigrationFindings(root, record, stamped);
+  if (!first) return;
+  const rest = more.length > 0 ? ` (and ${more.length} more: bg-scaffold check lists them)` : '';
+  fail(`cannot advance ${record.plan.change}: ${location(first)}: ${first.message}${rest}`);
 }

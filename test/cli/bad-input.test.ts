@@ -3,7 +3,7 @@
  * unchanged. Runs the built CLI as a user would.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,6 +118,34 @@ describe('bad input: one line, exit 2, nothing written', () => {
     await expectRefused(dir, ['advance', 'nope', '--project', dir, '--yes'], /unknown change "nope"/);
     expect((await runCli(rename(dir, '--strategy', 'db-column'))).code).toBe(0);
     await expectRefused(dir, ['advance', 'order-quantity-to-qty', '--project', dir, '--yes'], /complete/);
+  });
+
+  it("advancing when an earlier phase's migration is missing: names the file and where to restore it from", async () => {
+    const dir = project();
+    expect((await runCli(rename(dir))).code).toBe(0);
+    unlinkSync(join(dir, 'shop', 'migrations', '0004_order_qty_expand.py'));
+    await expectRefused(
+      dir,
+      ['advance', 'order-quantity-to-qty', '--project', dir, '--yes'],
+      /^bg-scaffold: cannot advance order-quantity-to-qty: shop\/migrations\/0004_order_qty_expand\.py: the migration of phase 1\/2 is missing: .*restore it from \.bg-scaffold\/order-quantity-to-qty\/phase-1\/0004_order_qty_expand\.py/,
+    );
+  });
+
+  it("advancing when an earlier phase's migration was edited by hand: names the file, the line and the fix", async () => {
+    const dir = project();
+    expect((await runCli(rename(dir))).code).toBe(0);
+    const path = join(dir, 'shop', 'migrations', '0004_order_qty_expand.py');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const at = lines.findIndex((line) => line.includes('ADD COLUMN'));
+    lines[at] = lines[at]!.replace('integer NULL', 'bigint NULL');
+    writeFileSync(path, lines.join('\n'));
+    await expectRefused(
+      dir,
+      ['advance', 'order-quantity-to-qty', '--project', dir, '--yes'],
+      new RegExp(
+        `^bg-scaffold: cannot advance order-quantity-to-qty: shop/migrations/0004_order_qty_expand\\.py:${at + 1}: the migration of phase 1/2 was edited by hand: .*restore it from that copy`,
+      ),
+    );
   });
 
   it('a missing answer in a script names its flag', async () => {
