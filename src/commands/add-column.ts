@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { addColumnPlan, type AddColumnStrategy } from '../playbooks/add-column.js';
+import { requireNotInFlight } from '../playbooks/in-flight.js';
 import { deriveChangeId } from '../playbooks/names.js';
 import { detectDefaultAutoFields } from '../project/auto-field.js';
 import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
-import { recordDir } from '../record/change-record.js';
+import { readChangeRecords, recordDir } from '../record/change-record.js';
 import { resolveCommon } from './options.js';
 import { stageNewChange } from './rename-column.js';
 import type { CommonOptions, StagedChange } from './types.js';
@@ -38,12 +39,13 @@ export async function stageAddColumn(req: AddColumnRequest): Promise<StagedChang
   const facts = await discoverProject(req.projectDir, req);
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
-  const model = findModel(app, req.model);
-  // Checked before the name: after phase 1 the field exists, and "already a field" would mislead.
-  const change = req.changeId ?? deriveChangeId([model.name, 'add', req.name]);
+  // Checked before the model and the name: after phase 1 the field exists, and "already a field" would mislead.
+  const change = req.changeId ?? deriveChangeId([req.model, 'add', req.name]);
   if (existsSync(join(facts.root, recordDir(change)))) {
     throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
   }
+  requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [req.name] });
+  const model = findModel(app, req.model);
   const plan = addColumnPlan({
     apps: appsWithInstalled(facts),
     app,

@@ -3,8 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { changeIdForDropTable, dropTablePlan } from '../playbooks/drop-table.js';
+import { requireNotInFlight } from '../playbooks/in-flight.js';
 import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
-import { recordDir } from '../record/change-record.js';
+import { readChangeRecords, recordDir } from '../record/change-record.js';
 import { resolveCommon } from './options.js';
 import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
 import { stageNewChange } from './rename-column.js';
@@ -26,6 +27,7 @@ export async function stageDropTable(req: DropTableRequest): Promise<StagedChang
   if (existsSync(join(facts.root, recordDir(change)))) {
     throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
   }
+  requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [], wholeModel: true });
   const model = findModel(app, req.model);
   const plan = dropTablePlan({
     app,

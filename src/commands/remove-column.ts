@@ -2,9 +2,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
+import { requireNotInFlight } from '../playbooks/in-flight.js';
 import { changeIdForRemoveColumn, removeColumnPlan } from '../playbooks/remove-column.js';
 import { appsWithInstalled, discoverProject, findApp, findField, findModel } from '../project/discover.js';
-import { recordDir } from '../record/change-record.js';
+import { readChangeRecords, recordDir } from '../record/change-record.js';
 import { resolveCommon } from './options.js';
 import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
 import { stageNewChange } from './rename-column.js';
@@ -24,12 +25,13 @@ export async function stageRemoveColumn(req: RemoveColumnRequest): Promise<Stage
   const facts = await discoverProject(req.projectDir, req);
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
-  const model = findModel(app, req.model);
-  // Checked before the field: once the change has gone on, the field is gone, and "unknown field" would mislead.
-  const change = req.changeId ?? changeIdForRemoveColumn(model.name, req.field);
+  // Checked before the model and the field: once the change has gone on, the field is gone, and "unknown field" would mislead.
+  const change = req.changeId ?? changeIdForRemoveColumn(req.model, req.field);
   if (existsSync(join(facts.root, recordDir(change)))) {
     throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
   }
+  requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [req.field] });
+  const model = findModel(app, req.model);
   const field = findField(model, req.field, app.label);
   const plan = removeColumnPlan({
     app,

@@ -5,11 +5,12 @@ import { BgScaffoldError } from '../errors.js';
 import { deriveChangeId } from '../playbooks/names.js';
 import { appsWithInstalled, discoverProject, findApp, findField, findModel, requireSingleLeaf } from '../project/discover.js';
 import type { ProjectFacts } from '../project/types.js';
+import { requireNotInFlight } from '../playbooks/in-flight.js';
 import { renameColumnPlan } from '../playbooks/rename-column.js';
 import type { ChangePlan } from '../playbooks/types.js';
 import { TemplateRenderer } from '../render/pack.js';
 import { renderPlanJson, renderPlanMd } from '../render/plan-record.js';
-import { now, phaseReviewDir, planJsonPath, planMdPath, recordDir, type ChangeRecord } from '../record/change-record.js';
+import { now, phaseReviewDir, planJsonPath, planMdPath, readChangeRecords, recordDir, type ChangeRecord } from '../record/change-record.js';
 import { StagedTree } from '../stage/staged-tree.js';
 import { modelsPatch, renderPhaseFiles, reviewPath } from './phase-files.js';
 import { referencesTo, referenceWarnings, withWarnings } from './reference-warnings.js';
@@ -20,12 +21,14 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
   const facts = await discoverProject(req.projectDir, req);
   const common = resolveCommon(req, facts);
   const app = findApp(facts, req.app);
-  const model = findModel(app, req.model);
-  // Checked before the field: after phase 1 the field has its new name, and "unknown field" would mislead.
-  const change = req.changeId ?? deriveChangeId([model.name, req.field, 'to', req.to]);
+  // Checked before the model and the field: after phase 1 the field has its new name (or the model
+  // is gone), and "unknown field" would mislead.
+  const change = req.changeId ?? deriveChangeId([req.model, req.field, 'to', req.to]);
   if (existsSync(join(facts.root, recordDir(change)))) {
     throw new BgScaffoldError(`change "${change}" already exists in ${recordDir(change)}/; run "bg-scaffold advance ${change}" to continue it, or pass --change-id to start another`);
   }
+  requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [req.field, req.to] });
+  const model = findModel(app, req.model);
   const field = findField(model, req.field, app.label);
   const plan = renameColumnPlan({
     app,

@@ -2,7 +2,7 @@
  * The change record `.bg-scaffold/<change>/`: plan.json (the plan plus which phases are applied),
  * PLAN.md (the timeline for people), and every phase's rendered files, for review.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { BgScaffoldError, fail } from '../errors.js';
 import type { ChangePlan } from '../playbooks/types.js';
@@ -59,7 +59,7 @@ export function parseChangeRecord(text: string, path: string): ChangeRecord {
 /** Change ids recorded in the project, sorted. */
 export function listChanges(projectRoot: string): string[] {
   const root = join(projectRoot, RECORD_ROOT);
-  if (!existsSync(root)) return [];
+  if (!existsSync(root) || !statSync(root).isDirectory()) return [];
   return readdirSync(root, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, 'plan.json')))
     .map((entry) => entry.name)
@@ -82,4 +82,9 @@ export function readChangeRecord(projectRoot: string, change: string): ChangeRec
 export function now(env: NodeJS.ProcessEnv = process.env): string {
   const epoch = env.SOURCE_DATE_EPOCH;
   return (epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date()).toISOString();
+}
+
+/** Every change record of the project, in change id order. */
+export function readChangeRecords(projectRoot: string): ChangeRecord[] {
+  return listChanges(projectRoot).map((change) => parseChangeRecord(readFileSync(join(projectRoot, planJsonPath(change)), 'utf8'), planJsonPath(change)));
 }
