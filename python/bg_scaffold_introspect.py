@@ -282,7 +282,20 @@ class Registry:
             "constraints": [self.constraint(c) for c in meta.constraints],
             "getLatestBy": meta.get_latest_by if isinstance(meta.get_latest_by, (str, type(None))) else list(meta.get_latest_by),
             "orderWithRespectTo": meta.order_with_respect_to.name if meta.order_with_respect_to else None,
+            "alterOptions": self.alter_options(model),
         }
+
+    def alter_options(self, model):
+        """The options AlterModelOptions carries, as the migration state holds them: a plan that
+        changes one (a renamed field in `ordering`) writes them all, as makemigrations does."""
+        from django.db.migrations.operations import AlterModelOptions
+        from django.db.migrations.state import ModelState
+
+        try:
+            options = ModelState.from_model(model).options
+        except Exception as exc:  # noqa: BLE001 - a model the autodetector could not read either
+            return {"error": one_line(exc)}
+        return {key: serialize(options[key]) for key in AlterModelOptions.ALTER_OPTION_KEYS if key in options}
 
     def index(self, index):
         return {

@@ -13,6 +13,7 @@ import {
   requireConcreteColumn,
   requireOwnTable,
 } from './django-fields.js';
+import { metaReferencesToRename, type MetaReference } from './meta-references.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
 import type {
@@ -23,6 +24,7 @@ import type {
   ModelEdit,
   Phase,
   RenameStrategy,
+  StateOperation,
 } from './types.js';
 
 export interface RenameColumnInput {
@@ -64,6 +66,10 @@ interface Rename {
   newColumn: string;
   columnType: string | null;
   database: Database;
+  /** Where Meta names the field: rewritten in models.py, and in the state by `metaState`. */
+  meta: MetaReference[];
+  /** AlterModelOptions with the field's new name in ordering / get_latest_by, or null. */
+  metaState: { operation: StateOperation; imports: string[] } | null;
 }
 
 export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
@@ -87,6 +93,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
 
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'to', to]);
   validateChangeId(change);
+  const meta = metaReferencesToRename(model, field, strategy === 'db-column');
 
   const rename: Rename = {
     change,
@@ -101,6 +108,8 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     newColumn: isRelation(field) ? `${to}_id` : to,
     columnType: postgresColumnType(field),
     database,
+    meta,
+    metaState: renamedModelOptions(model, meta, field.name, to),
   };
 
   if (strategy !== 'db-column') {
@@ -162,6 +171,51 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Meta: the field's name in ordering, get_latest_by (AlterModelOptions) and *_together (RenameField).
+
+/** `'-due_back'` → `'-due'` in a serialized option value; other strings stay. */
+function renameInOptionSource(source: string, from: string, to: string): string {
+  return source.replace(new RegExp(`(['"])([-+?]?)${from}((?:__\\w*)?)\\1`, 'g'), `$1$2${to}$3$1`);
+}
+
+/**
+ * The AlterModelOptions that makemigrations writes after the rename: every option the state holds,
+ * with the field's new name where ordering or get_latest_by named it (an option it leaves out, it
+ * drops). Null when neither names the field.
+ */
+function renamedModelOptions(model: DjangoModel, meta: MetaReference[], from: string, to: string): Rename['metaState'] {
+  if (!meta.some((reference) => reference.option === 'ordering' || reference.option === 'get_latest_by')) return null;
+  const options = model.django?.meta.alterOptions;
+  if (!options || 'error' in options) return null; // refused by metaReferencesToRename
+  const entries = Object.entries(options).sort(([a], [b]) => a.localeCompare(b));
+  const imports = [...new Set(entries.flatMap(([, value]) => value.imports))].filter((line) => line !== 'from django.db import models' && line !== 'from django.db import migrations').sort();
+  return {
+    operation: {
+      kind: 'AlterModelOptions',
+      name: model.name.toLowerCase(),
+      options: entries.map(([key, value]) => ({
+        key,
+        value: key === 'ordering' || key === 'get_latest_by' ? renameInOptionSource(value.source, from, to) : value.source,
+      })),
+    },
+    imports,
+  };
+}
+
+/** The models.py edit that renames the field where Meta names it, or none. */
+function metaEdits(r: Rename, note: string): ModelEdit[] {
+  return r.meta.length > 0 ? [{ kind: 'rename-in-meta', model: r.model.name, from: r.field.name, to: r.to, note }] : [];
+}
+
+function metaStateOperations(r: Rename): StateOperation[] {
+  return r.metaState ? [r.metaState.operation] : [];
+}
+
+function withMetaImports(r: Rename, imports: string[]): string[] {
+  return r.metaState ? [...new Set([...imports, ...r.metaState.imports])].sort() : imports;
+}
+
+// ---------------------------------------------------------------------------------------------
 // db-column: one release, no SQL.
 
 function dbColumnPhases(r: Rename): Phase[] {
@@ -192,7 +246,7 @@ function dbColumnPhases(r: Rename): Phase[] {
           `Renames the attribute only. The column stays "${r.oldColumn}" (db_column), so the previous`,
           'release and this one read and write the same column, and no SQL runs.',
         ],
-        imports: renamed.imports,
+        imports: withMetaImports(r, renamed.imports),
         irreversible: null,
         operations: [
           {
@@ -201,6 +255,7 @@ function dbColumnPhases(r: Rename): Phase[] {
             operations: [
               { kind: 'RenameField', modelName: r.modelName, oldName: field.name, newName: to },
               { kind: 'AlterField', modelName: r.modelName, name: to, field: renamed.source },
+              ...metaStateOperations(r),
             ],
           },
         ],
@@ -215,6 +270,7 @@ function dbColumnPhases(r: Rename): Phase[] {
           removeKwargs: [],
           note: `renamed from ${field.name}; column stays "${r.oldColumn}"`,
         },
+        ...metaEdits(r, `${field.name} renamed to ${to}`),
       ],
       codeBlocks: [],
     },
@@ -320,7 +376,7 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
   expand.push({
     kind: 'state-only',
     comment: `Django now knows the field as ${to} on column "${newCol}"; the database change is above.`,
-    operations: [{ kind: 'RenameField', modelName: r.modelName, oldName: field.name, newName: to }],
+    operations: [{ kind: 'RenameField', modelName: r.modelName, oldName: field.name, newName: to }, ...metaStateOperations(r)],
   });
 
   const contract: MigrationOperation[] = [
@@ -382,11 +438,14 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
           'Not atomic: the backfill commits batch by batch and indexes are built CONCURRENTLY. Every',
           'step is safe to run again, so after a failure, re-run migrate.',
         ],
-        imports: [],
+        imports: withMetaImports(r, []),
         irreversible: null,
         operations: expand,
       },
-      modelEdits: [{ kind: 'edit-field', model: r.model.name, field: field.name, rename: to, setKwargs: {}, removeKwargs: [], note: renameNote }],
+      modelEdits: [
+        { kind: 'edit-field', model: r.model.name, field: field.name, rename: to, setKwargs: {}, removeKwargs: [], note: renameNote },
+        ...metaEdits(r, `${field.name} renamed to ${to}`),
+      ],
       codeBlocks: [],
     },
     {
@@ -466,7 +525,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
   const newAsAdded = migrationFieldExpression(field, r.appLabel, nullableCopy);
   const newAsFinal = migrationFieldExpression(field, r.appLabel);
   const oldAsNullable = migrationFieldExpression(field, r.appLabel, { set: { null: 'True' } });
-  const imports = [...new Set([...newAsAdded.imports, ...newAsFinal.imports, ...oldAsNullable.imports])].sort();
+  const imports = withMetaImports(r, [...new Set([...newAsAdded.imports, ...newAsFinal.imports, ...oldAsNullable.imports])].sort());
   const addNew = `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(newCol)} ${r.columnType} NULL`;
 
   // Release 1: add the new column; code writes both, reads the old one.
@@ -501,14 +560,14 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
         ...(field.nullable ? [] : [{ kind: 'drop-not-null', comment: `The next release inserts rows without "${oldCol}".`, table: r.table, column: oldCol } satisfies MigrationOperation]),
         // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
         { kind: 'backwards-only', comment: `Rollback only: refills "${oldCol}" for rows this release inserted without it.`, operation: copyStep(r, newCol, oldCol, '') },
-        { kind: 'state-only', comment: `Django forgets ${field.name}; its column stays until the next release.`, operations: [{ kind: 'RemoveField', modelName: r.modelName, name: field.name }] },
+        { kind: 'state-only', comment: `Django forgets ${field.name}; its column stays until the next release.`, operations: [...metaStateOperations(r), { kind: 'RemoveField', modelName: r.modelName, name: field.name }] },
       ]
     : [
         {
           kind: 'separate',
           comment: `"${oldCol}" becomes nullable in the database and leaves Django's state; the column stays until the next release.`,
           databaseOperations: field.nullable ? [] : [{ kind: 'AlterField', modelName: r.modelName, name: field.name, field: oldAsNullable.source }],
-          stateOperations: [{ kind: 'RemoveField', modelName: r.modelName, name: field.name }],
+          stateOperations: [...metaStateOperations(r), { kind: 'RemoveField', modelName: r.modelName, name: field.name }],
         },
         // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
         { kind: 'backfill-orm', comment: `Rollback only: refills ${field.name} for rows this release inserted without it.`, modelName: r.model.name, target: field.name, source: to, backwardsOnly: true },
@@ -553,6 +612,8 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
     note: notes.final,
   };
   const removeOldEdit: ModelEdit = { kind: 'remove-field', model: r.model.name, field: field.name };
+  // Meta switches to the new name in the release whose model loses the old one.
+  const retireEdits: ModelEdit[] = [removeOldEdit, ...metaEdits(r, `${field.name} replaced by ${to}`)];
 
   const phase1: Phase = {
     number: 1,
@@ -614,7 +675,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
           `authoritative, and retires "${oldCol}" from Django's state.`,
           `RISK: ${risk}`,
         ]),
-        modelEdits: [finalizeNewEdit, removeOldEdit],
+        modelEdits: [finalizeNewEdit, ...retireEdits],
         codeBlocks: [],
       },
       dropPhase(r, 3, dropOps, imports),
@@ -666,7 +727,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
         irreversible: null,
         operations: retireOps,
       },
-      modelEdits: [removeOldEdit],
+      modelEdits: retireEdits,
       codeBlocks: [],
     },
     dropPhase(r, 4, dropOps, imports),

@@ -237,6 +237,11 @@ export type ModelEdit =
   /** Strip this change's `# bg-scaffold:` trailing markers: the change is complete. */
   | { kind: 'unmark'; model: string }
   /**
+   * Rename field `from` to `to` where the model's Meta names it (ordering, get_latest_by,
+   * *_together, indexes, constraints): its strings (`"-from"`, `"from__year"`) and Q keywords.
+   */
+  | { kind: 'rename-in-meta'; model: string; from: string; to: string; note: string }
+  /**
    * Insert a brand-new field statement `name = <call>` after the field `after` (null: after the
    * model's last field), marked with this change's marker and `note`. `call` is Python source,
    * e.g. `models.IntegerField(null=True)`; a long call is laid out one argument per line.

@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { assertParses } from '../python/parser.js';
 import { readClasses, resolveModels, type ClassSyntax, type FieldSyntax } from './models.js';
-import type { DjangoRegistry, RegistryField, RegistryModel } from './introspect.js';
-import type { Database, DjangoField, DjangoFieldFacts, DjangoModel } from './types.js';
+import type { DjangoRegistry, RegistryField, RegistryMeta, RegistryModel, SerializedValue } from './introspect.js';
+import type { Database, DjangoField, DjangoFieldFacts, DjangoModel, DjangoModelFacts } from './types.js';
 
 /** Reads a project file's text (relative posix path), or null when it cannot. */
 export type SourceReader = (relative: string) => string | null;
@@ -165,6 +165,9 @@ function modelFromRegistry(model: RegistryModel, index: SourceIndex): DjangoMode
         constraints: model.meta.constraints.map((c) => ({ name: c.name, type: c.type, fields: c.fields, condition: c.condition })),
         getLatestBy: model.meta.getLatestBy,
         orderWithRespectTo: model.meta.orderWithRespectTo,
+        indexTogether: model.meta.indexTogether ?? [],
+        indexExpressions: Object.fromEntries(model.meta.indexes.map((i) => [i.name, i.expressions ?? []])),
+        alterOptions: alterOptionsOf(model.meta),
       },
     },
   };
@@ -196,4 +199,16 @@ export function externalModelsFromRegistry(root: string, registry: DjangoRegistr
   return registry.apps
     .filter((app) => !app.inProject)
     .flatMap((app) => app.models.map((model) => ({ appLabel: app.label, model: modelFromRegistry(model, index) })));
+}
+
+function alterOptionsOf(meta: RegistryMeta): DjangoModelFacts['meta']['alterOptions'] {
+  const options = meta.alterOptions;
+  if (!options) return null;
+  if ('error' in options && typeof options.error === 'string') return { error: options.error };
+  const serialized: Record<string, { source: string; imports: string[] }> = {};
+  for (const [key, value] of Object.entries(options as Record<string, SerializedValue>)) {
+    if (value.error !== undefined || value.source === undefined) return { error: `${key}: ${value.error ?? 'not serialized'}` };
+    serialized[key] = { source: value.source ?? '', imports: value.imports ?? [] };
+  }
+  return serialized;
 }

@@ -89,6 +89,8 @@ export interface RegistryMeta {
   constraints: Array<{ name: string; type: string; fields: string[]; condition: string | null; definition: SerializedValue }>;
   getLatestBy: string | string[] | null;
   orderWithRespectTo: string | null;
+  /** The options AlterModelOptions carries, serialized as the migration state holds them. */
+  alterOptions?: Record<string, SerializedValue> | { error: string };
 }
 
 export interface RegistryModel {

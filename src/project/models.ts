@@ -45,6 +45,8 @@ export interface ClassSyntax {
   methods: string[];
   line: number;
   bodyIndent: string;
+  /** The source of `class Meta:` in the body, or null. */
+  metaText: string | null;
 }
 
 const RELATION_CLASSES = /(?:ForeignKey|OneToOneField|ManyToManyField)$/;
@@ -169,13 +171,17 @@ export function readClass(source: string, node: SyntaxNode, file: string): Class
   const otherAttributes: string[] = [];
   const methods: string[] = [];
   let meta = { abstract: false, dbTable: null as string | null };
+  let metaText: string | null = null;
   const statements = bodyStatements(node);
   for (const statement of statements) {
     const definition = unwrapDecorated(statement);
     if (definition.type === 'function_definition') {
       methods.push(definition.childForFieldName('name')!.text);
     } else if (definition.type === 'class_definition') {
-      if (definition.childForFieldName('name')!.text === 'Meta') meta = readMeta(definition);
+      if (definition.childForFieldName('name')!.text === 'Meta') {
+        meta = readMeta(definition);
+        metaText = definition.text;
+      }
     } else {
       const field = readFieldStatement(statement);
       if (field) {
@@ -206,6 +212,7 @@ export function readClass(source: string, node: SyntaxNode, file: string): Class
     // The `class` line itself, below any decorators: where a reader looks for the model.
     line: node.startPosition.row + 1,
     bodyIndent,
+    metaText,
   };
 }
 
@@ -264,6 +271,7 @@ export function resolveModels(classes: ClassSyntax[], label: string, otherApps: 
     range: { start: outerDefinition(cls.node).startIndex, end: cls.node.endIndex },
     line: cls.line,
     bodyIndent: cls.bodyIndent,
+    metaText: cls.metaText,
   }));
 }
 

@@ -87,6 +87,8 @@ export interface DjangoModel {
   line: number;
   /** Indentation of the class body, e.g. four spaces. */
   bodyIndent: string;
+  /** The source of the class's own `class Meta:`, when read statically (Django's facts say more). */
+  metaText?: string | null;
   /** The primary key's column: declared, or the one Django adds (`id`). */
   pkColumn?: string;
   /** What Django reported (absent when read statically). */
@@ -112,6 +114,14 @@ export interface DjangoModelFacts {
     constraints: Array<{ name: string; type: string; fields: string[]; condition: string | null }>;
     getLatestBy: string | string[] | null;
     orderWithRespectTo: string | null;
+    indexTogether?: string[][];
+    /** Index expressions as Django prints them (`F(due_back)`, `Lower(F(name))`), per index name. */
+    indexExpressions?: Record<string, string[]>;
+    /**
+     * The options AlterModelOptions carries (`ordering`, `verbose_name`, ...), each as a migration
+     * writes it, or why Django could not serialize them.
+     */
+    alterOptions?: Record<string, { source: string; imports: string[] }> | { error: string } | null;
   };
 }
 

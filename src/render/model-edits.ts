@@ -397,6 +397,42 @@ function unmark(context: EditContext, edit: Extract<ModelEdit, { kind: 'unmark' 
   return edits;
 }
 
+/** Meta options whose values name fields; other Meta strings (verbose_name …) are left alone. */
+const FIELD_NAMING_OPTIONS = new Set(['ordering', 'get_latest_by', 'order_with_respect_to', 'unique_together', 'index_together', 'indexes', 'constraints']);
+
+function renameInMeta(context: EditContext, edit: Extract<ModelEdit, { kind: 'rename-in-meta' }>): TextEdit[] {
+  const cls = locateModel(context, edit.model);
+  const meta = bodyStatements(cls).find((statement) => statement.type === 'class_definition' && statement.childForFieldName('name')?.text === 'Meta');
+  if (!meta) return [];
+  const path = new RegExp(`^([-+?]?)${edit.from}((?:__\\w*)?)$`);
+  const edits: TextEdit[] = [];
+  for (const statement of bodyStatements(meta)) {
+    const assignment = statement.type === 'expression_statement' ? statement.namedChild(0) : null;
+    const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left')?.text : undefined;
+    if (!assignment || !target || !FIELD_NAMING_OPTIONS.has(target)) continue;
+    const before = edits.length;
+    const visit = (node: SyntaxNode): void => {
+      if (node.type === 'string') {
+        const contents = node.namedChildren.filter((child) => child?.type === 'string_content');
+        const content = contents.length === 1 && node.namedChildren.every((child) => child?.type !== 'interpolation') ? contents[0]! : null;
+        const match = content ? path.exec(content.text) : null;
+        if (content && match) edits.push({ start: content.startIndex, end: content.endIndex, text: `${match[1]}${edit.to}${match[2]}` });
+        return;
+      }
+      if (node.type === 'keyword_argument') {
+        // Q(due_back__gte=...): a lookup written as a keyword.
+        const name = node.childForFieldName('name')!;
+        const match = path.exec(name.text);
+        if (match && !match[1]) edits.push({ start: name.startIndex, end: name.endIndex, text: `${edit.to}${match[2]}` });
+      }
+      for (const child of node.namedChildren) if (child) visit(child);
+    };
+    visit(assignment.childForFieldName('right')!);
+    if (edits.length > before) edits.push(markerEdit(context, statement, edit.note));
+  }
+  return edits;
+}
+
 function overlaps(a: TextEdit, b: TextEdit): boolean {
   if (a.start === a.end) return b.start < a.start && a.start < b.end;
   if (b.start === b.end) return a.start < b.start && b.start < a.end;
@@ -440,6 +476,9 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
         break;
       case 'unmark':
         unmarkEdits.push(...unmark(context, edit));
+        break;
+      case 'rename-in-meta':
+        textEdits.push(...renameInMeta(context, edit));
         break;
     }
   }

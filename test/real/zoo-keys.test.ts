@@ -70,7 +70,7 @@ describe.skipIf(decision === 'skip')('backfills walk UUID and text primary keys 
 
     /** The CLI in this process, reading the project through this line's Django. */
     async function cli(args: string[]): Promise<void> {
-      const result = await runMain([...args, '--yes'], { env: { BG_PYTHON: env.python } });
+      const result = await runMain([...args, '--python', env.python, '--yes']);
       expect(result.code, result.stderr).toBe(0);
     }
 

@@ -410,3 +410,38 @@ describe('stripMarkers', () => {
     );
   });
 });
+
+describe('rename-in-meta', () => {
+  const LOANS = `class Loan(models.Model):
+    due_back = models.DateField()
+    due_backup = models.DateField()
+
+    class Meta:
+        verbose_name = "due_back"
+        ordering = ["-due_back", "due_backup"]
+        get_latest_by = "due_back"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_back__gte=F("lent_on")) | Q(due_backup=None),
+                name="due_back_after_lent",
+            ),
+        ]
+`;
+  const edit: ModelEdit = { kind: 'rename-in-meta', model: 'Loan', from: 'due_back', to: 'due', note: 'due_back renamed to due' };
+
+  it("renames the field's paths and Q keywords in the options that name fields, and stamps each statement it changes", () => {
+    const out = applyModelEdits(LOANS, FILE, [edit], MARKER);
+    expect(out).toContain('        verbose_name = "due_back"\n');
+    expect(out).toContain('        ordering = ["-due", "due_backup"]  # bg-scaffold: order-qty 1/2 due_back renamed to due\n');
+    expect(out).toContain('        get_latest_by = "due"  # bg-scaffold: order-qty 1/2 due_back renamed to due\n');
+    expect(out).toContain('condition=Q(due__gte=F("lent_on")) | Q(due_backup=None),');
+    // A constraint's name is not a field path, though it starts like one.
+    expect(out).toContain('name="due_back_after_lent",');
+    expect(out).toContain('        constraints = [  # bg-scaffold: order-qty 1/2 due_back renamed to due\n');
+  });
+
+  it('changes nothing on a model without Meta', () => {
+    const plain = 'class Loan(models.Model):\n    due_back = models.DateField()\n';
+    expect(applyModelEdits(plain, FILE, [edit], MARKER)).toBe(plain);
+  });
+});

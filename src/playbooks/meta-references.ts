@@ -1,0 +1,162 @@
+/**
+ * Where a model's Meta names a field (DESIGN §1: Django refers to fields by name in Meta). A rename
+ * or removal that leaves such a name behind fails `manage.py check` (models.E015, E012) or makes
+ * `makemigrations --check` find changes; and DROP COLUMN silently drops the composite indexes and
+ * constraints that include the column. Pure: read from the facts Django reported.
+ */
+import { fail } from '../errors.js';
+import type { DjangoField, DjangoModel } from '../project/types.js';
+import { isRelation } from './django-fields.js';
+
+export type MetaOption =
+  | 'ordering'
+  | 'get_latest_by'
+  | 'order_with_respect_to'
+  | 'unique_together'
+  | 'index_together'
+  | 'indexes'
+  | 'constraints';
+
+export interface MetaReference {
+  option: MetaOption;
+  /** The entry as a reader finds it in Meta: `"-due_back"`, `("author", "title")`, an index's name. */
+  entry: string;
+}
+
+/** The names a Meta entry may use for the field: its name, and `<name>_id` for a foreign key. */
+function namesOf(field: DjangoField): string[] {
+  return isRelation(field) ? [field.name, `${field.name}_id`] : [field.name];
+}
+
+/** `-due_back`, `due_back__year`, `?` … : whether the lookup path starts at one of `names`. */
+function pathStartsAt(path: string, names: string[]): boolean {
+  const bare = path.replace(/^[-+]/, '');
+  return names.some((name) => bare === name || bare.startsWith(`${name}__`));
+}
+
+/** Whether Django's printed form of a Q or expression (`(AND: ('due_back__gte', F(lent_on)))`) names the field. */
+function printedExpressionNames(text: string, names: string[]): boolean {
+  return names.some((name) => new RegExp(`'${name}(?:__\\w*)?'|F\\(${name}(?:__\\w*)?\\)`).test(text));
+}
+
+/**
+ * Every Meta entry of `model` that names `field`, or null when Django was not asked (the static
+ * reading does not know Meta).
+ */
+export function metaReferences(model: DjangoModel, field: DjangoField): MetaReference[] | null {
+  const meta = model.django?.meta;
+  if (!meta) return null;
+  const names = namesOf(field);
+  const quoted = (text: string) => JSON.stringify(text);
+  const together = (group: string[]) => `(${group.map(quoted).join(', ')})`;
+  const references: MetaReference[] = [];
+  for (const entry of meta.ordering) {
+    if (pathStartsAt(entry, names) || printedExpressionNames(entry, names)) references.push({ option: 'ordering', entry: quoted(entry) });
+  }
+  const latest = meta.getLatestBy === null ? [] : typeof meta.getLatestBy === 'string' ? [meta.getLatestBy] : meta.getLatestBy;
+  for (const entry of latest) {
+    if (pathStartsAt(entry, names)) references.push({ option: 'get_latest_by', entry: quoted(entry) });
+  }
+  if (meta.orderWithRespectTo !== null && names.includes(meta.orderWithRespectTo)) {
+    references.push({ option: 'order_with_respect_to', entry: quoted(meta.orderWithRespectTo) });
+  }
+  for (const group of meta.uniqueTogether) {
+    if (group.some((name) => names.includes(name))) references.push({ option: 'unique_together', entry: together(group) });
+  }
+  for (const group of meta.indexTogether ?? []) {
+    if (group.some((name) => names.includes(name))) references.push({ option: 'index_together', entry: together(group) });
+  }
+  for (const index of meta.indexes) {
+    const expressions = meta.indexExpressions?.[index.name] ?? [];
+    if (
+      index.fields.some((path) => pathStartsAt(path, names)) ||
+      expressions.some((text) => printedExpressionNames(text, names)) ||
+      (index.condition !== null && printedExpressionNames(index.condition, names))
+    ) {
+      references.push({ option: 'indexes', entry: index.name });
+    }
+  }
+  for (const constraint of meta.constraints) {
+    if (
+      constraint.fields.some((name) => names.includes(name)) ||
+      (constraint.condition !== null && printedExpressionNames(constraint.condition, names))
+    ) {
+      references.push({ option: 'constraints', entry: constraint.name });
+    }
+  }
+  return references;
+}
+
+/** `Meta.ordering "due_back"; Meta.constraints library_loan_due_after_lent` */
+export function describeReferences(references: MetaReference[]): string {
+  return references.map((reference) => `Meta.${reference.option} ${reference.entry}`).join('; ');
+}
+
+/** Meta options whose references a plan rewrites without touching the database. */
+const RENAMED_IN_STATE: ReadonlySet<MetaOption> = new Set(['ordering', 'get_latest_by']);
+/** Options Django's RenameField rewrites in its state itself; the column must keep its name. */
+const RENAMED_BY_RENAMEFIELD: ReadonlySet<MetaOption> = new Set(['unique_together', 'index_together']);
+
+/**
+ * The Meta references a rename rewrites (ordering, get_latest_by; `*_together` too when the column
+ * keeps its name), refusing in one line the ones it cannot: an index or constraint would have to be
+ * rebuilt on the new column before the old one goes, which the plans do not do yet.
+ */
+export function metaReferencesToRename(model: DjangoModel, field: DjangoField, keepsColumn: boolean): MetaReference[] {
+  const references = metaReferences(model, field);
+  const what = `${model.name}.${field.name}`;
+  if (references === null) {
+    if (namedInMetaText(model, field)) {
+      fail(`${what} may be named in ${model.name}'s Meta, which bg-scaffold reads only through Django; run it with the project's Python (--python, or BG_PYTHON)`);
+    }
+    return [];
+  }
+  const unsupported = references.filter(
+    (reference) => !RENAMED_IN_STATE.has(reference.option) && !(keepsColumn && RENAMED_BY_RENAMEFIELD.has(reference.option)),
+  );
+  if (unsupported.length > 0) {
+    const together = unsupported.every((reference) => RENAMED_BY_RENAMEFIELD.has(reference.option));
+    fail(
+      together
+        ? `${what} is named in ${describeReferences(unsupported)} of ${model.name}: a new column would need that constraint rebuilt, which bg-scaffold does not do yet; use --strategy db-column (the column keeps its name and no SQL runs)`
+        : `${what} is named in ${describeReferences(unsupported)} of ${model.name}: bg-scaffold cannot rebuild an index or constraint for a renamed field yet; rename it by hand (makemigrations), or leave the field's name`,
+    );
+  }
+  if (references.some((reference) => RENAMED_IN_STATE.has(reference.option)) && !hasAlterOptions(model)) {
+    const error = model.django?.meta.alterOptions;
+    fail(`${what} is named in ${describeReferences(references)} of ${model.name}, but Django could not report the model's options${error && 'error' in error ? ` (${error.error})` : ''}; rename it by hand (makemigrations)`);
+  }
+  return references;
+}
+
+/**
+ * A removal refuses every Meta reference, naming them: what the project should order, index or
+ * constrain by instead is the developer's call, made in a migration of its own first.
+ */
+export function refuseMetaReferencesOnRemove(model: DjangoModel, field: DjangoField): void {
+  const references = metaReferences(model, field);
+  const what = `${model.name}.${field.name}`;
+  if (references === null) {
+    if (namedInMetaText(model, field)) {
+      fail(`${what} may be named in ${model.name}'s Meta, which bg-scaffold reads only through Django; run it with the project's Python (--python, or BG_PYTHON)`);
+    }
+    return;
+  }
+  if (references.length > 0) {
+    const columnGoes = references.some((reference) => ['unique_together', 'index_together', 'indexes', 'constraints'].includes(reference.option));
+    fail(
+      `${what} is named in ${describeReferences(references)} of ${model.name}: take it out of Meta first and ship that migration (makemigrations${columnGoes ? '; build a replacement index or constraint CONCURRENTLY if the table still needs one, since DROP COLUMN drops the ones that include the column' : ''}), then remove the field`,
+    );
+  }
+}
+
+function hasAlterOptions(model: DjangoModel): boolean {
+  const options = model.django?.meta.alterOptions;
+  return !!options && !('error' in options);
+}
+
+/** Without Django: whether the model's class text has a Meta whose body quotes the field's name. */
+function namedInMetaText(model: DjangoModel, field: DjangoField): boolean {
+  const text = model.metaText ?? '';
+  return namesOf(field).some((name) => new RegExp(`["']-?${name}(?:__\\w*)?["']|\\b${name}(?:__\\w*)?\\s*=`).test(text));
+}

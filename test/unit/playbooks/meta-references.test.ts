@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { BgScaffoldError } from '../../../src/errors.js';
+import { metaReferences, metaReferencesToRename, refuseMetaReferencesOnRemove } from '../../../src/playbooks/meta-references.js';
+import { renameColumnPlan } from '../../../src/playbooks/rename-column.js';
+import type { DjangoModel, DjangoModelFacts } from '../../../src/project/types.js';
+import { field, orderModel, shopApp } from './fixtures.js';
+
+type Meta = DjangoModelFacts['meta'];
+
+function withMeta(meta: Partial<Meta>): DjangoModel {
+  const model = orderModel([field('quantity', 'IntegerField'), field('customer', 'ForeignKey', {}, { column: 'customer_id' }), field('note', 'TextField')]);
+  return {
+    ...model,
+    django: {
+      module: 'shop.models',
+      proxy: false,
+      parents: [],
+      ownSave: true,
+      managers: [],
+      autoPk: { name: 'id', column: 'id', postgresType: 'bigint' },
+      meta: {
+        line: null,
+        ordering: [],
+        uniqueTogether: [],
+        indexes: [],
+        constraints: [],
+        getLatestBy: null,
+        orderWithRespectTo: null,
+        alterOptions: { ordering: { source: "['-quantity', 'note']", imports: [] }, verbose_name: { source: "'order'", imports: [] } },
+        ...meta,
+      },
+    },
+  };
+}
+
+const named = (model: DjangoModel, name: string) => model.fields.find((f) => f.name === name)!;
+
+describe('where Meta names a field', () => {
+  it('finds ordering and get_latest_by paths, descending, random or through a relation', () => {
+    const model = withMeta({ ordering: ['-quantity', 'customer__name', 'note'], getLatestBy: ['quantity'] });
+    expect(metaReferences(model, named(model, 'quantity'))).toEqual([
+      { option: 'ordering', entry: '"-quantity"' },
+      { option: 'get_latest_by', entry: '"quantity"' },
+    ]);
+    expect(metaReferences(model, named(model, 'customer'))).toEqual([{ option: 'ordering', entry: '"customer__name"' }]);
+  });
+
+  it('finds *_together groups, index fields, expressions and conditions, constraint fields and conditions', () => {
+    const model = withMeta({
+      uniqueTogether: [['customer', 'note']],
+      indexTogether: [['quantity', 'note']],
+      indexes: [{ name: 'by_qty', fields: ['-quantity'], condition: null }, { name: 'other', fields: ['note'], condition: "(AND: ('quantity__gt', 0))" }],
+      indexExpressions: { by_qty: [], other: [] },
+      constraints: [{ name: 'qty_positive', type: 'CheckConstraint', fields: [], condition: "(AND: ('note__isnull', False), ('quantity__gte', F(customer_id)))" }],
+    });
+    expect(metaReferences(model, named(model, 'quantity'))).toEqual([
+      { option: 'index_together', entry: '("quantity", "note")' },
+      { option: 'indexes', entry: 'by_qty' },
+      { option: 'indexes', entry: 'other' },
+      { option: 'constraints', entry: 'qty_positive' },
+    ]);
+    // A foreign key by its attname too.
+    expect(metaReferences(model, named(model, 'customer'))!.map((r) => r.entry)).toEqual(['("customer", "note")', 'qty_positive']);
+  });
+
+  it('does not take a field for another whose name it starts with', () => {
+    const model = withMeta({ ordering: ['quantity_total', 'notes'] });
+    expect(metaReferences(model, named(model, 'quantity'))).toEqual([]);
+    expect(metaReferences(model, named(model, 'note'))).toEqual([]);
+  });
+
+  it('is unknown without Django, and a rename then refuses only when the Meta text may name the field', () => {
+    const plain = { ...orderModel([field('quantity', 'IntegerField')]), metaText: 'class Meta:\n    ordering = ["-quantity"]' };
+    expect(metaReferences(plain, named(plain, 'quantity'))).toBeNull();
+    expect(() => metaReferencesToRename(plain, named(plain, 'quantity'), true)).toThrow(/reads only through Django; run it with the project's Python/);
+    const unrelated = { ...plain, metaText: 'class Meta:\n    ordering = ["-quantity_total"]' };
+    expect(metaReferencesToRename(unrelated, named(unrelated, 'quantity'), true)).toEqual([]);
+  });
+});
+
+describe('a rename of a field Meta names', () => {
+  const input = (model: DjangoModel, strategy: 'db-column' | 'trigger' | 'copy') => ({
+    app: shopApp([model]),
+    model,
+    field: named(model, 'quantity'),
+    to: 'qty',
+    strategy,
+    phases: undefined,
+    database: 'postgresql' as const,
+    lock: { lockTimeout: '1s', retries: 10 },
+    batchSize: 10_000,
+    changeId: undefined,
+  });
+
+  it('writes AlterModelOptions with every option the state holds, the new name in ordering', () => {
+    const model = withMeta({ ordering: ['-quantity', 'note'] });
+    const plan = renameColumnPlan(input(model, 'trigger'));
+    const state = JSON.stringify(plan.phases[0]!.migration!.operations);
+    expect(state).toContain(
+      JSON.stringify({ kind: 'AlterModelOptions', name: 'order', options: [{ key: 'ordering', value: "['-qty', 'note']" }, { key: 'verbose_name', value: "'order'" }] }),
+    );
+    expect(plan.phases[0]!.modelEdits).toContainEqual({ kind: 'rename-in-meta', model: 'Order', from: 'quantity', to: 'qty', note: 'quantity renamed to qty' });
+  });
+
+  it('moves Meta to the new name in the release whose model loses the old field (copy)', () => {
+    const model = withMeta({ ordering: ['-quantity', 'note'] });
+    const plan = renameColumnPlan(input(model, 'copy'));
+    const phasesWithMetaEdit = plan.phases.filter((p) => p.modelEdits.some((e) => e.kind === 'rename-in-meta')).map((p) => p.name);
+    expect(phasesWithMetaEdit).toEqual(['retire']);
+  });
+
+  it('keeps unique_together to the db-column strategy, and refuses an index for every strategy', () => {
+    const together = withMeta({ uniqueTogether: [['quantity', 'note']] });
+    expect(renameColumnPlan(input(together, 'db-column')).phases).toHaveLength(1);
+    expect(() => renameColumnPlan(input(together, 'trigger'))).toThrow(/use --strategy db-column/);
+    const indexed = withMeta({ indexes: [{ name: 'by_qty', fields: ['quantity'], condition: null }] });
+    expect(() => renameColumnPlan(input(indexed, 'db-column'))).toThrow(BgScaffoldError);
+  });
+
+  it('a removal refuses, naming every entry and that DROP COLUMN takes the indexes with it', () => {
+    const model = withMeta({ ordering: ['quantity'], indexes: [{ name: 'by_qty', fields: ['quantity'], condition: null }] });
+    expect(() => refuseMetaReferencesOnRemove(model, named(model, 'quantity'))).toThrow(
+      'Order.quantity is named in Meta.ordering "quantity"; Meta.indexes by_qty of Order: take it out of Meta first and ship that migration (makemigrations; build a replacement index or constraint CONCURRENTLY if the table still needs one, since DROP COLUMN drops the ones that include the column), then remove the field',
+    );
+  });
+});
