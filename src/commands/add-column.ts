@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { addColumnPlan, type AddColumnStrategy } from '../playbooks/add-column.js';
 import { requireNotInFlight } from '../playbooks/in-flight.js';
+import { requireInMigrations } from '../playbooks/migrated.js';
 import { deriveChangeId } from '../playbooks/names.js';
 import { detectDefaultAutoFields } from '../project/auto-field.js';
 import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
@@ -46,6 +47,7 @@ export async function stageAddColumn(req: AddColumnRequest): Promise<StagedChang
   }
   requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [req.name] });
   const model = findModel(app, req.model);
+  requireInMigrations(app, model);
   const plan = addColumnPlan({
     apps: appsWithInstalled(facts),
     app,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { changeIdForDropTable, dropTablePlan } from '../playbooks/drop-table.js';
 import { requireNotInFlight } from '../playbooks/in-flight.js';
+import { requireInMigrations } from '../playbooks/migrated.js';
 import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
 import { readChangeRecords, recordDir } from '../record/change-record.js';
 import { resolveCommon } from './options.js';
@@ -29,6 +30,7 @@ export async function stageDropTable(req: DropTableRequest): Promise<StagedChang
   }
   requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [], wholeModel: true });
   const model = findModel(app, req.model);
+  requireInMigrations(app, model);
   const plan = dropTablePlan({
     app,
     apps: appsWithInstalled(facts),

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { requireNotInFlight } from '../playbooks/in-flight.js';
+import { requireInMigrations } from '../playbooks/migrated.js';
 import { changeIdForRemoveColumn, removeColumnPlan } from '../playbooks/remove-column.js';
 import { appsWithInstalled, discoverProject, findApp, findField, findModel } from '../project/discover.js';
 import { readChangeRecords, recordDir } from '../record/change-record.js';
@@ -33,6 +34,7 @@ export async function stageRemoveColumn(req: RemoveColumnRequest): Promise<Stage
   requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [req.field] });
   const model = findModel(app, req.model);
   const field = findField(model, req.field, app.label);
+  requireInMigrations(app, model, field);
   const plan = removeColumnPlan({
     app,
     apps: appsWithInstalled(facts),

@@ -6,6 +6,7 @@ import { deriveChangeId } from '../playbooks/names.js';
 import { appsWithInstalled, discoverProject, findApp, findField, findModel, requireSingleLeaf } from '../project/discover.js';
 import type { ProjectFacts } from '../project/types.js';
 import { requireNotInFlight } from '../playbooks/in-flight.js';
+import { requireInMigrations } from '../playbooks/migrated.js';
 import { renameColumnPlan } from '../playbooks/rename-column.js';
 import type { ChangePlan } from '../playbooks/types.js';
 import { TemplateRenderer } from '../render/pack.js';
@@ -30,6 +31,7 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
   requireNotInFlight(readChangeRecords(facts.root), { app: app.label, model: req.model, fields: [req.field, req.to] });
   const model = findModel(app, req.model);
   const field = findField(model, req.field, app.label);
+  requireInMigrations(app, model, field);
   const plan = renameColumnPlan({
     app,
     apps: appsWithInstalled(facts),

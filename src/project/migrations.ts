@@ -1,7 +1,7 @@
 /** Reads an app's migration files and works out its migration graph's leaves, as Django would. */
-import { assignmentOf, bodyStatements, moduleClasses, stringValue } from '../python/edit.js';
+import { assignmentOf, bodyStatements, callArguments, keywordArgument, lastNamePart, moduleClasses, stringValue } from '../python/edit.js';
 import type { SyntaxNode, SyntaxTree } from '../python/parser.js';
-import type { MigrationInfo } from './types.js';
+import type { MigrationInfo, MigrationStateOperation } from './types.js';
 
 /** `("shop", "0001_initial")` or `["shop", "0001_initial"]`; anything else (swappable_dependency, ...) → null. */
 function readPair(node: SyntaxNode): [string, string] | null {
@@ -39,7 +39,70 @@ export function readMigration(tree: SyntaxTree, name: string, file: string): Mig
     number: leadingNumber ? Number(leadingNumber[1]) : null,
     dependencies,
     replaces,
+    stateOperations: readStateOperations(tree.rootNode),
   };
+}
+
+/** Argument `keyword`, else the positional argument at `position` (Django's operations take both). */
+function argument(call: SyntaxNode, keyword: string, position: number): SyntaxNode | null {
+  const named = keywordArgument(call, keyword);
+  if (named) return named.childForFieldName('value');
+  const positional = callArguments(call).filter((arg) => arg.type !== 'keyword_argument' && arg.type !== 'comment');
+  return positional[position] ?? null;
+}
+
+function stringArgument(call: SyntaxNode, keyword: string, position: number): string | null {
+  const node = argument(call, keyword, position);
+  return node ? stringValue(node) : null;
+}
+
+/**
+ * The operations anywhere in a migration module (inside SeparateDatabaseAndState too) that bring a
+ * model or a field into Django's state: what tells whether makemigrations has seen it.
+ */
+export function readStateOperations(root: SyntaxNode): MigrationStateOperation[] {
+  const found: MigrationStateOperation[] = [];
+  for (const call of root.descendantsOfType('call')) {
+    if (!call) continue;
+    const callee = call.childForFieldName('function')?.text;
+    if (!callee) continue;
+    switch (lastNamePart(callee)) {
+      case 'CreateModel': {
+        const model = stringArgument(call, 'name', 0);
+        const fields = argument(call, 'fields', 1);
+        if (model === null) break;
+        const names = fields && (fields.type === 'list' || fields.type === 'tuple')
+          ? fields.namedChildren.flatMap((item) => {
+              const first = item.type === 'tuple' || item.type === 'list' ? item.namedChildren.find((child) => child.type !== 'comment') : null;
+              const value = first ? stringValue(first) : null;
+              return value === null ? [] : [value];
+            })
+          : [];
+        found.push({ kind: 'CreateModel', model, fields: names });
+        break;
+      }
+      case 'AddField': {
+        const model = stringArgument(call, 'model_name', 0);
+        const field = stringArgument(call, 'name', 1);
+        if (model !== null && field !== null) found.push({ kind: 'AddField', model, field });
+        break;
+      }
+      case 'RenameField': {
+        const model = stringArgument(call, 'model_name', 0);
+        const oldName = stringArgument(call, 'old_name', 1);
+        const newName = stringArgument(call, 'new_name', 2);
+        if (model !== null && oldName !== null && newName !== null) found.push({ kind: 'RenameField', model, oldName, newName });
+        break;
+      }
+      case 'RenameModel': {
+        const oldName = stringArgument(call, 'old_name', 0);
+        const newName = stringArgument(call, 'new_name', 1);
+        if (oldName !== null && newName !== null) found.push({ kind: 'RenameModel', oldName, newName });
+        break;
+      }
+    }
+  }
+  return found;
 }
 
 /**

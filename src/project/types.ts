@@ -136,7 +136,16 @@ export interface MigrationInfo {
   dependencies: Array<[string, string]>;
   /** `(app_label, migration_name)` pairs from `replaces`, for squashed migrations. */
   replaces: Array<[string, string]>;
+  /** What its operations do to models and fields in Django's state, as far as the text says (nested ones too). */
+  stateOperations: MigrationStateOperation[];
 }
+
+/** A migration operation that brings a model or field into Django's state, names as written. */
+export type MigrationStateOperation =
+  | { kind: 'CreateModel'; model: string; fields: string[] }
+  | { kind: 'AddField'; model: string; field: string }
+  | { kind: 'RenameField'; model: string; oldName: string; newName: string }
+  | { kind: 'RenameModel'; oldName: string; newName: string };
 
 export interface DjangoApp {
   /** App label: from the AppConfig's `label`, else the last part of its module name. */
