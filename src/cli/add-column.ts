@@ -12,7 +12,7 @@ import {
   ON_DELETE_CHOICES,
 } from '../playbooks/add-column.js';
 import { validateNewFieldName } from '../playbooks/names.js';
-import { discoverProject, findApp, findModel } from '../project/discover.js';
+import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
 import { addCommonOptions, type CommonFlags, positiveInteger } from './common-options.js';
 import type { Prompter } from './interactive.js';
 import { stageWithGenerator } from './generators.js';
@@ -174,7 +174,7 @@ export async function askAddColumn(flags: AddColumnFlags, common: CommonOptions,
     flags.name ??
     (await prompter.input({
       message: `Name of the new field on ${model.name}`,
-      validate: (value) => refusal(() => validateNewFieldName(value, model, 'name')) ?? true,
+      validate: (value) => refusal(() => validateNewFieldName(value, model, 'name', { appLabel: app.label, apps: appsWithInstalled(facts) })) ?? true,
     }));
 
   const type =

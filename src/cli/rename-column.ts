@@ -7,7 +7,7 @@ import { requireConcreteColumn } from '../playbooks/django-fields.js';
 import { validateNewFieldName } from '../playbooks/names.js';
 import { defaultRenameStrategy, RENAME_STRATEGIES } from '../playbooks/rename-column.js';
 import type { RenameStrategy } from '../playbooks/types.js';
-import { discoverProject, findApp, findField, findModel } from '../project/discover.js';
+import { appsWithInstalled, discoverProject, findApp, findField, findModel } from '../project/discover.js';
 import { addCommonOptions, type CommonFlags } from './common-options.js';
 import type { Prompter } from './interactive.js';
 import { stageWithGenerator } from './generators.js';
@@ -135,7 +135,7 @@ export async function askRenameColumn(flags: RenameFlags, common: CommonOptions,
       validate: (value) =>
         refusal(() => {
           if (value === field.name) fail(`"${value}" is the field's current name`);
-          validateNewFieldName(value, model, 'name');
+          validateNewFieldName(value, model, 'name', { appLabel: app.label, apps: appsWithInstalled(facts) });
         }) ?? true,
     }));
 

@@ -406,6 +406,9 @@ describe('in a terminal', () => {
     expect(validate('reference')).toMatch(/already a field of Order/);
     expect(validate('class')).toMatch(/Python keyword/);
     expect(validate('2qty')).toMatch(/not a valid Python identifier/);
+    expect(validate('match')).toBe(true);
+    expect(validate('Quantity')).toMatch(/differs only in case from the column "quantity"/);
+    expect(validate('objects')).toMatch(/default manager/);
   });
 
   it('asks only for what the flags did not give', async () => {
