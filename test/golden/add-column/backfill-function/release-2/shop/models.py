@@ -38,7 +38,7 @@ class Order(models.Model):
     )
     note = models.TextField(blank=True, default="")
     placed_at = models.DateTimeField(default=timezone.now)
-    priority = models.IntegerField()  # bg-scaffold: order-add-priority 2/2 NOT NULL
+    priority = models.IntegerField()
 
     class Meta:
         ordering = ["-placed_at"]

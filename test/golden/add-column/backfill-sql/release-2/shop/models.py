@@ -38,7 +38,7 @@ class Order(models.Model):
     )
     note = models.TextField(blank=True, default="")
     placed_at = models.DateTimeField(default=timezone.now)
-    weight = models.BigIntegerField()  # bg-scaffold: order-add-weight 2/2 NOT NULL
+    weight = models.BigIntegerField()
 
     class Meta:
         ordering = ["-placed_at"]

@@ -27,16 +27,21 @@ BG_SCAFFOLD = {
 def copy_qty_to_quantity(apps, schema_editor):
     """Copies qty into quantity in batches of 10000 rows, each its own transaction."""
     from django.db import transaction
-    from django.db.models import F, Max, Min
+    from django.db.models import F
 
-    model = apps.get_model("shop", "Order")
-    rows = model._base_manager.using(schema_editor.connection.alias)
-    bounds = rows.aggregate(low=Min("pk"), high=Max("pk"))
-    if bounds["low"] is None:
-        return
-    for start in range(bounds["low"], bounds["high"] + 1, 10_000):
-        with transaction.atomic(using=schema_editor.connection.alias):
-            rows.filter(pk__gte=start, pk__lt=start + 10_000).update(quantity=F("qty"))
+    alias = schema_editor.connection.alias
+    rows = apps.get_model("shop", "Order")._base_manager.using(alias)
+    # Keyset batches: the next 10000 primary keys after the last batch's, so any key
+    # type that sorts (integer, UUID, text) works.
+    keys = rows.order_by("pk").values_list("pk", flat=True)
+    after = None
+    while True:
+        batch = list((keys if after is None else keys.filter(pk__gt=after))[:10_000])
+        if not batch:
+            return
+        with transaction.atomic(using=alias):
+            rows.filter(pk__gte=batch[0], pk__lte=batch[-1]).update(quantity=F("qty"))
+        after = batch[-1]
 
 
 class Migration(migrations.Migration):

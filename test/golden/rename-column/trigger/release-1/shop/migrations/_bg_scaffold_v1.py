@@ -348,6 +348,7 @@ class BlueGreenOperation(Operation):
     summary = ""  # describe(): formatted with the operation's attributes
 
     def __init__(self, *, lock_timeout="1s", retries=10):
+        self.defined_in = _calling_module()
         if not re.fullmatch(r"\d+(us|ms|s|min|h|d)?", str(lock_timeout)):
             raise ValueError(f"lock_timeout looks like '1s', '200ms': {lock_timeout!r}")
         self.lock_timeout, self.retries = lock_timeout, max(1, int(retries))
@@ -359,10 +360,53 @@ class BlueGreenOperation(Operation):
         """Nothing: the migration's own Django operations change the model state."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self.forwards(_Steps(self, schema_editor))
+        steps = _Steps(self, schema_editor)
+        try:
+            self.forwards(steps)
+        except Exception:
+            advice = _stopped_halfway(app_label, self.defined_in)
+            if advice and not steps.showing:
+                _say(advice)
+            raise
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         self.backwards(_Steps(self, schema_editor))
+
+
+def _calling_module():
+    """The name of the module, outside this one, that builds the operation: its migration."""
+    frame = sys._getframe(1)
+    while frame and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "") if frame else ""
+
+
+def _stopped_halfway(app_label, module):
+    """How to finish, or undo, a non-atomic migration that failed after some steps;
+    None for an operation that no migration module built.
+
+    Django records a migration only when all of it ran, so ``migrate`` backwards would
+    not undo the steps that did run: faking it applied first makes it undoable, and
+    every step's undo is safe to run whether or not the step itself ran.
+    """
+    package, _, name = module.rpartition(".")
+    migration = sys.modules.get(module) and getattr(
+        sys.modules[module], "Migration", None
+    )
+    if not name or not package.endswith(".migrations") or migration is None:
+        return None
+    before = [dep for app, dep in migration.dependencies if app == app_label]
+    undo = (
+        f"manage.py migrate {app_label} {before[0]}"
+        if before
+        else (f"manage.py migrate {app_label} zero")
+    )
+    return (
+        f"{app_label}.{name} stopped halfway and is not recorded as applied. To finish "
+        f"it, fix the cause and run manage.py migrate again (every step is safe to run "
+        f"again). To undo what it did instead: manage.py migrate {app_label} {name} "
+        f"--fake, then {undo}."
+    )
 
 
 class RunDDL(BlueGreenOperation):
@@ -393,15 +437,18 @@ class RunDDL(BlueGreenOperation):
 
 
 class BackfillInBatches(BlueGreenOperation):
-    """UPDATE a table by integer primary key range, each range its own transaction.
+    """UPDATE a table in keyset batches over its primary key, each its own transaction.
 
-    One UPDATE over a large table would hold its row locks, and stall writers, until it
-    ends. So a batch holds at most ``batch_size`` rows, fewer when batches take longer than
-    BATCH_SECONDS (a wide row, a trigger, a busy server): a writer that meets a row of the
-    batch waits for the batch to commit. ``where_sql`` must select only rows that still
-    differ, so that a run after a failure skips finished rows. Then VACUUM (ANALYZE), so
-    that autovacuum does not hold the table against the next step. Backwards leaves the
-    data as it is.
+    The key may be of any type PostgreSQL can order (integer, uuid, text): a batch is the
+    next ``batch_size`` keys after the last batch's, so there is no ``min()``/``max()``
+    arithmetic (uuid has neither). One UPDATE over a large table would hold its row locks,
+    and stall writers, until it ends. So a batch holds at most ``batch_size`` rows, fewer
+    when batches take longer than BATCH_SECONDS (a wide row, a trigger, a busy server): a
+    writer that meets a row of the batch waits for the batch to commit. ``where_sql`` must
+    select only rows that still differ, so that a run after a failure skips finished
+    rows. Rows inserted after the backfill started are past its last key and left alone:
+    whatever inserts them writes both columns. Then VACUUM (ANALYZE), so that autovacuum
+    does not hold the table against the next step. Backwards leaves the data as it is.
     """
 
     summary = "Backfill {table} in batches of up to {batch_size}: SET {set_sql}"
@@ -423,47 +470,76 @@ class BackfillInBatches(BlueGreenOperation):
 
     def forwards(self, steps):
         table, pk = steps.quote(self.table), steps.quote(self.pk)
-        # "%" in the given SQL is literal: only the range bounds are parameters.
+        # "%" in the given SQL is literal: only the batch's keys are parameters.
         set_sql, where = (
             sql.replace("%", "%%") for sql in (self.set_sql, self.where_sql)
         )
         # Rows are locked in primary key order, as select_for_update().order_by("pk") locks
         # them: in heap order, a batch deadlocked with the serving code's bulk update
         # (measured). The range is repeated outside so the UPDATE scans only the range.
-        in_range = f"{pk} >= %s AND {pk} < %s"
+        in_range = f"{pk} >= %s AND {pk} <= %s"
         rows = f"SELECT {pk} FROM {table} WHERE {in_range} AND ({where})"
         rows = f"{rows} ORDER BY {pk} FOR UPDATE"
         update = f"UPDATE {table} SET {set_sql} WHERE {in_range} AND {pk} IN ({rows})"
         if steps.showing:
-            how = f"lo from min({self.pk}) to max({self.pk}), up to {self.batch_size} a time"
+            how = (
+                f"keyset batches of up to {self.batch_size} rows by {self.pk}, <lo> and "
+                "<hi> the first and last key of each, one transaction each"
+            )
             set_timeout = f"SET LOCAL lock_timeout = '{self.lock_timeout}'"
             bounds = ("<lo>", "<hi>") * 2
-            steps.show(f"{how}, one transaction each", [set_timeout, update % bounds])
+            steps.show(how, [set_timeout, update % bounds])
             return steps.vacuum_analyze(self.table)
-        with steps.connection.cursor() as cursor:
-            cursor.execute(f"SELECT min({pk}), max({pk}) FROM {table}")
-            low, high = cursor.fetchone()
-        if low is None:
+        last = steps.row(f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT 1")
+        if last is None:
             return
-        size, lo, updated = self.batch_size, low, 0
+        estimate = steps.fact(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", table
+        )
+
+        def batch_keys(lower):
+            # The first key, the last key and the number of keys of the next batch:
+            # array_agg, because min() and max() do not exist for every key type.
+            keys = f"SELECT {pk} AS k FROM {table} WHERE {lower}{pk} <= %s"
+            return (
+                "SELECT (array_agg(k ORDER BY k))[1], (array_agg(k ORDER BY k DESC))[1], "
+                f"count(*) FROM ({keys} ORDER BY {pk} LIMIT %s) AS batch"
+            )
+
+        first_batch, next_batch = batch_keys(""), batch_keys(f"{pk} > %s AND ")
+        size, after, updated, walked, reported_walked = self.batch_size, None, 0, 0, 0
         started = reported = time.monotonic()
-        while lo <= high:
-            hi = min(lo + size, high + 1)
-            label = f"backfill {self.table} {self.pk} {lo}..{hi - 1}"
+        while True:
+            if after is None:
+                lo, hi, count = steps.row(first_batch, last[0], size)
+            else:
+                lo, hi, count = steps.row(next_batch, after, last[0], size)
+            if not count:
+                break
+            label = f"backfill {self.table} {self.pk} {lo}..{hi}"
             batch_started = time.monotonic()
             updated += steps.ddl(label, update, params=[lo, hi, lo, hi])
-            now, lo = time.monotonic(), hi
+            now, after, walked = time.monotonic(), hi, walked + count
             # Aim the next batch at BATCH_SECONDS: shrink at once, grow at most twofold.
             scale = min(2.0, BATCH_SECONDS / max(now - batch_started, 1e-6))
             size = min(self.batch_size, max(MIN_BATCH, int(size * scale)))
-            if now - reported >= PROGRESS_EVERY or (lo > high and reported > started):
-                done, rate = (lo - low) / (high + 1 - low), updated / (now - started)
-                _say(
-                    f"backfill {self.table}: {updated} rows updated, {done:.0%} of the "
-                    f"{self.pk} range, {rate:.0f} rows/s"
-                )
-                reported = now
+            if now - reported >= PROGRESS_EVERY:
+                self.report(updated, walked, estimate, now - started)
+                reported, reported_walked = now, walked
+        if reported > started and reported_walked < walked:
+            self.report(updated, walked, estimate, time.monotonic() - started)
         steps.vacuum_analyze(self.table)
+
+    def report(self, updated, walked, estimate, seconds):
+        share = (
+            f" (~{min(1.0, walked / estimate):.0%})"
+            if estimate and estimate > 0
+            else ""
+        )
+        _say(
+            f"backfill {self.table}: {updated} rows updated, {walked} walked by "
+            f"{self.pk}{share}, {updated / max(seconds, 1e-6):.0f} rows/s"
+        )
 
     def backwards(self, steps):
         """Nothing: the values stay; the previous schema has the column too."""
@@ -508,6 +584,11 @@ def _set_not_null(steps, table, column):
 
 
 def _drop_not_null(steps, table, column):
+    # Undoing a migration that stopped before it added the column: nothing to do.
+    exists = "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s)"
+    exists = f"{exists} AND attname = %s AND NOT attisdropped"
+    if not steps.showing and steps.fact(exists, steps.quote(table), column) is None:
+        return
     drop = f"ALTER COLUMN {steps.quote(column)} DROP NOT NULL"
     steps.ddl(
         f"{table}.{column}: drop NOT NULL", f"ALTER TABLE {steps.quote(table)} {drop}"
@@ -646,7 +727,7 @@ class Backwards(BlueGreenOperation):
         """Nothing: forwards, the migration's other operations do the work."""
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        self.operation.database_forwards(app_label, schema_editor, to_state, from_state)
+        self.operation.forwards(_Steps(self.operation, schema_editor))
 
 
 def _foreign_keys_of(steps, table):

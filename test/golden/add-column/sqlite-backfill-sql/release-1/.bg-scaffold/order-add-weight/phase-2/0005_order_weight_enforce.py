@@ -30,20 +30,29 @@ def fill_order_weight(apps, schema_editor):
 
     connection, quote = schema_editor.connection, schema_editor.quote_name
     table, pk, column = quote("shop_order"), quote("id"), quote("weight")
-    # "%" in the expression is literal: only the two range bounds are parameters.
+    # "%" in the expression is literal: only the batch's keys are parameters.
     expression = "quantity * 2".replace("%", "%%")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MIN({pk}), MAX({pk}) FROM {table}")
-        low, high = cursor.fetchone()
-    if low is None:
-        return
     update = (
         f"UPDATE {table} SET {column} = ({expression}) "
-        f"WHERE {pk} >= %s AND {pk} < %s AND {column} IS NULL"
+        f"WHERE {pk} >= %s AND {pk} <= %s AND {column} IS NULL"
     )
-    for start in range(low, high + 1, 10_000):
+    # Keyset batches: the next primary keys after the last batch's, so any key type
+    # that sorts (integer, UUID, text) works.
+    first_keys = f"SELECT {pk} FROM {table} ORDER BY {pk} LIMIT %s"
+    next_keys = f"SELECT {pk} FROM {table} WHERE {pk} > %s ORDER BY {pk} LIMIT %s"
+    after = None
+    while True:
+        with connection.cursor() as cursor:
+            if after is None:
+                cursor.execute(first_keys, [10_000])
+            else:
+                cursor.execute(next_keys, [after, 10_000])
+            batch = [key for (key,) in cursor.fetchall()]
+        if not batch:
+            return
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(update, [start, start + 10_000])
+            cursor.execute(update, [batch[0], batch[-1]])
+        after = batch[-1]
 
 
 class Migration(migrations.Migration):
