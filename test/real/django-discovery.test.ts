@@ -370,7 +370,7 @@ describe.skipIf(decision === 'skip')('plans for the zoo, written through Django,
         ['add-column', '--app', 'library', '--model', 'Tag', '--name', 'curator', '--type', 'ForeignKey', '--to', 'auth.User', '--on-delete', 'SET_NULL', '--null', '--project', copy.dir, '--python', env.python, '--yes'],
       );
       expect(run.code, run.stderr).toBe(0);
-      const migration = (await fs.readdir(path.join(copy.dir, 'library', 'migrations'))).find((name) => name.startsWith('0002_'))!;
+      const migration = (await fs.readdir(path.join(copy.dir, 'library', 'migrations'))).find((name) => name.startsWith('0003_'))!; // after 0002_tag_colour
       const text = await fs.readFile(path.join(copy.dir, 'library', 'migrations', migration), 'utf8');
       // auth.User's key is an AutoField: the column is an integer, as Django reports it.
       expect(text).toMatch(/"curator_id" integer NULL/);
