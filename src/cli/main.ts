@@ -1,7 +1,7 @@
 /** The process edge: runs the program and turns every outcome into an exit code. */
 import { CommanderError } from 'commander';
 import { BgScaffoldError } from '../errors.js';
-import { discardIntrospectionCache, flushIntrospectionCache } from '../project/introspect.js';
+import { discardIntrospectionCache, flushIntrospectionCache, withIntrospectionRun } from '../project/introspect.js';
 import { isPromptCancelled } from './interactive.js';
 import { type Io, processIo } from './io.js';
 import { buildProgram } from './program.js';
@@ -12,7 +12,11 @@ export const EXIT = { done: 0, checkFailed: 1, badInput: 2, bug: 70, cancelled: 
 export type { Io } from './io.js';
 
 /** Runs bg-scaffold with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+export function main(argv: string[], io: Io = processIo()): Promise<number> {
+  return withIntrospectionRun(() => run(argv, io));
+}
+
+async function run(argv: string[], io: Io): Promise<number> {
   const context: CommandContext = { io, cwd: io.cwd ?? process.cwd(), exitCode: EXIT.done };
   try {
     await buildProgram(context).parseAsync(argv, { from: 'user' });

@@ -5,6 +5,7 @@
  *
  * Nothing here decides what the facts mean (see from-django.ts); this is the I/O edge.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -302,13 +303,25 @@ async function readCache(root: string): Promise<CacheDocument | null> {
 
 /**
  * Cache documents waiting to be written: a run writes its cache only when it ends without a
- * bad-input error, so that a refused run leaves the tree as it found it.
+ * bad-input error, so that a refused run leaves the tree as it found it. Each run of `main()` has
+ * its own (`withIntrospectionRun`), so that runs sharing a process (tests, the matrix) never write
+ * each other's caches into a tree another run is committing to.
  */
-const pendingCacheWrites = new Map<string, string>();
+const runs = new AsyncLocalStorage<Map<string, string>>();
+const outsideAnyRun = new Map<string, string>();
+
+function pendingCacheWrites(): Map<string, string> {
+  return runs.getStore() ?? outsideAnyRun;
+}
+
+/** Runs `work` as one run of the tool: the caches it reads are written, or discarded, on their own. */
+export function withIntrospectionRun<T>(work: () => Promise<T>): Promise<T> {
+  return runs.run(new Map(), work);
+}
 
 /** Writes the introspection caches of this run (see `pendingCacheWrites`). Never fails the run. */
 export async function flushIntrospectionCache(): Promise<void> {
-  for (const [file, text] of pendingCacheWrites) {
+  for (const [file, text] of pendingCacheWrites()) {
     try {
       await mkdir(path.dirname(file), { recursive: true });
       const ignore = path.join(path.dirname(file), '.gitignore');
@@ -329,7 +342,7 @@ export function discardIntrospectionCache(): void {
 }
 
 function endRun(): void {
-  pendingCacheWrites.clear();
+  pendingCacheWrites().clear();
 }
 
 /** Reports of this process, by project root: checked like the file cache before each use. */
@@ -389,7 +402,7 @@ export async function introspectDjango(root: string, choice: DjangoRuntimeChoice
   if (files) {
     const document: CacheDocument = { key, files, packages: await packageTimes(report.packageDirs ?? []), registry: report };
     reportsThisProcess.set(root, document);
-    pendingCacheWrites.set(path.join(root, CACHE_FILE), `${JSON.stringify(document)}\n`);
+    pendingCacheWrites().set(path.join(root, CACHE_FILE), `${JSON.stringify(document)}\n`);
   }
   return { ok: true, registry: report, cached: false, runtime };
 }
