@@ -53,6 +53,12 @@ function walk(operations: MigrationOperation[], visit: (op: MigrationOperation) 
   }
 }
 
+/**
+ * A field or option expression that names `models.` anywhere, not only at its start:
+ * `django.contrib.postgres.fields.ArrayField(base_field=models.TextField())` needs the import too.
+ */
+const USES_MODELS = /"(?:field|value)":"(?:[^"\\]|\\.)*?\bmodels\./;
+
 export function opsClassesUsed(phase: Phase): string[] {
   const names = new Set<string>();
   if (phase.migration) walk(phase.migration.operations, (op) => OPS_CLASS[op.kind] && names.add(OPS_CLASS[op.kind]!));
@@ -102,7 +108,7 @@ export function renderMigration(
   if (!migration) throw new Error(`phase ${phase.number} of ${plan.change} has no migration`);
   const operations = migration.operations.map((op) => operationView(op, plan));
   const functions = operations.filter((op) => FUNCTION_KINDS.has(op.kind as MigrationOperation['kind']));
-  const usesModels = JSON.stringify(migration.operations).includes('"field":"models.');
+  const usesModels = USES_MODELS.test(JSON.stringify(migration.operations));
   const fileName = migrationFileName(placement.number, migration.slug);
   const content = renderer.renderPython('migrations/migration', {
     toolVersion: toolVersion(),
