@@ -174,6 +174,31 @@ export function incomingRelations(target: DjangoModel, targetApp: string, apps: 
   return found;
 }
 
+/**
+ * The relations whose key is `field` of `target` (a `to_field`): renaming or removing the field
+ * would leave them pointing at nothing (fields.E312). A primary key is not asked about here.
+ */
+export function relationsKeyedOn(target: DjangoModel, field: DjangoField, targetApp: string, apps: DjangoApp[]): IncomingRelation[] {
+  const own = target.fields.map((f) => ({ appLabel: targetApp, model: target, field: f }));
+  return [...incomingRelations(target, targetApp, apps), ...own].filter(({ field: relation }) => {
+    if (relation.relatedModel === null || relation === field) return false;
+    const resolved = relation.django?.target;
+    if (resolved) return resolved.appLabel === targetApp && resolved.modelName === target.name && resolved.toField !== null && resolved.column === field.column;
+    // Read statically: a to_field naming the field, on a relation to this model or to "self".
+    const toField = /^(['"])(.*)\1$/.exec(relation.kwargs.to_field ?? '')?.[2];
+    const name = relationTargetName(relation, targetApp, target.name);
+    return toField === field.name && !!name && sameName(name.name, target.name);
+  });
+}
+
+/** Refuses to rename or remove a field another relation uses as its key, naming the relation. */
+export function requireNotRelationKey(target: DjangoModel, field: DjangoField, targetApp: string, apps: DjangoApp[], verb: 'renamed' | 'removed'): void {
+  const keyed = relationsKeyedOn(target, field, targetApp, apps);
+  if (keyed.length === 0) return;
+  const names = keyed.map((r) => `${r.appLabel}.${r.model.name}.${r.field.name}`).join(', ');
+  fail(`${target.name}.${field.name} is the key (to_field) of ${names}: it cannot be ${verb} while a relation points at it; point ${keyed.length > 1 ? 'them' : 'it'} at another field first (makemigrations), or leave ${target.name}.${field.name}`);
+}
+
 /** A model and the app it belongs to. */
 export interface ModelInApp {
   appLabel: string;

@@ -14,6 +14,7 @@ import {
   requireOwnTable,
 } from './django-fields.js';
 import { metaReferencesToRename, type MetaReference } from './meta-references.js';
+import { requireNotRelationKey } from './relations.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
 import type {
@@ -79,6 +80,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
   if (model.abstract) fail(`${model.name} is abstract and has no table; rename the field on the abstract model by hand and run makemigrations`);
   if (to === field.name) fail(`--to "${to}" is the field's current name; choose a new name`);
   validateNewFieldName(to, model, '--to', { appLabel: app.label, apps: input.apps ?? [app] });
+  requireNotRelationKey(model, field, app.label, input.apps ?? [app], 'renamed');
 
   const strategy = input.strategy ?? defaultRenameStrategy(database);
   if (input.phases !== undefined && strategy !== 'copy') {
