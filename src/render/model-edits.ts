@@ -485,3 +485,53 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
   const kept = unmarkEdits.filter((edit) => !textEdits.some((other) => overlaps(edit, other)));
   return applyEdits(source, [...textEdits, ...kept], file);
 }
+
+/** Removes one item of a comma-separated list (an import's names, a list's elements), with its comma. */
+function removeListItem(source: string, items: SyntaxNode[], item: SyntaxNode): TextEdit {
+  const ownLine = ownLinesEnd(source, item);
+  if (ownLine !== null) return { start: lineStart(source, item.startIndex), end: ownLine, text: '' };
+  const index = items.indexOf(item);
+  const comma = commaAfter(item);
+  if (comma && index < items.length - 1) {
+    // `Book, Loan, Tag` → `Book, Tag`: the item, its comma and the spaces after it.
+    let end = comma.endIndex;
+    while (source[end] === ' ') end += 1;
+    return { start: item.startIndex, end, text: '' };
+  }
+  // The last item: the comma and spaces before it go.
+  const previous = items[index - 1]!;
+  const between = commaAfter(previous);
+  return { start: between ? between.startIndex : previous.endIndex, end: comma ? comma.endIndex : item.endIndex, text: '' };
+}
+
+/**
+ * A models package's `__init__.py` re-exports its classes (`from .books import Book, Loan` and
+ * `__all__`): when a model leaves its module, its name leaves the package's imports too, or the
+ * app no longer loads. `module` is the model's module in the package (`books`). Returns `source`
+ * unchanged when it does not name `model`.
+ */
+export function removeReexport(source: string, file: string, module: string, model: string): string {
+  const tree = assertParses(source, file);
+  const edits: TextEdit[] = [];
+  for (const statement of tree.rootNode.namedChildren) {
+    if (!statement) continue;
+    const from = statement.type === 'import_from_statement' ? statement.childForFieldName('module_name')?.text : undefined;
+    if (from !== undefined && (from === `.${module}` || from.endsWith(`.${module}`))) {
+      const names = statement.childrenForFieldName('name').filter((node): node is SyntaxNode => node !== null);
+      const imported = (node: SyntaxNode) => (node.type === 'aliased_import' ? node.childForFieldName('name')!.text : node.text);
+      const match = names.find((node) => imported(node) === model);
+      if (!match) continue;
+      if (names.length === 1) edits.push({ start: lineStart(source, statement.startIndex), end: nextLineStart(source, statement.endIndex), text: '' });
+      else edits.push(removeListItem(source, names, match));
+    }
+    const assignment = statement.type === 'expression_statement' ? statement.namedChild(0) : null;
+    if (assignment?.type === 'assignment' && assignment.childForFieldName('left')?.text === '__all__') {
+      const list = assignment.childForFieldName('right');
+      if (!list || (list.type !== 'list' && list.type !== 'tuple')) continue;
+      const elements = list.namedChildren.filter((node): node is SyntaxNode => node !== null && node.type !== 'comment');
+      const match = elements.find((node) => node.type === 'string' && node.text.slice(1, -1) === model);
+      if (match) edits.push(removeListItem(source, elements, match));
+    }
+  }
+  return edits.length === 0 ? source : applyEdits(source, edits, file);
+}

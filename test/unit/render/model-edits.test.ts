@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BgScaffoldError } from '../../../src/errors.js';
 import type { ModelEdit } from '../../../src/playbooks/types.js';
 import { loadPythonParser } from '../../../src/python/parser.js';
-import { applyModelEdits, stripMarkers } from '../../../src/render/model-edits.js';
+import { applyModelEdits, removeReexport, stripMarkers } from '../../../src/render/model-edits.js';
 
 await loadPythonParser();
 
@@ -443,5 +443,27 @@ describe('rename-in-meta', () => {
   it('changes nothing on a model without Meta', () => {
     const plain = 'class Loan(models.Model):\n    due_back = models.DateField()\n';
     expect(applyModelEdits(plain, FILE, [edit], MARKER)).toBe(plain);
+  });
+});
+
+describe("a models package's re-export of a dropped model", () => {
+  const INIT = 'library/models/__init__.py';
+
+  it('leaves the import line and __all__ with the other names, byte for byte around them', () => {
+    const source = 'from .books import Book, Loan, Tag  # the shelf\nfrom .people import Author\n\n__all__ = ["Author", "Book", "Loan"]\n';
+    expect(removeReexport(source, INIT, 'books', 'Loan')).toBe(
+      'from .books import Book, Tag  # the shelf\nfrom .people import Author\n\n__all__ = ["Author", "Book"]\n',
+    );
+  });
+
+  it('takes out a line of its own in a parenthesized list, and an import of that name alone', () => {
+    const source = 'from .books import (\n    Book,\n    Loan,\n)\nfrom .loans import Loan\n__all__ = (\n    "Book",\n    "Loan",\n)\n';
+    expect(removeReexport(source, INIT, 'books', 'Loan')).toBe('from .books import (\n    Book,\n)\nfrom .loans import Loan\n__all__ = (\n    "Book",\n)\n');
+    expect(removeReexport('from library.models.loans import Loan\n', INIT, 'loans', 'Loan')).toBe('');
+  });
+
+  it('leaves alone a package that does not name the model, or names it from another module', () => {
+    const source = 'from .books import Book\nfrom .other import Loan\n';
+    expect(removeReexport(source, INIT, 'books', 'Loan')).toBe(source);
   });
 });
