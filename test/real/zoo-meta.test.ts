@@ -105,7 +105,32 @@ describe.skipIf(decision === 'skip')('fields named in Meta (examples/zoo)', () =
       }
     }, REAL_STACK_TIMEOUT_MS);
 
+    it('db-column rename of an ArrayField: the migration imports models for its base_field', async () => {
+      const project = await zoo('array');
+      const result = await cli(['rename-column', '--project', project, '--app', 'stock', '--model', 'Site', '--field', 'aliases', '--to', 'other_names', '--strategy', 'db-column']);
+      expect(result.code, result.stderr).toBe(0);
+      await expectClean(project);
+    }, REAL_STACK_TIMEOUT_MS);
+
+    it('drop-table of a model in a models package: the package stops re-exporting it', async () => {
+      const project = await zoo('package');
+      const result = await cli(['drop-table', '--project', project, '--app', 'library', '--model', 'Loan']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await fs.readFile(path.join(project, 'library', 'models', '__init__.py'), 'utf8')).toBe(
+        'from .books import Book, BookOnShelf, EBook, Tag\nfrom .people import Author\n\n__all__ = ["Author", "Book", "BookOnShelf", "EBook", "Tag"]\n',
+      );
+      // The developer's part of the release: the admin and the services stop using Loan.
+      await fs.writeFile(path.join(project, 'library', 'admin.py'), 'from django.contrib import admin  # noqa: F401\n');
+      await fs.writeFile(path.join(project, 'library', 'services.py'), '');
+      await expectClean(project);
+    }, REAL_STACK_TIMEOUT_MS);
+
     it.each([
+      [
+        'a rename of a field another relation uses as its key (to_field)',
+        ['rename-column', '--model', 'Site', '--field', 'code', '--to', 'site_code', '--strategy', 'db-column'],
+        'Site.code is the key (to_field) of stock.Rack.site: it cannot be renamed while a relation points at it; point it at another field first (makemigrations), or leave Site.code',
+      ],
       [
         'a rename of a field a CheckConstraint names',
         ['rename-column', '--model', 'Loan', '--field', 'due_back', '--to', 'due'],
@@ -135,7 +160,8 @@ describe.skipIf(decision === 'skip')('fields named in Meta (examples/zoo)', () =
       const project = await zoo(`refused-${args[2]}-${args[4]}`);
       // A first run writes Django's report to the cache; the refused one must leave the tree as it is.
       const before = snapshotTree(project);
-      const result = await cli([...args.slice(0, 1), '--project', project, '--app', 'library', ...args.slice(1)]);
+      const app = args.includes('Site') ? 'stock' : 'library';
+      const result = await cli([...args.slice(0, 1), '--project', project, '--app', app, ...args.slice(1)]);
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split('\n').filter((l) => !l.startsWith('note:'))).toEqual([`bg-scaffold: ${message}`]);
       expect(snapshotTree(project)).toEqual(before);

@@ -1,16 +1,23 @@
 /**
  * The order test files start in: vitest's own (failed first, then the longest by the last run's
- * durations, or the largest file when there is no record), with the blue-green matrix always first. It
- * is by far the longest file, so with two workers the other files run beside it instead of after it,
- * which a fresh clone (no record of durations, and a small matrix test file) would otherwise do.
+ * durations, or the largest file when there is no record), with the blue-green matrix always first
+ * and the field sweep second. They are by far the longest files, so with two workers the other files
+ * run beside them instead of after them, which a fresh clone (no record of durations, and small test
+ * files for both) would otherwise do.
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-const FIRST = /[\\/]test[\\/]matrix[\\/]/;
+/** The longest files, longest first: the matrix, then the field sweep. */
+const FIRST = [/[\\/]test[\\/]matrix[\\/]/, /[\\/]test[\\/]sweep[\\/]/];
 
 export default class MatrixFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    return [...sorted.filter((spec) => FIRST.test(spec.moduleId)), ...sorted.filter((spec) => !FIRST.test(spec.moduleId))];
+    const rank = (spec: TestSpecification) => {
+      const index = FIRST.findIndex((pattern) => pattern.test(spec.moduleId));
+      return index < 0 ? FIRST.length : index;
+    };
+    // A stable sort: the rest keep vitest's order.
+    return sorted.map((spec, index) => ({ spec, index })).sort((a, b) => rank(a.spec) - rank(b.spec) || a.index - b.index).map(({ spec }) => spec);
   }
 }

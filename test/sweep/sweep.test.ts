@@ -1,0 +1,29 @@
+/**
+ * The field sweep (test/sweep/sweep.ts) in the suite: every fourth cell of examples/shop and
+ * examples/zoo, so that every operation meets every kind of field across the suite's runs of the
+ * examples. `npm run sweep` runs every cell and writes the whole table to test-results/sweep.md.
+ */
+import { describe, expect, it } from 'vitest';
+import { DJANGO_LINES, ensureDjangoEnv, PROVISION_TIMEOUT_MS, requireRealStack } from '../harness/index.js';
+import { REAL_STACK_TIMEOUT_MS } from '../harness/process.js';
+import { runSweep, sweepCells, type SweepResult } from './sweep.js';
+
+const decision = requireRealStack({ postgres: false });
+
+describe.skipIf(decision === 'skip')('the field sweep over the example projects', () => {
+  it(
+    'every cell generates and advances through every phase with Django clean on both lines, or is refused in one line',
+    async () => {
+      const envs = await Promise.all(DJANGO_LINES.map((line) => ensureDjangoEnv(line)));
+      const cells = [...(await sweepCells('shop', envs[0]!.python)), ...(await sweepCells('zoo', envs[0]!.python))];
+      const sample = cells.filter((_, index) => index % 4 === 0);
+      const results = await runSweep(sample, envs);
+      const describe = (r: SweepResult) => `${r.example} ${r.app}.${r.model}.${r.field ?? ''} ${r.operation}: ${r.reason}`;
+      expect(results.filter((r) => r.outcome === 'failed').map(describe)).toEqual([]);
+      // The sample holds every operation, and plans that go all the way.
+      expect(new Set(results.map((r) => r.operation)).size).toBe(7);
+      expect(results.filter((r) => r.outcome === 'ok').length).toBeGreaterThan(sample.length / 3);
+    },
+    REAL_STACK_TIMEOUT_MS + PROVISION_TIMEOUT_MS,
+  );
+});
