@@ -111,15 +111,19 @@ export function metaReferencesToRename(model: DjangoModel, field: DjangoField, k
     }
     return [];
   }
+  // With the column's name kept, an index or constraint stays as it is in the database: only its
+  // definition in Django's state changes (RemoveIndex/AddIndex there), which needs Django's spelling of it.
+  const restatable = (reference: MetaReference) =>
+    (reference.option === 'indexes' || reference.option === 'constraints') && definitionOf(model, reference) !== null;
   const unsupported = references.filter(
-    (reference) => !RENAMED_IN_STATE.has(reference.option) && !(keepsColumn && RENAMED_BY_RENAMEFIELD.has(reference.option)),
+    (reference) => !RENAMED_IN_STATE.has(reference.option) && !(keepsColumn && (RENAMED_BY_RENAMEFIELD.has(reference.option) || restatable(reference))),
   );
   if (unsupported.length > 0) {
-    const together = unsupported.every((reference) => RENAMED_BY_RENAMEFIELD.has(reference.option));
+    const namesKept = unsupported.every((reference) => RENAMED_BY_RENAMEFIELD.has(reference.option) || restatable(reference));
     fail(
-      together
-        ? `${what} is named in ${describeReferences(unsupported)} of ${model.name}: a new column would need that constraint rebuilt, which bg-scaffold does not do yet; use --strategy db-column (the column keeps its name and no SQL runs)`
-        : `${what} is named in ${describeReferences(unsupported)} of ${model.name}: bg-scaffold cannot rebuild an index or constraint for a renamed field yet; rename it by hand (makemigrations), or leave the field's name`,
+      namesKept
+        ? `${what} is named in ${describeReferences(unsupported)} of ${model.name}: a new column would need ${unsupported.length > 1 ? 'them' : 'it'} rebuilt, which bg-scaffold does not do yet; use --strategy db-column (the column keeps its name and no SQL runs)`
+        : `${what} is named in ${describeReferences(unsupported)} of ${model.name}, which Django could not write into a migration; rename it by hand (makemigrations), or leave the field's name`,
     );
   }
   if (references.some((reference) => RENAMED_IN_STATE.has(reference.option)) && !hasAlterOptions(model)) {
@@ -148,6 +152,14 @@ export function refuseMetaReferencesOnRemove(model: DjangoModel, field: DjangoFi
       `${what} is named in ${describeReferences(references)} of ${model.name}: take it out of Meta first and ship that migration (makemigrations${columnGoes ? '; build a replacement index or constraint CONCURRENTLY if the table still needs one, since DROP COLUMN drops the ones that include the column' : ''}), then remove the field`,
     );
   }
+}
+
+/** Django's spelling of the index or constraint a reference names, or null. */
+export function definitionOf(model: DjangoModel, reference: MetaReference): { source: string; imports: string[] } | null {
+  const meta = model.django?.meta;
+  if (!meta) return null;
+  const entries = reference.option === 'indexes' ? meta.indexes : reference.option === 'constraints' ? meta.constraints : [];
+  return entries.find((entry) => entry.name === reference.entry)?.definition ?? null;
 }
 
 function hasAlterOptions(model: DjangoModel): boolean {

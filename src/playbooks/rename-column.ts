@@ -13,7 +13,7 @@ import {
   requireConcreteColumn,
   requireOwnTable,
 } from './django-fields.js';
-import { metaReferencesToRename, type MetaReference } from './meta-references.js';
+import { definitionOf, metaReferencesToRename, type MetaReference } from './meta-references.js';
 import { requireNotRelationKey } from './relations.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
@@ -209,12 +209,27 @@ function metaEdits(r: Rename, note: string): ModelEdit[] {
   return r.meta.length > 0 ? [{ kind: 'rename-in-meta', model: r.model.name, from: r.field.name, to: r.to, note }] : [];
 }
 
+/**
+ * Django's state after the rename, beyond RenameField: AlterModelOptions for ordering and
+ * get_latest_by, and each index or constraint that names the field removed and added again with
+ * the new name (the db-column strategy only: the column, so the database's index, stays).
+ */
 function metaStateOperations(r: Rename): StateOperation[] {
-  return r.metaState ? [r.metaState.operation] : [];
+  const restated = r.meta.flatMap((reference): StateOperation[] => {
+    const definition = definitionOf(r.model, reference);
+    if (!definition) return [];
+    const source = renameInOptionSource(definition.source, r.field.name, r.to);
+    return reference.option === 'indexes'
+      ? [{ kind: 'RemoveIndex', modelName: r.modelName, name: reference.entry }, { kind: 'AddIndex', modelName: r.modelName, index: source }]
+      : [{ kind: 'RemoveConstraint', modelName: r.modelName, name: reference.entry }, { kind: 'AddConstraint', modelName: r.modelName, constraint: source }];
+  });
+  return [...(r.metaState ? [r.metaState.operation] : []), ...restated];
 }
 
 function withMetaImports(r: Rename, imports: string[]): string[] {
-  return r.metaState ? [...new Set([...imports, ...r.metaState.imports])].sort() : imports;
+  const definitions = r.meta.flatMap((reference) => definitionOf(r.model, reference)?.imports ?? []);
+  const extra = [...(r.metaState?.imports ?? []), ...definitions].filter((line) => line !== 'from django.db import models' && line !== 'from django.db import migrations');
+  return extra.length > 0 ? [...new Set([...imports, ...extra])].sort() : imports;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -90,7 +90,12 @@ export type StateOperation =
    * Every option AlterModelOptions carries, as the state is to hold them after it (the ones left out
    * are dropped from the state): `options` maps each to its Python source, sorted by name.
    */
-  | { kind: 'AlterModelOptions'; name: string; options: Array<{ key: string; value: string }> };
+  | { kind: 'AlterModelOptions'; name: string; options: Array<{ key: string; value: string }> }
+  /** `index` / `constraint`: the Python expression, e.g. `models.Index(fields=["a"], name="x")`. */
+  | { kind: 'RemoveIndex'; modelName: string; name: string }
+  | { kind: 'AddIndex'; modelName: string; index: string }
+  | { kind: 'RemoveConstraint'; modelName: string; name: string }
+  | { kind: 'AddConstraint'; modelName: string; constraint: string };
 
 /**
  * A model as `migrations.CreateModel` writes it: fields as Python expressions, `options` values as

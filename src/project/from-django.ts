@@ -8,7 +8,7 @@ import path from 'node:path';
 import { assertParses } from '../python/parser.js';
 import { readClasses, resolveModels, type ClassSyntax, type FieldSyntax } from './models.js';
 import type { DjangoRegistry, RegistryField, RegistryMeta, RegistryModel, SerializedValue } from './introspect.js';
-import type { Database, DjangoField, DjangoFieldFacts, DjangoModel, DjangoModelFacts } from './types.js';
+import type { Database, DjangoField, DjangoFieldFacts, DjangoModel, DjangoModelFacts, SerializedSource } from './types.js';
 
 /** Reads a project file's text (relative posix path), or null when it cannot. */
 export type SourceReader = (relative: string) => string | null;
@@ -161,8 +161,8 @@ function modelFromRegistry(model: RegistryModel, index: SourceIndex): DjangoMode
         line: model.meta.line,
         ordering: model.meta.ordering,
         uniqueTogether: model.meta.uniqueTogether,
-        indexes: model.meta.indexes.map((i) => ({ name: i.name, fields: i.fields, condition: i.condition })),
-        constraints: model.meta.constraints.map((c) => ({ name: c.name, type: c.type, fields: c.fields, condition: c.condition })),
+        indexes: model.meta.indexes.map((i) => ({ name: i.name, fields: i.fields, condition: i.condition, definition: serializedSource(i.definition) })),
+        constraints: model.meta.constraints.map((c) => ({ name: c.name, type: c.type, fields: c.fields, condition: c.condition, definition: serializedSource(c.definition) })),
         getLatestBy: model.meta.getLatestBy,
         orderWithRespectTo: model.meta.orderWithRespectTo,
         indexTogether: model.meta.indexTogether ?? [],
@@ -211,4 +211,8 @@ function alterOptionsOf(meta: RegistryMeta): DjangoModelFacts['meta']['alterOpti
     serialized[key] = { source: value.source ?? '', imports: value.imports ?? [] };
   }
   return serialized;
+}
+
+function serializedSource(value: SerializedValue | undefined): SerializedSource | null {
+  return value?.source !== undefined && value.error === undefined ? { source: value.source, imports: value.imports ?? [] } : null;
 }

@@ -95,6 +95,12 @@ export interface DjangoModel {
   django?: DjangoModelFacts;
 }
 
+/** Python source as Django's MigrationWriter writes a value, with the imports it needs. */
+export interface SerializedSource {
+  source: string;
+  imports: string[];
+}
+
 export interface DjangoModelFacts {
   /** The Python module that defines the class (`shop.models`). */
   module: string;
@@ -110,8 +116,9 @@ export interface DjangoModelFacts {
     line: number | null;
     ordering: string[];
     uniqueTogether: string[][];
-    indexes: Array<{ name: string; fields: string[]; condition: string | null }>;
-    constraints: Array<{ name: string; type: string; fields: string[]; condition: string | null }>;
+    /** `definition`: the index or constraint as a migration writes it (`models.Index(...)`), when Django could serialize it. */
+    indexes: Array<{ name: string; fields: string[]; condition: string | null; definition?: SerializedSource | null }>;
+    constraints: Array<{ name: string; type: string; fields: string[]; condition: string | null; definition?: SerializedSource | null }>;
     getLatestBy: string | string[] | null;
     orderWithRespectTo: string | null;
     indexTogether?: string[][];

@@ -57,7 +57,7 @@ function walk(operations: MigrationOperation[], visit: (op: MigrationOperation) 
  * A field or option expression that names `models.` anywhere, not only at its start:
  * `django.contrib.postgres.fields.ArrayField(base_field=models.TextField())` needs the import too.
  */
-const USES_MODELS = /"(?:field|value)":"(?:[^"\\]|\\.)*?\bmodels\./;
+const USES_MODELS = /"(?:field|value|index|constraint)":"(?:[^"\\]|\\.)*?\bmodels\./;
 
 export function opsClassesUsed(phase: Phase): string[] {
   const names = new Set<string>();

@@ -109,12 +109,19 @@ describe('a rename of a field Meta names', () => {
     expect(phasesWithMetaEdit).toEqual(['retire']);
   });
 
-  it('keeps unique_together to the db-column strategy, and refuses an index for every strategy', () => {
+  it('keeps unique_together, indexes and constraints to the db-column strategy, which restates them in the state only', () => {
     const together = withMeta({ uniqueTogether: [['quantity', 'note']] });
     expect(renameColumnPlan(input(together, 'db-column')).phases).toHaveLength(1);
     expect(() => renameColumnPlan(input(together, 'trigger'))).toThrow(/use --strategy db-column/);
-    const indexed = withMeta({ indexes: [{ name: 'by_qty', fields: ['quantity'], condition: null }] });
-    expect(() => renameColumnPlan(input(indexed, 'db-column'))).toThrow(BgScaffoldError);
+    const definition = { source: "models.Index(fields=['-quantity', 'note'], name='by_qty')", imports: ['from django.db import models'] };
+    const indexed = withMeta({ indexes: [{ name: 'by_qty', fields: ['-quantity', 'note'], condition: null, definition }] });
+    const operations = JSON.stringify(renameColumnPlan(input(indexed, 'db-column')).phases[0]!.migration!.operations);
+    expect(operations).toContain(JSON.stringify({ kind: 'RemoveIndex', modelName: 'order', name: 'by_qty' }));
+    expect(operations).toContain(JSON.stringify({ kind: 'AddIndex', modelName: 'order', index: "models.Index(fields=['-qty', 'note'], name='by_qty')" }));
+    expect(() => renameColumnPlan(input(indexed, 'copy'))).toThrow(/a new column would need it rebuilt/);
+    // Without Django's spelling of the index, not even db-column can restate it.
+    const unspelled = withMeta({ indexes: [{ name: 'by_qty', fields: ['quantity'], condition: null }] });
+    expect(() => renameColumnPlan(input(unspelled, 'db-column'))).toThrow(BgScaffoldError);
   });
 
   it('a removal refuses, naming every entry and that DROP COLUMN takes the indexes with it', () => {
