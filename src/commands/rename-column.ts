@@ -1,10 +1,10 @@
 /** `bg-scaffold rename-column`: discover → plan → render → stage. The CLI commits or prints the diff. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BgScaffoldError } from '../errors.js';
 import { deriveChangeId } from '../playbooks/names.js';
 import { appsWithInstalled, discoverProject, findApp, findField, findModel, requireSingleLeaf } from '../project/discover.js';
-import type { ProjectFacts } from '../project/types.js';
+import type { DjangoModel, ProjectFacts } from '../project/types.js';
 import { requireNotInFlight } from '../playbooks/in-flight.js';
 import { requireInMigrations } from '../playbooks/migrated.js';
 import { renameColumnPlan } from '../playbooks/rename-column.js';
@@ -47,7 +47,10 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
   });
   // The code must switch to the new name: in this release for db-column and trigger, by the
   // release where the old field leaves the model for copy.
-  const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }]);
+  // The plan rewrites the model's Meta itself: its lines are not the developer's to change.
+  const metaLines = plan.phases.some((phase) => phase.modelEdits.some((edit) => edit.kind === 'rename-in-meta')) ? metaBlockLines(facts.root, model) : null;
+  const inMeta = (file: string, line: number) => metaLines !== null && file === model.file && line >= metaLines.first && line <= metaLines.last;
+  const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }], (r) => inMeta(r.file, r.line));
   const retiredIn = plan.phases.find((phase) => phase.modelEdits.some((edit) => edit.kind === 'remove-field' || (edit.kind === 'edit-field' && edit.rename)));
   const when =
     plan.strategy === 'copy'
@@ -60,6 +63,22 @@ export async function stageRenameColumn(req: RenameColumnRequest): Promise<Stage
  * Stages a new change: every phase rendered into the change record for review (later phases
  * against the expected state), and phase 1 applied to the project.
  */
+/** The lines of the model's `class Meta:` block, as Django reported where it starts. */
+function metaBlockLines(root: string, model: DjangoModel): { first: number; last: number } | null {
+  const first = model.django?.meta.line;
+  if (!first) return null;
+  const lines = readFileSync(join(root, model.file), 'utf8').split(/\r?\n/);
+  const indent = /^\s*/.exec(lines[first - 1] ?? '')![0].length;
+  let last = first;
+  for (let index = first; index < lines.length; index++) {
+    const text = lines[index]!;
+    if (text.trim() === '') continue;
+    if (/^\s*/.exec(text)![0].length <= indent) break;
+    last = index + 1;
+  }
+  return { first, last };
+}
+
 export async function stageNewChange(facts: ProjectFacts, plan: ChangePlan, common: ResolvedCommon): Promise<StagedChange> {
   const stage = new StagedTree(facts.root);
   if (stage.exists(recordDir(plan.change))) {
