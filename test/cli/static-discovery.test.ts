@@ -3,7 +3,7 @@
  * still follows bases and foreign keys across the project's apps, and what it cannot know it
  * refuses in one true line that says how to let Django answer — never advice that cannot work.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,8 +20,9 @@ function zoo(): string {
   return dir;
 }
 
-async function refused(args: string[]): Promise<string> {
+async function refused(args: string[], prepare: (dir: string) => void = () => {}): Promise<string> {
   const dir = zoo();
+  prepare(dir);
   const before = snapshotTree(dir);
   const run = await runCli([...args, '--project', dir, '--no-django', '--yes']);
   expect(run.code, run.stdout).toBe(2);
@@ -63,8 +64,20 @@ describe('reading the zoo without Django', () => {
     expect(dbColumn).not.toContain('verbose_name');
   });
 
+  it('a field another relation keys on (to_field) is refused, read from the source too', async () => {
+    const line = await refused(['remove-column', '--app', 'stock', '--model', 'Site', '--field', 'code']);
+    expect(line).toBe(
+      'bg-scaffold: Site.code is the key (to_field) of stock.Rack.site: it cannot be removed while a relation points at it; point it at another field first (makemigrations), or leave Site.code',
+    );
+  });
+
   it('a default from a module function: never advice to use the strategy already given', async () => {
-    const line = await refused(['rename-column', '--app', 'stock', '--model', 'Site', '--field', 'code', '--to', 'site_code', '--strategy', 'db-column']);
+    // Rack.site keys on Site.code (to_field), which is refused first: here it keys on the id.
+    const keyedOnId = (dir: string) => {
+      const models = join(dir, 'inventory', 'models.py');
+      writeFileSync(models, readFileSync(models, 'utf8').replace('Site, to_field="code", on_delete', 'Site, on_delete'));
+    };
+    const line = await refused(['rename-column', '--app', 'stock', '--model', 'Site', '--field', 'code', '--to', 'site_code', '--strategy', 'db-column'], keyedOnId);
     expect(line).toMatch(/^bg-scaffold: cannot write default = default_code into a migration without Django/);
     expect(line).toContain('--python');
     expect(line).not.toContain('--strategy db-column');
