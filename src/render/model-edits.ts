@@ -400,6 +400,12 @@ function unmark(context: EditContext, edit: Extract<ModelEdit, { kind: 'unmark' 
 /** Meta options whose values name fields; other Meta strings (verbose_name …) are left alone. */
 const FIELD_NAMING_OPTIONS = new Set(['ordering', 'get_latest_by', 'order_with_respect_to', 'unique_together', 'index_together', 'indexes', 'constraints']);
 
+/** `Q(...)` or `models.Q(...)`: the calls whose keyword arguments are field lookups. */
+function isLookupCall(node: SyntaxNode | null): boolean {
+  const callee = node?.type === 'call' ? node.childForFieldName('function')?.text : undefined;
+  return callee === 'Q' || (callee?.endsWith('.Q') ?? false);
+}
+
 function renameInMeta(context: EditContext, edit: Extract<ModelEdit, { kind: 'rename-in-meta' }>): TextEdit[] {
   const cls = locateModel(context, edit.model);
   const meta = bodyStatements(cls).find((statement) => statement.type === 'class_definition' && statement.childForFieldName('name')?.text === 'Meta');
@@ -419,8 +425,8 @@ function renameInMeta(context: EditContext, edit: Extract<ModelEdit, { kind: 're
         if (content && match) edits.push({ start: content.startIndex, end: content.endIndex, text: `${match[1]}${edit.to}${match[2]}` });
         return;
       }
-      if (node.type === 'keyword_argument') {
-        // Q(due_back__gte=...): a lookup written as a keyword.
+      if (node.type === 'keyword_argument' && isLookupCall(node.parent?.parent ?? null)) {
+        // Q(due_back__gte=...): a lookup written as a keyword (not UniqueConstraint(name=...)).
         const name = node.childForFieldName('name')!;
         const match = path.exec(name.text);
         if (match && !match[1]) edits.push({ start: name.startIndex, end: name.endIndex, text: `${edit.to}${match[2]}` });

@@ -440,6 +440,12 @@ describe('rename-in-meta', () => {
     expect(out).toContain('        constraints = [  # bg-scaffold: order-qty 1/2 due_back renamed to due\n');
   });
 
+  it("leaves a keyword that is not a lookup alone: a field called name beside UniqueConstraint(name=...)", () => {
+    const racks = 'class Rack(models.Model):\n    name = models.CharField(max_length=9)\n\n    class Meta:\n        constraints = [models.UniqueConstraint(fields=["name"], name="rack_name", condition=Q(name__gt=""))]\n';
+    const out = applyModelEdits(racks, FILE, [{ ...edit, model: 'Rack', from: 'name', to: 'label' }], MARKER);
+    expect(out).toContain('models.UniqueConstraint(fields=["label"], name="rack_name", condition=Q(label__gt=""))]');
+  });
+
   it('changes nothing on a model without Meta', () => {
     const plain = 'class Loan(models.Model):\n    due_back = models.DateField()\n';
     expect(applyModelEdits(plain, FILE, [edit], MARKER)).toBe(plain);
