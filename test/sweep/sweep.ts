@@ -87,17 +87,24 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
       if (model.abstract || model.django?.proxy) continue;
       const on = { example, app: app.label, model: model.name };
       const base = ['--app', app.label, '--model', model.name];
+      const pg = ['--database', 'postgresql'];
+      const sqlite = ['--database', 'sqlite'];
       for (const field of model.fields) {
         const fieldArgs = [...base, '--field', field.name];
         const to = ['--to', `${field.name}_v2`];
         for (const strategy of ['db-column', 'trigger', 'copy']) {
-          cells.push({ ...on, field: field.name, operation: `rename-column ${strategy}`, args: ['rename-column', ...fieldArgs, ...to, '--strategy', strategy] });
+          cells.push({ ...on, field: field.name, operation: `rename-column ${strategy}`, args: ['rename-column', ...fieldArgs, ...to, '--strategy', strategy, ...pg] });
         }
-        cells.push({ ...on, field: field.name, operation: 'remove-column', args: ['remove-column', ...fieldArgs] });
+        // SQLite's plans (and MySQL's) differ: portable operations, the ORM backfill.
+        cells.push({ ...on, field: field.name, operation: 'rename-column copy (sqlite)', args: ['rename-column', ...fieldArgs, ...to, '--strategy', 'copy', ...sqlite] });
+        cells.push({ ...on, field: field.name, operation: 'remove-column', args: ['remove-column', ...fieldArgs, ...pg] });
+        cells.push({ ...on, field: field.name, operation: 'remove-column (sqlite)', args: ['remove-column', ...fieldArgs, ...sqlite] });
       }
-      cells.push({ ...on, field: null, operation: 'add-column nullable', args: ['add-column', ...base, '--name', 'sweep_note', '--type', 'CharField', '--max-length', '20', '--null'] });
-      cells.push({ ...on, field: null, operation: 'add-column default', args: ['add-column', ...base, '--name', 'sweep_rank', '--type', 'IntegerField', '--default', '0'] });
-      cells.push({ ...on, field: null, operation: 'drop-table', args: ['drop-table', ...base] });
+      const note = ['--name', 'sweep_note', '--type', 'CharField', '--max-length', '20', '--null'];
+      cells.push({ ...on, field: null, operation: 'add-column nullable', args: ['add-column', ...base, ...note, ...pg] });
+      cells.push({ ...on, field: null, operation: 'add-column default', args: ['add-column', ...base, '--name', 'sweep_rank', '--type', 'IntegerField', '--default', '0', ...pg] });
+      cells.push({ ...on, field: null, operation: 'add-column default (sqlite)', args: ['add-column', ...base, '--name', 'sweep_rank', '--type', 'IntegerField', '--default', '0', ...sqlite] });
+      cells.push({ ...on, field: null, operation: 'drop-table', args: ['drop-table', ...base, ...pg] });
     }
   }
   return cells;
@@ -123,7 +130,7 @@ function refusalLines(stderr: string): string[] {
 async function runCell(cell: SweepCell, work: string, generator: DjangoEnv, checkers: Checker[]): Promise<SweepResult> {
   const tree = path.join(work, `${cell.example}-${cell.app}-${cell.model}-${cell.field ?? ''}-${cell.operation}`.replace(/[^\w.-]+/g, '_'));
   await copyProject(path.join(repoRoot(), 'examples', cell.example), tree);
-  const common = ['--project', tree, '--python', generator.python, '--database', 'postgresql', '--yes'];
+  const common = ['--project', tree, '--python', generator.python, '--yes'];
   const failed = (phase: number, reason: string): SweepResult => ({ ...cell, outcome: 'failed', reason: `phase ${phase}: ${reason}`.slice(0, 400), phases: phase });
   try {
     const first = await cli([...cell.args, ...common, '--json']);
