@@ -172,3 +172,40 @@ function namedInMetaText(model: DjangoModel, field: DjangoField): boolean {
   const text = model.metaText ?? '';
   return namesOf(field).some((name) => new RegExp(`["']-?${name}(?:__\\w*)?["']|\\b${name}(?:__\\w*)?\\s*=`).test(text));
 }
+
+/**
+ * Other models' Meta entries that reach the field through a relation (`ordering = ["book__title"]`
+ * on Loan for Book.title): Django checks those paths too (models.E015), and a plan rewrites only the
+ * model's own Meta, so a rename or removal refuses them, naming each. Read from Django's facts; the
+ * static reading does not know where relations point well enough to say.
+ */
+export function refuseRelatedMetaReferences(
+  model: DjangoModel,
+  field: DjangoField,
+  appLabel: string,
+  apps: Array<{ label: string; models: DjangoModel[] }>,
+  verb: 'rename' | 'remove',
+): void {
+  const found: string[] = [];
+  for (const app of apps) {
+    for (const other of app.models) {
+      const meta = other.django?.meta;
+      if (!meta) continue;
+      const paths = [
+        ...meta.ordering.map((entry) => ['ordering', entry] as const),
+        ...(meta.getLatestBy === null ? [] : typeof meta.getLatestBy === 'string' ? [meta.getLatestBy] : meta.getLatestBy).map((entry) => ['get_latest_by', entry] as const),
+      ];
+      for (const [option, entry] of paths) {
+        const [first, second] = entry.replace(/^[-+]/, '').split('__');
+        const relation = other.fields.find((f) => f.name === first)?.django?.target;
+        if (!relation || second === undefined) continue;
+        if (relation.appLabel === appLabel && relation.modelName === model.name && second === field.name) {
+          found.push(`Meta.${option} ${JSON.stringify(entry)} of ${app.label}.${other.name}`);
+        }
+      }
+    }
+  }
+  if (found.length > 0) {
+    fail(`${model.name}.${field.name} is named through a relation in ${found.join('; ')}: change ${found.length > 1 ? 'those' : 'that'} first (makemigrations), then ${verb} the field`);
+  }
+}

@@ -22,7 +22,7 @@ import {
   requireConcreteColumn,
   requireOwnTable,
 } from './django-fields.js';
-import { refuseMetaReferencesOnRemove } from './meta-references.js';
+import { refuseMetaReferencesOnRemove, refuseRelatedMetaReferences } from './meta-references.js';
 import { deriveChangeId, q, validateChangeId } from './names.js';
 import { databaseOnDelete, hasDatabaseConstraint, requireNotRelationKey, resolveRelationTarget, type DatabaseOnDelete, type RelationTarget } from './relations.js';
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase } from './types.js';
@@ -98,6 +98,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
   requireConcreteColumn(model, field, '--field', 'remove');
   if (field.primaryKey) fail(`${model.name}.${field.name} is the primary key; it cannot be removed`);
   refuseMetaReferencesOnRemove(model, field);
+  refuseRelatedMetaReferences(model, field, app.label, input.apps, 'remove');
   requireNotRelationKey(model, field, app.label, input.apps, 'removed');
 
   const change = input.changeId ?? changeIdForRemoveColumn(model.name, field.name);

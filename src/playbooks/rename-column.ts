@@ -13,7 +13,7 @@ import {
   requireConcreteColumn,
   requireOwnTable,
 } from './django-fields.js';
-import { definitionOf, metaReferencesToRename, type MetaReference } from './meta-references.js';
+import { definitionOf, metaReferencesToRename, refuseRelatedMetaReferences, type MetaReference } from './meta-references.js';
 import { requireNotRelationKey } from './relations.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
@@ -96,6 +96,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'to', to]);
   validateChangeId(change);
   const meta = metaReferencesToRename(model, field, strategy === 'db-column');
+  refuseRelatedMetaReferences(model, field, app.label, input.apps ?? [app], 'rename');
 
   const rename: Rename = {
     change,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BgScaffoldError } from '../../../src/errors.js';
-import { metaReferences, metaReferencesToRename, refuseMetaReferencesOnRemove } from '../../../src/playbooks/meta-references.js';
+import { metaReferences, metaReferencesToRename, refuseMetaReferencesOnRemove, refuseRelatedMetaReferences } from '../../../src/playbooks/meta-references.js';
 import { renameColumnPlan } from '../../../src/playbooks/rename-column.js';
 import type { DjangoModel, DjangoModelFacts } from '../../../src/project/types.js';
 import { field, orderModel, shopApp } from './fixtures.js';
@@ -129,5 +129,26 @@ describe('a rename of a field Meta names', () => {
     expect(() => refuseMetaReferencesOnRemove(model, named(model, 'quantity'))).toThrow(
       'Order.quantity is named in Meta.ordering "quantity"; Meta.indexes by_qty of Order: take it out of Meta first and ship that migration (makemigrations; build a replacement index or constraint CONCURRENTLY if the table still needs one, since DROP COLUMN drops the ones that include the column), then remove the field',
     );
+  });
+});
+
+describe("another model's Meta reaching the field through a relation", () => {
+  const order = withMeta({});
+  const line = (ordering: string[]): DjangoModel => {
+    const base = withMeta({ ordering });
+    const key = field('order', 'ForeignKey', {}, {
+      column: 'order_id',
+      django: { internalType: 'ForeignKey', postgresType: 'bigint', migration: { error: 'n/a' }, target: { appLabel: 'shop', modelName: 'Order', table: 'shop_order', column: 'id', toField: null }, relatedName: null, generic: null },
+    });
+    return { ...base, name: 'Line', fields: [key] };
+  };
+
+  it('refuses a rename or removal that would leave ordering = ["-order__quantity"] on Line pointing at nothing', () => {
+    const apps = [{ label: 'shop', models: [order, line(['-order__quantity'])] }];
+    expect(() => refuseRelatedMetaReferences(order, named(order, 'quantity'), 'shop', apps, 'rename')).toThrow(
+      'Order.quantity is named through a relation in Meta.ordering "-order__quantity" of shop.Line: change that first (makemigrations), then rename the field',
+    );
+    expect(() => refuseRelatedMetaReferences(order, named(order, 'note'), 'shop', apps, 'remove')).not.toThrow();
+    expect(() => refuseRelatedMetaReferences(order, named(order, 'quantity'), 'shop', [{ label: 'shop', models: [order, line(['order'])] }], 'remove')).not.toThrow();
   });
 });
