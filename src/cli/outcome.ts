@@ -3,6 +3,7 @@
  * commit, then report what happened, for people or (--json) for programs.
  */
 import type { StagedChange } from '../commands/types.js';
+import { discardIntrospectionCache } from '../project/introspect.js';
 import { type FileAction, fileAction } from '../stage/staged-tree.js';
 import type { RunOptions } from './common-options.js';
 import type { Prompter } from './interactive.js';
@@ -48,6 +49,8 @@ export function summarize(staged: StagedChange, written: boolean, diff?: string)
  */
 export async function finishRun(staged: StagedChange, run: RunOptions, io: Io, prompter: Prompter | null): Promise<number> {
   const { stage } = staged;
+  // --dry-run writes nothing, Django's cached report included.
+  if (run.dryRun) discardIntrospectionCache();
   if (run.json) {
     const diff = run.dryRun ? stage.diff() : undefined;
     const written = run.dryRun ? false : (await stage.commit()).length > 0;

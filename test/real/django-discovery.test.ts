@@ -389,6 +389,20 @@ describe.skipIf(decision === 'skip')('plans for the zoo, written through Django,
     expect(run.stderr.trim()).toMatch(/^bg-scaffold: unknown model "Nope" in app "stock"; models: .*; bg-scaffold read models\.py files without Django \(\/nonexistent\/python \(--python\) did not start: .*\)$/);
   }, REAL_STACK_TIMEOUT_MS);
 
+  it('a --dry-run through Django writes nothing, cache included', async () => {
+    const env = await ensureDjangoEnv('5.2');
+    const copy = await tempCopy(ZOO, 'zoo');
+    try {
+      const before = snapshotTree(copy.dir);
+      const run = await runCli(['rename-column', '--project', copy.dir, '--python', env.python, '--yes', '--dry-run', '--app', 'library', '--model', 'Author', '--field', 'website', '--to', 'homepage']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('+++ b/library/models/people.py');
+      expect(snapshotTree(copy.dir)).toEqual(before);
+    } finally {
+      await copy.remove();
+    }
+  }, REAL_STACK_TIMEOUT_MS);
+
   it('a refused run through Django leaves the tree byte-for-byte as it was, cache included', async () => {
     const env = await ensureDjangoEnv('5.2');
     const copy = await tempCopy(ZOO, 'zoo');
