@@ -3,9 +3,9 @@
  * `.bg-scaffold/`, plus every change named only by markers in the code (its record lost or never
  * committed). For each: where it stands and since when.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { listChanges, parseChangeRecord, planJsonPath, type ChangeRecord } from '../record/change-record.js';
+import { planJsonPath, type ChangeRecord } from '../record/change-record.js';
 import { lastCommitDate } from './git.js';
 import type { Marker } from './markers.js';
 
@@ -31,12 +31,6 @@ export interface Waiting {
   source: 'git' | 'record';
   /** The file whose commit date it is, when from git. */
   file: string | null;
-}
-
-export function readRecords(projectRoot: string): ChangeRecord[] {
-  return listChanges(projectRoot).map((change) =>
-    parseChangeRecord(readFileSync(join(projectRoot, planJsonPath(change)), 'utf8'), planJsonPath(change)),
-  );
 }
 
 export function collectChanges(records: ChangeRecord[], markers: Marker[]): ChangeInFlight[] {

@@ -7,7 +7,8 @@
  * One pass over the project reads every file once, for references and markers both.
  */
 import { fail } from '../errors.js';
-import { collectChanges, daysBetween, readRecords, waitingSince, type ChangeInFlight } from './changes.js';
+import { readChangeRecords } from '../record/change-record.js';
+import { collectChanges, daysBetween, waitingSince, type ChangeInFlight } from './changes.js';
 import { finding, type Finding } from './findings.js';
 import { isGitWorkTree, resolveRef } from './git.js';
 import { goneNames, type GoneName } from './gone-names.js';
@@ -46,7 +47,7 @@ export interface CheckReport {
 export async function checkProject(projectRoot: string, options: CheckOptions): Promise<CheckReport> {
   // Bad input first, before the long scan.
   const commit = options.since === undefined ? null : resolveRef(projectRoot, options.since);
-  const records = readRecords(projectRoot);
+  const records = readChangeRecords(projectRoot);
 
   const gone = new Map<string, GoneName[]>();
   for (const record of records) gone.set(record.plan.change, goneNames(record.plan, record.applied.length));

@@ -1,5 +1,6 @@
 /** `bg-scaffold status`: every change in the project, where it stands, what comes next, how long it has waited. */
-import { collectChanges, daysBetween, readRecords, waitingSince, type ChangeInFlight } from './changes.js';
+import { readChangeRecords } from '../record/change-record.js';
+import { collectChanges, daysBetween, waitingSince, type ChangeInFlight } from './changes.js';
 import { isGitWorkTree } from './git.js';
 import { scanProject } from './references.js';
 
@@ -33,7 +34,7 @@ export interface StatusOptions {
 }
 
 export async function projectStatus(projectRoot: string, options: StatusOptions): Promise<StatusReport> {
-  const records = readRecords(projectRoot);
+  const records = readChangeRecords(projectRoot);
   const { markers } = await scanProject(projectRoot, { targets: [], markers: true, onProgress: options.onProgress });
   const inGit = isGitWorkTree(projectRoot);
   const changes = collectChanges(records, markers).map((change) => changeStatus(projectRoot, change, inGit, options.now));

@@ -5,7 +5,7 @@
  * constraints that include the column. Pure: read from the facts Django reported.
  */
 import { fail } from '../errors.js';
-import type { DjangoField, DjangoModel } from '../project/types.js';
+import type { DjangoField, DjangoModel, DjangoModelFacts } from '../project/types.js';
 import { isRelation } from './django-fields.js';
 
 export type MetaOption =
@@ -53,8 +53,7 @@ export function metaReferences(model: DjangoModel, field: DjangoField): MetaRefe
   for (const entry of meta.ordering) {
     if (pathStartsAt(entry, names) || printedExpressionNames(entry, names)) references.push({ option: 'ordering', entry: quoted(entry) });
   }
-  const latest = meta.getLatestBy === null ? [] : typeof meta.getLatestBy === 'string' ? [meta.getLatestBy] : meta.getLatestBy;
-  for (const entry of latest) {
+  for (const entry of latestByPaths(meta)) {
     if (pathStartsAt(entry, names)) references.push({ option: 'get_latest_by', entry: quoted(entry) });
   }
   if (meta.orderWithRespectTo !== null && names.includes(meta.orderWithRespectTo)) {
@@ -92,6 +91,24 @@ export function describeReferences(references: MetaReference[]): string {
   return references.map((reference) => `Meta.${reference.option} ${reference.entry}`).join('; ');
 }
 
+/**
+ * The Meta references of the field; without Django's facts, none, unless the Meta text may name the
+ * field: that is refused, since only Django can say.
+ */
+function knownMetaReferences(model: DjangoModel, field: DjangoField): MetaReference[] {
+  const references = metaReferences(model, field);
+  if (references !== null) return references;
+  if (namedInMetaText(model, field)) {
+    fail(`${model.name}.${field.name} may be named in ${model.name}'s Meta, which bg-scaffold reads only through Django; run it with the project's Python (--python, or BG_PYTHON)`);
+  }
+  return [];
+}
+
+/** `get_latest_by`, a name or a list of names, as a list. */
+function latestByPaths(meta: DjangoModelFacts['meta']): string[] {
+  return meta.getLatestBy === null ? [] : typeof meta.getLatestBy === 'string' ? [meta.getLatestBy] : meta.getLatestBy;
+}
+
 /** Meta options whose references a plan rewrites without touching the database. */
 const RENAMED_IN_STATE: ReadonlySet<MetaOption> = new Set(['ordering', 'get_latest_by']);
 /** Options Django's RenameField rewrites in its state itself; the column must keep its name. */
@@ -103,14 +120,8 @@ const RENAMED_BY_RENAMEFIELD: ReadonlySet<MetaOption> = new Set(['unique_togethe
  * rebuilt on the new column before the old one goes, which the plans do not do yet.
  */
 export function metaReferencesToRename(model: DjangoModel, field: DjangoField, keepsColumn: boolean): MetaReference[] {
-  const references = metaReferences(model, field);
+  const references = knownMetaReferences(model, field);
   const what = `${model.name}.${field.name}`;
-  if (references === null) {
-    if (namedInMetaText(model, field)) {
-      fail(`${what} may be named in ${model.name}'s Meta, which bg-scaffold reads only through Django; run it with the project's Python (--python, or BG_PYTHON)`);
-    }
-    return [];
-  }
   // With the column's name kept, an index or constraint stays as it is in the database: only its
   // definition in Django's state changes (RemoveIndex/AddIndex there), which needs Django's spelling of it.
   const restatable = (reference: MetaReference) =>
@@ -138,14 +149,8 @@ export function metaReferencesToRename(model: DjangoModel, field: DjangoField, k
  * constrain by instead is the developer's call, made in a migration of its own first.
  */
 export function refuseMetaReferencesOnRemove(model: DjangoModel, field: DjangoField): void {
-  const references = metaReferences(model, field);
+  const references = knownMetaReferences(model, field);
   const what = `${model.name}.${field.name}`;
-  if (references === null) {
-    if (namedInMetaText(model, field)) {
-      fail(`${what} may be named in ${model.name}'s Meta, which bg-scaffold reads only through Django; run it with the project's Python (--python, or BG_PYTHON)`);
-    }
-    return;
-  }
   if (references.length > 0) {
     const columnGoes = references.some((reference) => ['unique_together', 'index_together', 'indexes', 'constraints'].includes(reference.option));
     fail(
@@ -193,7 +198,7 @@ export function refuseRelatedMetaReferences(
       if (!meta) continue;
       const paths = [
         ...meta.ordering.map((entry) => ['ordering', entry] as const),
-        ...(meta.getLatestBy === null ? [] : typeof meta.getLatestBy === 'string' ? [meta.getLatestBy] : meta.getLatestBy).map((entry) => ['get_latest_by', entry] as const),
+        ...latestByPaths(meta).map((entry) => ['get_latest_by', entry] as const),
       ];
       for (const [option, entry] of paths) {
         const [first, second] = entry.replace(/^[-+]/, '').split('__');

@@ -19,7 +19,7 @@ import type { PgServer } from '../harness/postgres.js';
 import { uniqueDatabaseName } from '../harness/postgres.js';
 import type { DjangoEnv, DjangoLine } from '../harness/python-env.js';
 import { shopExampleDir } from '../harness/repo.js';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../cli/in-process.js';
 import { ReleaseServer, type DriverResult } from './release-server.js';
 
 export type CellStatus = 'ok' | 'failed' | 'stale (declared)';
@@ -104,15 +104,8 @@ async function snapshot(project: string, dest: string): Promise<void> {
  * was a quarter of the matrix's time. The bin itself is tested in test/cli/bin.test.ts.
  */
 async function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    isTTY: false,
-    env: process.env,
-  });
-  return { code, output: (stderr + stdout).trim() };
+  const result = await runMain(args, { env: process.env });
+  return { code: result.code, output: (result.stderr + result.stdout).trim() };
 }
 
 export interface ScenarioRun {

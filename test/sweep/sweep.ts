@@ -13,7 +13,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runMain } from '../cli/in-process.js';
 import { discoverProject } from '../../src/project/discover.js';
 import { discardIntrospectionCache } from '../../src/project/introspect.js';
 import { copyProject } from '../harness/django-project.js';
@@ -110,17 +110,7 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
   return cells;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    isTTY: false,
-    env: process.env,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runMain(args, { env: process.env });
 
 /** The `bg-scaffold: …` lines of a refusal (notes and warnings are not part of it). */
 function refusalLines(stderr: string): string[] {
