@@ -27,6 +27,8 @@ Every command answers one JSON object. Failures of the code under test are repor
 
 import argparse
 import contextlib
+import datetime
+import decimal
 import io
 import json
 import os
@@ -35,6 +37,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 
 AUDIT_TABLE = "bg_matrix_audit"
 
@@ -42,9 +45,24 @@ AUDIT_TABLE = "bg_matrix_audit"
 # than any phase on a busy machine; this only ends a writer whose matrix is gone).
 LOAD_LIMIT_SECONDS = 30 * 60
 
-# Per thread: the fields this release's code sets on every Order it creates, beyond the field
+# Per thread: the fields this release's code sets on every row it creates, beyond the field
 # (from --set, or a command's "sets"). A writer thread keeps its own.
 _state = threading.local()
+
+# The model the releases write, "app_label.Model". The shop's Order comes with its customers,
+# products and shipments (the cascades are checked too); any other model's rows are filled by
+# fill(), from what its fields require, so a scenario can run on any example's model.
+TARGET = os.environ.get("BG_MATRIX_TARGET", "shop.Order")
+
+# Values an integer field of each type takes (the random writes stay inside every type's range).
+INTEGER_RANGES = {
+    "IntegerField": (1, 2_000_000_000),
+    "BigIntegerField": (1, 2_000_000_000),
+    "PositiveIntegerField": (1, 2_000_000_000),
+    "PositiveBigIntegerField": (1, 2_000_000_000),
+    "SmallIntegerField": (1, 30_000),
+    "PositiveSmallIntegerField": (1, 30_000),
+}
 
 
 def extra():
@@ -63,6 +81,91 @@ def models():
     from shop.models import Customer, Order, Product
 
     return Customer, Order, Product
+
+
+def shop_target():
+    return TARGET == "shop.Order"
+
+
+def target_model():
+    """The model this release's code writes (its own class: a release may have changed it)."""
+    from django.apps import apps
+
+    label, name = TARGET.split(".")
+    return apps.get_model(label, name)
+
+
+def encode(value):
+    """A value as JSON carries it, so that what one release wrote compares with what another reads."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    return value
+
+
+class Values:
+    """Distinct values for one field of this release's model, as the field's type takes them."""
+
+    def __init__(self, model, name, rng=random):
+        self.field = model._meta.get_field(name)
+        self.kind = self.field.get_internal_type()
+        self.rng = rng
+
+    @property
+    def integer(self):
+        return self.kind in INTEGER_RANGES
+
+    def random(self):
+        rng = self.rng
+        if self.integer:
+            return rng.randint(*INTEGER_RANGES[self.kind])
+        if self.kind == "DateField":
+            return datetime.date(2000, 1, 1) + datetime.timedelta(days=rng.randint(0, 20_000))
+        if self.kind == "BooleanField":
+            return rng.random() < 0.5
+        if self.kind == "UUIDField":
+            return uuid.UUID(int=rng.getrandbits(128))
+        token = f"{rng.getrandbits(48):012x}"
+        if self.kind == "URLField":
+            text = f"https://example.com/{token}"
+        elif self.kind == "EmailField":
+            text = f"{token}@example.com"
+        else:
+            text = f"v{token} ü"  # not only ASCII
+        # The last characters are the random ones: a short column keeps those.
+        return text[-self.field.max_length :] if self.field.max_length else text
+
+
+def fill(model, given):
+    """`given`, and a value for every other field a row of `model` cannot be created without.
+
+    Those are the fields that are not null, have no default and are not set by Django itself:
+    random text, numbers and dates, and for a foreign key a new row of the model it points at
+    (filled the same way; a ContentType is the model's own).
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    values = dict(given)
+    for field in model._meta.concrete_fields:
+        if field.name in values or field.attname in values:
+            continue
+        automatic = field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField")
+        if automatic or field.auto_created or field.has_default() or field.null:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            continue
+        if field.is_relation:
+            related = field.related_model
+            if related is ContentType:
+                values[field.name] = ContentType.objects.get_for_model(model)
+            else:
+                values[field.name] = related._base_manager.create(**fill(related, {}))
+        elif field.choices:
+            values[field.name] = field.flatchoices[0][0]
+        else:
+            values[field.name] = Values(model, field.name).random()
+    return values
 
 
 def error_text(exc):
@@ -128,35 +231,47 @@ def parents():
     return customer, product
 
 
+def new_row(model, field, value, **more):
+    """The keyword arguments of a new row of the target whose `field` is `value`."""
+    if shop_target():
+        return {**order_parents(*parents()), **more, **extra(), field: value}
+    return fill(model, {**extra(), field: value})
+
+
 def exercise(field):
     """Every kind of ORM read and write a release performs on the field."""
     from django.db.models import F
 
-    _, Order, _ = models()
+    Model = target_model()
     run = Run()
-    customer, product = parents()
+    values = Values(Model, field)
+    # Integers count up from a random base (F() expressions add to them); other types draw a value each.
     base = random.randint(1, 1_000_000)
 
-    def create():
-        order = Order.objects.create(**order_parents(customer, product), **extra(), **{field: base})
-        run.written[order.pk] = base
-        return order
+    def value(step):
+        return base + step if values.integer else values.random()
 
-    order = run.step("create", create)
-    if order is None:
+    def create():
+        first = value(0)
+        row = Model.objects.create(**new_row(Model, field, first))
+        run.written[row.pk] = encode(first)
+        return row
+
+    row = run.step("create", create)
+    if row is None:
         return run.result()
-    pk = order.pk
+    pk = row.pk
 
     def get():
-        value = getattr(Order.objects.get(pk=pk), field)
-        if value != run.written[pk]:
-            raise AssertionError(f"get read {value}, expected {run.written[pk]}")
+        got = encode(getattr(Model.objects.get(pk=pk), field))
+        if got != run.written[pk]:
+            raise AssertionError(f"get read {got!r}, expected {run.written[pk]!r}")
 
     run.step("get", get)
 
     def get_set_fields():
         # The fields this release sets on create (--set) read back as written, from a fresh row.
-        obj = Order.objects.get(pk=pk)
+        obj = Model.objects.get(pk=pk)
         for name, expected in extra().items():
             got = getattr(obj, name)
             if got != expected:
@@ -164,83 +279,93 @@ def exercise(field):
 
     if extra():
         run.step("get-set-fields", get_set_fields)
-    run.step("filter", lambda: Order.objects.filter(**{field: base, "pk": pk}).get())
-    run.step("filter-gte", lambda: Order.objects.filter(**{f"{field}__gte": base}).count())
-    run.step("values", lambda: list(Order.objects.filter(pk=pk).values(field, "status")))
-    run.step("only", lambda: [getattr(o, field) for o in Order.objects.only(field)[:5]])
-    run.step("order-by", lambda: list(Order.objects.order_by(field)[:5]))
-    run.step(
-        "select-related",
-        lambda: [o.customer.email for o in Order.objects.select_related("customer")[:5]],
-    )
+    written = getattr(row, field)
+    run.step("filter", lambda: Model.objects.filter(**{field: written, "pk": pk}).get())
+    run.step("filter-gte", lambda: Model.objects.filter(**{f"{field}__gte": written}).count())
+    run.step("values", lambda: list(Model.objects.filter(pk=pk).values("pk", field)))
+    run.step("only", lambda: [getattr(o, field) for o in Model.objects.only(field)[:5]])
+    run.step("order-by", lambda: list(Model.objects.order_by(field)[:5]))
+    keys = [f.name for f in Model._meta.concrete_fields if f.many_to_one or f.one_to_one]
+    if keys:
+        run.step(
+            "select-related",
+            lambda: [getattr(o, keys[0]) for o in Model.objects.select_related(keys[0])[:5]],
+        )
 
     def save():
-        obj = Order.objects.get(pk=pk)
-        setattr(obj, field, base + 1)
+        obj = Model.objects.get(pk=pk)
+        new = value(1)
+        setattr(obj, field, new)
         obj.save()
-        run.written[pk] = base + 1
+        run.written[pk] = encode(new)
 
     run.step("save", save)
 
     def save_update_fields():
-        obj = Order.objects.get(pk=pk)
-        setattr(obj, field, base + 2)
+        obj = Model.objects.get(pk=pk)
+        new = value(2)
+        setattr(obj, field, new)
         obj.save(update_fields=[field])
-        run.written[pk] = base + 2
+        run.written[pk] = encode(new)
 
     run.step("save-update-fields", save_update_fields)
 
     def update():
-        Order.objects.filter(pk=pk).update(**{field: base + 3})
-        run.written[pk] = base + 3
+        new = value(3)
+        Model.objects.filter(pk=pk).update(**{field: new})
+        run.written[pk] = encode(new)
 
     run.step("queryset-update", update)
 
     def update_f():
-        Order.objects.filter(pk=pk).update(**{field: F(field) + 1})
+        Model.objects.filter(pk=pk).update(**{field: F(field) + 1})
         run.written[pk] = base + 4
 
-    run.step("queryset-update-F", update_f)
+    if values.integer:
+        run.step("queryset-update-F", update_f)
 
     def bulk_create():
-        objs = [
-            Order(
-                **order_parents(customer, product),
-                reference=f"B{base}-{i}",
-                **extra(),
-                **{field: base + 10 + i},
-            )
-            for i in range(3)
-        ]
-        created = Order.objects.bulk_create(objs)
-        for i, obj in enumerate(created):
+        news = [value(10 + i) for i in range(3)]
+        # A shop order's reference is unique; other targets' unique fields are filled at random.
+        more = [{"reference": f"B{base}-{i}"} if shop_target() else {} for i in range(3)]
+        objs = [Model(**new_row(Model, field, new, **more[i])) for i, new in enumerate(news)]
+        created = Model.objects.bulk_create(objs)
+        for obj, new in zip(created, news):
             if obj.pk is None:
                 raise AssertionError("bulk_create returned no primary key")
-            run.written[obj.pk] = base + 10 + i
+            run.written[obj.pk] = encode(new)
         return created
 
     created = run.step("bulk-create", bulk_create) or []
 
     def bulk_update():
-        objs = list(Order.objects.filter(pk__in=[o.pk for o in created]))
+        objs = list(Model.objects.filter(pk__in=[o.pk for o in created]))
         for i, obj in enumerate(objs):
-            setattr(obj, field, base + 20 + i)
-            run.written[obj.pk] = base + 20 + i
-        Order.objects.bulk_update(objs, [field])
+            new = value(20 + i)
+            setattr(obj, field, new)
+            run.written[obj.pk] = encode(new)
+        Model.objects.bulk_update(objs, [field])
 
     if created:
         run.step("bulk-update", bulk_update)
 
     def delete():
-        doomed = Order.objects.create(**order_parents(customer, product), **extra(), **{field: -1})
+        doomed = Model.objects.create(**new_row(Model, field, -1 if values.integer else values.random()))
         doomed_pk = doomed.pk
         doomed.delete()
-        if Order.objects.filter(pk=doomed_pk).exists():
+        if Model.objects.filter(pk=doomed_pk).exists():
             raise AssertionError("deleted row still there")
-        run.deleted.append(doomed_pk)
+        run.deleted.append(encode(doomed_pk))
 
     run.step("delete", delete)
+    if shop_target():
+        exercise_shop_relations(run, pk, field, base)
+    return run.result()
 
+
+def exercise_shop_relations(run, pk, field, base):
+    """The shop's cascades: an order's shipments go with it, a product's orders with it."""
+    _, Order, _ = models()
     shipment_model = optional_model("Shipment")
     if shipment_model is not None:
         run.step(
@@ -284,7 +409,6 @@ def exercise(field):
     if product is not None:
         run.step("orders-of-deleted-product-gone", lambda: orders_went_too(product))
     run.step("create-product-with-order", lambda: create_product_with_order(field, base))
-    return run.result()
 
 
 def column_exists(table, column):
@@ -357,15 +481,18 @@ def optional_model(name):
 
 def read(field, expected):
     """Reads rows another release wrote ({pk: value}) and compares them with what it says it wrote."""
-    _, Order, _ = models()
+    Model = target_model()
     mismatches = []
     errors = []
     try:
-        rows = dict(Order.objects.filter(pk__in=[int(pk) for pk in expected]).values_list("pk", field))
+        rows = {
+            str(pk): encode(value)
+            for pk, value in Model.objects.filter(pk__in=list(expected)).values_list("pk", field)
+        }
         for pk, value in expected.items():
-            got = rows.get(int(pk), "<missing>")
+            got = rows.get(pk, "<missing>")
             if got != value:
-                mismatches.append({"pk": int(pk), "expected": value, "got": got})
+                mismatches.append({"pk": pk, "expected": value, "got": got})
     except Exception as exc:  # noqa: BLE001
         errors.append({"op": "read", "error": error_text(exc)})
     errors.extend(relations_hold())
@@ -373,7 +500,7 @@ def read(field, expected):
 
 
 def relations_hold():
-    """Every row of every shop model follows its foreign keys, as this release's ORM sees them.
+    """Every row of every model of the target's app follows its foreign keys, as this release's ORM sees them.
 
     A row whose key points at nothing (an orphan) vanishes from select_related() where the
     join is INNER, and reads as None where it is LEFT OUTER (a nullable key): both are what
@@ -382,7 +509,7 @@ def relations_hold():
     from django.apps import apps
 
     errors = []
-    for model in apps.get_app_config("shop").get_models():
+    for model in apps.get_app_config(TARGET.split(".")[0]).get_models():
         keys = [f for f in model._meta.concrete_fields if f.is_relation and (f.many_to_one or f.one_to_one)]
         if not keys:
             continue
@@ -407,7 +534,7 @@ def ensure_audit_table():
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} "
-            "(id bigserial PRIMARY KEY, order_id bigint NOT NULL, value bigint NOT NULL, writer text NOT NULL)"
+            "(id bigserial PRIMARY KEY, row_pk text NOT NULL, value text NOT NULL, writer text NOT NULL)"
         )
 
 
@@ -416,8 +543,8 @@ def audit(rows, writer):
 
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {AUDIT_TABLE} (order_id, value, writer) VALUES (%s, %s, %s)",
-            [(pk, value, writer) for pk, value in rows],
+            f"INSERT INTO {AUDIT_TABLE} (row_pk, value, writer) VALUES (%s, %s, %s)",
+            [(str(pk), json.dumps(encode(value)), writer) for pk, value in rows],
         )
 
 
@@ -425,51 +552,49 @@ def load(field, writer, ops, pks, seed, stop=None, progress=None):
     """Concurrent writer: random writes to shared rows, each audited in the same transaction.
 
     The audit row is inserted after the write, while the write's row lock is held, so for any
-    one order the audit ids follow the order in which the writes committed. With `stop`, it
+    one row the audit ids follow the order in which the writes committed. With `stop`, it
     writes on after `ops` until stop() is true; `progress(done)` follows each operation.
     """
     from django.db.models import F
 
-    _, Order, _ = models()
+    Model = target_model()
     ensure_audit_table()
     rng = random.Random(seed)
-    customer, product = parents()
+    values = Values(Model, field, rng)
     run = Run()
     started = time.monotonic()
 
-    def value():
-        return rng.randint(1, 2_000_000_000)
-
     def save(pk):
-        obj = Order.objects.get(pk=pk)
-        v = value()
+        obj = Model.objects.get(pk=pk)
+        v = values.random()
         setattr(obj, field, v)
         obj.save()
         audit([(pk, v)], writer)
 
     def update(pk):
-        v = value()
-        Order.objects.filter(pk=pk).update(**{field: v})
+        v = values.random()
+        Model.objects.filter(pk=pk).update(**{field: v})
         audit([(pk, v)], writer)
 
     def update_f(pk):
-        Order.objects.filter(pk=pk).update(**{field: F(field) - 1})
-        audit([(pk, Order.objects.values_list(field, flat=True).get(pk=pk))], writer)
+        Model.objects.filter(pk=pk).update(**{field: F(field) - 1})
+        audit([(pk, Model.objects.values_list(field, flat=True).get(pk=pk))], writer)
 
     def bulk(pk):
         chosen = sorted(set([pk] + rng.sample(pks, 3)))
-        objs = list(Order.objects.select_for_update().filter(pk__in=chosen).order_by("pk"))
+        objs = list(Model.objects.select_for_update().filter(pk__in=chosen).order_by("pk"))
         for obj in objs:
-            setattr(obj, field, value())
-        Order.objects.bulk_update(objs, [field])
+            setattr(obj, field, values.random())
+        Model.objects.bulk_update(objs, [field])
         audit([(obj.pk, getattr(obj, field)) for obj in objs], writer)
 
     def create(_pk):
-        v = value()
-        obj = Order.objects.create(**order_parents(customer, product), **extra(), **{field: v})
+        v = values.random()
+        obj = Model.objects.create(**new_row(Model, field, v))
         audit([(obj.pk, v)], writer)
 
-    kinds = [save, save, update, update_f, bulk, create]
+    # F() expressions only where the field is a number.
+    kinds = [save, save, update, update_f if values.integer else update, bulk, create]
     done = 0
     while True:
         if stop is not None:
@@ -492,13 +617,16 @@ def verify_audit(field):
     """Every audited row holds the last value written to it, read through this release's field."""
     from django.db import connection
 
-    _, Order, _ = models()
+    Model = target_model()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT ON (order_id) order_id, value FROM {AUDIT_TABLE} ORDER BY order_id, id DESC"
+            f"SELECT DISTINCT ON (row_pk) row_pk, value FROM {AUDIT_TABLE} ORDER BY row_pk, id DESC"
         )
-        last = dict(cursor.fetchall())
-    rows = dict(Order.objects.filter(pk__in=list(last)).values_list("pk", field))
+        last = {pk: json.loads(value) for pk, value in cursor.fetchall()}
+    rows = {
+        str(pk): encode(value)
+        for pk, value in Model.objects.filter(pk__in=list(last)).values_list("pk", field)
+    }
     wrong = [
         {"pk": pk, "expected": value, "got": rows.get(pk, "<missing>")}
         for pk, value in last.items()
@@ -508,7 +636,30 @@ def verify_audit(field):
 
 
 def seed(field, rows):
-    """Starting data: orders with edge values, customers, products, shipments with NULLs."""
+    """Starting data; `shared` names the rows the concurrent writers share (not the first 100)."""
+    if not shop_target():
+        return seed_target(field, rows)
+    written = seed_shop(field, rows)
+    pks = sorted(written, key=int)
+    return {"written": written, "shared": pks[100:400], "errors": []}
+
+
+def seed_target(field, rows):
+    """Rows of the target model, every field it requires filled."""
+    from django.db import transaction
+
+    Model = target_model()
+    values = Values(Model, field, random.Random(0))
+    with transaction.atomic():
+        created = Model.objects.bulk_create(
+            [Model(**fill(Model, {field: values.random()})) for _ in range(rows)]
+        )
+    written = {str(obj.pk): encode(getattr(obj, field)) for obj in created}
+    return {"written": written, "shared": sorted(written)[100:400], "errors": []}
+
+
+def seed_shop(field, rows):
+    """Orders with edge values, customers, products, shipments with NULLs."""
     from django.db import transaction
 
     Customer, Order, Product = models()
@@ -537,7 +688,7 @@ def seed(field, rows):
             Shipment.objects.bulk_create(
                 [Shipment(order=o, carrier="DHL", shipped_at=None) for o in orders[:100]]
             )
-    return {"written": {str(o.pk): getattr(o, field) for o in orders}, "errors": []}
+    return {str(o.pk): getattr(o, field) for o in orders}
 
 
 class Writer:

@@ -18,7 +18,7 @@ import { copyProject, type ManageResult } from '../harness/django-project.js';
 import type { PgServer } from '../harness/postgres.js';
 import { uniqueDatabaseName } from '../harness/postgres.js';
 import type { DjangoEnv, DjangoLine } from '../harness/python-env.js';
-import { shopExampleDir } from '../harness/repo.js';
+import { repoRoot } from '../harness/repo.js';
 import { runMain } from '../cli/in-process.js';
 import { ReleaseServer, type DriverResult } from './release-server.js';
 
@@ -35,18 +35,49 @@ export interface Cell {
   detail: string;
 }
 
+/**
+ * The model a scenario's releases write, and the project it lives in. The shop's Order comes with
+ * customers, products and shipments whose cascades the driver checks too; the rows of any other
+ * model are filled by the driver from what its fields require.
+ */
+export interface MatrixTarget {
+  /** The example project, a folder of `examples/`. */
+  example: string;
+  /** `app_label.Model`. */
+  model: string;
+  /** The app's folder, where it differs from its label (migrations and application code live there). */
+  appDir?: string;
+}
+
+export const SHOP_ORDER: MatrixTarget = { example: 'shop', model: 'shop.Order' };
+
+const appLabel = (target: MatrixTarget) => target.model.split('.')[0]!;
+const appDir = (target: MatrixTarget) => target.appDir ?? appLabel(target);
+const exampleDir = (target: MatrixTarget) => path.join(repoRoot(), 'examples', target.example);
+
 export interface Scenario {
   name: string;
+  /** The model the releases write (default: the shop's Order). */
+  target?: MatrixTarget;
   /** bg-scaffold arguments that generate the change (phase 1); later phases come from `advance`. */
   cli?: string[];
   /** Arguments for every bg-scaffold run of the scenario, generation and `advance` (e.g. `--pack`). */
   everyRun?: string[];
   /** A check of the scenario's own after each phase's migrate: `check` names the cell; a problem fails it. */
-  verify?: { check: string; run: (tree: string, phase: number, env: DjangoEnv) => Promise<string | null> };
+  verify?: {
+    check: string;
+    /** `sql` runs a query on the scenario's database and returns what psql prints. */
+    run: (tree: string, phase: number, env: DjangoEnv, sql: (query: string) => Promise<string>) => Promise<string | null>;
+  };
   /** Instead of bg-scaffold: a hand-made one-release change (negative controls). */
   naive?: (project: string) => Promise<void>;
   /** The field name each release's code uses; index 0 is the code before the change. */
   codeField: string[];
+  /**
+   * The developer's hook (`developer`) switches the application code to the new name itself,
+   * where renaming every word would hit something else (a method of the same name).
+   */
+  renamesByHand?: boolean;
   /**
    * Fields each release's code sets on every order it creates (index = release), as `--set`
    * arguments of the driver: e.g. a column that release adds.
@@ -86,9 +117,9 @@ function manageDetail(result: ManageResult): string {
   return (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' | ').slice(0, 300);
 }
 
-/** The newest migration of the shop app in a tree: what `migrate shop <name>` rolls back to. */
-function leafMigration(tree: string): string {
-  const names = readdirSync(path.join(tree, 'shop', 'migrations'))
+/** The newest migration of an app in a tree: what `migrate <app> <name>` rolls back to. */
+function leafMigration(tree: string, target: MatrixTarget): string {
+  const names = readdirSync(path.join(tree, appDir(target), 'migrations'))
     .filter((name) => /^\d{4}_.*\.py$/.test(name))
     .sort();
   return names[names.length - 1]!.replace(/\.py$/, '');
@@ -117,9 +148,9 @@ export interface ScenarioRun {
 }
 
 /**
- * The starting schema and data every scenario of a Django version begins with: 1,000 orders with
- * edge values, as release 0 (examples/shop) writes them, migrated and seeded once; each scenario
- * gets a copy (CREATE DATABASE ... TEMPLATE).
+ * The starting schema and data every scenario of a Django version and target begins with: 1,000
+ * rows of the target (orders with edge values, for the shop), as release 0 writes them, migrated
+ * and seeded once; each scenario gets a copy (CREATE DATABASE ... TEMPLATE).
  */
 export interface StartingDatabase {
   /** The template database; null when it could not be built (the cells say why). */
@@ -131,13 +162,19 @@ export interface StartingDatabase {
 }
 
 /** Builds the starting database for `env`: release 0's migrate and seed, through release 0's server. */
-export async function buildStartingDatabase(env: DjangoEnv, server: PgServer, workDir: string, field: string): Promise<StartingDatabase> {
+export async function buildStartingDatabase(
+  env: DjangoEnv,
+  server: PgServer,
+  workDir: string,
+  field: string,
+  target: MatrixTarget = SHOP_ORDER,
+): Promise<StartingDatabase> {
   const started = Date.now();
   const name = uniqueDatabaseName(`matrix_start_${env.line}`);
   await server.createDatabase(name);
-  const tree = path.join(workDir, `start-${env.line}-${field}`);
-  await copyProject(shopExampleDir(), tree);
-  const release0 = new ReleaseServer(env, tree, server.url(name));
+  const tree = path.join(workDir, `start-${env.line}-${target.model}-${field}`);
+  await copyProject(exampleDir(target), tree);
+  const release0 = new ReleaseServer(env, tree, server.url(name), target.model);
   const failedSeed = (why: string): DriverResult => ({ errors: [{ op: 'seed', error: why }] });
   let migrate: ManageResult;
   let seed: DriverResult = failedSeed('not run: the migration failed');
@@ -185,7 +222,9 @@ export async function runScenario(
   await fs.mkdir(workDir, { recursive: true });
 
   // The starting schema and data, migrated and seeded once per Django version by release 0.
-  const start = options.start ?? (await timed('setup: starting database', buildStartingDatabase(env, server, workDir, scenario.codeField[0]!)));
+  const target = scenario.target ?? SHOP_ORDER;
+  const start =
+    options.start ?? (await timed('setup: starting database', buildStartingDatabase(env, server, workDir, scenario.codeField[0]!, target)));
   const shared = options.start ? ' (a copy of the starting database)' : '';
   if (!record('setup', 'migrate to the starting schema', start.migrate.code === 0, manageDetail(start.migrate) + shared)) return { cells, phases: 0, timings };
   const seedSummary = summarize(start.seed);
@@ -201,21 +240,23 @@ export async function runScenario(
     const trees = path.join(workDir, 'trees');
     const project = path.join(workDir, 'project');
     await fs.mkdir(trees, { recursive: true });
-    await copyProject(shopExampleDir(), project);
+    await copyProject(exampleDir(target), project);
     const tree = (release: number) => path.join(trees, `release-${release}`);
     const release = (k: number): ReleaseServer => servers.get(k)!;
-    const startRelease = (k: number) => servers.set(k, new ReleaseServer(env, tree(k), url));
+    const startRelease = (k: number) => servers.set(k, new ReleaseServer(env, tree(k), url, target.model));
     await snapshot(project, tree(0));
     startRelease(0);
-    // The concurrent writers share rows 100–399: the first 100 orders have shipments, and the
-    // exercise deletes those to prove deletes cascade.
-    const sharedPks = Object.keys(start.seed.written ?? {}).map(Number).sort((a, b) => a - b).slice(100, 400);
+    // The concurrent writers share 300 rows the seed names (of the shop's, not the first 100
+    // orders: those have shipments, and the exercise deletes them to prove deletes cascade).
+    const sharedPks = start.seed.shared ?? [];
 
-    // Phase 1 comes from generation; later phases from `advance`.
+    // Phase 1 comes from generation; later phases from `advance`. bg-scaffold asks the release's
+    // Django about the project (the venv's Python), as a user's run with the project's Python does.
+    const everyRun = [...(scenario.everyRun ?? []), '--python', env.python];
     let change = '';
     let phases = 1;
     if (scenario.cli) {
-      const generated = await timed('bg-scaffold', runCli([...scenario.cli, ...(scenario.everyRun ?? []), '--project', project, '--yes', '--json']));
+      const generated = await timed('bg-scaffold', runCli([...scenario.cli, ...everyRun, '--project', project, '--yes', '--json']));
       if (!record('1', 'bg-scaffold generates the change', generated.code === 0, generated.output.split('\n')[0] ?? '')) return { cells, phases: 0, timings };
       const summary = JSON.parse(generated.output.slice(generated.output.indexOf('{'))) as { change: string; phases: number };
       change = summary.change;
@@ -227,12 +268,12 @@ export async function runScenario(
     for (let k = 1; k <= phases; k++) {
       const label = `${k}/${phases}`;
       if (k > 1) {
-        const advanced = await timed('bg-scaffold', runCli(['advance', change, ...(scenario.everyRun ?? []), '--project', project, '--yes']));
+        const advanced = await timed('bg-scaffold', runCli(['advance', change, ...everyRun, '--project', project, '--yes']));
         if (!record(label, 'bg-scaffold advance', advanced.code === 0, advanced.output.split('\n')[0] ?? '')) break;
       }
       const [previousField, nextField] = [scenario.codeField[k - 1]!, scenario.codeField[k]!];
       // The developer's part of the release: application code switches to the name this release uses.
-      if (previousField !== nextField) await switchCodeReferences(project, previousField, nextField);
+      if (previousField !== nextField && !scenario.renamesByHand) await switchCodeReferences(path.join(project, appDir(target)), previousField, nextField);
       await scenario.developer?.(project, k);
       await timed('copy trees', snapshot(project, tree(k)));
       startRelease(k); // Django starts while the previous release begins to write
@@ -253,7 +294,7 @@ export async function runScenario(
       });
       record(label, 'migrate (previous code writing)', migrate.code === 0, manageDetail(migrate));
       if (scenario.verify) {
-        const problem = await timed('scenario check', scenario.verify.run(next, k, env));
+        const problem = await timed('scenario check', scenario.verify.run(next, k, env, (query) => server.query(dbName, query)));
         record(label, scenario.verify.check, problem === null, problem ?? '');
       }
       let green: DriverResult = { errors: [] };
@@ -290,13 +331,13 @@ export async function runScenario(
       record(label, 'makemigrations --check finds no changes', check.code === 0, manageDetail(check));
 
       // Rollback: back to the previous schema (where the previous code must work), then forwards.
-      const target = leafMigration(previous);
+      const backTo = leafMigration(previous, target);
       const irreversible = readIrreversible(next, k);
-      const back = await timed('migrate backwards', greenServer.manage(['migrate', 'shop', target, '--no-input']));
+      const back = await timed('migrate backwards', greenServer.manage(['migrate', appLabel(target), backTo, '--no-input']));
       if (irreversible) {
         record(label, 'migrate backwards', back.code !== 0 ? 'ok' : 'failed', `plan marks it irreversible: ${irreversible}`);
       } else {
-        record(label, `migrate backwards to ${target}`, back.code === 0, manageDetail(back));
+        record(label, `migrate backwards to ${backTo}`, back.code === 0, manageDetail(back));
         if (back.code === 0) {
           const rolledBack = summarize(await timed('exercise after rollback', blueServer.request('exercise', { field: previousField, sets: previousSets })));
           record(label, 'previous code works after the rollback', rolledBack.ok, rolledBack.detail);
@@ -316,16 +357,20 @@ export async function runScenario(
 }
 
 /**
- * Renames references to a field in the application code (views, admin, services, templates), as
- * the developer does in the release that switches names. Models and migrations are bg-scaffold's.
+ * Renames references to a field in the application code of an app (views, admin, services,
+ * templates), as the developer does in the release that switches names. Models (models.py or a
+ * models/ package) and migrations are bg-scaffold's.
  */
-async function switchCodeReferences(project: string, from: string, to: string): Promise<void> {
-  const app = path.join(project, 'shop');
+async function switchCodeReferences(app: string, from: string, to: string): Promise<void> {
   const files = readdirSync(app, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && /\.(py|html)$/.test(e.name))
     .map((e) => path.join(e.parentPath, e.name))
-    .filter((file) => !file.includes(`${path.sep}migrations${path.sep}`) && path.basename(file) !== 'models.py');
-  const pattern = new RegExp(`\\b${from}\\b`, 'g');
+    .filter((file) => {
+      const inside = path.relative(app, file).split(path.sep);
+      return !inside.includes('migrations') && inside[0] !== 'models' && inside[0] !== 'models.py';
+    });
+  // The name as a word, or after a lookup's "__" (search_fields = ["author__last_name"]).
+  const pattern = new RegExp(`(?:\\b|(?<=__))${from}\\b`, 'g');
   for (const file of files) {
     const text = await fs.readFile(file, 'utf8');
     const changed = text.replace(pattern, to);

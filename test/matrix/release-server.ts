@@ -14,10 +14,13 @@ const DRIVER = path.join(repoRoot(), 'test', 'matrix', 'driver.py');
 
 export interface DriverResult {
   ops?: number;
-  written?: Record<string, number>;
+  /** Per row key, the value written (numbers, text; dates and UUIDs as text). */
+  written?: Record<string, unknown>;
+  /** seed: the keys of the rows the concurrent writers share. */
+  shared?: Array<string | number>;
   errors: Array<{ op: string; error: string }>;
   mismatchCount?: number;
-  mismatches?: Array<{ pk: number; expected: unknown; got: unknown }>;
+  mismatches?: Array<{ pk: string | number; expected: unknown; got: unknown }>;
   checked?: number;
 }
 
@@ -42,8 +45,15 @@ export class ReleaseServer {
   /** Resolves once Django has started (or failed to: then every answer carries the reason). */
   readonly ready: Promise<Answer>;
 
-  constructor(env: DjangoEnv, readonly tree: string, databaseUrl: string) {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1', DATABASE_URL: databaseUrl };
+  /** `target`: the model the driver writes, `app_label.Model` (driver.py's TARGET). */
+  constructor(env: DjangoEnv, readonly tree: string, databaseUrl: string, target = 'shop.Order') {
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONUNBUFFERED: '1',
+      DATABASE_URL: databaseUrl,
+      BG_MATRIX_TARGET: target,
+    };
     delete childEnv.DJANGO_SETTINGS_MODULE;
     this.child = spawn(env.python, [DRIVER, '--project', tree, 'serve'], { cwd: tree, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     this.ready = new Promise((resolve) => this.pending.push({ op: 'django.setup', resolve }));

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PgServer } from '../harness/postgres.js';
 import { DJANGO_LINES, ensureDjangoEnv, type DjangoEnv, type DjangoLine } from '../harness/python-env.js';
-import { buildStartingDatabase, runScenario, type Cell, type Scenario, type StartingDatabase } from './matrix.js';
+import { buildStartingDatabase, runScenario, SHOP_ORDER, type Cell, type MatrixTarget, type Scenario, type StartingDatabase } from './matrix.js';
 
 /**
  * Scenarios run at a time. Each runs two Python servers, PostgreSQL and the bg-scaffold CLI, mostly one
@@ -56,11 +56,11 @@ export async function runMatrix(
     .sort((a, b) => b.scenario.codeField.length - a.scenario.codeField.length);
   // The starting database of each Django version (and starting field), built once, copied per scenario.
   const starts = new Map<string, Promise<StartingDatabase>>();
-  const startingDatabase = (env: DjangoEnv, field: string) => {
-    const key = `${env.line}:${field}`;
+  const startingDatabase = (env: DjangoEnv, field: string, target: MatrixTarget) => {
+    const key = `${env.line}:${target.example}:${target.model}:${field}`;
     if (!starts.has(key)) {
-      starts.set(key, buildStartingDatabase(env, server, root, field).then((start) => {
-        options.log?.(`[matrix] starting database for Django ${env.django}: ${start.seconds.toFixed(0)} s`);
+      starts.set(key, buildStartingDatabase(env, server, root, field, target).then((start) => {
+        options.log?.(`[matrix] starting database of ${target.model} for Django ${env.django}: ${start.seconds.toFixed(0)} s`);
         return start;
       }));
     }
@@ -70,7 +70,7 @@ export async function runMatrix(
     const runs = await pool(jobs, options.parallel ?? lanes(), async ({ env, scenario }) => {
       const began = Date.now();
       const dir = path.join(root, `${scenario.name.replace(/[^a-z0-9]+/gi, '-')}-${env.django}`);
-      const start = await startingDatabase(env, scenario.codeField[0]!);
+      const start = await startingDatabase(env, scenario.codeField[0]!, scenario.target ?? SHOP_ORDER);
       const run = await runScenario(scenario, env, server, dir, { start });
       const failed = run.cells.filter((c) => c.status === 'failed').length;
       const seconds = (Date.now() - began) / 1000;

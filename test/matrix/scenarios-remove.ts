@@ -13,7 +13,7 @@ import type { Scenario } from './matrix.js';
 const remove = (model: string, field: string) => ['remove-column', '--app', 'shop', '--model', model, '--field', field];
 
 /** Replaces each `from` in a file of the project; a `from` that is not there fails the scenario (the example drifted). */
-async function edit(project: string, file: string, replacements: Array<[string | RegExp, string]>): Promise<void> {
+export async function edit(project: string, file: string, replacements: Array<[string | RegExp, string]>): Promise<void> {
   const full = path.join(project, file);
   let text = await fs.readFile(full, 'utf8');
   for (const [from, to] of replacements) {

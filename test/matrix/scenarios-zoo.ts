@@ -1,0 +1,192 @@
+/**
+ * The matrix on examples/zoo: every operation on a model of each key type (UUID: Author, CharField:
+ * Tag, BigAutoField: Book, Rack, Site), on models without a save() of their own (Author, Rack, Site),
+ * and on the composite-index and Meta-ordering cases. The driver fills the rows of these models from
+ * what their fields require (driver.py `fill`); their values are text, dates and numbers.
+ *
+ * Each plan shape here is also proven on the shop on both Django lines; a zoo scenario repeats it on
+ * other shapes, so it runs on one line, alternating, to keep the suite's time (both lines are covered).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { MatrixTarget, Scenario } from './matrix.js';
+import { edit } from './scenarios-remove.js';
+
+const zoo = (model: string, appDir?: string): MatrixTarget => ({ example: 'zoo', model, appDir });
+const AUTHOR = zoo('library.Author');
+const TAG = zoo('library.Tag');
+const BOOK = zoo('library.Book');
+const RACK = zoo('stock.Rack', 'inventory');
+const SITE = zoo('stock.Site', 'inventory');
+
+const rename = (model: string, field: string, to: string, strategy: string) => [
+  'rename-column', '--app', 'library', '--model', model, '--field', field, '--to', to, '--strategy', strategy, '--batch-size', '100',
+];
+const same = (field: string, releases: number) => Array.from({ length: releases + 1 }, () => field);
+
+/** Book's composite index, as PostgreSQL has it: on the same columns, valid, in every phase. */
+async function compositeIndexHolds(sql: (query: string) => Promise<string>): Promise<string | null> {
+  const found = await sql(
+    "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indexrelid = to_regclass('library_book_author_pub_idx')",
+  );
+  if (!found.includes('(author_id, published)')) return `library_book_author_pub_idx is not on (author_id, published): ${found.trim() || 'missing'}`;
+  return /^t\b/m.test(found.trim()) ? null : `library_book_author_pub_idx is not valid: ${found.trim()}`;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    // The backfill walks UUID keys (no min()/max() on uuid); Author has no save() of its own.
+    name: 'zoo: rename-column trigger, UUID key, no save() (Author.website)',
+    target: AUTHOR,
+    cli: rename('Author', 'website', 'homepage', 'trigger'),
+    codeField: ['website', 'homepage', 'homepage'],
+    djangoLines: ['5.2'],
+  },
+  {
+    // The copy strategy adds the dual-write save() and manager to a model that has neither, and
+    // rewrites Meta.ordering = ["last_name", "first_name"] in the release that switches names.
+    name: 'zoo: rename-column copy, UUID key, no save(), Meta.ordering (Author.last_name)',
+    target: AUTHOR,
+    cli: rename('Author', 'last_name', 'surname', 'copy'),
+    codeField: ['last_name', 'last_name', 'surname', 'surname', 'surname'],
+    djangoLines: ['latest'],
+  },
+  {
+    // Keyset batches over a CharField key; Tag fills its slug in its own save().
+    name: 'zoo: rename-column trigger, CharField key, own save() (Tag.colour)',
+    target: TAG,
+    cli: rename('Tag', 'colour', 'label_colour', 'trigger'),
+    codeField: ['colour', 'label_colour', 'label_colour'],
+    djangoLines: ['latest'],
+  },
+  {
+    // published is in a composite index, Meta.ordering and get_latest_by: the state follows the
+    // new name, the column and its index stay as they are.
+    name: 'zoo: rename-column db-column, composite index, Meta.ordering, get_latest_by (Book.published)',
+    target: BOOK,
+    cli: rename('Book', 'published', 'published_on', 'db-column'),
+    codeField: ['published', 'published_on'],
+    djangoLines: ['5.2'],
+    loadOps: 300,
+    // The queryset method is called published() too: the developer renames the field's uses only.
+    renamesByHand: true,
+    developer: async (project, release) => {
+      if (release !== 1) return;
+      await edit(project, 'library/admin.py', [[/"published"/g, '"published_on"']]);
+      await edit(project, 'library/views.py', [[/"published"/g, '"published_on"']]);
+      await edit(project, 'library/models/books.py', [['published__lte', 'published_on__lte']]);
+    },
+    verify: { check: 'the composite index is intact', run: (_tree, _phase, _env, sql) => compositeIndexHolds(sql) },
+  },
+  {
+    name: 'zoo: remove-column, UUID key (Author.born)',
+    target: AUTHOR,
+    cli: ['remove-column', '--app', 'library', '--model', 'Author', '--field', 'born'],
+    codeField: same('first_name', 2),
+    djangoLines: ['latest'],
+    loadOps: 300,
+    developer: async (project, release) => {
+      if (release === 1) await edit(project, 'library/admin.py', [['["last_name", "first_name", "born"]', '["last_name", "first_name"]']]);
+    },
+  },
+  {
+    name: 'zoo: remove-column with a default, CharField key (Tag.colour)',
+    target: TAG,
+    cli: ['remove-column', '--app', 'library', '--model', 'Tag', '--field', 'colour'],
+    codeField: same('name', 2),
+    djangoLines: ['5.2'],
+    loadOps: 300,
+  },
+  {
+    name: 'zoo: remove-column, BigAutoField key, no save(), FK with to_field (Rack.asset_tag)',
+    target: RACK,
+    cli: ['remove-column', '--app', 'stock', '--model', 'Rack', '--field', 'asset_tag'],
+    codeField: same('name', 2),
+    djangoLines: ['latest'],
+    loadOps: 300,
+    developer: async (project, release) => {
+      if (release !== 1) return;
+      await edit(project, 'inventory/admin.py', [
+        ['["name", "site", "asset_tag", "u_height"]', '["name", "site", "u_height"]'],
+        ['["name", "asset_tag", "site__name"]', '["name", "site__name"]'],
+      ]);
+    },
+  },
+  {
+    name: 'zoo: add-column with a database default, UUID key (Author)',
+    target: AUTHOR,
+    cli: ['add-column', '--app', 'library', '--model', 'Author', '--name', 'awards', '--type', 'IntegerField', '--default', '0'],
+    codeField: ['first_name', 'first_name'],
+    sets: [{}, { awards: 2 }],
+    djangoLines: ['5.2'],
+    loadOps: 300,
+  },
+  {
+    name: 'zoo: add-column nullable, CharField key (Tag)',
+    target: TAG,
+    cli: ['add-column', '--app', 'library', '--model', 'Tag', '--name', 'note', '--type', 'TextField', '--null'],
+    codeField: ['name', 'name'],
+    sets: [{}, { note: 'shelf 3, ünïcode ✓' }],
+    djangoLines: ['latest'],
+    loadOps: 300,
+  },
+  {
+    // The generic relation's table goes while the previous release still journals retirements.
+    name: 'zoo: drop-table, BigAutoField key (stock.JournalEntry)',
+    target: SITE,
+    cli: ['drop-table', '--app', 'stock', '--model', 'JournalEntry'],
+    codeField: same('name', 2),
+    djangoLines: ['5.2'],
+    loadOps: 300,
+    developer: async (project, release) => {
+      if (release !== 1) return;
+      await edit(project, 'inventory/admin.py', [
+        ['from .models import JournalEntry, Rack, Site', 'from .models import Rack, Site'],
+        [/\n\n@admin\.register\(JournalEntry\)\n(?:.*\n?)*$/, '\n'],
+      ]);
+      await edit(project, 'inventory/services.py', [
+        ['from django.contrib.contenttypes.models import ContentType\n', ''],
+        ['from .models import JournalEntry, Rack, Site', 'from .models import Rack, Site'],
+        [/\n\ndef journal\(obj(?:.*\n)+?(?=\n\n@transaction)/, ''],
+        [/\n {4}journal\(site, .*\n/, '\n'],
+      ]);
+    },
+  },
+];
+
+/** What makemigrations writes when told "yes, website was renamed to homepage". */
+async function naiveRenameAuthorWebsite(project: string): Promise<void> {
+  await edit(project, 'library/models/people.py', [['    website = models.URLField(blank=True)', '    homepage = models.URLField(blank=True)']]);
+  await fs.writeFile(
+    path.join(project, 'library', 'migrations', '0003_rename_website_author_homepage.py'),
+    `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("library", "0002_tag_colour"),
+    ]
+
+    operations = [
+        migrations.RenameField(
+            model_name="author",
+            old_name="website",
+            new_name="homepage",
+        ),
+    ]
+`,
+  );
+}
+
+export const NEGATIVE_CONTROLS: Scenario[] = [
+  {
+    // The driver's generic rows catch it too: the previous release's writes fail on a UUID-keyed model.
+    name: 'negative: zoo naive RenameField in one release (Author.website)',
+    target: AUTHOR,
+    naive: naiveRenameAuthorWebsite,
+    codeField: ['website', 'homepage'],
+    djangoLines: ['latest'],
+    loadOps: 300,
+    expectBroken: true,
+  },
+];
