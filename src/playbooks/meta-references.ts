@@ -144,19 +144,42 @@ export function metaReferencesToRename(model: DjangoModel, field: DjangoField, k
   return references;
 }
 
+/** A `Meta.indexes` entry on plain fields (`-name` for descending): what a removal drops explicitly. */
+export interface PlainIndex {
+  name: string;
+  fields: string[];
+}
+
+/** Django's spelling of an index with nothing but fields and a name: `models.Index(fields=[...], name='...')`. */
+const PLAIN_INDEX_SOURCE = /^models\.Index\(\s*fields=\[[^\]]*\],\s*name=(['"])[^'"]+\1,?\s*\)$/;
+
+/** The index a reference names, when it is a plain one (no condition, expression, opclass or include). */
+function plainIndex(model: DjangoModel, reference: MetaReference): PlainIndex | null {
+  if (reference.option !== 'indexes') return null;
+  const index = model.django?.meta.indexes.find((entry) => entry.name === reference.entry);
+  if (!index || index.condition !== null || (model.django?.meta.indexExpressions?.[index.name] ?? []).length > 0) return null;
+  return index.definition && PLAIN_INDEX_SOURCE.test(index.definition.source.trim()) ? { name: index.name, fields: index.fields } : null;
+}
+
 /**
- * A removal refuses every Meta reference, naming them: what the project should order, index or
- * constrain by instead is the developer's call, made in a migration of its own first.
+ * A removal: the plain `Meta.indexes` entries that name the field go with it, explicitly (the plan
+ * takes each out of Meta and Django's state with the field, and drops it CONCURRENTLY before the
+ * column, where DROP COLUMN would drop it silently). Every other Meta reference is refused, naming
+ * it: what the project should order or constrain by instead is the developer's call, made in a
+ * migration of its own first. `explicitDrops` false (other databases): indexes are refused too.
  */
-export function refuseMetaReferencesOnRemove(model: DjangoModel, field: DjangoField): void {
+export function indexesRemovedWithField(model: DjangoModel, field: DjangoField, explicitDrops: boolean): PlainIndex[] {
   const references = knownMetaReferences(model, field);
   const what = `${model.name}.${field.name}`;
-  if (references.length > 0) {
-    const columnGoes = references.some((reference) => ['unique_together', 'index_together', 'indexes', 'constraints'].includes(reference.option));
+  const handled = (reference: MetaReference) => (explicitDrops ? plainIndex(model, reference) : null);
+  const refused = references.filter((reference) => handled(reference) === null);
+  if (refused.length > 0) {
+    const columnGoes = refused.some((reference) => ['unique_together', 'index_together', 'indexes', 'constraints'].includes(reference.option));
     fail(
-      `${what} is named in ${describeReferences(references)} of ${model.name}: take it out of Meta first and ship that migration (makemigrations${columnGoes ? '; build a replacement index or constraint CONCURRENTLY if the table still needs one, since DROP COLUMN drops the ones that include the column' : ''}), then remove the field`,
+      `${what} is named in ${describeReferences(refused)} of ${model.name}: take it out of Meta first and ship that migration (makemigrations${columnGoes ? '; build a replacement index or constraint CONCURRENTLY if the table still needs one, since DROP COLUMN drops the ones that include the column' : ''}), then remove the field`,
     );
   }
+  return references.map((reference) => handled(reference)!);
 }
 
 /** Django's spelling of the index or constraint a reference names, or null. */

@@ -22,10 +22,10 @@ import {
   requireConcreteColumn,
   requireOwnTable,
 } from './django-fields.js';
-import { refuseMetaReferencesOnRemove, refuseRelatedMetaReferences } from './meta-references.js';
+import { indexesRemovedWithField, type PlainIndex, refuseRelatedMetaReferences } from './meta-references.js';
 import { deriveChangeId, q, validateChangeId } from './names.js';
 import { databaseOnDelete, hasDatabaseConstraint, requireNotRelationKey, resolveRelationTarget, type DatabaseOnDelete, type RelationTarget } from './relations.js';
-import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase } from './types.js';
+import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase, StateOperation } from './types.js';
 import { verifiedOn } from './verified-on.js';
 
 export type RemoveColumnStrategy = 'with-default' | 'null-first' | 'nullable';
@@ -76,6 +76,25 @@ interface Removal {
   relation: Relation | null;
   /** The database default of the with-default plan. */
   columnDefault: ColumnDefault | null;
+  /** Meta.indexes entries that name the field: they leave Meta with it and are dropped before the column. */
+  indexes: IndexOnColumns[];
+}
+
+/** A Meta index as SQL writes it: its name and `"site_id", "u_height" DESC`. */
+interface IndexOnColumns {
+  name: string;
+  columns: string;
+}
+
+/** The columns of a plain Meta index, in its order (`-name` descending), read from the model's fields. */
+function indexOnColumns(model: DjangoModel, index: PlainIndex): IndexOnColumns {
+  const columns = index.fields.map((entry) => {
+    const name = entry.replace(/^-/, '');
+    const field = model.fields.find((f) => f.name === name || (isRelation(f) && `${f.name}_id` === name));
+    if (!field) fail(`${model.name}'s Meta index ${index.name} names "${name}", which is not a field of ${model.name}; fix the index first`);
+    return `${q(field.column)}${entry.startsWith('-') ? ' DESC' : ''}`;
+  });
+  return { name: index.name, columns: columns.join(', ') };
 }
 
 export function changeIdForRemoveColumn(model: string, field: string): string {
@@ -97,7 +116,8 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
   }
   requireConcreteColumn(model, field, '--field', 'remove');
   if (field.primaryKey) fail(`${model.name}.${field.name} is the primary key; it cannot be removed`);
-  refuseMetaReferencesOnRemove(model, field);
+  // On PostgreSQL a plain index goes explicitly, CONCURRENTLY; elsewhere every Meta reference is refused.
+  const metaIndexes = indexesRemovedWithField(model, field, database === 'postgresql');
   refuseRelatedMetaReferences(model, field, app.label, input.apps, 'remove');
   requireNotRelationKey(model, field, app.label, input.apps, 'removed');
 
@@ -172,6 +192,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
     columnType: postgresColumnType(field),
     relation,
     columnDefault,
+    indexes: metaIndexes.map((index) => indexOnColumns(model, index)),
   };
 
   if (relation && relation.constraint && database !== 'postgresql') {
@@ -256,6 +277,37 @@ function reAddColumn(r: Removal): string | null {
   return r.columnType === null ? null : add(r.columnType);
 }
 
+/** `the index "stock_rack_site_height_idx"`, or `the indexes "a" and "b"`. */
+function metaIndexNames(r: Removal): string {
+  const names = r.indexes.map((index) => `"${index.name}"`);
+  return `the ${names.length > 1 ? 'indexes' : 'index'} ${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0]}`;
+}
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+function metaIndexWhy(r: Removal): string[] {
+  if (r.indexes.length === 0) return [];
+  return [
+    `${capitalized(metaIndexNames(r))} of Meta.indexes names ${r.field.name}, so it leaves Meta and Django's state too;`,
+    `it stays in the database, serving the previous release, until the next release drops it before the column.`,
+  ];
+}
+
+/**
+ * Each Meta index on the column, dropped CONCURRENTLY before the column (DROP COLUMN would drop it
+ * too, silently, under its ACCESS EXCLUSIVE lock); the rollback rebuilds it CONCURRENTLY once the
+ * column is back. First in the migration, so that backwards it runs last.
+ */
+function metaIndexDrops(r: Removal): MigrationOperation[] {
+  return r.indexes.map((index) => ({
+    kind: 'run-sql',
+    comment: `The index ${index.name} (Meta.indexes) includes "${r.column}": it goes explicitly and CONCURRENTLY, not silently with the column under DROP COLUMN's lock. Backwards, it is rebuilt CONCURRENTLY once the column is back.`,
+    sql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.name)}`],
+    reverseSql: [`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${q(index.name)} ON ${q(r.table)} (${index.columns})`],
+    stateOperations: [],
+  }));
+}
+
 function indexRebuilds(r: Removal): MigrationOperation[] {
   return djangoIndexesOf(r.field).map((index) => ({
     kind: 'backwards-only',
@@ -283,7 +335,7 @@ function dropPhase(r: Removal, number: number, of: number): Phase {
     irreversible = `bg-scaffold does not know the PostgreSQL type of ${r.field.fieldClass}, so it cannot re-add "${r.column}"; add it back by hand before migrating backwards`;
     rollback = 'This migration cannot be reversed.';
   } else {
-    operations.push(...indexRebuilds(r));
+    operations.push(...metaIndexDrops(r), ...indexRebuilds(r));
     if (r.relation?.constraint) {
       operations.push({
         kind: 'backwards-only',
@@ -310,6 +362,7 @@ function dropPhase(r: Removal, number: number, of: number): Phase {
     });
     const extras = [
       ...(djangoIndexesOf(r.field).length > 0 ? ['rebuilds its indexes'] : []),
+      ...(r.indexes.length > 0 ? [`rebuilds ${metaIndexNames(r)}`] : []),
       ...(r.relation?.constraint ? ['restores its foreign key'] : []),
     ];
     const how = refill
@@ -326,7 +379,7 @@ function dropPhase(r: Removal, number: number, of: number): Phase {
     name: 'drop',
     title: `Drop the column "${r.column}"`,
     state: 'Unchanged.',
-    database: `Drops "${r.column}"${r.relation?.constraint ? ', its foreign key' : ''}${djangoIndexesOf(r.field).length > 0 ? ' and its indexes' : ''}.`,
+    database: `${r.indexes.length > 0 ? `Drops ${metaIndexNames(r)} (CONCURRENTLY), then ` : 'Drops '}"${r.column}"${r.relation?.constraint ? ', its foreign key' : ''}${djangoIndexesOf(r.field).length > 0 ? ' and its indexes' : ''}.`,
     code: `As in release ${number - 1}: no \`${r.field.name}\`.`,
     serving: {
       duringMigration: `release ${number - 1} (no \`${r.field.name}\`)`,
@@ -359,8 +412,14 @@ function removePhase(r: Removal, number: number, of: number, before: MigrationOp
     ),
     {
       kind: 'state-only',
-      comment: `Django's state forgets ${field.name}; the column stays until the next release.`,
-      operations: [{ kind: 'RemoveField', modelName: r.modelName, name: field.name }],
+      comment:
+        r.indexes.length > 0
+          ? `Django's state forgets ${field.name} and ${metaIndexNames(r)}, which names it; the column and the index stay until the next release.`
+          : `Django's state forgets ${field.name}; the column stays until the next release.`,
+      operations: [
+        ...r.indexes.map((index): StateOperation => ({ kind: 'RemoveIndex', modelName: r.modelName, name: index.name })),
+        { kind: 'RemoveField', modelName: r.modelName, name: field.name },
+      ],
     },
   ];
   const fkWhy = fk
@@ -389,12 +448,15 @@ function removePhase(r: Removal, number: number, of: number, before: MigrationOp
     migration: {
       slug: `${r.modelName}_${field.name}_remove`,
       atomic: false,
-      why: [...why, ...fkWhy],
+      why: [...why, ...fkWhy, ...metaIndexWhy(r)],
       imports: [],
       irreversible: null,
       operations,
     },
-    modelEdits: [{ kind: 'remove-field', model: r.model.name, field: field.name }],
+    modelEdits: [
+      ...r.indexes.map((index): ModelEdit => ({ kind: 'remove-meta-index', model: r.model.name, name: index.name })),
+      { kind: 'remove-field', model: r.model.name, field: field.name },
+    ],
     codeBlocks: [],
   };
 }

@@ -246,6 +246,8 @@ export type ModelEdit =
    * *_together, indexes, constraints): its strings (`"-from"`, `"from__year"`) and Q keywords.
    */
   | { kind: 'rename-in-meta'; model: string; from: string; to: string; note: string }
+  /** Remove the index `name` from the model's `Meta.indexes` (the whole `indexes = [...]` when it was the only one). */
+  | { kind: 'remove-meta-index'; model: string; name: string }
   /**
    * Insert a brand-new field statement `name = <call>` after the field `after` (null: after the
    * model's last field), marked with this change's marker and `note`. `call` is Python source,

@@ -408,7 +408,7 @@ function isLookupCall(node: SyntaxNode | null): boolean {
 
 function renameInMeta(context: EditContext, edit: Extract<ModelEdit, { kind: 'rename-in-meta' }>): TextEdit[] {
   const cls = locateModel(context, edit.model);
-  const meta = bodyStatements(cls).find((statement) => statement.type === 'class_definition' && statement.childForFieldName('name')?.text === 'Meta');
+  const meta = metaClassOf(cls);
   if (!meta) return [];
   const path = new RegExp(`^([-+?]?)${edit.from}((?:__\\w*)?)$`);
   const edits: TextEdit[] = [];
@@ -437,6 +437,45 @@ function renameInMeta(context: EditContext, edit: Extract<ModelEdit, { kind: 're
     if (edits.length > before) edits.push(markerEdit(context, statement, edit.note));
   }
   return edits;
+}
+
+/** The `class Meta:` of a model, or null. */
+function metaClassOf(cls: SyntaxNode): SyntaxNode | null {
+  return bodyStatements(cls).find((statement) => statement.type === 'class_definition' && statement.childForFieldName('name')?.text === 'Meta') ?? null;
+}
+
+/** The string a keyword argument `name=` of a call holds (`models.Index(..., name="x")` → `x`), or null. */
+function nameArgument(call: SyntaxNode): string | null {
+  const argument = call.childForFieldName('arguments')?.namedChildren.find((child) => child !== null && keywordName(child) === 'name');
+  const value = argument?.childForFieldName('value');
+  const content = value?.type === 'string' ? value.namedChildren.find((child) => child?.type === 'string_content') : null;
+  return content?.text ?? null;
+}
+
+/**
+ * Takes the index `name` out of the model's `Meta.indexes`: its list item, or the whole
+ * `indexes = [...]` statement when it was the only one (`pass` where Meta would be left empty).
+ */
+function removeMetaIndex(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-meta-index' }>): TextEdit[] {
+  const { source } = context;
+  const meta = metaClassOf(locateModel(context, edit.model));
+  const statements = meta ? bodyStatements(meta) : [];
+  for (const statement of statements) {
+    const assignment = statement.type === 'expression_statement' ? statement.namedChild(0) : null;
+    if (assignment?.type !== 'assignment' || assignment.childForFieldName('left')?.text !== 'indexes') continue;
+    const list = assignment.childForFieldName('right');
+    if (list?.type !== 'list') continue;
+    const items = list.namedChildren.filter((child): child is SyntaxNode => child !== null && child.type !== 'comment');
+    const item = items.find((candidate) => candidate.type === 'call' && nameArgument(candidate) === edit.name);
+    if (!item) continue;
+    if (items.length > 1) return [removeListItem(source, items, item)];
+    const lines = { start: lineStart(source, statement.startIndex), end: nextLineStart(source, statement.endIndex) };
+    const onlyStatement = statements.length === 1;
+    return [{ ...lines, text: onlyStatement ? `${indentationAt(source, statement.startIndex)}pass${context.eol}` : '' }];
+  }
+  throw new BgScaffoldError(
+    `${context.file}: ${edit.model}'s Meta.indexes has no index named "${edit.name}"; was it renamed or removed by hand? restore it or update the change`,
+  );
 }
 
 function overlaps(a: TextEdit, b: TextEdit): boolean {
@@ -485,6 +524,9 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
         break;
       case 'rename-in-meta':
         textEdits.push(...renameInMeta(context, edit));
+        break;
+      case 'remove-meta-index':
+        textEdits.push(...removeMetaIndex(context, edit));
         break;
     }
   }

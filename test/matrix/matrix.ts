@@ -69,6 +69,8 @@ export interface Scenario {
     /** `sql` runs a query on the scenario's database and returns what psql prints. */
     run: (tree: string, phase: number, env: DjangoEnv, sql: (query: string) => Promise<string>) => Promise<string | null>;
   };
+  /** A check of the scenario's own once a phase has been migrated backwards (what the rollback rebuilt). */
+  verifyAfterRollback?: { check: string; run: (phase: number, sql: (query: string) => Promise<string>) => Promise<string | null> };
   /** Instead of bg-scaffold: a hand-made one-release change (negative controls). */
   naive?: (project: string) => Promise<void>;
   /** The field name each release's code uses; index 0 is the code before the change. */
@@ -341,6 +343,10 @@ export async function runScenario(
         if (back.code === 0) {
           const rolledBack = summarize(await timed('exercise after rollback', blueServer.request('exercise', { field: previousField, sets: previousSets })));
           record(label, 'previous code works after the rollback', rolledBack.ok, rolledBack.detail);
+          if (scenario.verifyAfterRollback) {
+            const problem = await timed('scenario check', scenario.verifyAfterRollback.run(k, (query) => server.query(dbName, query)));
+            record(label, scenario.verifyAfterRollback.check, problem === null, problem ?? '');
+          }
         }
       }
       const forward = await timed('migrate forwards', greenServer.manage(['migrate', '--no-input']));

@@ -33,6 +33,13 @@ async function compositeIndexHolds(sql: (query: string) => Promise<string>): Pro
   return /^t\b/m.test(found.trim()) ? null : `library_book_author_pub_idx is not valid: ${found.trim()}`;
 }
 
+/** Rack's (site, u_height) index: there while the previous release reads u_height, dropped by the plan's last phase. */
+async function rackIndexFollowsThePlan(sql: (query: string) => Promise<string>, phase: number): Promise<string | null> {
+  const found = (await sql("SELECT pg_get_indexdef(to_regclass('stock_rack_site_height_idx'))")).trim();
+  if (phase === 1) return found.includes('(site_id, u_height)') ? null : `release 1: stock_rack_site_height_idx should still serve the previous release: ${found || 'missing'}`;
+  return found === '' ? null : `release 2: stock_rack_site_height_idx is still there: ${found}`;
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     // The backfill walks UUID keys (no min()/max() on uuid); Author has no save() of its own.
@@ -111,6 +118,22 @@ export const SCENARIOS: Scenario[] = [
         ['["name", "asset_tag", "site__name"]', '["name", "site__name"]'],
       ]);
     },
+  },
+  {
+    // u_height is in a composite Meta index: it leaves Meta with the field, and the last phase
+    // drops it CONCURRENTLY before the column (the rollback rebuilds it).
+    name: 'zoo: remove-column in a composite Meta index, with a default (Rack.u_height)',
+    target: RACK,
+    cli: ['remove-column', '--app', 'stock', '--model', 'Rack', '--field', 'u_height'],
+    codeField: same('name', 2),
+    djangoLines: ['5.2'],
+    loadOps: 300,
+    developer: async (project, release) => {
+      if (release === 1) await edit(project, 'inventory/admin.py', [['["name", "site", "asset_tag", "u_height"]', '["name", "site", "asset_tag"]']]);
+    },
+    verify: { check: 'the composite index follows the plan', run: (_tree, phase, _env, sql) => rackIndexFollowsThePlan(sql, phase) },
+    // Backwards from either phase, the schema is release 0's: the index is there, on the same columns.
+    verifyAfterRollback: { check: 'the rollback leaves the composite index in place', run: (_phase, sql) => rackIndexFollowsThePlan(sql, 1) },
   },
   {
     name: 'zoo: add-column with a database default, UUID key (Author)',

@@ -155,7 +155,7 @@ describe.skipIf(decision === 'skip')('discovery through Django', () => {
       it('an app whose label differs from its folder is found by its label', () => {
         const stock = findApp(facts, 'stock');
         expect(stock.dir).toBe('inventory');
-        expect(stock.leaf).toBe('0002_journalentry_origin_type');
+        expect(stock.leaf).toBe('0003_rack_site_height_idx');
       });
 
       it('resolves a foreign key to ContentType imported by class, and one with to_field', () => {

@@ -66,6 +66,12 @@ class Rack(PrimaryModel):
                 fields=["site", "name"], name="stock_rack_unique_site_name"
             ),
         ]
+        indexes = [
+            # The floor plan lists each site's racks by height.
+            models.Index(
+                fields=["site", "u_height"], name="stock_rack_site_height_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.site_id}/{self.name}"

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BgScaffoldError } from '../../../src/errors.js';
-import { metaReferences, metaReferencesToRename, refuseMetaReferencesOnRemove, refuseRelatedMetaReferences } from '../../../src/playbooks/meta-references.js';
+import { indexesRemovedWithField, metaReferences, metaReferencesToRename, refuseRelatedMetaReferences } from '../../../src/playbooks/meta-references.js';
+import { removeColumnPlan } from '../../../src/playbooks/remove-column.js';
 import { renameColumnPlan } from '../../../src/playbooks/rename-column.js';
 import type { DjangoModel, DjangoModelFacts } from '../../../src/project/types.js';
 import { field, orderModel, shopApp } from './fixtures.js';
@@ -126,9 +127,30 @@ describe('a rename of a field Meta names', () => {
 
   it('a removal refuses, naming every entry and that DROP COLUMN takes the indexes with it', () => {
     const model = withMeta({ ordering: ['quantity'], indexes: [{ name: 'by_qty', fields: ['quantity'], condition: null }] });
-    expect(() => refuseMetaReferencesOnRemove(model, named(model, 'quantity'))).toThrow(
+    expect(() => indexesRemovedWithField(model, named(model, 'quantity'), true)).toThrow(
       'Order.quantity is named in Meta.ordering "quantity"; Meta.indexes by_qty of Order: take it out of Meta first and ship that migration (makemigrations; build a replacement index or constraint CONCURRENTLY if the table still needs one, since DROP COLUMN drops the ones that include the column), then remove the field',
     );
+  });
+
+  it('a removal takes a plain index (fields and a name, nothing else) with the field, on PostgreSQL', () => {
+    const plain = { source: "models.Index(fields=['customer', '-quantity'], name='by_qty')", imports: [] };
+    const partial = { source: "models.Index(fields=['quantity'], name='open_qty', condition=models.Q(note=''))", imports: [] };
+    const model = withMeta({
+      indexes: [
+        { name: 'by_qty', fields: ['customer', '-quantity'], condition: null, definition: plain },
+        { name: 'by_note', fields: ['note'], condition: null, definition: { source: "models.Index(fields=['note'], name='by_note')", imports: [] } },
+      ],
+    });
+    expect(indexesRemovedWithField(model, named(model, 'quantity'), true)).toEqual([{ name: 'by_qty', fields: ['customer', '-quantity'] }]);
+    expect(indexesRemovedWithField(model, named(model, 'customer'), true)).toEqual([{ name: 'by_qty', fields: ['customer', '-quantity'] }]);
+    // Elsewhere the schema editor decides what DROP COLUMN does to it: refused, as before.
+    expect(() => indexesRemovedWithField(model, named(model, 'quantity'), false)).toThrow(/Meta\.indexes by_qty of Order: take it out of Meta first/);
+    // A condition, an expression, an opclass or anything beyond fields and a name: refused.
+    const conditional = withMeta({ indexes: [{ name: 'open_qty', fields: ['quantity'], condition: "(AND: ('note', ''))", definition: partial }] });
+    expect(() => indexesRemovedWithField(conditional, named(conditional, 'quantity'), true)).toThrow(/Meta\.indexes open_qty/);
+    const opclass = { source: "models.Index(fields=['quantity'], name='q_ops', opclasses=['int4_ops'])", imports: [] };
+    const withOpclass = withMeta({ indexes: [{ name: 'q_ops', fields: ['quantity'], condition: null, definition: opclass }] });
+    expect(() => indexesRemovedWithField(withOpclass, named(withOpclass, 'quantity'), true)).toThrow(/Meta\.indexes q_ops/);
   });
 });
 
@@ -150,5 +172,53 @@ describe("another model's Meta reaching the field through a relation", () => {
     );
     expect(() => refuseRelatedMetaReferences(order, named(order, 'note'), 'shop', apps, 'remove')).not.toThrow();
     expect(() => refuseRelatedMetaReferences(order, named(order, 'quantity'), 'shop', [{ label: 'shop', models: [order, line(['order'])] }], 'remove')).not.toThrow();
+  });
+});
+
+describe('remove-column of a field in a plain Meta index (PostgreSQL)', () => {
+  const definition = { source: "models.Index(fields=['customer', '-quantity'], name='by_qty')", imports: [] };
+  const model = withMeta({ indexes: [{ name: 'by_qty', fields: ['customer', '-quantity'], condition: null, definition }] });
+  const app = shopApp([model]);
+  const plan = removeColumnPlan({
+    app,
+    apps: [app],
+    model,
+    field: named(model, 'quantity'),
+    fill: undefined,
+    database: 'postgresql',
+    djangoVersion: '5.2',
+    lock: { lockTimeout: '1s', retries: 10 },
+    batchSize: 1000,
+    changeId: undefined,
+  });
+  const remove = plan.phases.find((phase) => phase.name === 'remove')!;
+  const drop = plan.phases.find((phase) => phase.name === 'drop')!;
+
+  it('takes the index out of Meta and Django state with the field; the database keeps it for the previous release', () => {
+    expect(remove.modelEdits).toEqual([
+      { kind: 'remove-meta-index', model: 'Order', name: 'by_qty' },
+      { kind: 'remove-field', model: 'Order', field: 'quantity' },
+    ]);
+    const state = remove.migration!.operations.find((op) => op.kind === 'state-only');
+    expect(state && state.kind === 'state-only' && state.operations).toEqual([
+      { kind: 'RemoveIndex', modelName: 'order', name: 'by_qty' },
+      { kind: 'RemoveField', modelName: 'order', name: 'quantity' },
+    ]);
+    expect(remove.migration!.operations.map((op) => op.kind)).not.toContain('run-sql');
+    expect(remove.migration!.why.join(' ')).toContain('The index "by_qty" of Meta.indexes names quantity');
+  });
+
+  it('drops it CONCURRENTLY before the column, and rebuilds it on the columns, in order, once the column is back', () => {
+    const kinds = drop.migration!.operations.map((op) => op.kind);
+    expect(kinds.indexOf('run-sql')).toBe(0);
+    expect(kinds.indexOf('run-sql')).toBeLessThan(kinds.indexOf('ddl'));
+    expect(drop.migration!.operations[0]).toMatchObject({
+      sql: ['DROP INDEX CONCURRENTLY IF EXISTS "by_qty"'],
+      reverseSql: ['CREATE INDEX CONCURRENTLY IF NOT EXISTS "by_qty" ON "shop_order" ("customer_id", "quantity" DESC)'],
+      stateOperations: [],
+    });
+    expect(drop.migration!.atomic).toBe(false);
+    expect(drop.database).toBe('Drops the index "by_qty" (CONCURRENTLY), then "quantity".');
+    expect(drop.migration!.why.join(' ')).toContain('rebuilds the index "by_qty"');
   });
 });

@@ -452,6 +452,39 @@ describe('rename-in-meta', () => {
   });
 });
 
+describe('remove-meta-index', () => {
+  const RACKS = `class Rack(models.Model):
+    height = models.IntegerField()
+
+    class Meta:
+        ordering = ["name"]  # by label
+        indexes = [
+            models.Index(
+                fields=["site", "height"], name="rack_site_height_idx"
+            ),  # the floor plan
+            models.Index(fields=["name"], name="rack_name_idx"),
+        ]
+`;
+  const edit: ModelEdit = { kind: 'remove-meta-index', model: 'Rack', name: 'rack_site_height_idx' };
+
+  it('takes out the named index, its lines and comment, and leaves the other lines byte for byte', () => {
+    expect(applyModelEdits(RACKS, FILE, [edit], MARKER)).toBe(RACKS.replace(/ {12}models\.Index\(\n.*\n {12}\),  # the floor plan\n/, ''));
+  });
+
+  it('takes out the whole statement when the index was the only one, and leaves pass where Meta would be empty', () => {
+    const single = 'class Rack(models.Model):\n    height = models.IntegerField()\n\n    class Meta:\n        ordering = ["name"]\n        indexes = [models.Index(fields=["height"], name="h_idx")]\n';
+    expect(applyModelEdits(single, FILE, [{ ...edit, name: 'h_idx' }], MARKER)).toBe(single.replace('        indexes = [models.Index(fields=["height"], name="h_idx")]\n', ''));
+    const alone = 'class Rack(models.Model):\n    height = models.IntegerField()\n\n    class Meta:\n        indexes = [models.Index(fields=["height"], name="h_idx")]\n';
+    expect(applyModelEdits(alone, FILE, [{ ...edit, name: 'h_idx' }], MARKER)).toBe(alone.replace(/ {8}indexes = .*\n/, '        pass\n'));
+  });
+
+  it('refuses an index that is not there, naming it', () => {
+    expect(() => applyModelEdits(RACKS, FILE, [{ ...edit, name: 'gone_idx' }], MARKER)).toThrow(
+      `shop/models.py: Rack's Meta.indexes has no index named "gone_idx"; was it renamed or removed by hand? restore it or update the change`,
+    );
+  });
+});
+
 describe("a models package's re-export of a dropped model", () => {
   const INIT = 'library/models/__init__.py';
 
