@@ -7,6 +7,7 @@
 import { fail } from '../errors.js';
 import type { DjangoField, DjangoModel, DjangoModelFacts } from '../project/types.js';
 import { isRelation } from './django-fields.js';
+import { q } from './names.js';
 
 export type MetaOption =
   | 'ordering'
@@ -116,18 +117,21 @@ const RENAMED_BY_RENAMEFIELD: ReadonlySet<MetaOption> = new Set(['unique_togethe
 
 /**
  * The Meta references a rename rewrites (ordering, get_latest_by; `*_together` too when the column
- * keeps its name), refusing in one line the ones it cannot: an index or constraint would have to be
- * rebuilt on the new column before the old one goes, which the plans do not do yet.
+ * keeps its name; a plain index when the plan rebuilds it on the new column), refusing in one line
+ * the ones it cannot: any other index or constraint would have to be rebuilt on the new column
+ * before the old one goes, which the plans do not do yet.
  */
-export function metaReferencesToRename(model: DjangoModel, field: DjangoField, keepsColumn: boolean): MetaReference[] {
+export function metaReferencesToRename(model: DjangoModel, field: DjangoField, keepsColumn: boolean, rebuildsPlainIndexes = false): MetaReference[] {
   const references = knownMetaReferences(model, field);
   const what = `${model.name}.${field.name}`;
   // With the column's name kept, an index or constraint stays as it is in the database: only its
   // definition in Django's state changes (RemoveIndex/AddIndex there), which needs Django's spelling of it.
   const restatable = (reference: MetaReference) =>
     (reference.option === 'indexes' || reference.option === 'constraints') && definitionOf(model, reference) !== null;
+  const rebuilt = (reference: MetaReference) => rebuildsPlainIndexes && plainIndexOf(model, reference) !== null;
   const unsupported = references.filter(
-    (reference) => !RENAMED_IN_STATE.has(reference.option) && !(keepsColumn && (RENAMED_BY_RENAMEFIELD.has(reference.option) || restatable(reference))),
+    (reference) =>
+      !RENAMED_IN_STATE.has(reference.option) && !rebuilt(reference) && !(keepsColumn && (RENAMED_BY_RENAMEFIELD.has(reference.option) || restatable(reference))),
   );
   if (unsupported.length > 0) {
     const namesKept = unsupported.every((reference) => RENAMED_BY_RENAMEFIELD.has(reference.option) || restatable(reference));
@@ -154,7 +158,7 @@ export interface PlainIndex {
 const PLAIN_INDEX_SOURCE = /^models\.Index\(\s*fields=\[[^\]]*\],\s*name=(['"])[^'"]+\1,?\s*\)$/;
 
 /** The index a reference names, when it is a plain one (no condition, expression, opclass or include). */
-function plainIndex(model: DjangoModel, reference: MetaReference): PlainIndex | null {
+export function plainIndexOf(model: DjangoModel, reference: MetaReference): PlainIndex | null {
   if (reference.option !== 'indexes') return null;
   const index = model.django?.meta.indexes.find((entry) => entry.name === reference.entry);
   if (!index || index.condition !== null || (model.django?.meta.indexExpressions?.[index.name] ?? []).length > 0) return null;
@@ -171,7 +175,7 @@ function plainIndex(model: DjangoModel, reference: MetaReference): PlainIndex | 
 export function indexesRemovedWithField(model: DjangoModel, field: DjangoField, explicitDrops: boolean): PlainIndex[] {
   const references = knownMetaReferences(model, field);
   const what = `${model.name}.${field.name}`;
-  const handled = (reference: MetaReference) => (explicitDrops ? plainIndex(model, reference) : null);
+  const handled = (reference: MetaReference) => (explicitDrops ? plainIndexOf(model, reference) : null);
   const refused = references.filter((reference) => handled(reference) === null);
   if (refused.length > 0) {
     const columnGoes = refused.some((reference) => ['unique_together', 'index_together', 'indexes', 'constraints'].includes(reference.option));
@@ -180,6 +184,21 @@ export function indexesRemovedWithField(model: DjangoModel, field: DjangoField, 
     );
   }
   return references.map((reference) => handled(reference)!);
+}
+
+/**
+ * The columns of a plain index as SQL lists them (`"site_id", "u_height" DESC`), in its order;
+ * `renamed` puts a new column in place of one field's.
+ */
+export function indexColumnsSql(model: DjangoModel, index: PlainIndex, renamed?: { field: string; column: string }): string {
+  const columns = index.fields.map((entry) => {
+    const name = entry.replace(/^-/, '');
+    const field = model.fields.find((f) => f.name === name || (isRelation(f) && `${f.name}_id` === name));
+    if (!field) fail(`${model.name}'s Meta index ${index.name} names "${name}", which is not a field of ${model.name}; fix the index first`);
+    const column = renamed && field.name === renamed.field ? renamed.column : field.column;
+    return `${q(column)}${entry.startsWith('-') ? ' DESC' : ''}`;
+  });
+  return columns.join(', ');
 }
 
 /** Django's spelling of the index or constraint a reference names, or null. */

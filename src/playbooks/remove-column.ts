@@ -22,7 +22,7 @@ import {
   requireConcreteColumn,
   requireOwnTable,
 } from './django-fields.js';
-import { indexesRemovedWithField, type PlainIndex, refuseRelatedMetaReferences } from './meta-references.js';
+import { indexColumnsSql, indexesRemovedWithField, refuseRelatedMetaReferences } from './meta-references.js';
 import { deriveChangeId, q, validateChangeId } from './names.js';
 import { databaseOnDelete, hasDatabaseConstraint, requireNotRelationKey, resolveRelationTarget, type DatabaseOnDelete, type RelationTarget } from './relations.js';
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase, StateOperation } from './types.js';
@@ -84,17 +84,6 @@ interface Removal {
 interface IndexOnColumns {
   name: string;
   columns: string;
-}
-
-/** The columns of a plain Meta index, in its order (`-name` descending), read from the model's fields. */
-function indexOnColumns(model: DjangoModel, index: PlainIndex): IndexOnColumns {
-  const columns = index.fields.map((entry) => {
-    const name = entry.replace(/^-/, '');
-    const field = model.fields.find((f) => f.name === name || (isRelation(f) && `${f.name}_id` === name));
-    if (!field) fail(`${model.name}'s Meta index ${index.name} names "${name}", which is not a field of ${model.name}; fix the index first`);
-    return `${q(field.column)}${entry.startsWith('-') ? ' DESC' : ''}`;
-  });
-  return { name: index.name, columns: columns.join(', ') };
 }
 
 export function changeIdForRemoveColumn(model: string, field: string): string {
@@ -192,7 +181,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
     columnType: postgresColumnType(field),
     relation,
     columnDefault,
-    indexes: metaIndexes.map((index) => indexOnColumns(model, index)),
+    indexes: metaIndexes.map((index) => ({ name: index.name, columns: indexColumnsSql(model, index) })),
   };
 
   if (relation && relation.constraint && database !== 'postgresql') {

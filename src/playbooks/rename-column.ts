@@ -13,7 +13,7 @@ import {
   requireConcreteColumn,
   requireOwnTable,
 } from './django-fields.js';
-import { definitionOf, metaReferencesToRename, refuseRelatedMetaReferences, type MetaReference } from './meta-references.js';
+import { definitionOf, indexColumnsSql, metaReferencesToRename, plainIndexOf, refuseRelatedMetaReferences, type MetaReference } from './meta-references.js';
 import { requireNotRelationKey } from './relations.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
@@ -71,6 +71,20 @@ interface Rename {
   meta: MetaReference[];
   /** AlterModelOptions with the field's new name in ordering / get_latest_by, or null. */
   metaState: { operation: StateOperation; imports: string[] } | null;
+  /** Plain Meta indexes on the field, built again on the new column (PostgreSQL, a new column). */
+  rebuiltIndexes: RebuiltIndex[];
+}
+
+/**
+ * A Meta index on the field, on a new column: built CONCURRENTLY as `temporary` beside the old one
+ * while both columns serve; when DROP COLUMN takes the old one, the new one takes its name.
+ */
+interface RebuiltIndex {
+  name: string;
+  temporary: string;
+  /** `"author_id", "published" DESC` */
+  oldColumns: string;
+  newColumns: string;
 }
 
 export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
@@ -95,8 +109,25 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
 
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'to', to]);
   validateChangeId(change);
-  const meta = metaReferencesToRename(model, field, strategy === 'db-column');
+  // A new column on PostgreSQL: a plain index that names the field is rebuilt on it, CONCURRENTLY.
+  const rebuildsIndexes = strategy !== 'db-column' && database === 'postgresql';
+  const meta = metaReferencesToRename(model, field, strategy === 'db-column', rebuildsIndexes);
   refuseRelatedMetaReferences(model, field, app.label, input.apps ?? [app], 'rename');
+  const newColumn = isRelation(field) ? `${to}_id` : to;
+  const rebuiltIndexes = rebuildsIndexes
+    ? meta.flatMap((reference): RebuiltIndex[] => {
+        const index = plainIndexOf(model, reference);
+        if (!index) return [];
+        return [
+          {
+            name: index.name,
+            temporary: pgIdentifier(`${index.name}_bg_new`),
+            oldColumns: indexColumnsSql(model, index),
+            newColumns: indexColumnsSql(model, index, { field: field.name, column: newColumn }),
+          },
+        ];
+      })
+    : [];
 
   const rename: Rename = {
     change,
@@ -108,11 +139,12 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     table: model.dbTable,
     pk: primaryKeyColumn(model),
     oldColumn: field.column,
-    newColumn: isRelation(field) ? `${to}_id` : to,
+    newColumn,
     columnType: postgresColumnType(field),
     database,
     meta,
     metaState: renamedModelOptions(model, meta, field.name, to),
+    rebuiltIndexes,
   };
 
   if (strategy !== 'db-column') {
@@ -357,6 +389,46 @@ function indexSteps(r: Rename, column: string, why: string): MigrationOperation[
   }));
 }
 
+/**
+ * Each rebuilt Meta index on the new column, CONCURRENTLY, under its temporary name. Dropped first:
+ * a run after a failure must not keep an INVALID one.
+ */
+function rebuiltIndexBuilds(r: Rename): MigrationOperation[] {
+  return r.rebuiltIndexes.map((index) => ({
+    kind: 'run-sql',
+    comment: `The index ${index.name} (Meta.indexes) again, on "${r.newColumn}", CONCURRENTLY: ${index.temporary} until the old column goes and takes ${index.name} with it.`,
+    sql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.temporary)}`, `CREATE INDEX CONCURRENTLY ${q(index.temporary)} ON ${q(r.table)} (${index.newColumns})`],
+    reverseSql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.temporary)}`],
+    stateOperations: [],
+  }));
+}
+
+/** Rollback only: each rebuilt Meta index on the re-added old column again, once it is refilled (first, so it runs last). */
+function rebuiltIndexRestores(r: Rename): MigrationOperation[] {
+  return r.rebuiltIndexes.map((index) => ({
+    kind: 'run-sql',
+    comment: `Rollback only: ${index.name} on the re-added "${r.oldColumn}" again, CONCURRENTLY, once it is refilled.`,
+    sql: [],
+    reverseSql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.name)}`, `CREATE INDEX CONCURRENTLY ${q(index.name)} ON ${q(r.table)} (${index.oldColumns})`],
+    stateOperations: [],
+  }));
+}
+
+/** Beside DROP COLUMN, which takes each old Meta index: its rebuilt one takes its name (and back, before the column returns). */
+function rebuiltIndexRenames(r: Rename): { forward: string[]; backward: string[] } {
+  return {
+    forward: r.rebuiltIndexes.map((index) => `ALTER INDEX IF EXISTS ${q(index.temporary)} RENAME TO ${q(index.name)}`),
+    backward: r.rebuiltIndexes.map((index) => `ALTER INDEX IF EXISTS ${q(index.name)} RENAME TO ${q(index.temporary)}`),
+  };
+}
+
+/** `; the index "x", rebuilt on "qty", takes its name` for the release that drops the old column. */
+function rebuiltIndexNote(r: Rename, builtIn: string): string {
+  if (r.rebuiltIndexes.length === 0) return '';
+  const names = r.rebuiltIndexes.map((index) => `"${index.name}"`).join(', ');
+  return `; ${r.rebuiltIndexes.length > 1 ? 'the indexes' : 'the index'} ${names}, rebuilt on "${r.newColumn}" in ${builtIn}, ${r.rebuiltIndexes.length > 1 ? 'take their names' : 'takes its name'} back`;
+}
+
 function copyStep(r: Rename, from: string, to: string, why: string): MigrationOperation {
   return {
     kind: 'backfill',
@@ -390,14 +462,16 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
   if (!field.nullable) {
     expand.push({ kind: 'set-not-null', comment: `NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.`, table: r.table, column: newCol });
   }
-  expand.push(...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`));
+  expand.push(...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`), ...rebuiltIndexBuilds(r));
   expand.push({
     kind: 'state-only',
     comment: `Django now knows the field as ${to} on column "${newCol}"; the database change is above.`,
     operations: [{ kind: 'RenameField', modelName: r.modelName, oldName: field.name, newName: to }, ...metaStateOperations(r)],
   });
 
+  const renames = rebuiltIndexRenames(r);
   const contract: MigrationOperation[] = [
+    ...rebuiltIndexRestores(r),
     ...indexSteps(r, oldCol, `Rollback only: rebuilds the old column's index`).map(
       (operation): MigrationOperation => ({ kind: 'backwards-only', comment: operation.comment, operation }),
     ),
@@ -419,9 +493,9 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
       kind: 'ddl',
       // One transaction: with the trigger gone but the column still NOT NULL, release 1's inserts
       // (which do not name "${oldCol}") would fail (measured in the matrix).
-      comment: `No serving code reads or writes "${oldCol}" any more: the trigger, its function and the column go together, in one transaction.`,
-      sql: [...sync.drop, dropOld],
-      reverseSql: [addOld, ...sync.create],
+      comment: `No serving code reads or writes "${oldCol}" any more: the trigger, its function and the column go together, in one transaction${rebuiltIndexNote(r, 'release 1')}.`,
+      sql: [...sync.drop, dropOld, ...renames.forward],
+      reverseSql: [...renames.backward, addOld, ...sync.create],
     },
   );
 
@@ -472,7 +546,7 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
       name: 'contract',
       title: `Drop the trigger and the old column "${oldCol}"`,
       state: 'Unchanged.',
-      database: `Drops the sync trigger and its function, then the column "${oldCol}" (and its indexes with it).`,
+      database: `Drops the sync trigger and its function, then the column "${oldCol}" (and its indexes with it)${rebuiltIndexNote(r, 'release 1')}.`,
       code: `Uses \`${to}\`, as in release 1.`,
       serving: {
         duringMigration: `release 1 (uses \`${to}\`)`,
@@ -565,6 +639,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
         copyStep(r, oldCol, newCol, `Copies rows in batches of the configured size, each its own transaction; only rows that still differ. Every serving release writes both columns now.`),
         ...(field.nullable ? [] : [{ kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.', table: r.table, column: newCol } satisfies MigrationOperation]),
         ...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`),
+        ...rebuiltIndexBuilds(r),
         { kind: 'state-only', comment: `Django's state: ${to} takes ${field.name}'s definition.`, operations: [{ kind: 'AlterField', modelName: r.modelName, name: to, field: newAsFinal.source }] },
       ]
     : [
@@ -591,17 +666,19 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
         { kind: 'backfill-orm', comment: `Rollback only: refills ${field.name} for rows this release inserted without it.`, modelName: r.model.name, target: field.name, source: to, backwardsOnly: true },
       ];
 
+  const renames = rebuiltIndexRenames(r);
   const dropOps: MigrationOperation[] = pg
     ? [
+        ...rebuiltIndexRestores(r),
         ...indexSteps(r, oldCol, `Rollback only: rebuilds the old column's index`).map(
           (operation): MigrationOperation => ({ kind: 'backwards-only', comment: operation.comment, operation }),
         ),
         { kind: 'backwards-only', comment: 'Rollback only: refills the re-added old column from the new one.', operation: copyStep(r, newCol, oldCol, '') },
         {
           kind: 'ddl',
-          comment: `No serving code selects "${oldCol}" any more.`,
-          sql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(oldCol)}`],
-          reverseSql: [`ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(oldCol)} ${r.columnType} NULL`],
+          comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, 'release 2')}.`,
+          sql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(oldCol)}`, ...renames.forward],
+          reverseSql: [...renames.backward, `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(oldCol)} ${r.columnType} NULL`],
         },
       ]
     : [{ kind: 'drop-column-portable', comment: `No serving code selects "${oldCol}" any more.`, table: r.table, column: oldCol, reverseAddField: null }];
@@ -760,7 +837,7 @@ function dropPhase(r: Rename, count: 3 | 4, dropOps: MigrationOperation[], impor
     name: 'drop',
     title: `Drop the old column "${oldCol}"`,
     state: 'Unchanged.',
-    database: `Drops "${oldCol}".`,
+    database: `Drops "${oldCol}"${rebuiltIndexNote(r, 'release 2')}.`,
     code: `Uses only \`${r.to}\`.`,
     serving: { duringMigration: `release ${count - 1}`, afterSwitch: [`release ${count - 1} and this release, both on "${r.newColumn}" only`] },
     beforeNext: ['Nothing: the change is complete.'],

@@ -157,7 +157,9 @@ export type MigrationOperation =
   | { kind: 'backwards-only'; comment: string; operation: MigrationOperation }
   /**
    * Django's own `RunSQL(sql, reverse_sql, state_operations=[...])`, each list item one statement:
-   * the pre-5.0 form of a column with a database default (Django < 5.0 has no `db_default`).
+   * the pre-5.0 form of a column with a database default (Django < 5.0 has no `db_default`), and
+   * CONCURRENTLY index steps (run outside a transaction in a non-atomic migration). No `sql`:
+   * `RunSQL.noop`, a step for migrating backwards only.
    */
   | { kind: 'run-sql'; comment: string; sql: string[]; reverseSql: string[]; stateOperations: StateOperation[] }
   /**

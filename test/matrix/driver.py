@@ -245,8 +245,10 @@ def exercise(field):
     Model = target_model()
     run = Run()
     values = Values(Model, field)
-    # Integers count up from a random base (F() expressions add to them); other types draw a value each.
-    base = random.randint(1, 1_000_000)
+    # Integers count up from a random base (F() expressions add to them), inside the field's range;
+    # other types draw a value each.
+    top = INTEGER_RANGES[values.kind][1] - 100 if values.integer else 1_000_000
+    base = random.randint(1, min(1_000_000, top))
 
     def value(step):
         return base + step if values.integer else values.random()
@@ -350,7 +352,7 @@ def exercise(field):
         run.step("bulk-update", bulk_update)
 
     def delete():
-        doomed = Model.objects.create(**new_row(Model, field, -1 if values.integer else values.random()))
+        doomed = Model.objects.create(**new_row(Model, field, value(30)))
         doomed_pk = doomed.pk
         doomed.delete()
         if Model.objects.filter(pk=doomed_pk).exists():

@@ -24,13 +24,33 @@ const rename = (model: string, field: string, to: string, strategy: string) => [
 ];
 const same = (field: string, releases: number) => Array.from({ length: releases + 1 }, () => field);
 
-/** Book's composite index, as PostgreSQL has it: on the same columns, valid, in every phase. */
-async function compositeIndexHolds(sql: (query: string) => Promise<string>): Promise<string | null> {
-  const found = await sql(
-    "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indexrelid = to_regclass('library_book_author_pub_idx')",
-  );
-  if (!found.includes('(author_id, published)')) return `library_book_author_pub_idx is not on (author_id, published): ${found.trim() || 'missing'}`;
-  return /^t\b/m.test(found.trim()) ? null : `library_book_author_pub_idx is not valid: ${found.trim()}`;
+/**
+ * Each named index as PostgreSQL has it: null when every one is there, valid and
+ * on `columns` (null: must not exist), else what differs.
+ */
+async function indexesAre(sql: (query: string) => Promise<string>, expected: Record<string, string | null>): Promise<string | null> {
+  const problems: string[] = [];
+  for (const [name, columns] of Object.entries(expected)) {
+    const found = (await sql(`SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indexrelid = to_regclass('${name}')`)).trim();
+    if (columns === null) {
+      if (found !== '') problems.push(`${name} should be gone: ${found}`);
+    } else if (!found.includes(`(${columns})`) || !/^t\b/.test(found)) {
+      problems.push(`${name} should be valid on (${columns}): ${found || 'missing'}`);
+    }
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
+const PUB_IDX = 'library_book_author_pub_idx';
+const PUB_IDX_NEW = 'library_book_author_pub_idx_bg_new';
+const RACK_IDX = 'stock_rack_site_height_idx';
+const RACK_IDX_NEW = 'stock_rack_site_height_idx_bg_new';
+
+/** The developer's part of the release that switches Book.published to published_on. */
+async function bookUsesPublishedOn(project: string): Promise<void> {
+  await edit(project, 'library/admin.py', [[/"published"/g, '"published_on"']]);
+  await edit(project, 'library/views.py', [[/"published"/g, '"published_on"']]);
+  await edit(project, 'library/models/books.py', [['published__lte', 'published_on__lte']]);
 }
 
 /** Rack's (site, u_height) index: there while the previous release reads u_height, dropped by the plan's last phase. */
@@ -78,12 +98,67 @@ export const SCENARIOS: Scenario[] = [
     // The queryset method is called published() too: the developer renames the field's uses only.
     renamesByHand: true,
     developer: async (project, release) => {
-      if (release !== 1) return;
-      await edit(project, 'library/admin.py', [[/"published"/g, '"published_on"']]);
-      await edit(project, 'library/views.py', [[/"published"/g, '"published_on"']]);
-      await edit(project, 'library/models/books.py', [['published__lte', 'published_on__lte']]);
+      if (release === 1) await bookUsesPublishedOn(project);
     },
-    verify: { check: 'the composite index is intact', run: (_tree, _phase, _env, sql) => compositeIndexHolds(sql) },
+    verify: { check: 'the composite index is intact', run: (_tree, _phase, _env, sql) => indexesAre(sql, { [PUB_IDX]: 'author_id, published' }) },
+  },
+  {
+    // On a new column the composite index is built again beside the old one (release 1); the
+    // column drop takes the old one and the new one takes its name (release 2).
+    name: 'zoo: rename-column trigger, composite index rebuilt, Meta.ordering, get_latest_by (Book.published)',
+    target: BOOK,
+    cli: rename('Book', 'published', 'published_on', 'trigger'),
+    codeField: ['published', 'published_on', 'published_on'],
+    djangoLines: ['latest'],
+    loadOps: 300,
+    renamesByHand: true,
+    developer: async (project, release) => {
+      if (release === 1) await bookUsesPublishedOn(project);
+    },
+    verify: {
+      check: 'the composite index follows the plan',
+      run: (_tree, phase, _env, sql) =>
+        indexesAre(
+          sql,
+          phase === 1 ? { [PUB_IDX]: 'author_id, published', [PUB_IDX_NEW]: 'author_id, published_on' } : { [PUB_IDX]: 'author_id, published_on', [PUB_IDX_NEW]: null },
+        ),
+    },
+    verifyAfterRollback: {
+      check: 'the rollback restores the composite index',
+      run: (phase, sql) =>
+        indexesAre(
+          sql,
+          phase === 1 ? { [PUB_IDX]: 'author_id, published', [PUB_IDX_NEW]: null } : { [PUB_IDX]: 'author_id, published', [PUB_IDX_NEW]: 'author_id, published_on' },
+        ),
+    },
+  },
+  {
+    // The copy strategy builds it with the backfill (release 2), restates it when the old field
+    // leaves the model (3), and swaps names when the old column goes (4). Rack has no save() and no
+    // manager of its own, so the dual write covers update() and the bulk methods too.
+    name: 'zoo: rename-column copy, composite index rebuilt, no save() (Rack.u_height)',
+    target: RACK,
+    cli: ['rename-column', '--app', 'stock', '--model', 'Rack', '--field', 'u_height', '--to', 'height', '--strategy', 'copy', '--batch-size', '100'],
+    codeField: ['u_height', 'u_height', 'height', 'height', 'height'],
+    djangoLines: ['5.2'],
+    loadOps: 300,
+    verify: {
+      check: 'the composite index follows the plan',
+      run: (_tree, phase, _env, sql) =>
+        indexesAre(
+          sql,
+          phase === 1
+            ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: null }
+            : phase < 4
+              ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: 'site_id, height' }
+              : { [RACK_IDX]: 'site_id, height', [RACK_IDX_NEW]: null },
+        ),
+    },
+    verifyAfterRollback: {
+      check: 'the rollback restores the composite index',
+      run: (phase, sql) =>
+        indexesAre(sql, phase <= 2 ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: null } : { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: 'site_id, height' }),
+    },
   },
   {
     name: 'zoo: remove-column, UUID key (Author.born)',

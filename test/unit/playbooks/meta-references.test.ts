@@ -3,7 +3,7 @@ import { BgScaffoldError } from '../../../src/errors.js';
 import { indexesRemovedWithField, metaReferences, metaReferencesToRename, refuseRelatedMetaReferences } from '../../../src/playbooks/meta-references.js';
 import { removeColumnPlan } from '../../../src/playbooks/remove-column.js';
 import { renameColumnPlan } from '../../../src/playbooks/rename-column.js';
-import type { DjangoModel, DjangoModelFacts } from '../../../src/project/types.js';
+import type { Database, DjangoModel, DjangoModelFacts } from '../../../src/project/types.js';
 import { field, orderModel, shopApp } from './fixtures.js';
 
 type Meta = DjangoModelFacts['meta'];
@@ -79,19 +79,21 @@ describe('where Meta names a field', () => {
   });
 });
 
+/** rename-column's input: Order.quantity to qty on PostgreSQL. */
+const input = (model: DjangoModel, strategy: 'db-column' | 'trigger' | 'copy') => ({
+  app: shopApp([model]),
+  model,
+  field: named(model, 'quantity'),
+  to: 'qty',
+  strategy,
+  phases: undefined,
+  database: 'postgresql' as Database,
+  lock: { lockTimeout: '1s', retries: 10 },
+  batchSize: 10_000,
+  changeId: undefined,
+});
+
 describe('a rename of a field Meta names', () => {
-  const input = (model: DjangoModel, strategy: 'db-column' | 'trigger' | 'copy') => ({
-    app: shopApp([model]),
-    model,
-    field: named(model, 'quantity'),
-    to: 'qty',
-    strategy,
-    phases: undefined,
-    database: 'postgresql' as const,
-    lock: { lockTimeout: '1s', retries: 10 },
-    batchSize: 10_000,
-    changeId: undefined,
-  });
 
   it('writes AlterModelOptions with every option the state holds, the new name in ordering', () => {
     const model = withMeta({ ordering: ['-quantity', 'note'] });
@@ -119,7 +121,8 @@ describe('a rename of a field Meta names', () => {
     const operations = JSON.stringify(renameColumnPlan(input(indexed, 'db-column')).phases[0]!.migration!.operations);
     expect(operations).toContain(JSON.stringify({ kind: 'RemoveIndex', modelName: 'order', name: 'by_qty' }));
     expect(operations).toContain(JSON.stringify({ kind: 'AddIndex', modelName: 'order', index: "models.Index(fields=['-qty', 'note'], name='by_qty')" }));
-    expect(() => renameColumnPlan(input(indexed, 'copy'))).toThrow(/a new column would need it rebuilt/);
+    // On a new column, a plain index is rebuilt on PostgreSQL (below); elsewhere it points to db-column.
+    expect(() => renameColumnPlan({ ...input(indexed, 'copy'), database: 'mysql' })).toThrow(/a new column would need it rebuilt/);
     // Without Django's spelling of the index, not even db-column can restate it.
     const unspelled = withMeta({ indexes: [{ name: 'by_qty', fields: ['quantity'], condition: null }] });
     expect(() => renameColumnPlan(input(unspelled, 'db-column'))).toThrow(BgScaffoldError);
@@ -220,5 +223,49 @@ describe('remove-column of a field in a plain Meta index (PostgreSQL)', () => {
     expect(drop.migration!.atomic).toBe(false);
     expect(drop.database).toBe('Drops the index "by_qty" (CONCURRENTLY), then "quantity".');
     expect(drop.migration!.why.join(' ')).toContain('rebuilds the index "by_qty"');
+  });
+});
+
+describe('rename-column of a field in a plain Meta index, on a new column (PostgreSQL)', () => {
+  const definition = { source: "models.Index(fields=['customer', '-quantity'], name='by_qty')", imports: [] };
+  const model = withMeta({ indexes: [{ name: 'by_qty', fields: ['customer', '-quantity'], condition: null, definition }] });
+  const plan = (strategy: 'trigger' | 'copy') => renameColumnPlan(input(model, strategy));
+  const build = {
+    kind: 'run-sql',
+    sql: ['DROP INDEX CONCURRENTLY IF EXISTS "by_qty_bg_new"', 'CREATE INDEX CONCURRENTLY "by_qty_bg_new" ON "shop_order" ("customer_id", "qty" DESC)'],
+    reverseSql: ['DROP INDEX CONCURRENTLY IF EXISTS "by_qty_bg_new"'],
+  };
+  const restore = {
+    kind: 'run-sql',
+    sql: [],
+    reverseSql: ['DROP INDEX CONCURRENTLY IF EXISTS "by_qty"', 'CREATE INDEX CONCURRENTLY "by_qty" ON "shop_order" ("customer_id", "quantity" DESC)'],
+  };
+
+  it('trigger: builds it on the new column beside the old one in release 1; the column drop takes the old one and the new one takes its name', () => {
+    const [expand, contract] = plan('trigger').phases;
+    expect(expand!.migration!.operations).toContainEqual(expect.objectContaining(build));
+    // Django's state names the new field in the index, under the same name.
+    const state = JSON.stringify(expand!.migration!.operations.filter((op) => op.kind === 'state-only'));
+    expect(state).toContain("models.Index(fields=['customer', '-qty'], name='by_qty')");
+    expect(contract!.migration!.operations[0]).toMatchObject(restore);
+    const drop = contract!.migration!.operations.at(-1)!;
+    expect(drop).toMatchObject({ kind: 'ddl' });
+    expect(drop.kind === 'ddl' && drop.sql.at(-1)).toBe('ALTER INDEX IF EXISTS "by_qty_bg_new" RENAME TO "by_qty"');
+    expect(drop.kind === 'ddl' && drop.reverseSql?.[0]).toBe('ALTER INDEX IF EXISTS "by_qty" RENAME TO "by_qty_bg_new"');
+    expect(contract!.database).toContain('the index "by_qty", rebuilt on "qty" in release 1, takes its name back');
+  });
+
+  it('copy: builds it with the backfill (release 2), restates it when the old field leaves (3), swaps names when its column goes (4)', () => {
+    const phases = plan('copy').phases;
+    const phaseOf = (predicate: (ops: string) => boolean) => phases.filter((phase) => predicate(JSON.stringify(phase.migration?.operations ?? []))).map((phase) => phase.name);
+    expect(phaseOf((ops) => ops.includes('CREATE INDEX CONCURRENTLY \\"by_qty_bg_new\\"'))).toEqual(['fill']);
+    expect(phaseOf((ops) => ops.includes('"AddIndex"'))).toEqual(['retire']);
+    expect(phaseOf((ops) => ops.includes('RENAME TO \\"by_qty\\"'))).toEqual(['drop']);
+  });
+
+  it('elsewhere, and for any index that is not plain, it still points to db-column', () => {
+    expect(() => renameColumnPlan({ ...input(model, 'copy'), database: 'sqlite' })).toThrow(/use --strategy db-column/);
+    const partial = withMeta({ indexes: [{ name: 'open_qty', fields: ['quantity'], condition: "(AND: ('note', ''))", definition }] });
+    expect(() => renameColumnPlan(input(partial, 'trigger'))).toThrow(/a new column would need it rebuilt/);
   });
 });
