@@ -11,6 +11,7 @@
  */
 import { BgScaffoldError, fail } from '../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../project/types.js';
+import { addCheckSql, columnCheck, validateCheckOnRollback } from './column-checks.js';
 import { defaultFromFill, defaultOfField, type ColumnDefault } from './column-defaults.js';
 import {
   djangoIndexesOf,
@@ -342,7 +343,10 @@ function dropPhase(r: Removal, number: number, of: number): Phase {
         },
       );
     }
-    const reverse = d ? [reAdd, `ALTER TABLE ${q(r.table)} ALTER COLUMN ${q(r.column)} SET DEFAULT ${d.sql}`] : [reAdd];
+    // Django's CHECK for the column's type (Positive*IntegerField) comes back with it.
+    const check = columnCheck(r.field, r.table, r.column);
+    if (check) operations.push(validateCheckOnRollback(check));
+    const reverse = [reAdd, ...(d ? [`ALTER TABLE ${q(r.table)} ALTER COLUMN ${q(r.column)} SET DEFAULT ${d.sql}`] : []), ...(check ? [addCheckSql(check)] : [])];
     operations.push({
       kind: 'ddl',
       comment: `No serving code selects "${r.column}" any more: the release that stopped using it is fully rolled out.`,

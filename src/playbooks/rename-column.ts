@@ -15,6 +15,7 @@ import {
 } from './django-fields.js';
 import { definitionOf, indexColumnsSql, metaReferencesToRename, plainIndexOf, refuseRelatedMetaReferences, type MetaReference } from './meta-references.js';
 import { requireNotRelationKey } from './relations.js';
+import { addCheckSql, addCheckStep, columnCheck, type ColumnCheck, validateCheckOnRollback, validateCheckStep } from './column-checks.js';
 import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
 import type {
@@ -73,6 +74,8 @@ interface Rename {
   metaState: { operation: StateOperation; imports: string[] } | null;
   /** Plain Meta indexes on the field, built again on the new column (PostgreSQL, a new column). */
   rebuiltIndexes: RebuiltIndex[];
+  /** Django's CHECK for the field's type on the new column and on the old one (PostgreSQL, a new column). */
+  checks: { added: ColumnCheck; readded: ColumnCheck } | null;
 }
 
 /**
@@ -145,6 +148,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     meta,
     metaState: renamedModelOptions(model, meta, field.name, to),
     rebuiltIndexes,
+    checks: rebuildsIndexes ? checksOf(field, model.dbTable, newColumn) : null,
   };
 
   if (strategy !== 'db-column') {
@@ -389,6 +393,33 @@ function indexSteps(r: Rename, column: string, why: string): MigrationOperation[
   }));
 }
 
+/** The CHECK the new column needs and the one the old column needs when a rollback re-adds it. */
+function checksOf(field: DjangoField, table: string, newColumn: string): Rename['checks'] {
+  const added = columnCheck(field, table, newColumn);
+  const readded = columnCheck(field, table, field.column);
+  return added && readded ? { added, readded } : null;
+}
+
+/** The new column's CHECK, NOT VALID, right after the column is added. */
+function newColumnCheck(r: Rename): MigrationOperation[] {
+  return r.checks ? [addCheckStep(r.checks.added)] : [];
+}
+
+/** The new column's CHECK validated, once the backfill has filled the column. */
+function newColumnCheckValidated(r: Rename): MigrationOperation[] {
+  return r.checks ? [validateCheckStep(r.checks.added, `Validates the new column's CHECK (${r.checks.added.expression}) now that it is filled; reads the rows without blocking writes.`)] : [];
+}
+
+/** In a rollback's re-add of the old column: its CHECK, NOT VALID. */
+function oldColumnCheckSql(r: Rename): string[] {
+  return r.checks ? [addCheckSql(r.checks.readded)] : [];
+}
+
+/** Rollback only: the re-added old column's CHECK validated once it is refilled (placed before the refill, so it runs after). */
+function oldColumnCheckValidated(r: Rename): MigrationOperation[] {
+  return r.checks ? [validateCheckOnRollback(r.checks.readded)] : [];
+}
+
 /**
  * Each rebuilt Meta index on the new column, CONCURRENTLY, under its temporary name. Dropped first:
  * a run after a failure must not keep an INVALID one.
@@ -451,6 +482,7 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
 
   const expand: MigrationOperation[] = [
     { kind: 'ddl', comment: `The new column starts nullable: the previous release inserts rows without it.`, sql: [addNew], reverseSql: [dropNew] },
+    ...newColumnCheck(r),
     {
       kind: 'ddl',
       comment: `From here on, every write by either release lands in both columns. Created before the backfill, so no row escapes it.`,
@@ -458,6 +490,7 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
       reverseSql: sync.drop,
     },
     copyStep(r, oldCol, newCol, `Copies existing rows in batches of ${batchSize}, each its own transaction; only rows that still differ.`),
+    ...newColumnCheckValidated(r),
   ];
   if (!field.nullable) {
     expand.push({ kind: 'set-not-null', comment: `NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.`, table: r.table, column: newCol });
@@ -484,6 +517,7 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
     });
   }
   contract.push(
+    ...oldColumnCheckValidated(r),
     {
       kind: 'backwards-only',
       comment: `Rollback only: refills the re-added old column from the new one.`,
@@ -495,7 +529,7 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
       // (which do not name "${oldCol}") would fail (measured in the matrix).
       comment: `No serving code reads or writes "${oldCol}" any more: the trigger, its function and the column go together, in one transaction${rebuiltIndexNote(r, 'release 1')}.`,
       sql: [...sync.drop, dropOld, ...renames.forward],
-      reverseSql: [...renames.backward, addOld, ...sync.create],
+      reverseSql: [...renames.backward, addOld, ...oldColumnCheckSql(r), ...sync.create],
     },
   );
 
@@ -629,6 +663,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
           sql: [addNew],
           reverseSql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(newCol)}`],
         },
+        ...newColumnCheck(r),
         { kind: 'state-only', comment: `Django's state gains ${to}; the column is added above.`, operations: [{ kind: 'AddField', modelName: r.modelName, name: to, field: newAsAdded.source }] },
       ]
     : [{ kind: 'django', comment: 'Nullable: the previous release inserts rows without it.', operation: { kind: 'AddField', modelName: r.modelName, name: to, field: newAsAdded.source } }];
@@ -637,6 +672,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
   const fillOps: MigrationOperation[] = pg
     ? [
         copyStep(r, oldCol, newCol, `Copies rows in batches of the configured size, each its own transaction; only rows that still differ. Every serving release writes both columns now.`),
+        ...newColumnCheckValidated(r),
         ...(field.nullable ? [] : [{ kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.', table: r.table, column: newCol } satisfies MigrationOperation]),
         ...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`),
         ...rebuiltIndexBuilds(r),
@@ -673,12 +709,13 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
         ...indexSteps(r, oldCol, `Rollback only: rebuilds the old column's index`).map(
           (operation): MigrationOperation => ({ kind: 'backwards-only', comment: operation.comment, operation }),
         ),
+        ...oldColumnCheckValidated(r),
         { kind: 'backwards-only', comment: 'Rollback only: refills the re-added old column from the new one.', operation: copyStep(r, newCol, oldCol, '') },
         {
           kind: 'ddl',
           comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, 'release 2')}.`,
           sql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(oldCol)}`, ...renames.forward],
-          reverseSql: [...renames.backward, `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(oldCol)} ${r.columnType} NULL`],
+          reverseSql: [...renames.backward, `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(oldCol)} ${r.columnType} NULL`, ...oldColumnCheckSql(r)],
         },
       ]
     : [{ kind: 'drop-column-portable', comment: `No serving code selects "${oldCol}" any more.`, table: r.table, column: oldCol, reverseAddField: null }];

@@ -41,10 +41,33 @@ async function indexesAre(sql: (query: string) => Promise<string>, expected: Rec
   return problems.length > 0 ? problems.join('; ') : null;
 }
 
+/**
+ * Each named CHECK constraint of `table`: null when each is as expected (true: validated, false:
+ * NOT VALID, null: absent), else what differs.
+ */
+async function checksAre(sql: (query: string) => Promise<string>, table: string, expected: Record<string, boolean | null>): Promise<string | null> {
+  const problems: string[] = [];
+  for (const [name, validated] of Object.entries(expected)) {
+    const found = (await sql(`SELECT convalidated FROM pg_constraint WHERE conrelid = '${table}'::regclass AND conname = '${name}' AND contype = 'c'`)).trim();
+    const state = found === '' ? null : /^t/.test(found);
+    if (state !== validated) problems.push(`CHECK ${name} should be ${validated === null ? 'absent' : validated ? 'validated' : 'NOT VALID'}, is ${state === null ? 'absent' : state ? 'validated' : 'NOT VALID'}`);
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
+/** The first problem of several checks, or null. */
+async function allOf(...checks: Array<Promise<string | null>>): Promise<string | null> {
+  const problems = (await Promise.all(checks)).filter((problem) => problem !== null);
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
 const PUB_IDX = 'library_book_author_pub_idx';
 const PUB_IDX_NEW = 'library_book_author_pub_idx_bg_new';
 const RACK_IDX = 'stock_rack_site_height_idx';
 const RACK_IDX_NEW = 'stock_rack_site_height_idx_bg_new';
+/** Django's CHECK ("u_height" >= 0) of the PositiveSmallIntegerField, and the one the new column must get. */
+const OLD_CHECK = 'stock_rack_u_height_check';
+const NEW_CHECK = 'stock_rack_height_check';
 
 /** The developer's part of the release that switches Book.published to published_on. */
 async function bookUsesPublishedOn(project: string): Promise<void> {
@@ -143,21 +166,28 @@ export const SCENARIOS: Scenario[] = [
     djangoLines: ['5.2'],
     loadOps: 300,
     verify: {
-      check: 'the composite index follows the plan',
+      check: 'the composite index and the positive CHECK follow the plan',
       run: (_tree, phase, _env, sql) =>
-        indexesAre(
-          sql,
-          phase === 1
-            ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: null }
-            : phase < 4
-              ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: 'site_id, height' }
-              : { [RACK_IDX]: 'site_id, height', [RACK_IDX_NEW]: null },
+        allOf(
+          indexesAre(
+            sql,
+            phase === 1
+              ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: null }
+              : phase < 4
+                ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: 'site_id, height' }
+                : { [RACK_IDX]: 'site_id, height', [RACK_IDX_NEW]: null },
+          ),
+          // The new column's CHECK: NOT VALID while the column fills, validated with the backfill.
+          checksAre(sql, 'stock_rack', phase === 1 ? { [OLD_CHECK]: true, [NEW_CHECK]: false } : phase < 4 ? { [OLD_CHECK]: true, [NEW_CHECK]: true } : { [OLD_CHECK]: null, [NEW_CHECK]: true }),
         ),
     },
     verifyAfterRollback: {
-      check: 'the rollback restores the composite index',
+      check: 'the rollback restores the composite index and the positive CHECK',
       run: (phase, sql) =>
-        indexesAre(sql, phase <= 2 ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: null } : { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: 'site_id, height' }),
+        allOf(
+          indexesAre(sql, phase <= 2 ? { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: null } : { [RACK_IDX]: 'site_id, u_height', [RACK_IDX_NEW]: 'site_id, height' }),
+          checksAre(sql, 'stock_rack', phase === 1 ? { [OLD_CHECK]: true, [NEW_CHECK]: null } : { [OLD_CHECK]: true, [NEW_CHECK]: true }),
+        ),
     },
   },
   {
@@ -207,8 +237,12 @@ export const SCENARIOS: Scenario[] = [
       if (release === 1) await edit(project, 'inventory/admin.py', [['["name", "site", "asset_tag", "u_height"]', '["name", "site", "asset_tag"]']]);
     },
     verify: { check: 'the composite index follows the plan', run: (_tree, phase, _env, sql) => rackIndexFollowsThePlan(sql, phase) },
-    // Backwards from either phase, the schema is release 0's: the index is there, on the same columns.
-    verifyAfterRollback: { check: 'the rollback leaves the composite index in place', run: (_phase, sql) => rackIndexFollowsThePlan(sql, 1) },
+    // Backwards from either phase, the schema is release 0's: the index is there, on the same
+    // columns, and the column has its CHECK again.
+    verifyAfterRollback: {
+      check: 'the rollback leaves the composite index and the positive CHECK in place',
+      run: (_phase, sql) => allOf(rackIndexFollowsThePlan(sql, 1), checksAre(sql, 'stock_rack', { [OLD_CHECK]: true })),
+    },
   },
   {
     name: 'zoo: add-column with a database default, UUID key (Author)',
