@@ -613,16 +613,23 @@ function dualWriteBlocks(r: Rename, source: string, target: string): CodeBlock[]
   const className = `${r.model.name}${pascal(r.to)}DualWriteQuerySet`;
   const hasSave = r.model.methods.includes('save');
   const hasCustomManager = r.model.otherAttributes.includes('objects');
+  // `objects = BookQuerySet.as_manager()`, the model's only manager: the dual write extends that
+  // queryset, and a second `objects` at the end of the class body takes over until the change retires
+  // it (with more managers, a later one would become the default manager: left to the developer).
+  const managers = r.model.django?.managers.length ?? r.model.otherAttributes.length;
+  const extended = hasCustomManager && managers === 1 ? (r.model.objectsQuerySet ?? null) : null;
   const data = {
     change: r.change,
     model: r.model.name,
     source,
     target,
     className,
-    coversQuerySet: !hasCustomManager,
+    baseClass: extended ?? 'models.QuerySet',
+    replaces: extended,
+    coversQuerySet: !hasCustomManager || extended !== null,
   };
   const blocks: CodeBlock[] = [];
-  if (!hasCustomManager) {
+  if (data.coversQuerySet) {
     blocks.push({ role: 'dual-write-queryset', model: r.model.name, anchor: 'before-class', method: null, template: 'snippets/dual-write-queryset', data });
     blocks.push({ role: 'dual-write-manager', model: r.model.name, anchor: 'class-body-end', method: null, template: 'snippets/dual-write-manager', data });
   }

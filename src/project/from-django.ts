@@ -146,6 +146,7 @@ function modelFromRegistry(model: RegistryModel, index: SourceIndex): DjangoMode
     fields,
     methods: own?.methods ?? [],
     otherAttributes: own?.otherAttributes ?? [],
+    objectsQuerySet: own?.objectsQuerySet ?? null,
     range: own ? { start: own.node.startIndex, end: own.node.endIndex } : { start: 0, end: 0 },
     line: own?.line ?? model.line ?? 0,
     bodyIndent: own?.bodyIndent ?? '    ',

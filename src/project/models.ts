@@ -47,6 +47,20 @@ export interface ClassSyntax {
   bodyIndent: string;
   /** The source of `class Meta:` in the body, or null. */
   metaText: string | null;
+  /** `objects = BookQuerySet.as_manager()`, BookQuerySet a class defined above in the same module: its name. */
+  objectsQuerySet: string | null;
+}
+
+/** `Name` of `objects = Name.as_manager()`, when Name is a module-level class defined above `cls`. */
+function objectsQuerySetOf(statements: SyntaxNode[], cls: SyntaxNode): string | null {
+  const objects = statements.map(assignmentOf).find((assignment) => assignment?.childForFieldName('left')?.text === 'objects');
+  const value = objects?.childForFieldName('right');
+  const match = value?.type === 'call' ? /^([A-Za-z_]\w*)\.as_manager$/.exec(value.childForFieldName('function')?.text ?? '') : null;
+  if (!match || (value!.childForFieldName('arguments')?.namedChildren.length ?? 0) > 0) return null;
+  const name = match[1]!;
+  const outer = outerDefinition(cls);
+  const above = outer.parent?.namedChildren.filter((child) => child !== null && child.endIndex <= outer.startIndex) ?? [];
+  return above.some((child) => unwrapDecorated(child!).type === 'class_definition' && unwrapDecorated(child!).childForFieldName('name')?.text === name) ? name : null;
 }
 
 const RELATION_CLASSES = /(?:ForeignKey|OneToOneField|ManyToManyField)$/;
@@ -213,6 +227,7 @@ export function readClass(source: string, node: SyntaxNode, file: string): Class
     line: node.startPosition.row + 1,
     bodyIndent,
     metaText,
+    objectsQuerySet: objectsQuerySetOf(statements, node),
   };
 }
 
@@ -268,6 +283,7 @@ export function resolveModels(classes: ClassSyntax[], label: string, otherApps: 
     fields: fieldsOf(cls, new Set([cls.name])),
     methods: cls.methods,
     otherAttributes: cls.otherAttributes,
+    objectsQuerySet: cls.objectsQuerySet,
     range: { start: outerDefinition(cls.node).startIndex, end: cls.node.endIndex },
     line: cls.line,
     bodyIndent: cls.bodyIndent,

@@ -82,6 +82,8 @@ export interface DjangoModel {
   methods: string[];
   /** Class-level names assigned that are not fields (e.g. `objects`). */
   otherAttributes: string[];
+  /** `objects = BookQuerySet.as_manager()` with BookQuerySet defined above in the same module: `BookQuerySet`. */
+  objectsQuerySet?: string | null;
   /** Range of the whole class definition. */
   range: SourceRange;
   line: number;

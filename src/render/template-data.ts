@@ -143,7 +143,11 @@ export interface DualWriteSnippetData extends SnippetContext {
   target: string;
   /** The QuerySet subclass the snippet defines: `<Model><Target>DualWriteQuerySet`. */
   className: string;
-  /** False when the model has its own manager: QuerySet.update() and bulk methods are then not covered. */
+  /** What it extends: `models.QuerySet`, or the model's own QuerySet (`BookQuerySet`). */
+  baseClass: string;
+  /** The model's own `objects = <replaces>.as_manager()` that the dual-write manager takes over from, or null. */
+  replaces: string | null;
+  /** False when the model has its own manager bg-scaffold cannot extend: QuerySet.update() and bulk methods are then not covered. */
   coversQuerySet: boolean;
 }
 

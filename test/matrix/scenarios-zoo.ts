@@ -191,6 +191,32 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Book's manager is BookQuerySet.as_manager(): the dual write extends BookQuerySet, so that
+    // update() and the bulk methods write both columns; its save() of its own gets the dual write too.
+    name: 'zoo: rename-column copy, own save(), custom QuerySet manager, composite index (Book.published)',
+    target: BOOK,
+    cli: rename('Book', 'published', 'published_on', 'copy'),
+    codeField: ['published', 'published', 'published_on', 'published_on', 'published_on'],
+    djangoLines: ['latest'],
+    loadOps: 300,
+    renamesByHand: true,
+    developer: async (project, release) => {
+      if (release === 2) await bookUsesPublishedOn(project);
+    },
+    verify: {
+      check: 'the composite index follows the plan',
+      run: (_tree, phase, _env, sql) =>
+        indexesAre(
+          sql,
+          phase === 1
+            ? { [PUB_IDX]: 'author_id, published', [PUB_IDX_NEW]: null }
+            : phase < 4
+              ? { [PUB_IDX]: 'author_id, published', [PUB_IDX_NEW]: 'author_id, published_on' }
+              : { [PUB_IDX]: 'author_id, published_on', [PUB_IDX_NEW]: null },
+        ),
+    },
+  },
+  {
     name: 'zoo: remove-column, UUID key (Author.born)',
     target: AUTHOR,
     cli: ['remove-column', '--app', 'library', '--model', 'Author', '--field', 'born'],

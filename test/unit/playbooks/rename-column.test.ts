@@ -152,6 +152,16 @@ describe('rename-column plan', () => {
       expect(blocks[0]!.data.coversQuerySet).toBe(false);
     });
 
+    it("extends the model's own QuerySet when its only manager is objects = SomeQuerySet.as_manager()", () => {
+      const model = { ...orderModel(), otherAttributes: ['objects'], objectsQuerySet: 'OrderQuerySet' };
+      const blocks = plan({ strategy: 'copy', model }).phases[0]!.codeBlocks;
+      expect(blocks.map((b) => b.role)).toEqual(['dual-write-queryset', 'dual-write-manager', 'dual-write']);
+      expect(blocks[0]!.data).toMatchObject({ baseClass: 'OrderQuerySet', replaces: 'OrderQuerySet', coversQuerySet: true });
+      // Beside another manager, a second objects would change which one is the default: left to the developer.
+      const twoManagers = { ...model, otherAttributes: ['objects', 'shelf'] };
+      expect(plan({ strategy: 'copy', model: twoManagers }).phases[0]!.codeBlocks.map((b) => b.role)).toEqual(['dual-write']);
+    });
+
     it('backfills only in release 2, when every serving release writes both columns', () => {
       const p = plan({ strategy: 'copy' });
       expect(kinds(p.phases[0]!)).not.toContain('backfill');

@@ -100,6 +100,15 @@ describe('model facts', () => {
     expect(order.bases).toEqual(['TimeStamped']);
   });
 
+  it('names the QuerySet of objects = SomeQuerySet.as_manager() when the module defines it above the model', () => {
+    expect(order.objectsQuerySet).toBe('OrderQuerySet');
+    expect(models.find((model) => model.name === 'Customer')!.objectsQuerySet).toBeNull();
+    const elsewhere = (source: string) => modelsFromSource(source, 'shop/models.py', 'shop')[0]!.objectsQuerySet;
+    // Imported, defined below, or built with arguments: not one bg-scaffold can extend in place.
+    expect(elsewhere('from .qs import OrderQuerySet\nclass Order(models.Model):\n    objects = OrderQuerySet.as_manager()\n')).toBeNull();
+    expect(elsewhere('class Order(models.Model):\n    objects = Later.as_manager()\n\n\nclass Later(models.QuerySet):\n    pass\n')).toBeNull();
+  });
+
   it('covers the whole class, decorators included, and knows its body indent', () => {
     const text = SHOP_MODELS.slice(order.range.start, order.range.end);
     expect(text.startsWith('@admin_registered\nclass Order(TimeStamped):')).toBe(true);
