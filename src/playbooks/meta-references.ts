@@ -148,21 +148,35 @@ export function metaReferencesToRename(model: DjangoModel, field: DjangoField, k
   return references;
 }
 
-/** A `Meta.indexes` entry on plain fields (`-name` for descending): what a removal drops explicitly. */
+/**
+ * A `Meta.indexes` entry on plain fields (`-name` for descending), or a `UniqueConstraint` on plain
+ * fields (`unique`): what a plan can build again on a new column, or drop explicitly.
+ */
 export interface PlainIndex {
   name: string;
   fields: string[];
+  unique: boolean;
 }
 
-/** Django's spelling of an index with nothing but fields and a name: `models.Index(fields=[...], name='...')`. */
-const PLAIN_INDEX_SOURCE = /^models\.Index\(\s*fields=\[[^\]]*\],\s*name=(['"])[^'"]+\1,?\s*\)$/;
+/** Django's spelling of an index or unique constraint with nothing but fields and a name. */
+const PLAIN_INDEX_SOURCE = /^models\.Index\(\s*fields=[[(][^\])]*[\])],\s*name=(['"])[^'"]+\1,?\s*\)$/;
+const PLAIN_UNIQUE_SOURCE = /^models\.UniqueConstraint\(\s*fields=[[(][^\])]*[\])],\s*name=(['"])[^'"]+\1,?\s*\)$/;
 
-/** The index a reference names, when it is a plain one (no condition, expression, opclass or include). */
+/**
+ * The index or unique constraint a reference names, when it is a plain one (no condition,
+ * expression, opclass, include or deferral).
+ */
 export function plainIndexOf(model: DjangoModel, reference: MetaReference): PlainIndex | null {
+  const meta = model.django?.meta;
+  if (reference.option === 'constraints') {
+    const constraint = meta?.constraints.find((entry) => entry.name === reference.entry);
+    if (!constraint || constraint.condition !== null || !constraint.definition) return null;
+    return PLAIN_UNIQUE_SOURCE.test(constraint.definition.source.trim()) ? { name: constraint.name, fields: constraint.fields, unique: true } : null;
+  }
   if (reference.option !== 'indexes') return null;
-  const index = model.django?.meta.indexes.find((entry) => entry.name === reference.entry);
-  if (!index || index.condition !== null || (model.django?.meta.indexExpressions?.[index.name] ?? []).length > 0) return null;
-  return index.definition && PLAIN_INDEX_SOURCE.test(index.definition.source.trim()) ? { name: index.name, fields: index.fields } : null;
+  const index = meta?.indexes.find((entry) => entry.name === reference.entry);
+  if (!index || index.condition !== null || (meta?.indexExpressions?.[index.name] ?? []).length > 0) return null;
+  return index.definition && PLAIN_INDEX_SOURCE.test(index.definition.source.trim()) ? { name: index.name, fields: index.fields, unique: false } : null;
 }
 
 /**
@@ -175,7 +189,11 @@ export function plainIndexOf(model: DjangoModel, reference: MetaReference): Plai
 export function indexesRemovedWithField(model: DjangoModel, field: DjangoField, explicitDrops: boolean): PlainIndex[] {
   const references = knownMetaReferences(model, field);
   const what = `${model.name}.${field.name}`;
-  const handled = (reference: MetaReference) => (explicitDrops ? plainIndexOf(model, reference) : null);
+  // A unique constraint is refused: once the field is gone, what stays unique is the developer's call.
+  const handled = (reference: MetaReference) => {
+    const index = explicitDrops ? plainIndexOf(model, reference) : null;
+    return index && !index.unique ? index : null;
+  };
   const refused = references.filter((reference) => handled(reference) === null);
   if (refused.length > 0) {
     const columnGoes = refused.some((reference) => ['unique_together', 'index_together', 'indexes', 'constraints'].includes(reference.option));

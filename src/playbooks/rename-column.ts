@@ -79,11 +79,13 @@ interface Rename {
 }
 
 /**
- * A Meta index on the field, on a new column: built CONCURRENTLY as `temporary` beside the old one
- * while both columns serve; when DROP COLUMN takes the old one, the new one takes its name.
+ * A Meta index or unique constraint on the field, on a new column: built CONCURRENTLY as
+ * `temporary` beside the old one while both columns serve; when DROP COLUMN takes the old one, the
+ * new one takes its name (a unique index becomes the constraint: ADD CONSTRAINT ... USING INDEX).
  */
 interface RebuiltIndex {
   name: string;
+  unique: boolean;
   temporary: string;
   /** `"author_id", "published" DESC` */
   oldColumns: string;
@@ -124,6 +126,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
         return [
           {
             name: index.name,
+            unique: index.unique,
             temporary: pgIdentifier(`${index.name}_bg_new`),
             oldColumns: indexColumnsSql(model, index),
             newColumns: indexColumnsSql(model, index, { field: field.name, column: newColumn }),
@@ -424,32 +427,80 @@ function oldColumnCheckValidated(r: Rename): MigrationOperation[] {
  * Each rebuilt Meta index on the new column, CONCURRENTLY, under its temporary name. Dropped first:
  * a run after a failure must not keep an INVALID one.
  */
+/** `CREATE [UNIQUE] INDEX CONCURRENTLY name ON table (columns)`, after dropping a leftover of that name (a failed run leaves it INVALID). */
+function createIndexConcurrently(r: Rename, unique: boolean, name: string, columns: string): string[] {
+  return [`DROP INDEX CONCURRENTLY IF EXISTS ${q(name)}`, `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${q(name)} ON ${q(r.table)} (${columns})`];
+}
+
+const what = (index: RebuiltIndex) => (index.unique ? `The unique constraint ${index.name} (Meta.constraints)` : `The index ${index.name} (Meta.indexes)`);
+
+/** `ADD CONSTRAINT name UNIQUE USING INDEX index` (the index takes the constraint's name), unless it is there. */
+function uniqueUsingIndex(r: Rename, name: string, index: string): string {
+  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+  return [
+    'DO $bg$',
+    'BEGIN',
+    `    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${literal(q(r.table))}::regclass AND conname = ${literal(name)}) THEN`,
+    `        ALTER TABLE ${q(r.table)} ADD CONSTRAINT ${q(name)} UNIQUE USING INDEX ${q(index)};`,
+    '    END IF;',
+    'END',
+    '$bg$',
+  ].join('\n');
+}
+
+/** Each rebuilt Meta index or unique constraint on the new column, CONCURRENTLY, under its temporary name. */
 function rebuiltIndexBuilds(r: Rename): MigrationOperation[] {
   return r.rebuiltIndexes.map((index) => ({
     kind: 'run-sql',
-    comment: `The index ${index.name} (Meta.indexes) again, on "${r.newColumn}", CONCURRENTLY: ${index.temporary} until the old column goes and takes ${index.name} with it.`,
-    sql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.temporary)}`, `CREATE INDEX CONCURRENTLY ${q(index.temporary)} ON ${q(r.table)} (${index.newColumns})`],
+    comment: `${what(index)} again, on "${r.newColumn}", CONCURRENTLY: ${index.temporary} until the old column goes and takes ${index.name} with it.`,
+    sql: createIndexConcurrently(r, index.unique, index.temporary, index.newColumns),
     reverseSql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.temporary)}`],
     stateOperations: [],
   }));
 }
 
-/** Rollback only: each rebuilt Meta index on the re-added old column again, once it is refilled (first, so it runs last). */
+/**
+ * Rollback only, first in the migration so that it runs last: each rebuilt Meta index on the
+ * re-added, refilled old column again, CONCURRENTLY; a unique constraint also its temporary index on
+ * the new column (the release before needs both), and the constraint under a brief lock.
+ */
 function rebuiltIndexRestores(r: Rename): MigrationOperation[] {
-  return r.rebuiltIndexes.map((index) => ({
-    kind: 'run-sql',
-    comment: `Rollback only: ${index.name} on the re-added "${r.oldColumn}" again, CONCURRENTLY, once it is refilled.`,
-    sql: [],
-    reverseSql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.name)}`, `CREATE INDEX CONCURRENTLY ${q(index.name)} ON ${q(r.table)} (${index.oldColumns})`],
-    stateOperations: [],
-  }));
+  return r.rebuiltIndexes.flatMap((index): MigrationOperation[] => {
+    const build: MigrationOperation = {
+      kind: 'run-sql',
+      comment: `Rollback only: ${index.name} on the re-added "${r.oldColumn}" again, CONCURRENTLY, once it is refilled${index.unique ? `; and ${index.temporary} on "${r.newColumn}", which the constraint took` : ''}.`,
+      sql: [],
+      reverseSql: [
+        ...(index.unique ? createIndexConcurrently(r, true, index.temporary, index.newColumns) : []),
+        ...createIndexConcurrently(r, index.unique, index.name, index.oldColumns),
+      ],
+      stateOperations: [],
+    };
+    if (!index.unique) return [build];
+    // Listed before the build, so that backwards it runs after it.
+    const constraint: MigrationOperation = {
+      kind: 'backwards-only',
+      comment: `Rollback only: ${index.name} becomes the unique constraint again (a brief lock, under lock_timeout).`,
+      operation: { kind: 'ddl', comment: '', sql: [uniqueUsingIndex(r, index.name, index.name)], reverseSql: [] },
+    };
+    return [constraint, build];
+  });
 }
 
-/** Beside DROP COLUMN, which takes each old Meta index: its rebuilt one takes its name (and back, before the column returns). */
+/**
+ * Beside DROP COLUMN, which takes each old index or constraint: the rebuilt one takes its name (a
+ * unique index becomes the constraint); backwards, before the old column returns, the reverse.
+ */
 function rebuiltIndexRenames(r: Rename): { forward: string[]; backward: string[] } {
   return {
-    forward: r.rebuiltIndexes.map((index) => `ALTER INDEX IF EXISTS ${q(index.temporary)} RENAME TO ${q(index.name)}`),
-    backward: r.rebuiltIndexes.map((index) => `ALTER INDEX IF EXISTS ${q(index.name)} RENAME TO ${q(index.temporary)}`),
+    forward: r.rebuiltIndexes.map((index) =>
+      index.unique ? uniqueUsingIndex(r, index.name, index.temporary) : `ALTER INDEX IF EXISTS ${q(index.temporary)} RENAME TO ${q(index.name)}`,
+    ),
+    backward: r.rebuiltIndexes.map((index) =>
+      index.unique
+        ? `ALTER TABLE ${q(r.table)} DROP CONSTRAINT IF EXISTS ${q(index.name)}`
+        : `ALTER INDEX IF EXISTS ${q(index.name)} RENAME TO ${q(index.temporary)}`,
+    ),
   };
 }
 
@@ -457,7 +508,8 @@ function rebuiltIndexRenames(r: Rename): { forward: string[]; backward: string[]
 function rebuiltIndexNote(r: Rename, builtIn: string): string {
   if (r.rebuiltIndexes.length === 0) return '';
   const names = r.rebuiltIndexes.map((index) => `"${index.name}"`).join(', ');
-  return `; ${r.rebuiltIndexes.length > 1 ? 'the indexes' : 'the index'} ${names}, rebuilt on "${r.newColumn}" in ${builtIn}, ${r.rebuiltIndexes.length > 1 ? 'take their names' : 'takes its name'} back`;
+  const noun = r.rebuiltIndexes.some((index) => index.unique) ? (r.rebuiltIndexes.length > 1 ? 'the indexes and constraints' : 'the constraint') : r.rebuiltIndexes.length > 1 ? 'the indexes' : 'the index';
+  return `; ${noun} ${names}, rebuilt on "${r.newColumn}" in ${builtIn}, ${r.rebuiltIndexes.length > 1 ? 'take their names' : 'takes its name'} back`;
 }
 
 function copyStep(r: Rename, from: string, to: string, why: string): MigrationOperation {

@@ -55,6 +55,21 @@ async function checksAre(sql: (query: string) => Promise<string>, table: string,
   return problems.length > 0 ? problems.join('; ') : null;
 }
 
+const RACK_UNIQUE = 'stock_rack_unique_site_name';
+
+/** Rack's (site, name) constraint on `constraint`'s columns, and its temporary unique index on `temporary`'s (null: none). */
+async function uniqueAre(sql: (query: string) => Promise<string>, expected: { constraint: string; temporary: string | null }): Promise<string | null> {
+  const defined = (await sql(`SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'stock_rack'::regclass AND conname = '${RACK_UNIQUE}'`)).trim();
+  const problems: string[] = [];
+  if (defined !== `UNIQUE (${expected.constraint})`) problems.push(`${RACK_UNIQUE} should be UNIQUE (${expected.constraint}): ${defined || 'missing'}`);
+  const temporary = await indexesAre(sql, { [`${RACK_UNIQUE}_bg_new`]: expected.temporary });
+  if (temporary) problems.push(temporary);
+  if (expected.temporary !== null && !(await sql(`SELECT indisunique FROM pg_index WHERE indexrelid = to_regclass('${RACK_UNIQUE}_bg_new')`)).trim().startsWith('t')) {
+    problems.push(`${RACK_UNIQUE}_bg_new should be unique`);
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
+}
+
 /** The first problem of several checks, or null. */
 async function allOf(...checks: Array<Promise<string | null>>): Promise<string | null> {
   const problems = (await Promise.all(checks)).filter((problem) => problem !== null);
@@ -214,6 +229,35 @@ export const SCENARIOS: Scenario[] = [
               ? { [PUB_IDX]: 'author_id, published', [PUB_IDX_NEW]: 'author_id, published_on' }
               : { [PUB_IDX]: 'author_id, published_on', [PUB_IDX_NEW]: null },
         ),
+    },
+  },
+  {
+    // name is in a UniqueConstraint (site, name) and Meta.ordering: a unique index is built on the
+    // new column beside the constraint (release 1), and becomes the constraint when the old column
+    // goes (release 2). The previous and the new release both write names the constraint checks.
+    name: 'zoo: rename-column trigger, UniqueConstraint rebuilt, Meta.ordering (Rack.name)',
+    target: RACK,
+    cli: ['rename-column', '--app', 'stock', '--model', 'Rack', '--field', 'name', '--to', 'label', '--strategy', 'trigger', '--batch-size', '100'],
+    codeField: ['name', 'label', 'label'],
+    djangoLines: ['5.2'],
+    loadOps: 300,
+    // "name" is also Site's: the developer renames Rack's uses only.
+    renamesByHand: true,
+    developer: async (project, release) => {
+      if (release !== 1) return;
+      await edit(project, 'inventory/admin.py', [
+        ['["name", "site", "asset_tag", "u_height"]', '["label", "site", "asset_tag", "u_height"]'],
+        ['["name", "asset_tag", "site__name"]', '["label", "asset_tag", "site__name"]'],
+      ]);
+      await edit(project, 'inventory/services.py', [['.order_by("name")', '.order_by("label")']]);
+    },
+    verify: {
+      check: 'the unique constraint follows the plan',
+      run: (_tree, phase, _env, sql) => uniqueAre(sql, phase === 1 ? { constraint: 'site_id, name', temporary: 'site_id, label' } : { constraint: 'site_id, label', temporary: null }),
+    },
+    verifyAfterRollback: {
+      check: 'the rollback restores the unique constraint',
+      run: (phase, sql) => uniqueAre(sql, phase === 1 ? { constraint: 'site_id, name', temporary: null } : { constraint: 'site_id, name', temporary: 'site_id, label' }),
     },
   },
   {

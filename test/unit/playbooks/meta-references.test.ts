@@ -144,8 +144,8 @@ describe('a rename of a field Meta names', () => {
         { name: 'by_note', fields: ['note'], condition: null, definition: { source: "models.Index(fields=['note'], name='by_note')", imports: [] } },
       ],
     });
-    expect(indexesRemovedWithField(model, named(model, 'quantity'), true)).toEqual([{ name: 'by_qty', fields: ['customer', '-quantity'] }]);
-    expect(indexesRemovedWithField(model, named(model, 'customer'), true)).toEqual([{ name: 'by_qty', fields: ['customer', '-quantity'] }]);
+    expect(indexesRemovedWithField(model, named(model, 'quantity'), true)).toEqual([{ name: 'by_qty', fields: ['customer', '-quantity'], unique: false }]);
+    expect(indexesRemovedWithField(model, named(model, 'customer'), true)).toEqual([{ name: 'by_qty', fields: ['customer', '-quantity'], unique: false }]);
     // Elsewhere the schema editor decides what DROP COLUMN does to it: refused, as before.
     expect(() => indexesRemovedWithField(model, named(model, 'quantity'), false)).toThrow(/Meta\.indexes by_qty of Order: take it out of Meta first/);
     // A condition, an expression, an opclass or anything beyond fields and a name: refused.
@@ -267,5 +267,43 @@ describe('rename-column of a field in a plain Meta index, on a new column (Postg
     expect(() => renameColumnPlan({ ...input(model, 'copy'), database: 'sqlite' })).toThrow(/use --strategy db-column/);
     const partial = withMeta({ indexes: [{ name: 'open_qty', fields: ['quantity'], condition: "(AND: ('note', ''))", definition }] });
     expect(() => renameColumnPlan(input(partial, 'trigger'))).toThrow(/a new column would need it rebuilt/);
+  });
+});
+
+describe('rename-column of a field in a plain UniqueConstraint, on a new column (PostgreSQL)', () => {
+  const definition = { source: "models.UniqueConstraint(fields=('customer', 'quantity'), name='one_qty')", imports: [] };
+  const model = withMeta({ constraints: [{ name: 'one_qty', type: 'UniqueConstraint', fields: ['customer', 'quantity'], condition: null, definition }] });
+  const [expand, contract] = renameColumnPlan(input(model, 'trigger')).phases;
+
+  it('builds a unique index on the new columns beside the constraint, and restates the constraint in the state', () => {
+    expect(expand!.migration!.operations).toContainEqual(
+      expect.objectContaining({ kind: 'run-sql', sql: ['DROP INDEX CONCURRENTLY IF EXISTS "one_qty_bg_new"', 'CREATE UNIQUE INDEX CONCURRENTLY "one_qty_bg_new" ON "shop_order" ("customer_id", "qty")'] }),
+    );
+    const state = JSON.stringify(expand!.migration!.operations.filter((op) => op.kind === 'state-only'));
+    expect(state).toContain('"RemoveConstraint"');
+    expect(state).toContain("models.UniqueConstraint(fields=('customer', 'qty'), name='one_qty')");
+  });
+
+  it('makes it the constraint when DROP COLUMN takes the old one, and undoes that on rollback, the old constraint rebuilt last', () => {
+    const drop = contract!.migration!.operations.at(-1)!;
+    expect(drop.kind === 'ddl' && drop.sql.at(-1)).toContain('ADD CONSTRAINT "one_qty" UNIQUE USING INDEX "one_qty_bg_new"');
+    expect(drop.kind === 'ddl' && drop.reverseSql?.[0]).toBe('ALTER TABLE "shop_order" DROP CONSTRAINT IF EXISTS "one_qty"');
+    const [constraint, build] = contract!.migration!.operations;
+    expect(build).toMatchObject({
+      kind: 'run-sql',
+      sql: [],
+      reverseSql: [
+        'DROP INDEX CONCURRENTLY IF EXISTS "one_qty_bg_new"',
+        'CREATE UNIQUE INDEX CONCURRENTLY "one_qty_bg_new" ON "shop_order" ("customer_id", "qty")',
+        'DROP INDEX CONCURRENTLY IF EXISTS "one_qty"',
+        'CREATE UNIQUE INDEX CONCURRENTLY "one_qty" ON "shop_order" ("customer_id", "quantity")',
+      ],
+    });
+    expect(constraint).toMatchObject({ kind: 'backwards-only', operation: { kind: 'ddl' } });
+    expect(JSON.stringify(constraint)).toContain('ADD CONSTRAINT \\"one_qty\\" UNIQUE USING INDEX \\"one_qty\\"');
+  });
+
+  it('a removal still refuses it: what stays unique without the field is the developer\'s call', () => {
+    expect(() => indexesRemovedWithField(model, named(model, 'quantity'), true)).toThrow(/Meta\.constraints one_qty of Order: take it out of Meta first/);
   });
 });
