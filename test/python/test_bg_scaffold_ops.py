@@ -557,6 +557,54 @@ class LockRetries(OpsTestCase):
         )
         self.assertNotIn("no lock in", stderr)
 
+    def test_in_an_atomic_migration_sees_transactions_begun_after_its_first_read(self):
+        # PostgreSQL keeps a transaction's first read of pg_stat_activity: in an atomic
+        # migration, a later step would wait on sessions as they were (or miss new ones).
+        from django.db import transaction
+
+        first = ops.RunDDL('ALTER TABLE "t" ADD COLUMN x int', lock_timeout="1s")
+        second = ops.RunDDL('ALTER TABLE "parent" ADD COLUMN y int', lock_timeout="1s")
+        with transaction.atomic():
+            run(first)  # reads pg_stat_activity before the reader below began
+            with Blocker("SELECT count(*) FROM parent", 1.0):
+                time.sleep(0.2)
+                stderr = self.stderr_of(lambda: run(second))
+        self.assertRegex(
+            stderr, r"waiting for pid \d+ to end its transaction on parent"
+        )
+        self.assertNotIn("no lock in", stderr)
+
+    def test_does_not_wait_for_a_transaction_that_waits_for_this_migration(self):
+        # An atomic migration keeps what its earlier steps locked. A writer queued behind
+        # them, holding a lock on a table tied by a foreign key, cannot end first: waiting
+        # for it stalled both for the whole patience (measured: 60 s in the matrix).
+        from django.db import transaction
+
+        sql(
+            "ALTER TABLE child ADD CONSTRAINT child_parent"
+            " FOREIGN KEY (parent_id) REFERENCES parent (id)"
+        )
+        first = ops.RunDDL('ALTER TABLE "child" ADD COLUMN x int', lock_timeout="1s")
+        second = ops.RunDDL('ALTER TABLE "child" ADD COLUMN y int', lock_timeout="1s")
+        locked = threading.Event()
+
+        def writer():
+            with side_connection() as conn, conn.transaction():
+                conn.execute("SELECT * FROM parent FOR KEY SHARE")
+                locked.set()
+                conn.execute("INSERT INTO child (parent_id) VALUES (1)")  # queues
+
+        with transaction.atomic():
+            run(first)  # ACCESS EXCLUSIVE on child, until the migration commits
+            thread = threading.Thread(target=writer)
+            thread.start()
+            locked.wait(10)
+            time.sleep(0.3)  # queued, and open for longer than LONG_TRANSACTION
+            stderr = self.stderr_of(lambda: run(second))
+        thread.join(10)
+        self.assertNotIn("waiting for pid", stderr)
+        self.assertIn("y", columns("child"))
+
     def test_waits_no_longer_than_its_tries_would_take_then_tries_and_fails(self):
         step = ops.RunDDL(
             'ALTER TABLE "t" ADD COLUMN x int', lock_timeout="100ms", retries=3

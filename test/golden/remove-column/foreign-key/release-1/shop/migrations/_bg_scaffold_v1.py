@@ -277,7 +277,9 @@ class _Steps:
         Returns the seconds waited, and whether autovacuum holds a lock there. Autovacuum is
         not waited for: it gives way to a lock request that has queued behind it for
         deadlock_timeout, and waiting would keep it going (measured: after a 10M-row
-        backfill). Transactions of roles whose activity this role may not see (see
+        backfill). Nor is a transaction that is itself waiting for this migration (an
+        atomic migration holds what its earlier steps locked): it cannot end first.
+        Transactions of roles whose activity this role may not see (see
         pg_read_all_stats) are not waited for either; lock_timeout still bounds them.
         """
         if self.showing:
@@ -285,6 +287,9 @@ class _Steps:
         started, announced = time.monotonic(), False
         since = self.fact("SELECT clock_timestamp()")
         while True:
+            # pg_stat_activity is read once per transaction and kept: in an atomic
+            # migration it would show the sessions as they were at its first read.
+            self.fact("SELECT pg_stat_clear_snapshot()")
             holder = self.row(_LONG_HOLDER, list(names), since, LONG_TRANSACTION)
             waited = time.monotonic() - started
             if holder is None:
@@ -309,7 +314,7 @@ class _Steps:
 
 # The transaction other than ours, oldest first and autovacuum last, that holds a lock on
 # a table named in %s or tied to one by a foreign key, and began before %s or more than
-# %s seconds ago; and whether it is autovacuum.
+# %s seconds ago, and is not itself waiting for ours; and whether it is autovacuum.
 _LONG_HOLDER = """
 WITH named AS (
     SELECT c.oid FROM unnest(%s::text[]) AS n(name)
@@ -328,6 +333,7 @@ FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.granted AND l.relation IN (SELECT oid FROM related)
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND a.pid <> pg_backend_pid()
+    AND NOT pg_backend_pid() = ANY (pg_blocking_pids(a.pid))
     AND a.backend_type IN ('client backend', 'autovacuum worker')
     AND a.xact_start < greatest(%s, clock_timestamp() - make_interval(secs => %s))
 ORDER BY a.backend_type = 'autovacuum worker', a.xact_start
