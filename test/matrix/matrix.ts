@@ -252,9 +252,12 @@ export async function runScenario(
     // orders: those have shipments, and the exercise deletes them to prove deletes cascade).
     const sharedPks = start.seed.shared ?? [];
 
-    // Phase 1 comes from generation; later phases from `advance`. bg-scaffold asks the release's
-    // Django about the project (the venv's Python), as a user's run with the project's Python does.
-    const everyRun = [...(scenario.everyRun ?? []), '--python', env.python];
+    // Phase 1 comes from generation; later phases from `advance`. On the zoo, bg-scaffold asks the
+    // release's Django about the project (the venv's Python), as a run with the project's Python
+    // does (Meta is read only through Django); the shop's scenarios read models.py without Django,
+    // as a run without it does. Both ways of knowing the project go through every phase.
+    const askDjango = target.example !== SHOP_ORDER.example;
+    const everyRun = [...(scenario.everyRun ?? []), ...(askDjango ? ['--python', env.python] : [])];
     let change = '';
     let phases = 1;
     if (scenario.cli) {
