@@ -6,7 +6,7 @@
  * validated once the column is filled, without blocking writes.
  */
 import type { DjangoField } from '../project/types.js';
-import { pgIdentifier, q } from './names.js';
+import { addConstraintUnlessPresent, pgIdentifier, q } from './names.js';
 import type { MigrationOperation } from './types.js';
 
 /** Django's `data_types_check_constraints` for PostgreSQL. */
@@ -26,19 +26,9 @@ export function columnCheck(field: DjangoField, table: string, column: string): 
   return { table, column, name: pgIdentifier(`${table}_${column}_check`), expression: `${q(column)} >= 0` };
 }
 
-const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-
 /** `ADD CONSTRAINT ... CHECK (...) NOT VALID`, unless it is there (a run after a failure): one statement. */
 export function addCheckSql(check: ColumnCheck): string {
-  return [
-    'DO $bg$',
-    'BEGIN',
-    `    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${literal(q(check.table))}::regclass AND conname = ${literal(check.name)}) THEN`,
-    `        ALTER TABLE ${q(check.table)} ADD CONSTRAINT ${q(check.name)} CHECK (${check.expression}) NOT VALID;`,
-    '    END IF;',
-    'END',
-    '$bg$',
-  ].join('\n');
+  return addConstraintUnlessPresent(check.table, check.name, `CHECK (${check.expression}) NOT VALID`);
 }
 
 /** The CHECK on a column the migration adds: NOT VALID at once; migrating backwards drops it (with the column). */

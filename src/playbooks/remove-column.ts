@@ -24,7 +24,7 @@ import {
   requireOwnTable,
 } from './django-fields.js';
 import { indexColumnsSql, indexesRemovedWithField, refuseRelatedMetaReferences } from './meta-references.js';
-import { deriveChangeId, q, validateChangeId } from './names.js';
+import { createIndexConcurrentlySql, deriveChangeId, q, validateChangeId } from './names.js';
 import { databaseOnDelete, hasDatabaseConstraint, requireNotRelationKey, resolveRelationTarget, type DatabaseOnDelete, type RelationTarget } from './relations.js';
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase, StateOperation } from './types.js';
 import { verifiedOn } from './verified-on.js';
@@ -293,7 +293,7 @@ function metaIndexDrops(r: Removal): MigrationOperation[] {
     kind: 'run-sql',
     comment: `The index ${index.name} (Meta.indexes) includes "${r.column}": it goes explicitly and CONCURRENTLY, not silently with the column under DROP COLUMN's lock. Backwards, it is rebuilt CONCURRENTLY once the column is back.`,
     sql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.name)}`],
-    reverseSql: [`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${q(index.name)} ON ${q(r.table)} (${index.columns})`],
+    reverseSql: createIndexConcurrentlySql(r.table, index.name, index.columns),
     stateOperations: [],
   }));
 }

@@ -16,7 +16,7 @@ import {
 import { definitionOf, indexColumnsSql, metaReferencesToRename, plainIndexOf, refuseRelatedMetaReferences, type MetaReference } from './meta-references.js';
 import { requireNotRelationKey } from './relations.js';
 import { addCheckSql, addCheckStep, columnCheck, type ColumnCheck, validateCheckOnRollback, validateCheckStep } from './column-checks.js';
-import { deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
+import { addConstraintUnlessPresent, createIndexConcurrentlySql, deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from './names.js';
 import { verifiedOn } from './verified-on.js';
 import type {
   ChangePlan,
@@ -114,12 +114,13 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
 
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'to', to]);
   validateChangeId(change);
-  // A new column on PostgreSQL: a plain index that names the field is rebuilt on it, CONCURRENTLY.
-  const rebuildsIndexes = strategy !== 'db-column' && database === 'postgresql';
-  const meta = metaReferencesToRename(model, field, strategy === 'db-column', rebuildsIndexes);
+  // A new column on PostgreSQL: a plain index or unique constraint that names the field is rebuilt
+  // on it, CONCURRENTLY, and it gets the CHECK Django gives its type.
+  const newColumnOnPostgres = strategy !== 'db-column' && database === 'postgresql';
+  const meta = metaReferencesToRename(model, field, strategy === 'db-column', newColumnOnPostgres);
   refuseRelatedMetaReferences(model, field, app.label, input.apps ?? [app], 'rename');
   const newColumn = isRelation(field) ? `${to}_id` : to;
-  const rebuiltIndexes = rebuildsIndexes
+  const rebuiltIndexes = newColumnOnPostgres
     ? meta.flatMap((reference): RebuiltIndex[] => {
         const index = plainIndexOf(model, reference);
         if (!index) return [];
@@ -151,7 +152,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     meta,
     metaState: renamedModelOptions(model, meta, field.name, to),
     rebuiltIndexes,
-    checks: rebuildsIndexes ? checksOf(field, model.dbTable, newColumn) : null,
+    checks: newColumnOnPostgres ? checksOf(field, model.dbTable, newColumn) : null,
   };
 
   if (strategy !== 'db-column') {
@@ -423,29 +424,11 @@ function oldColumnCheckValidated(r: Rename): MigrationOperation[] {
   return r.checks ? [validateCheckOnRollback(r.checks.readded)] : [];
 }
 
-/**
- * Each rebuilt Meta index on the new column, CONCURRENTLY, under its temporary name. Dropped first:
- * a run after a failure must not keep an INVALID one.
- */
-/** `CREATE [UNIQUE] INDEX CONCURRENTLY name ON table (columns)`, after dropping a leftover of that name (a failed run leaves it INVALID). */
-function createIndexConcurrently(r: Rename, unique: boolean, name: string, columns: string): string[] {
-  return [`DROP INDEX CONCURRENTLY IF EXISTS ${q(name)}`, `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${q(name)} ON ${q(r.table)} (${columns})`];
-}
-
 const what = (index: RebuiltIndex) => (index.unique ? `The unique constraint ${index.name} (Meta.constraints)` : `The index ${index.name} (Meta.indexes)`);
 
 /** `ADD CONSTRAINT name UNIQUE USING INDEX index` (the index takes the constraint's name), unless it is there. */
 function uniqueUsingIndex(r: Rename, name: string, index: string): string {
-  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-  return [
-    'DO $bg$',
-    'BEGIN',
-    `    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${literal(q(r.table))}::regclass AND conname = ${literal(name)}) THEN`,
-    `        ALTER TABLE ${q(r.table)} ADD CONSTRAINT ${q(name)} UNIQUE USING INDEX ${q(index)};`,
-    '    END IF;',
-    'END',
-    '$bg$',
-  ].join('\n');
+  return addConstraintUnlessPresent(r.table, name, `UNIQUE USING INDEX ${q(index)}`);
 }
 
 /** Each rebuilt Meta index or unique constraint on the new column, CONCURRENTLY, under its temporary name. */
@@ -453,7 +436,7 @@ function rebuiltIndexBuilds(r: Rename): MigrationOperation[] {
   return r.rebuiltIndexes.map((index) => ({
     kind: 'run-sql',
     comment: `${what(index)} again, on "${r.newColumn}", CONCURRENTLY: ${index.temporary} until the old column goes and takes ${index.name} with it.`,
-    sql: createIndexConcurrently(r, index.unique, index.temporary, index.newColumns),
+    sql: createIndexConcurrentlySql(r.table, index.temporary, index.newColumns, index.unique),
     reverseSql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.temporary)}`],
     stateOperations: [],
   }));
@@ -471,8 +454,8 @@ function rebuiltIndexRestores(r: Rename): MigrationOperation[] {
       comment: `Rollback only: ${index.name} on the re-added "${r.oldColumn}" again, CONCURRENTLY, once it is refilled${index.unique ? `; and ${index.temporary} on "${r.newColumn}", which the constraint took` : ''}.`,
       sql: [],
       reverseSql: [
-        ...(index.unique ? createIndexConcurrently(r, true, index.temporary, index.newColumns) : []),
-        ...createIndexConcurrently(r, index.unique, index.name, index.oldColumns),
+        ...(index.unique ? createIndexConcurrentlySql(r.table, index.temporary, index.newColumns, true) : []),
+        ...createIndexConcurrentlySql(r.table, index.name, index.oldColumns, index.unique),
       ],
       stateOperations: [],
     };

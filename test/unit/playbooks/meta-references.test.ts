@@ -217,7 +217,7 @@ describe('remove-column of a field in a plain Meta index (PostgreSQL)', () => {
     expect(kinds.indexOf('run-sql')).toBeLessThan(kinds.indexOf('ddl'));
     expect(drop.migration!.operations[0]).toMatchObject({
       sql: ['DROP INDEX CONCURRENTLY IF EXISTS "by_qty"'],
-      reverseSql: ['CREATE INDEX CONCURRENTLY IF NOT EXISTS "by_qty" ON "shop_order" ("customer_id", "quantity" DESC)'],
+      reverseSql: ['DROP INDEX CONCURRENTLY IF EXISTS "by_qty"', 'CREATE INDEX CONCURRENTLY "by_qty" ON "shop_order" ("customer_id", "quantity" DESC)'],
       stateOperations: [],
     });
     expect(drop.migration!.atomic).toBe(false);
