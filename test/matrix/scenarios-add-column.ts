@@ -31,14 +31,14 @@ export const SCENARIOS: Scenario[] = [
     cli: [...add, '--name', 'gift_message', '--type', 'CharField', '--max-length', '200', '--null', '--db-index'],
     codeField: ['quantity', 'quantity'],
     sets: [{}, { gift_message: 'for you, ünïcode ✓' }],
-    loadOps: 600,
+    loadOps: 400,
   },
   {
     name: 'add-column with a database default',
     cli: [...add, '--name', 'priority', '--type', 'IntegerField', '--default', '3'],
     codeField: ['quantity', 'quantity'],
     sets: [{}, { priority: 7 }],
-    loadOps: 600,
+    loadOps: 400,
   },
   {
     // Release 1 writes it while the previous release inserts NULLs; release 2 fills those and sets NOT NULL.
@@ -55,7 +55,7 @@ export const SCENARIOS: Scenario[] = [
     cli: [...add, '--name', 'referred_by', '--type', 'ForeignKey', '--to', 'Customer', '--on-delete', 'SET_NULL', '--null'],
     codeField: ['quantity', 'quantity'],
     sets: [{}, { referred_by_id: 1 }],
-    loadOps: 600,
+    loadOps: 400,
   },
 ];
 
