@@ -331,6 +331,24 @@ export const SCENARIOS: Scenario[] = [
       ]);
     },
   },
+  {
+    // A UUID-keyed table with a foreign key (CASCADE) to Author: its constraint becomes ON DELETE
+    // CASCADE in the database while the previous release still has the model.
+    name: 'zoo: drop-table, UUID key, FK to another UUID key (library.Pseudonym)',
+    target: AUTHOR,
+    cli: ['drop-table', '--app', 'library', '--model', 'Pseudonym'],
+    codeField: same('first_name', 2),
+    djangoLines: ['latest'],
+    loadOps: 200,
+  },
+  {
+    name: 'zoo: drop-table, CharField key (stock.Vendor)',
+    target: SITE,
+    cli: ['drop-table', '--app', 'stock', '--model', 'Vendor'],
+    codeField: same('name', 2),
+    djangoLines: ['latest'],
+    loadOps: 200,
+  },
 ];
 
 /** What makemigrations writes when told "yes, website was renamed to homepage". */
@@ -343,7 +361,7 @@ async function naiveRenameAuthorWebsite(project: string): Promise<void> {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("library", "0002_tag_colour"),
+        ("library", "0003_pseudonym"),
     ]
 
     operations = [

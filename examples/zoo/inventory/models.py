@@ -107,3 +107,13 @@ class JournalEntry(TimeStampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.comments[:40]}"
+
+
+class Vendor(models.Model):
+    """Who supplies the racks, keyed by the code on their invoices."""
+
+    code = models.CharField(primary_key=True, max_length=12)
+    name = models.CharField(max_length=100)
+
+    def __str__(self):
+        return self.name

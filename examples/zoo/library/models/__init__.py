@@ -1,4 +1,4 @@
 from .books import Book, BookOnShelf, EBook, Loan, Tag
-from .people import Author
+from .people import Author, Pseudonym
 
-__all__ = ["Author", "Book", "BookOnShelf", "EBook", "Loan", "Tag"]
+__all__ = ["Author", "Book", "BookOnShelf", "EBook", "Loan", "Pseudonym", "Tag"]

@@ -16,3 +16,17 @@ class Author(models.Model):
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
+
+
+class Pseudonym(models.Model):
+    """A name an author also publishes under."""
+
+    # Handed out by the catalogue service, like the authors' ids.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="pseudonyms"
+    )
+    name = models.CharField(max_length=100)
+
+    def __str__(self):
+        return self.name
