@@ -6,14 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CustomActionConfig, NodePlopAPI } from 'node-plop';
-import { stageAddColumn, type AddColumnRequest } from './src/commands/add-column.js';
+import { stageAddColumn, type AddColumnRequest } from './src/operations/add-column/operation.js';
 import { stageAdvance } from './src/commands/advance.js';
-import { stageDropTable, type DropTableRequest } from './src/commands/drop-table.js';
-import { stageRemoveColumn, type RemoveColumnRequest } from './src/commands/remove-column.js';
-import { stageRenameColumn } from './src/commands/rename-column.js';
+import { stageDropTable, type DropTableRequest } from './src/operations/drop-table/operation.js';
+import { stageRemoveColumn, type RemoveColumnRequest } from './src/operations/remove-column/operation.js';
+import { stageRenameColumn } from './src/operations/rename-column/operation.js';
 import type { AdvanceRequest, RenameColumnRequest, StagedChange } from './src/commands/types.js';
-import { ADD_COLUMN_STRATEGIES, ADD_COLUMN_TYPES, ON_DELETE_CHOICES } from './src/playbooks/add-column.js';
-import { RENAME_STRATEGIES } from './src/playbooks/rename-column.js';
+import { ADD_COLUMN_STRATEGIES, ADD_COLUMN_TYPES, ON_DELETE_CHOICES } from './src/operations/add-column/plan.js';
+import { RENAME_STRATEGIES } from './src/operations/rename-column/plan.js';
 import { templateHelpers } from './src/render/helpers.js';
 import { builtinPack, templateNames, TemplateRenderer } from './src/render/pack.js';
 

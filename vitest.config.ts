@@ -4,7 +4,7 @@ import MatrixFirstSequencer from './test/setup/sequencer.js';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dist/**', '.cache/**', 'test/fixtures/**'],
     // Test files run in child processes; real-stack tests share one PostgreSQL through test/harness.
     pool: 'forks',

@@ -1,7 +1,7 @@
 /**
  * Generates docs/templates.md, the reference for pack authors, from the TypeScript types: the
  * data each template receives (src/render/template-data.ts, which builds on
- * src/playbooks/types.ts) and the helpers (src/render/helpers.ts), read with the TypeScript
+ * src/operations/shared/types.ts) and the helpers (src/render/helpers.ts), read with the TypeScript
  * compiler API. `npm run docs:templates` writes it; a test fails when the committed file is stale.
  *
  * It also refuses to write a reference that would be wrong: a built-in template without declared
@@ -17,7 +17,7 @@ import { builtinPack, packageRoot, TEMPLATE_API_VERSION, templateFile, templateN
 
 const DATA_FILE = 'src/render/template-data.ts';
 const HELPERS_FILE = 'src/render/helpers.ts';
-const TYPES_FILE = 'src/playbooks/types.ts';
+const TYPES_FILE = 'src/operations/shared/types.ts';
 
 const FORMAT = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope | ts.TypeFormatFlags.WriteArrayAsGenericType;
 

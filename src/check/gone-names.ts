@@ -6,7 +6,7 @@
  * Any operation, present or future, that carries such state operations is covered, because the
  * walk looks for them wherever they nest; operations that run only backwards are skipped.
  */
-import type { ChangePlan, Phase } from '../playbooks/types.js';
+import type { ChangePlan, Phase } from '../operations/shared/types.js';
 import type { ReferenceTarget } from './references.js';
 
 export interface GoneName {

@@ -1,6 +1,6 @@
 /** `bg-scaffold add-column`: flags, or questions for what the flags did not give. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AddColumnRequest } from '../commands/add-column.js';
+import type { AddColumnRequest } from '../operations/add-column/operation.js';
 import type { CommonOptions } from '../commands/types.js';
 import { BgScaffoldError, fail } from '../errors.js';
 import {
@@ -10,8 +10,8 @@ import {
   type AddColumnType,
   isVolatileDefault,
   ON_DELETE_CHOICES,
-} from '../playbooks/add-column.js';
-import { validateNewFieldName } from '../playbooks/names.js';
+} from '../operations/add-column/plan.js';
+import { validateNewFieldName } from '../operations/shared/names.js';
 import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
 import { addCommonOptions, type CommonFlags, positiveInteger } from './common-options.js';
 import type { Prompter } from './interactive.js';

@@ -1,6 +1,6 @@
 /**
  * The options every command shares, and their checks that need no project: enums, numbers,
- * intervals. What depends on the project (apps, fields, versions) is checked by the playbooks.
+ * intervals. What depends on the project (apps, fields, versions) is checked by the operations.
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';

@@ -1,9 +1,9 @@
 /** `bg-scaffold drop-table`: flags, or questions for what the flags did not give. */
 import { Command } from 'commander';
-import type { DropTableRequest } from '../commands/drop-table.js';
+import type { DropTableRequest } from '../operations/drop-table/operation.js';
 import type { CommonOptions } from '../commands/types.js';
 import { fail } from '../errors.js';
-import { incomingRelations } from '../playbooks/relations.js';
+import { incomingRelations } from '../operations/shared/relations.js';
 import { appsWithInstalled, discoverProject, findApp, findModel } from '../project/discover.js';
 import { addCommonOptions, type CommonFlags } from './common-options.js';
 import type { Prompter } from './interactive.js';

@@ -6,9 +6,9 @@
  */
 import type { AdvanceRequest, RenameColumnRequest, StagedChange } from '../commands/types.js';
 import type { GeneratorName, StageSlot } from '../../plopfile.js';
-import type { AddColumnRequest } from '../commands/add-column.js';
-import type { DropTableRequest } from '../commands/drop-table.js';
-import type { RemoveColumnRequest } from '../commands/remove-column.js';
+import type { AddColumnRequest } from '../operations/add-column/operation.js';
+import type { DropTableRequest } from '../operations/drop-table/operation.js';
+import type { RemoveColumnRequest } from '../operations/remove-column/operation.js';
 
 export async function stageWithGenerator(name: 'rename-column', request: RenameColumnRequest): Promise<StagedChange>;
 export async function stageWithGenerator(name: 'advance', request: AdvanceRequest): Promise<StagedChange>;

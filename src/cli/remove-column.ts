@@ -1,11 +1,11 @@
 /** `bg-scaffold remove-column`: flags, or questions for what the flags did not give. */
 import { Command } from 'commander';
-import type { RemoveColumnRequest } from '../commands/remove-column.js';
+import type { RemoveColumnRequest } from '../operations/remove-column/operation.js';
 import type { CommonOptions } from '../commands/types.js';
 import { BgScaffoldError, fail } from '../errors.js';
-import { defaultOfField } from '../playbooks/column-defaults.js';
-import { isRelation, requireConcreteColumn } from '../playbooks/django-fields.js';
-import { REMOVE_COLUMN_STRATEGIES, type RemoveColumnStrategy } from '../playbooks/remove-column.js';
+import { defaultOfField } from '../operations/shared/column-defaults.js';
+import { isRelation, requireConcreteColumn } from '../operations/shared/django-fields.js';
+import { REMOVE_COLUMN_STRATEGIES, type RemoveColumnStrategy } from '../operations/remove-column/plan.js';
 import { discoverProject, findApp, findField, findModel } from '../project/discover.js';
 import { addCommonOptions, type CommonFlags } from './common-options.js';
 import type { Prompter } from './interactive.js';

@@ -5,7 +5,7 @@
 import { fail } from '../errors.js';
 import { readProjectConfig } from '../project/config.js';
 import type { Database, ProjectFacts } from '../project/types.js';
-import type { LockSettings } from '../playbooks/types.js';
+import type { LockSettings } from '../operations/shared/types.js';
 import type { TemplatePack } from '../render/pack.js';
 import { resolveTemplatePacks } from '../render/pack-sources.js';
 import type { CommonOptions } from './types.js';

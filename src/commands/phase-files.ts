@@ -5,7 +5,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { posix } from 'node:path';
 import type { DjangoApp } from '../project/types.js';
-import type { ChangePlan, Phase } from '../playbooks/types.js';
+import type { ChangePlan, Phase } from '../operations/shared/types.js';
 import { migrationName, opsClassesUsed, renderMigration, renderOpsModule, type RenderedFile } from '../render/migration.js';
 import { applyPhaseToModels } from '../render/models-phase.js';
 import type { TemplateRenderer } from '../render/pack.js';

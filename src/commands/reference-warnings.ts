@@ -3,7 +3,7 @@
  * The scan is the one `bg-scaffold check` runs (src/check/references.ts), so the two agree.
  */
 import { findReferences, type Reference, type ReferenceTarget } from '../check/references.js';
-import type { ChangePlan } from '../playbooks/types.js';
+import type { ChangePlan } from '../operations/shared/types.js';
 
 /** More than this many references are summed up in one last line. */
 const SHOWN = 20;

@@ -3,7 +3,7 @@
  * discover → plan → render → stage; the CLI decides whether to print a diff (--dry-run) or commit.
  */
 import type { Database, DiscoveryInfo } from '../project/types.js';
-import type { ChangePlan, RenameStrategy } from '../playbooks/types.js';
+import type { ChangePlan, RenameStrategy } from '../operations/shared/types.js';
 import type { StagedTree } from '../stage/staged-tree.js';
 
 export interface CommonOptions {

@@ -1,6 +1,6 @@
 /**
  * Reads Django models out of Python source with tree-sitter: which classes are models, their
- * fields (with every property the playbooks rely on), Meta, methods and other attributes.
+ * fields (with every property the plans rely on), Meta, methods and other attributes.
  * Django's rules are followed where they decide columns and tables; anything dynamic
  * (fields added in loops, models built by factories) is out of reach and simply not seen.
  */

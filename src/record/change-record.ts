@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { BgScaffoldError, fail } from '../errors.js';
-import type { ChangePlan } from '../playbooks/types.js';
+import type { ChangePlan } from '../operations/shared/types.js';
 
 export const RECORD_ROOT = '.bg-scaffold';
 

@@ -1,6 +1,6 @@
 /** Renders one phase's migration file from the plan: a view of the plan data through the pack's templates. */
 import { posix } from 'node:path';
-import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../playbooks/types.js';
+import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../operations/shared/types.js';
 import type { TemplateRenderer } from './pack.js';
 import { toolVersion } from './pack.js';
 import type { MigrationTemplateData, OperationPartialData, OpsModuleTemplateData, StatePartialData } from './template-data.js';

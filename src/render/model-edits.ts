@@ -5,7 +5,7 @@
  * (src/python/edit.ts). The Python parser must be loaded (`await loadPythonParser()`) first.
  */
 import { BgScaffoldError } from '../errors.js';
-import type { ModelEdit } from '../playbooks/types.js';
+import type { ModelEdit } from '../operations/shared/types.js';
 import { readFieldStatement, type FieldSyntax } from '../project/models.js';
 import {
   applyEdits,

@@ -1,5 +1,5 @@
 /** A phase's effect on a models file: earlier code blocks out, this phase's model edits and code blocks in. */
-import type { ChangePlan, Phase } from '../playbooks/types.js';
+import type { ChangePlan, Phase } from '../operations/shared/types.js';
 import { insertCodeBlock, removeCodeBlocks } from './code-blocks.js';
 import { applyModelEdits } from './model-edits.js';
 import type { TemplateRenderer } from './pack.js';

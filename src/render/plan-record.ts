@@ -1,6 +1,6 @@
 /** PLAN.md and plan.json of a change record. */
 import type { AppliedPhase, ChangeRecord } from '../record/change-record.js';
-import type { ChangePlan } from '../playbooks/types.js';
+import type { ChangePlan } from '../operations/shared/types.js';
 import { formatJson, formatMarkdown } from './format.js';
 import type { TemplateRenderer } from './pack.js';
 import type { PlanPhaseView, PlanTemplateData } from './template-data.js';

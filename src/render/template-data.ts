@@ -5,7 +5,7 @@
  *
  * Adding a template to the built-in pack means declaring its data in TemplateDataByName below.
  */
-import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, Operation, Phase, StateOperation } from '../playbooks/types.js';
+import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, Operation, Phase, StateOperation } from '../operations/shared/types.js';
 
 /** The `BG_SCAFFOLD = {...}` constant of a migration. */
 export interface MigrationMarker {

@@ -4,18 +4,18 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Choice, Prompter } from '../../src/cli/interactive.js';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageRenameColumn } from '../../src/commands/rename-column.js';
+import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
 import type { StagedChange } from '../../src/commands/types.js';
 import { BgScaffoldError } from '../../src/errors.js';
-import type { ChangePlan } from '../../src/playbooks/types.js';
+import type { ChangePlan } from '../../src/operations/shared/types.js';
 import { discoverProject } from '../../src/project/discover.js';
 import type { ProjectFacts } from '../../src/project/types.js';
 import { StagedTree } from '../../src/stage/staged-tree.js';
-import { field, orderModel, shopApp } from '../unit/playbooks/fixtures.js';
+import { field, orderModel, shopApp } from '../support/plan-fixtures.js';
 import { runMain } from './in-process.js';
 import { snapshotTree } from './snapshot-tree.js';
 
-vi.mock('../../src/commands/rename-column.js', () => ({ stageRenameColumn: vi.fn() }));
+vi.mock('../../src/operations/rename-column/operation.js', () => ({ stageRenameColumn: vi.fn() }));
 vi.mock('../../src/commands/advance.js', () => ({ stageAdvance: vi.fn() }));
 vi.mock('../../src/project/discover.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../src/project/discover.js')>()),

@@ -7,15 +7,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import bgScaffoldGenerators, { RUN_SLOT, STAGE_ACTION, type StageSlot } from '../../plopfile.js';
 import { stageWithGenerator } from '../../src/cli/generators.js';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageRenameColumn } from '../../src/commands/rename-column.js';
+import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
 import type { StagedChange } from '../../src/commands/types.js';
 import { BgScaffoldError } from '../../src/errors.js';
-import type { ChangePlan } from '../../src/playbooks/types.js';
+import type { ChangePlan } from '../../src/operations/shared/types.js';
 import { templateHelpers } from '../../src/render/helpers.js';
 import { StagedTree } from '../../src/stage/staged-tree.js';
 import { snapshotTree } from './snapshot-tree.js';
 
-vi.mock('../../src/commands/rename-column.js', () => ({ stageRenameColumn: vi.fn() }));
+vi.mock('../../src/operations/rename-column/operation.js', () => ({ stageRenameColumn: vi.fn() }));
 vi.mock('../../src/commands/advance.js', () => ({ stageAdvance: vi.fn() }));
 
 let project: string;

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageRenameColumn } from '../../src/commands/rename-column.js';
+import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
 import { runMain } from './in-process.js';
 
 const example = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'shop');

@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageAddColumn, type AddColumnRequest } from '../../src/commands/add-column.js';
+import { stageAddColumn, type AddColumnRequest } from '../../src/operations/add-column/operation.js';
 import { formatPython } from '../../src/render/format.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

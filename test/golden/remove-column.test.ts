@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageRemoveColumn, type RemoveColumnRequest } from '../../src/commands/remove-column.js';
+import { stageRemoveColumn, type RemoveColumnRequest } from '../../src/operations/remove-column/operation.js';
 import { formatPython } from '../../src/render/format.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

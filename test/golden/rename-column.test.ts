@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageRenameColumn } from '../../src/commands/rename-column.js';
+import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
 import type { RenameColumnRequest } from '../../src/commands/types.js';
 import { formatPython } from '../../src/render/format.js';
 

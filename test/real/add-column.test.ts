@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stageAddColumn, type AddColumnRequest } from '../../src/commands/add-column.js';
+import { stageAddColumn, type AddColumnRequest } from '../../src/operations/add-column/operation.js';
 import { stageAdvance } from '../../src/commands/advance.js';
 import { requireRealStack } from '../harness/availability.js';
 import { runManage, runManageChecked } from '../harness/django-project.js';

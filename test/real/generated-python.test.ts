@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageRenameColumn } from '../../src/commands/rename-column.js';
+import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
 import type { RenameColumnRequest } from '../../src/commands/types.js';
 import { requireRealStack } from '../harness/availability.js';
 import { runManage } from '../harness/django-project.js';

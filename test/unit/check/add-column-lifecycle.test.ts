@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProject, type CheckReport } from '../../../src/check/check.js';
-import { stageAddColumn } from '../../../src/commands/add-column.js';
+import { stageAddColumn } from '../../../src/operations/add-column/operation.js';
 import { stageAdvance } from '../../../src/commands/advance.js';
 import { planJsonPath, type ChangeRecord } from '../../../src/record/change-record.js';
 

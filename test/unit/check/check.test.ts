@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProject, type CheckReport } from '../../../src/check/check.js';
 import { projectStatus } from '../../../src/check/status.js';
 import { stageAdvance } from '../../../src/commands/advance.js';
-import { stageRenameColumn } from '../../../src/commands/rename-column.js';
+import { stageRenameColumn } from '../../../src/operations/rename-column/operation.js';
 import type { RenameColumnRequest } from '../../../src/commands/types.js';
 import { planJsonPath } from '../../../src/record/change-record.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { goneNames } from '../../../src/check/gone-names.js';
-import { renameColumnPlan } from '../../../src/playbooks/rename-column.js';
-import type { ChangePlan, MigrationOperation, Phase, RenameStrategy } from '../../../src/playbooks/types.js';
-import { field, orderModel, shopApp } from '../playbooks/fixtures.js';
+import { renameColumnPlan } from '../../../src/operations/rename-column/plan.js';
+import type { ChangePlan, MigrationOperation, Phase, RenameStrategy } from '../../../src/operations/shared/types.js';
+import { field, orderModel, shopApp } from '../../support/plan-fixtures.js';
 
 function rename(strategy: RenameStrategy, phases?: 3 | 4, fieldName = 'quantity', to = 'qty'): ChangePlan {
   const model = orderModel();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BgScaffoldError } from '../../../src/errors.js';
-import type { ModelEdit } from '../../../src/playbooks/types.js';
+import type { ModelEdit } from '../../../src/operations/shared/types.js';
 import { loadPythonParser } from '../../../src/python/parser.js';
 import { applyModelEdits, removeReexport, stripMarkers } from '../../../src/render/model-edits.js';
 

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stageRenameColumn } from '../../../src/commands/rename-column.js';
+import { stageRenameColumn } from '../../../src/operations/rename-column/operation.js';
 import { BgScaffoldError } from '../../../src/errors.js';
 import type { ProjectConfig } from '../../../src/project/config.js';
 import { builtinPack, TemplateRenderer } from '../../../src/render/pack.js';
