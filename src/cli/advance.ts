@@ -1,7 +1,7 @@
 /** `bg-scaffold advance <change>`: the next phase of a change, against the project as it is now. */
 import { Command } from 'commander';
 import { addCommonOptions, type CommonFlags } from './common-options.js';
-import { stageWithGenerator } from './generators.js';
+import { stageAdvance } from '../commands/advance.js';
 import { type CommandContext, runStagingCommand } from './run-command.js';
 
 export function advanceCommand(context: CommandContext): Command {
@@ -21,6 +21,6 @@ export function advanceCommand(context: CommandContext): Command {
     ].join('\n'),
   );
   return command.action(async (change: string, flags: CommonFlags) => {
-    await runStagingCommand(context, flags, (common) => stageWithGenerator('advance', { ...common, change }));
+    await runStagingCommand(context, flags, (common) => stageAdvance({ ...common, change }));
   });
 }

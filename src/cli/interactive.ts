@@ -2,28 +2,10 @@
  * Terminal questions. Whether to ask at all is decided before the first prompt: without a TTY,
  * @inquirer/prompts exits 130 without a word.
  */
+import type { Choice, Prompter } from '../operations/options.js';
 import type { Io } from './io.js';
 
-export interface Choice<T> {
-  name: string;
-  value: T;
-  /** Shown under the list while the choice is highlighted. */
-  description?: string;
-  /** Shown as the answer once chosen (default: name). */
-  short?: string;
-  /** A reason it cannot be chosen. */
-  disabled?: string;
-}
-
-/** The questions the CLI can ask; tests script the answers. */
-export interface Prompter {
-  select<T>(question: { message: string; choices: Choice<T>[]; default?: T }): Promise<T>;
-  /** A list filtered by what is typed. */
-  search<T>(question: { message: string; choices: Choice<T>[] }): Promise<T>;
-  /** `validate` returns true, or the message to show. */
-  input(question: { message: string; default?: string; validate?: (value: string) => true | string }): Promise<string>;
-  confirm(question: { message: string; default?: boolean }): Promise<boolean>;
-}
+export type { Choice, Prompter } from '../operations/options.js';
 
 /** What the user asked for about prompting. */
 export interface PromptFlags {

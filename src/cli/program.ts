@@ -1,23 +1,24 @@
 /** The command line: one commander program, one module per command. */
 import { Command } from 'commander';
 import { toolVersion } from '../render/pack.js';
-import { addColumnCommand } from './add-column.js';
+import { OPERATIONS } from '../operations/index.js';
+import type { Operation } from '../operations/operation.js';
 import { advanceCommand } from './advance.js';
-import { dropTableCommand } from './drop-table.js';
 import { checkCommand } from './check.js';
 import type { Io } from './io.js';
-import { removeColumnCommand } from './remove-column.js';
-import { renameColumnCommand } from './rename-column.js';
+import { operationCommand } from './operation-command.js';
 import type { CommandContext } from './run-command.js';
 import { statusCommand } from './status.js';
 import { templatesCommand } from './templates.js';
 
-/**
- * Commands in the order `--help` lists them. Later: add-column, remove-column, drop-table
- * (operations, like rename-column), then status, check (exit 1 when it fails) and
- * `templates list|eject`; each is a `(context) => Command` in its own module.
- */
-const COMMANDS: Array<(context: CommandContext) => Command> = [renameColumnCommand, addColumnCommand, removeColumnCommand, dropTableCommand, advanceCommand, statusCommand, checkCommand, templatesCommand];
+/** Commands in the order `--help` lists them: the operations (built from their declarations), then the rest, each a `(context) => Command`. */
+const COMMANDS: Array<(context: CommandContext) => Command> = [
+  ...OPERATIONS.map((operation) => (context: CommandContext) => operationCommand(operation as Operation, context)),
+  advanceCommand,
+  statusCommand,
+  checkCommand,
+  templatesCommand,
+];
 
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('bg-scaffold')

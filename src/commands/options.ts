@@ -21,6 +21,11 @@ export interface ResolvedCommon {
   packs: TemplatePack[];
 }
 
+/** The database the plans target: --database, else what the settings say, else PostgreSQL. */
+export function plannedDatabase(options: Pick<CommonOptions, 'database'>, facts: Pick<ProjectFacts, 'database'>): Database {
+  return options.database ?? facts.database ?? 'postgresql';
+}
+
 export function resolveCommon(options: CommonOptions, facts: ProjectFacts): ResolvedCommon {
   const config = readProjectConfig(facts.root);
   const lockTimeout = options.lockTimeout ?? config.lockTimeout ?? DEFAULT_LOCK.lockTimeout;
@@ -30,7 +35,7 @@ export function resolveCommon(options: CommonOptions, facts: ProjectFacts): Reso
   const batchSize = options.batchSize ?? config.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) fail(`--batch-size must be a whole number of at least 1`);
   return {
-    database: options.database ?? facts.database ?? 'postgresql',
+    database: plannedDatabase(options, facts),
     lock: { lockTimeout, retries },
     batchSize,
     packs: resolveTemplatePacks({ flags: options.packs ?? [], config, projectDir: facts.root }),

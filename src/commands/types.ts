@@ -3,7 +3,7 @@
  * discover → plan → render → stage; the CLI decides whether to print a diff (--dry-run) or commit.
  */
 import type { Database, DiscoveryInfo } from '../project/types.js';
-import type { ChangePlan, RenameStrategy } from '../operations/shared/types.js';
+import type { ChangePlan } from '../operations/shared/types.js';
 import type { StagedTree } from '../stage/staged-tree.js';
 
 export interface CommonOptions {
@@ -23,17 +23,7 @@ export interface CommonOptions {
   static?: boolean;
 }
 
-export interface RenameColumnRequest extends CommonOptions {
-  app: string;
-  model: string;
-  field: string;
-  to: string;
-  strategy?: RenameStrategy;
-  /** Copy strategy only: 3 merges the backfill and switch releases. */
-  phases?: 3 | 4;
-  /** Overrides the derived change id (`order-quantity-to-qty`). */
-  changeId?: string;
-}
+export type { RenameColumnRequest } from '../operations/rename-column/operation.js';
 
 export interface AdvanceRequest extends CommonOptions {
   change: string;

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Choice, Prompter } from '../../src/cli/interactive.js';
 import { stageAdvance } from '../../src/commands/advance.js';
-import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
+import { stageOperation } from '../../src/operations/operation.js';
+import { renameColumn } from '../../src/operations/rename-column/operation.js';
 import type { StagedChange } from '../../src/commands/types.js';
 import { BgScaffoldError } from '../../src/errors.js';
 import type { ChangePlan } from '../../src/operations/shared/types.js';
@@ -15,7 +16,10 @@ import { field, orderModel, shopApp } from '../support/plan-fixtures.js';
 import { runMain } from './in-process.js';
 import { snapshotTree } from './snapshot-tree.js';
 
-vi.mock('../../src/operations/rename-column/operation.js', () => ({ stageRenameColumn: vi.fn() }));
+vi.mock('../../src/operations/operation.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/operations/operation.js')>()),
+  stageOperation: vi.fn(),
+}));
 vi.mock('../../src/commands/advance.js', () => ({ stageAdvance: vi.fn() }));
 vi.mock('../../src/project/discover.js', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../src/project/discover.js')>()),
@@ -105,7 +109,7 @@ beforeEach(() => {
   mkdirSync(path.join(project, 'shop/migrations'), { recursive: true });
   writeFileSync(path.join(project, 'manage.py'), '');
   writeFileSync(path.join(project, 'shop/models.py'), 'class Order(models.Model):\n    quantity = models.IntegerField()\n');
-  vi.mocked(stageRenameColumn).mockReset().mockImplementation(async (req) => stagedRename(req.projectDir));
+  vi.mocked(stageOperation).mockReset().mockImplementation(async (_operation, _facts, req) => stagedRename(req.projectDir));
   vi.mocked(stageAdvance).mockReset();
   vi.mocked(discoverProject).mockReset().mockImplementation(async () => facts());
 });
@@ -175,7 +179,7 @@ describe('usage errors exit 2 with one line', () => {
     expect(stderr).toMatch(message);
     expect(stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(stdout).toBe('');
-    expect(stageRenameColumn).not.toHaveBeenCalled();
+    expect(stageOperation).not.toHaveBeenCalled();
   });
 
   it('refuses a --project that is not a directory', async () => {
@@ -192,7 +196,7 @@ describe('without a terminal', () => {
     });
     expect(code).toBe(2);
     expect(stderr).toBe('bg-scaffold: missing --to (the new field name); pass it or run in a terminal to be asked\n');
-    expect(stageRenameColumn).not.toHaveBeenCalled();
+    expect(stageOperation).not.toHaveBeenCalled();
   });
 
   it('names every missing flag at once', async () => {
@@ -227,7 +231,7 @@ describe('without a terminal', () => {
       { cwd: project },
     );
     expect(code).toBe(0);
-    expect(stageRenameColumn).toHaveBeenCalledWith({
+    expect(stageOperation).toHaveBeenCalledWith(renameColumn, expect.anything(), {
       projectDir: project,
       app: 'shop',
       model: 'Order',
@@ -250,7 +254,7 @@ describe('without a terminal', () => {
 
   it('leaves the defaults to the playbook', async () => {
     await runMain(['rename-column', ...FULL], { cwd: project });
-    expect(stageRenameColumn).toHaveBeenCalledWith({
+    expect(stageOperation).toHaveBeenCalledWith(renameColumn, expect.anything(), {
       projectDir: project,
       app: 'shop',
       model: 'Order',
@@ -274,7 +278,7 @@ describe('without a terminal', () => {
 
 describe('output', () => {
   it('writes the files and lists them, warnings on stderr, then the next steps', async () => {
-    vi.mocked(stageRenameColumn).mockImplementation(async (req) =>
+    vi.mocked(stageOperation).mockImplementation(async (_operation, _facts, req) =>
       stagedRename(req.projectDir, { warnings: ['blue reads stale values during the switch'] }),
     );
     const { code, stdout, stderr } = await runMain(['rename-column', ...FULL, '--project', project]);
@@ -334,7 +338,7 @@ describe('output', () => {
   });
 
   it('turns a BgScaffoldError into one line on stderr and exit 2, writing nothing', async () => {
-    vi.mocked(stageRenameColumn).mockRejectedValue(new BgScaffoldError('unknown field "quantty" on shop.Order (did you mean "quantity"?)'));
+    vi.mocked(stageOperation).mockRejectedValue(new BgScaffoldError('unknown field "quantty" on shop.Order (did you mean "quantity"?)'));
     const before = snapshotTree(project);
     const { code, stdout, stderr } = await runMain(['rename-column', ...FULL, '--project', project]);
     expect(code).toBe(2);
@@ -344,7 +348,7 @@ describe('output', () => {
   });
 
   it('reports an unexpected error as a bug, exit 70, with the stack only when debugging', async () => {
-    vi.mocked(stageRenameColumn).mockRejectedValue(new TypeError('x is undefined'));
+    vi.mocked(stageOperation).mockRejectedValue(new TypeError('x is undefined'));
     const plain = await runMain(['rename-column', ...FULL, '--project', project]);
     expect(plain.code).toBe(70);
     expect(plain.stderr).toMatch(/^bg-scaffold: x is undefined\nbg-scaffold: this is a bug/);
@@ -376,7 +380,7 @@ describe('in a terminal', () => {
       'select Strategy (postgresql)',
       'confirm Write these 2 files?',
     ]);
-    expect(stageRenameColumn).toHaveBeenCalledWith(
+    expect(stageOperation).toHaveBeenCalledWith(renameColumn, expect.anything(), 
       expect.objectContaining({ app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'trigger', phases: undefined }),
     );
     expect(stdout).toContain('order-quantity-to-qty (rename-column, trigger): phase 1 of 2, one release each\n  create shop/migrations/0002_order_qty_expand.py\n');
@@ -423,7 +427,7 @@ describe('in a terminal', () => {
     await runMain(['rename-column', '--project', project, ...FULL], terminal(prompter));
     expect(prompter.asked[0]).toMatchObject({ message: 'Strategy (sqlite)', default: 'copy' });
     expect(prompter.asked[1]).toMatchObject({ message: 'Releases', default: 4 });
-    expect(stageRenameColumn).toHaveBeenCalledWith(expect.objectContaining({ strategy: 'copy', phases: 3 }));
+    expect(stageOperation).toHaveBeenCalledWith(renameColumn, expect.anything(), expect.objectContaining({ strategy: 'copy', phases: 3 }));
   });
 
   it('writes nothing when the user declines', async () => {

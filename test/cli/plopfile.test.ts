@@ -1,83 +1,107 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * plopfile.ts: bg-scaffold's operations as node-plop generators, off the CLI's path. Their
+ * questions are the CLI's (built from the same declarations) and their action writes what the
+ * command layer stages.
+ */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Handlebars from 'handlebars';
 import nodePlop from 'node-plop';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import bgScaffoldGenerators, { RUN_SLOT, STAGE_ACTION, type StageSlot } from '../../plopfile.js';
-import { stageWithGenerator } from '../../src/cli/generators.js';
-import { stageAdvance } from '../../src/commands/advance.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import bgScaffoldGenerators, { WRITE_ACTION } from '../../plopfile.js';
+import type { Choice, Prompter } from '../../src/operations/options.js';
+import { OPERATIONS } from '../../src/operations/index.js';
 import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
-import type { StagedChange } from '../../src/commands/types.js';
-import { BgScaffoldError } from '../../src/errors.js';
-import type { ChangePlan } from '../../src/operations/shared/types.js';
-import { templateHelpers } from '../../src/render/helpers.js';
-import { StagedTree } from '../../src/stage/staged-tree.js';
 import { snapshotTree } from './snapshot-tree.js';
 
-vi.mock('../../src/operations/rename-column/operation.js', () => ({ stageRenameColumn: vi.fn() }));
-vi.mock('../../src/commands/advance.js', () => ({ stageAdvance: vi.fn() }));
-
-let project: string;
-
-function staged(root: string): StagedChange {
-  const stage = new StagedTree(root);
-  stage.create('shop/migrations/0002_x.py', '# x\n');
-  const plan = { change: 'order-quantity-to-qty', phases: [{}, {}] } as unknown as ChangePlan;
-  return { plan, phase: 1, stage, warnings: [], nextSteps: [] };
-}
-
-const request = () => ({ projectDir: project, app: 'shop', model: 'Order', field: 'quantity', to: 'qty' });
+const shop = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'examples', 'shop');
+let work: string;
+const savedEpoch = process.env.SOURCE_DATE_EPOCH;
 
 beforeEach(() => {
-  project = mkdtempSync(path.join(tmpdir(), 'bg-plop-'));
-  writeFileSync(path.join(project, 'manage.py'), '');
-  vi.mocked(stageRenameColumn).mockReset().mockImplementation(async (req) => staged(req.projectDir));
-  vi.mocked(stageAdvance).mockReset().mockImplementation(async (req) => staged(req.projectDir));
+  work = mkdtempSync(path.join(tmpdir(), 'bg-plop-'));
+  process.env.SOURCE_DATE_EPOCH = '1790000000';
+});
+afterEach(() => {
+  rmSync(work, { recursive: true, force: true });
+  if (savedEpoch === undefined) delete process.env.SOURCE_DATE_EPOCH;
+  else process.env.SOURCE_DATE_EPOCH = savedEpoch;
 });
 
-afterEach(() => {
-  rmSync(project, { recursive: true, force: true });
-});
+function copyOfShop(name: string): string {
+  const dir = path.join(work, name);
+  cpSync(shop, dir, { recursive: true });
+  return dir;
+}
+
+/** Answers in order; records the questions. */
+function scripted(answers: unknown[]): Prompter & { asked: string[] } {
+  const asked: string[] = [];
+  const next = <T>(kind: string, q: { message: string; choices?: Choice<T>[] }) => {
+    asked.push(`${kind} ${q.message}`);
+    if (answers.length === 0) throw new Error(`unexpected question: ${q.message}`);
+    return Promise.resolve(answers.shift() as T);
+  };
+  return {
+    asked,
+    select: (q) => next('select', q),
+    search: (q) => next('search', q),
+    input: (q) => next('input', q),
+    confirm: (q) => next('confirm', q),
+  };
+}
 
 describe('plopfile', () => {
-  it('registers the generators, the stage action, and the template helpers and partials', async () => {
+  it('offers one generator per operation, and advance, with one action that writes', async () => {
     const plop = await nodePlop();
     bgScaffoldGenerators(plop);
-    expect(plop.getGeneratorList().map((g) => g.name)).toEqual(expect.arrayContaining(['rename-column', 'add-column', 'advance']));
-    expect(plop.getActionTypeList()).toEqual([STAGE_ACTION]);
-    expect(plop.getHelperList()).toEqual(expect.arrayContaining(Object.keys(templateHelpers)));
-    expect(plop.getPartialList().length).toBeGreaterThan(0);
-    const prompts = plop.getGenerator('rename-column').prompts as Array<{ name: string }>;
-    expect(prompts.map((p) => p.name)).toEqual(['app', 'model', 'field', 'to', 'strategy', 'phases']);
+    expect(plop.getGeneratorList().map((g) => g.name)).toEqual([...OPERATIONS.map((o) => o.name), 'advance']);
+    expect(plop.getActionTypeList()).toEqual([WRITE_ACTION]);
   });
 
-  it('the stage action hands the staged change back and writes nothing', async () => {
-    const before = snapshotTree(project);
-    const plop = await nodePlop();
-    bgScaffoldGenerators(plop);
-    const slot: StageSlot = {};
-    const { failures } = await plop.getGenerator('rename-column').runActions({ ...request(), [RUN_SLOT]: slot });
+  it("asks the CLI's questions and writes what the command layer stages", async () => {
+    const viaPlop = copyOfShop('plop');
+    const prompter = scripted(['shop', 'Order', 'quantity', 'qty', 'trigger']);
+    const plop = await nodePlop('', { destBasePath: viaPlop, force: false });
+    bgScaffoldGenerators(plop, { prompter, common: { static: true } });
+    const generator = plop.getGenerator('rename-column');
+    const answers = await generator.runPrompts();
+    expect(prompter.asked).toEqual([
+      'select App',
+      'select Model',
+      'search Field to rename (type to filter)',
+      'input New name for Order.quantity',
+      'select Strategy (postgresql)',
+    ]);
+    const { failures, changes } = await generator.runActions(answers);
     expect(failures).toEqual([]);
-    expect(stageRenameColumn).toHaveBeenCalledWith(request());
-    expect(slot.result?.stage.files().map((f) => f.path)).toEqual(['shop/migrations/0002_x.py']);
-    expect(snapshotTree(project)).toEqual(before);
+    expect(changes[0]!.path).toMatch(/^order-quantity-to-qty phase 1\/2: wrote /);
+
+    const direct = copyOfShop('direct');
+    const staged = await stageRenameColumn({ projectDir: direct, static: true, app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'trigger' });
+    await staged.stage.commit();
+    expect(snapshotTree(viaPlop)).toEqual(snapshotTree(direct));
   });
 
-  it('rethrows the command layer\'s own error, not node-plop\'s copy of its message', async () => {
-    const error = new BgScaffoldError('unknown app "shp"');
-    vi.mocked(stageRenameColumn).mockRejectedValue(error);
-    await expect(stageWithGenerator('rename-column', request())).rejects.toBe(error);
-  });
-
-  it('runs advance with the change id', async () => {
-    const change = await stageWithGenerator('advance', { projectDir: project, change: 'order-quantity-to-qty' });
-    expect(stageAdvance).toHaveBeenCalledWith({ projectDir: project, change: 'order-quantity-to-qty' });
-    expect(change.phase).toBe(1);
+  it('advance offers the changes in flight', async () => {
+    const project = copyOfShop('advance');
+    await (await stageRenameColumn({ projectDir: project, static: true, app: 'shop', model: 'Order', field: 'quantity', to: 'qty' })).stage.commit();
+    const prompter = scripted(['order-quantity-to-qty']);
+    const plop = await nodePlop('', { destBasePath: project, force: false });
+    bgScaffoldGenerators(plop, { prompter, common: { static: true } });
+    const generator = plop.getGenerator('advance');
+    const { failures, changes } = await generator.runActions(await generator.runPrompts());
+    expect(failures).toEqual([]);
+    expect(changes[0]!.path).toMatch(/^order-quantity-to-qty phase 2\/2: wrote /);
   });
 
   it('leaves the global Handlebars alone', async () => {
-    await stageWithGenerator('rename-column', request());
+    const project = copyOfShop('handlebars');
+    const plop = await nodePlop('', { destBasePath: project, force: false });
+    bgScaffoldGenerators(plop, { prompter: scripted(['shop', 'Order', 'quantity', 'qty', 'trigger']), common: { static: true } });
+    const generator = plop.getGenerator('rename-column');
+    await generator.runActions(await generator.runPrompts());
     expect(Handlebars.helpers).not.toHaveProperty('py');
   });
 });
