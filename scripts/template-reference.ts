@@ -14,6 +14,7 @@ import Handlebars from 'handlebars';
 import ts from 'typescript';
 import { templateHelpers } from '../src/render/helpers.js';
 import { builtinPack, packageRoot, TEMPLATE_API_VERSION, templateFile, templateNames } from '../src/render/pack.js';
+import { runtimeFileName } from '../src/runtime/runtime.js';
 
 const DATA_FILE = 'src/render/template-data.ts';
 const HELPERS_FILE = 'src/render/helpers.ts';
@@ -28,7 +29,7 @@ interface Section {
 }
 
 const SECTIONS: Section[] = [
-  { title: 'Files', intro: 'Whole files: a migration, the operations module, the change record.', matches: (n) => !n.startsWith('partials/') && !n.startsWith('snippets/') },
+  { title: 'Files', intro: `Whole files: a migration and the change record. The runtime the migrations import (\`${runtimeFileName()}\`) is not a template: bg-scaffold copies it unchanged, versioned by name.`, matches: (n) => !n.startsWith('partials/') && !n.startsWith('snippets/') },
   {
     title: 'Snippets',
     intro: 'Application code inserted between marker lines (a `CodeBlock` of the plan). Each receives the block\'s data plus `marker`, `plan` and `phase`.',

@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../operations/shared/types.js';
 import type { TemplateRenderer } from './pack.js';
 import { toolVersion } from './pack.js';
-import type { MigrationTemplateData, OperationPartialData, OpsModuleTemplateData, StatePartialData } from './template-data.js';
+import type { MigrationTemplateData, OperationPartialData, StatePartialData } from './template-data.js';
+import { RUNTIME_MODULE, runtimeFileName, shippedRuntime } from '../runtime/runtime.js';
 
 export interface RenderedFile {
   /** Relative posix path from the project root. */
@@ -16,8 +17,8 @@ export interface MigrationPlacement {
   dependencies: Array<[string, string]>;
 }
 
-/** The shared operations module that generated PostgreSQL migrations import. */
-export const OPS_MODULE = '_bg_scaffold_v1';
+/** The runtime module that generated PostgreSQL migrations import: the version this bg-scaffold ships. */
+export const OPS_MODULE = RUNTIME_MODULE;
 
 /** How long a CREATE INDEX CONCURRENTLY step may wait for transactions that were open when it started. */
 export const INDEX_LOCK_TIMEOUT = '1min';
@@ -129,7 +130,10 @@ export function renderMigration(
   return { path: posix.join(migrationsDir, fileName), content };
 }
 
-export function renderOpsModule(renderer: TemplateRenderer, migrationsDir: string): RenderedFile {
-  const content = renderer.renderPython('migrations/bg_scaffold_ops', { toolVersion: toolVersion() } satisfies OpsModuleTemplateData, `${OPS_MODULE}.py`);
-  return { path: posix.join(migrationsDir, `${OPS_MODULE}.py`), content };
+/**
+ * The runtime's copy for an app: the shipped file, byte for byte (src/runtime/runtime.ts). It is not
+ * a template, so the packs (and `_renderer`, kept for the callers) have no say in it.
+ */
+export function renderOpsModule(_renderer: TemplateRenderer, migrationsDir: string): RenderedFile {
+  return { path: posix.join(migrationsDir, runtimeFileName()), content: shippedRuntime() };
 }

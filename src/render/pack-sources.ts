@@ -21,10 +21,18 @@ import {
   PACK_MANIFEST,
   type PackOrigin,
   TEMPLATE_API_VERSION,
+  templateFile,
   templateNames,
   type TemplatePack,
   toolVersion,
 } from './pack.js';
+import { runtimeFileName } from '../runtime/runtime.js';
+
+/**
+ * The template the runtime was rendered from until runtime v2 made it a static file (src/runtime/):
+ * a pack that still has it expects its copy to be used, so it is refused rather than ignored.
+ */
+export const RETIRED_RUNTIME_TEMPLATE = 'migrations/bg_scaffold_ops';
 
 /** The project-local pack, which `templates eject` fills. */
 export const PROJECT_TEMPLATES_DIR = '.bg-scaffold/templates';
@@ -148,6 +156,9 @@ export function loadTemplatePack(pack: TemplatePack, options: { runHelpers: bool
   if (version !== TEMPLATE_API_VERSION) {
     const template = first ? `its template "${first}"` : 'it';
     fail(`${describePack(pack)} is written for template API ${JSON.stringify(version)}, and bg-scaffold ${toolVersion()} renders template API ${TEMPLATE_API_VERSION}: ${template} cannot be used; use a version of the pack for template API ${TEMPLATE_API_VERSION} (docs/templates.md lists what each template receives)`);
+  }
+  if (templates.includes(RETIRED_RUNTIME_TEMPLATE)) {
+    fail(`${describePack(pack)} has the template "${RETIRED_RUNTIME_TEMPLATE}" (${templateFile(pack, RETIRED_RUNTIME_TEMPLATE)}), which nothing renders any more: the migrations' runtime is a static file, versioned by name (${runtimeFileName()}), that packs do not override; delete that template from the pack`);
   }
   const loaded: TemplatePack = { ...pack, templateApi: version };
   const helperFiles = HELPER_FILES.filter((file) => existsSync(join(pack.dir, file)));

@@ -30,7 +30,7 @@ export interface MigrationTemplateData {
   imports: string[];
   /** True when an operation writes a field expression (`models.X(...)`): import `models` too. */
   usesModels: boolean;
-  /** The shared operations module next to the migrations: `_bg_scaffold_v1`. */
+  /** The runtime module next to the migrations, its version in its name: `_bg_scaffold_v2`. A static file that packs do not override. */
   opsModule: string;
   /** Classes this migration imports from the operations module, sorted: `RunDDL`, `SetNotNull`, ... */
   opsClasses: string[];
@@ -44,11 +44,6 @@ export interface MigrationTemplateData {
   functions: OperationPartialData[];
   /** The change's PLAN.md, relative to the project: `.bg-scaffold/<change>/PLAN.md`. */
   planPath: string;
-}
-
-/** `migrations/bg_scaffold_ops`: the operations module every PostgreSQL migration imports. */
-export interface OpsModuleTemplateData {
-  toolVersion: string;
 }
 
 /** What every operation partial receives besides the operation's own fields. */
@@ -170,7 +165,6 @@ export interface AddColumnWriteTodoSnippetData extends SnippetContext {
  */
 export type TemplateDataByName = {
   'migrations/migration': MigrationTemplateData;
-  'migrations/bg_scaffold_ops': OpsModuleTemplateData;
   'record/PLAN': PlanTemplateData;
   'partials/migration/top': MigrationTemplateData;
   'partials/migration/imports': MigrationTemplateData;

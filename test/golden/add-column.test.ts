@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
 import { stageAddColumn, type AddColumnRequest } from '../../src/operations/add-column/operation.js';
 import { formatPython } from '../../src/render/format.js';
+import { asGoldenFiles } from './runtime-copies.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldenRoot = join(repo, 'test', 'golden', 'add-column');
@@ -82,7 +83,7 @@ describe.each(scenarios)('add-column golden files: $name', ({ name, request }) =
         if (path.endsWith('.py') && !userFile) expect(formatPython(content, path), `${path} is ruff-formatted`).toBe(content);
       }
       await staged.stage.commit();
-      compareRelease(name, release, written);
+      compareRelease(name, release, asGoldenFiles(repo, written));
     }
     await expect(stageAdvance({ projectDir: project, change: staged.plan.change })).rejects.toThrow(/complete/);
   });

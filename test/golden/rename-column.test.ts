@@ -12,6 +12,7 @@ import { stageAdvance } from '../../src/commands/advance.js';
 import { stageRenameColumn } from '../../src/operations/rename-column/operation.js';
 import type { RenameColumnRequest } from '../../src/commands/types.js';
 import { formatPython } from '../../src/render/format.js';
+import { asGoldenFiles } from './runtime-copies.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldenRoot = join(repo, 'test', 'golden', 'rename-column');
@@ -77,7 +78,7 @@ describe.each(scenarios)('rename-column golden files: $name', ({ name, request }
         if (path.endsWith('.py') && !userFile) expect(formatPython(content, path), `${path} is ruff-formatted`).toBe(content);
       }
       await staged.stage.commit();
-      compareRelease(name, release, written);
+      compareRelease(name, release, asGoldenFiles(repo, written));
     }
     await expect(stageAdvance({ projectDir: project, change: staged.plan.change })).rejects.toThrow(/complete/);
   });

@@ -1,4 +1,4 @@
-"""The operations module every generated PostgreSQL migration imports (_bg_scaffold_v1).
+"""The runtime every generated PostgreSQL migration imports (python/runtime/).
 
 Runs against a real PostgreSQL and a real Django, in a throwaway project built in a temp
 directory. Run it with the venv's python:
@@ -7,8 +7,8 @@ directory. Run it with the venv's python:
         python -m unittest discover -s test/python -v
 
 BG_OPS_DATABASE_URL names a database this suite may fill with tables (it drops them
-again). BG_OPS_MODULE may name the rendered module (the vitest wrapper renders it through
-the template pack); without it, the suite substitutes {{toolVersion}} itself.
+again). BG_OPS_MODULE may name the runtime's copy as bg-scaffold writes it (the vitest
+wrapper writes one); without it, the suite reads the one file in python/runtime/.
 """
 
 import ast
@@ -32,7 +32,7 @@ import django
 import psycopg
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE = REPO / "templates" / "migrations" / "bg_scaffold_ops.py.hbs"
+RUNTIME_DIR = REPO / "python" / "runtime"
 DATABASE_URL = os.environ.get("BG_OPS_DATABASE_URL", "")
 APP = "shop_ops"
 
@@ -41,11 +41,21 @@ PROJECT = Path(_project.name)
 MIGRATIONS = PROJECT / APP / "migrations"
 
 
+def runtime_file():
+    """The runtime as bg-scaffold writes it: its name carries its version."""
+    if os.environ.get("BG_OPS_MODULE"):
+        return Path(os.environ["BG_OPS_MODULE"])
+    (shipped,) = RUNTIME_DIR.glob("_bg_scaffold_v*.py")
+    return shipped
+
+
+RUNTIME = runtime_file()
+MODULE = RUNTIME.stem  # _bg_scaffold_v2
+
+
 def rendered_module():
     """The module's text as bg-scaffold writes it."""
-    if os.environ.get("BG_OPS_MODULE"):
-        return Path(os.environ["BG_OPS_MODULE"]).read_text()
-    return TEMPLATE.read_text().replace("{{toolVersion}}", "0.0.0-test")
+    return RUNTIME.read_text()
 
 
 def write_project():
@@ -55,7 +65,7 @@ def write_project():
     (PROJECT / APP / "models.py").write_text("")
     MIGRATIONS.mkdir()
     (MIGRATIONS / "__init__.py").write_text("")
-    (MIGRATIONS / "_bg_scaffold_v1.py").write_text(rendered_module())
+    (MIGRATIONS / RUNTIME.name).write_text(rendered_module())
     (MIGRATIONS / "0001_initial.py").write_text(INITIAL_MIGRATION)
     (MIGRATIONS / "0002_enforce_sku.py").write_text(ENFORCE_MIGRATION)
     (MIGRATIONS / "0003_relax_sku.py").write_text(RELAX_MIGRATION)
@@ -92,7 +102,7 @@ ENFORCE_MIGRATION = textwrap.dedent(
     """\
     from django.db import migrations, models
 
-    from ._bg_scaffold_v1 import BackfillInBatches, CreateIndexConcurrently, SetNotNull
+    from ._bg_scaffold_vN import BackfillInBatches, CreateIndexConcurrently, SetNotNull
 
 
     class Migration(migrations.Migration):
@@ -121,7 +131,7 @@ ENFORCE_MIGRATION = textwrap.dedent(
             ),
         ]
     """
-)
+).replace("_bg_scaffold_vN", MODULE)
 
 # A later, ordinary Django migration: it must find the constraint and index by name.
 RELAX_MIGRATION = textwrap.dedent(
@@ -171,7 +181,7 @@ def setUpModule():
     )
     django.setup()
     global ops
-    ops = importlib.import_module(f"{APP}.migrations._bg_scaffold_v1")
+    ops = importlib.import_module(f"{APP}.migrations.{MODULE}")
 
 
 def tearDownModule():
@@ -345,16 +355,17 @@ class TheModule(unittest.TestCase):
                 roots.add(node.module.split(".")[0])
         self.assertEqual(roots - set(sys.stdlib_module_names), {"django"})
 
-    def test_has_no_template_variable_but_the_tool_version(self):
-        template = TEMPLATE.read_text()
-        self.assertEqual(re.findall(r"{{[^}]*}}", template), ["{{toolVersion}}"])
+    def test_is_a_static_file_whose_header_names_its_version(self):
+        version = re.fullmatch(r"_bg_scaffold_v([1-9][0-9]*)", MODULE).group(1)
+        first_line = rendered_module().split("\n")[0]
+        self.assertIn(f"bg-scaffold runtime, version {version}:", first_line)
         self.assertNotIn("{{", rendered_module())
 
     def test_is_formatted_as_ruff_format_would_and_passes_ruff_check(self):
         if importlib.util.find_spec("ruff") is None:
             self.skipTest("ruff is not installed in this venv")
         with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / "_bg_scaffold_v1.py"
+            path = Path(scratch) / RUNTIME.name
             path.write_text(rendered_module())
             for args in (["format", "--check", "--diff"], ["check"]):
                 result = subprocess.run(
@@ -387,7 +398,7 @@ class TheModule(unittest.TestCase):
             ),
             ops.Backwards(ops.SetNotNull("t", "w")),
         ]
-        module = f"{APP}.migrations._bg_scaffold_v1"
+        module = f"{APP}.migrations.{MODULE}"
         for operation in operations:
             source, imports = MigrationWriter.serialize(operation)
             self.assertEqual(imports, {f"import {module}"})

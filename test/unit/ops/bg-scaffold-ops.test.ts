@@ -1,9 +1,10 @@
 /**
- * The operations module every generated PostgreSQL migration imports (`<app>/migrations/_bg_scaffold_v1.py`).
+ * The runtime every generated PostgreSQL migration imports (`<app>/migrations/_bg_scaffold_v2.py`,
+ * copied from python/runtime/; src/runtime/runtime.ts and test/unit/runtime/ hold it to its version).
  * Its behaviour is tested in Python, against real Django and PostgreSQL (test/python/test_bg_scaffold_ops.py);
- * this file renders the module through the template pack and runs that suite on each Django line.
+ * this file writes the copy a migrations folder receives and runs that suite on each Django line.
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,34 +20,21 @@ import {
 } from '../../harness/index.js';
 import { REAL_STACK_TIMEOUT_MS, runCommand, tail } from '../../harness/process.js';
 import { OPS_MODULE, renderOpsModule } from '../../../src/render/migration.js';
-import { TemplateRenderer, toolVersion } from '../../../src/render/pack.js';
+import { TemplateRenderer } from '../../../src/render/pack.js';
+import { RUNTIME_VERSION } from '../../../src/runtime/runtime.js';
 
-const TEMPLATE = path.join(repoRoot(), 'templates', 'migrations', 'bg_scaffold_ops.py.hbs');
-
-describe('the operations module template', () => {
-  it('is written as <app>/migrations/_bg_scaffold_v1.py, a name Django’s migration loader skips', () => {
-    const rendered = renderOpsModule(new TemplateRenderer(), 'shop/migrations');
-    expect(rendered.path).toBe(`shop/migrations/${OPS_MODULE}.py`);
+describe('the runtime module', () => {
+  it('is written as <app>/migrations/_bg_scaffold_v<version>.py, a name Django’s migration loader skips', () => {
+    const written = renderOpsModule(new TemplateRenderer(), 'shop/migrations');
+    expect(written.path).toBe(`shop/migrations/_bg_scaffold_v${RUNTIME_VERSION}.py`);
+    expect(OPS_MODULE).toBe(`_bg_scaffold_v${RUNTIME_VERSION}`);
     expect(OPS_MODULE.startsWith('_')).toBe(true);
-  });
-
-  it('has no template variable but the tool version, which lands in the header', () => {
-    const template = readFileSync(TEMPLATE, 'utf8');
-    expect(template.match(/{{[^}]*}}/g)).toEqual(['{{toolVersion}}']);
-    const rendered = renderOpsModule(new TemplateRenderer(), 'app/migrations').content;
-    expect(rendered.split('\n')[0]).toBe(`# Written by bg-scaffold ${toolVersion()} for the PostgreSQL migrations it generates.`);
-  });
-
-  it('is already formatted as ruff format would: rendering changes nothing but the version', () => {
-    const template = readFileSync(TEMPLATE, 'utf8');
-    const rendered = renderOpsModule(new TemplateRenderer(), 'app/migrations').content;
-    expect(rendered).toBe(template.replace('{{toolVersion}}', toolVersion()));
   });
 });
 
 const stack = requireRealStack();
 
-describe.skipIf(stack === 'skip')('the operations module on real Django and PostgreSQL', () => {
+describe.skipIf(stack === 'skip')('the runtime on real Django and PostgreSQL', () => {
   let pg: PgServer;
   let scratch: string;
   let modulePath: string;

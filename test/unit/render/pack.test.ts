@@ -172,6 +172,26 @@ describe('a pack declares the template API it was written for', () => {
   });
 });
 
+describe('packs do not override the migrations’ runtime', () => {
+  it('the built-in pack no longer has the runtime template', () => {
+    expect(new TemplateRenderer().list().map((template) => template.name)).not.toContain('migrations/bg_scaffold_ops');
+  });
+
+  it.each([
+    ['--pack', (dir: string) => [[dir], emptyProject()] as const],
+    ['the project folder', () => {
+      const project = emptyProject();
+      pack({ 'migrations/bg_scaffold_ops.py.hbs': '# my runtime' }, 1, join(project, PROJECT_TEMPLATES_DIR));
+      return [[], project] as const;
+    }],
+  ])('a pack that still has migrations/bg_scaffold_ops.py.hbs (%s) is refused, naming the file and what to do', (_, place) => {
+    const [flags, project] = place(pack({ 'migrations/bg_scaffold_ops.py.hbs': '# my runtime', 'partials/migration/top.py.hbs': '# top' }));
+    expect(thrown(() => renderer([...flags], project))).toMatch(
+      /^pack ".*" \(.*\) has the template "migrations\/bg_scaffold_ops" \(.*migrations\/bg_scaffold_ops\.py\.hbs\), which nothing renders any more: the migrations' runtime is a static file, versioned by name \(_bg_scaffold_v2\.py\), that packs do not override; delete that template from the pack$/,
+    );
+  });
+});
+
 describe('every template is checked before anything renders', () => {
   it('a syntax error names the template, the pack and the line', () => {
     const bad = pack({ 'partials/migration/top.py.hbs': '# line 1\n{{#if phase}}\n# never closed\n' });

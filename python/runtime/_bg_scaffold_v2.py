@@ -1,7 +1,9 @@
-# Written by bg-scaffold 0.1.0 for the PostgreSQL migrations it generates.
-# Written once per app, never overwritten: "v1" is the version of this API, so old
-# migrations keep the code they were made with. Django's migration loader skips modules
-# whose names start with "_", so this file is not taken for a migration.
+# bg-scaffold runtime, version 2: the steps of the PostgreSQL migrations bg-scaffold
+# generates. Copied unchanged into each app's migrations folder, never edited there: a
+# change of behaviour ships as a new version under a new name (_bg_scaffold_v3.py),
+# beside this one, so a migration keeps the code it was generated and tested with;
+# `bg-scaffold check` reports a copy that differs from the one bg-scaffold ships.
+# Django's migration loader skips modules whose names start with "_": not a migration.
 """Blue-green-safe schema steps for PostgreSQL.
 
 While a migration runs, the previous release serves all traffic. A DDL statement that

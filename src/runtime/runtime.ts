@@ -1,0 +1,102 @@
+/**
+ * The runtime: the Python module every generated PostgreSQL migration imports
+ * (`from ._bg_scaffold_v2 import RunDDL, ...`). bg-scaffold ships one version of it,
+ * python/runtime/_bg_scaffold_v<N>.py, and copies it byte for byte into each app's migrations
+ * folder. Its name carries its version: a change of behaviour is a new version, written beside the
+ * old ones, which stay, so that every migration keeps running the code it was generated and tested
+ * with. A unit test holds the shipped file to the hash recorded below, so that changing it means a
+ * new version with a line in RUNTIME_HISTORY.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../render/pack.js';
+
+/** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
+export const RUNTIME_VERSION = 2;
+
+export interface RuntimeRelease {
+  version: number;
+  /**
+   * sha256 (hex) of the shipped file; null for v1, which was rendered from a template whose
+   * behaviour changed in place, so that its copies differ from one another.
+   */
+  sha256: string | null;
+  /** What this version changed, one line per behaviour. */
+  changes: string[];
+}
+
+/** Every runtime version, oldest first; the last is RUNTIME_VERSION. */
+export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
+  {
+    version: 1,
+    sha256: null,
+    changes: [
+      'each DDL step in its own short transaction under SET LOCAL lock_timeout, retried with backoff; every step safe to run again',
+      'rendered from a template and changed in place under the same name until 2026-12-02, so v1 copies differ from one another',
+    ],
+  },
+  {
+    version: 2,
+    sha256: '3ed97db237e20c96cac5977f423108e9f1c77ad0cf560abfc5db773fcfc7ddda',
+    changes: [
+      'a static file, versioned by name: copied byte for byte, and template packs no longer override it',
+      "a backfill locks each batch's rows in key order (it deadlocked with the serving release's row locks)",
+      'a step waits, without queueing writers, for long transactions that hold a lock on its tables (reading fresh activity, and skipping transactions that wait for the migration itself)',
+      'behind autovacuum, a try waits lock_timeout + deadlock_timeout so that autovacuum gives way, instead of waiting it out',
+      'VACUUM (ANALYZE) after a backfill, so that autovacuum does not hold the table against the next step',
+      'backfills walk any orderable primary key (integer, UUID, text) in keyset batches of about 50 ms; every undo step is safe when its step never ran',
+    ],
+  },
+];
+
+/** `_bg_scaffold_v2`: the module name of a runtime version. */
+export function runtimeModuleName(version: number = RUNTIME_VERSION): string {
+  return `_bg_scaffold_v${version}`;
+}
+
+/** `_bg_scaffold_v2.py`. */
+export function runtimeFileName(version: number = RUNTIME_VERSION): string {
+  return `${runtimeModuleName(version)}.py`;
+}
+
+/** The module the migrations this bg-scaffold generates import. */
+export const RUNTIME_MODULE = runtimeModuleName();
+
+/** `_bg_scaffold_v7.py` (a file name, or a path ending in one) → 7; null for any other file. */
+export function runtimeVersionOf(path: string): number | null {
+  const match = /(?:^|\/)_bg_scaffold_v([1-9][0-9]*)\.py$/.exec(path);
+  return match ? Number(match[1]) : null;
+}
+
+/** Where the shipped runtime is: python/runtime/_bg_scaffold_v<N>.py in the package. */
+export function shippedRuntimePath(): string {
+  return join(packageRoot(), 'python', 'runtime', runtimeFileName());
+}
+
+let shipped: string | undefined;
+
+/** The shipped runtime's text, which every copy must equal. */
+export function shippedRuntime(): string {
+  shipped ??= readFileSync(shippedRuntimePath(), 'utf8');
+  return shipped;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The current version's entry of RUNTIME_HISTORY. */
+export function currentRuntime(): RuntimeRelease {
+  return RUNTIME_HISTORY.find((release) => release.version === RUNTIME_VERSION)!;
+}
+
+/** The versions after `version`, up to the current one, oldest first. */
+export function releasesSince(version: number): RuntimeRelease[] {
+  return RUNTIME_HISTORY.filter((release) => release.version > version && release.version <= RUNTIME_VERSION);
+}
+
+/** What changed after `version`, up to the current one: `v2: <line>` for each behaviour. */
+export function changesSince(version: number): string[] {
+  return releasesSince(version).flatMap((release) => release.changes.map((change) => `v${release.version}: ${change}`));
+}
