@@ -1,9 +1,10 @@
 /**
- * `bg-scaffold check`: the CI and pre-commit gate over changes in flight. Four rules:
+ * `bg-scaffold check`: the CI and pre-commit gate over changes in flight. Five rules:
  * 1. no code refers to a name an applied phase took away (the reference scanner);
  * 2. with `--since <ref>`, no two phases of one change were added since the ref;
  * 3. the change records and the files agree (markers, migrations, models);
- * 4. no change has waited past `--max-age` in a phase that leaves work pending.
+ * 4. no change has waited past `--max-age` in a phase that leaves work pending;
+ * 5. every migrations folder's runtime is the one bg-scaffold ships (a finding of no change).
  * One pass over the project reads every file once, for references and markers both.
  */
 import { fail } from '../errors.js';
@@ -15,6 +16,7 @@ import { goneNames, type GoneName } from './gone-names.js';
 import { recordAgreement } from './record-agreement.js';
 import { scanProject, type Reference, type ReferenceTarget } from './references.js';
 import { phasesAt, sameReleaseFindings } from './same-release.js';
+import { staleRuntimeFindings } from './stale-runtime.js';
 
 export interface CheckOptions {
   /** A git revision: the last release. */
@@ -38,6 +40,8 @@ export interface CheckReport {
   ok: boolean;
   /** Every change, with its findings (possibly none). */
   changes: ChangeFindings[];
+  /** Findings that belong to no change (their change is `-`): runtime copies (rule 5). */
+  projectFindings: Finding[];
   findingCount: number;
   filesScanned: number;
   since: string | null;
@@ -78,10 +82,12 @@ export async function checkProject(projectRoot: string, options: CheckOptions): 
       findings: findings.sort(byLocation),
     };
   });
-  const findingCount = report.reduce((sum, change) => sum + change.findings.length, 0);
+  const projectFindings = staleRuntimeFindings(projectRoot, scan.paths);
+  const findingCount = report.reduce((sum, change) => sum + change.findings.length, projectFindings.length);
   return {
     ok: findingCount === 0,
     changes: report,
+    projectFindings,
     findingCount,
     filesScanned: scan.files,
     since: options.since ?? null,

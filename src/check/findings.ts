@@ -8,10 +8,16 @@ export type Rule =
   /** Rule 3: the change record and the files disagree. */
   | 'record-mismatch'
   /** Rule 4: a change has waited past --max-age in a phase that leaves work pending. */
-  | 'overdue';
+  | 'overdue'
+  /** Rule 5: a runtime copy in a migrations folder is older than bg-scaffold's (with no current one beside it), edited, or newer. */
+  | 'stale-runtime';
+
+/** The `change` of a finding that belongs to no change (stale-runtime). */
+export const NO_CHANGE = '-';
 
 export interface Finding {
   rule: Rule;
+  /** The change it is about, or `-` (NO_CHANGE) for a finding about the project's files alone. */
   change: string;
   /** Relative posix path, or null when the finding is about something missing. */
   file: string | null;

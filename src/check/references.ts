@@ -66,6 +66,8 @@ export interface ProjectScan {
   markers: Marker[];
   /** How many files were read. */
   files: number;
+  /** The files read, relative posix paths, migrations and bg-scaffold's runtime copies among them (with `markers: true`). */
+  paths: string[];
 }
 
 /**
@@ -109,7 +111,7 @@ export async function scanProject(
     (a, b) => compare(a.file, b.file) || a.line - b.line || a.column - b.column || compare(a.target.name, b.target.name),
   );
   markers.sort((a, b) => compare(a.file, b.file) || a.line - b.line);
-  return { references, markers, files: files.length };
+  return { references, markers, files: files.length, paths: files.map((file) => file.path) };
 }
 
 /** References in one file's text; the parser must be loaded for Python. Exported for unit tests. */

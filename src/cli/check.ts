@@ -39,6 +39,7 @@ export function checkCommand(context: CommandContext): Command {
       '  same-release    two phases of one change were added since --since',
       '  record-mismatch the change record and the files disagree (markers, migrations, models)',
       '  overdue         a change has waited past --max-age before its next phase',
+      '  stale-runtime   a migrations folder\'s runtime (_bg_scaffold_v<N>.py) is older than bg-scaffold\'s, edited, or newer (no change: "-")',
       '',
       'A line that says "bg-scaffold: ignore" (a # or {# #} comment) is never reported as a reference.',
       '',
@@ -91,12 +92,21 @@ export function formatCheck(report: CheckReport): string {
     }
     lines.push('');
   }
+  // Findings of no change (the runtime copies) come after the changes', under `-`.
+  if (report.projectFindings.length > 0) {
+    lines.push(`- (no change): ${plural(report.projectFindings.length, 'finding')}`);
+    for (const f of report.projectFindings) lines.push(`  ${location(f)}: ${f.rule}: ${f.message}`);
+    lines.push('');
+  }
   const scope = `${plural(report.changes.length, 'change')}, ${plural(report.filesScanned, 'file')} scanned`;
   if (report.ok) {
     lines.push(`check passed: no findings (${scope})`);
   } else {
     const failing = report.changes.filter((change) => change.findings.length > 0).length;
-    lines.push(`check failed: ${plural(report.findingCount, 'finding')} in ${plural(failing, 'change')} (${scope})`);
+    const inChanges = `in ${plural(failing, 'change')}`;
+    const own = report.projectFindings.length;
+    const where = own === 0 ? ` ${inChanges}` : own === report.findingCount ? ' of no change' : `: ${report.findingCount - own} ${inChanges}, ${own} of no change`;
+    lines.push(`check failed: ${plural(report.findingCount, 'finding')}${where} (${scope})`);
   }
   return `${lines.join('\n')}\n`;
 }
