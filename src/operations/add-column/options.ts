@@ -125,7 +125,7 @@ export const ADD_COLUMN_OPTIONS = {
           ],
           default: 'none',
         });
-        return { dbIndex: index === 'index', unique: index === 'unique' };
+        return index === 'index' ? { dbIndex: true } : index === 'unique' ? { unique: true } : {};
       },
     },
   }),
