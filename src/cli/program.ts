@@ -10,6 +10,7 @@ import { operationCommand } from './operation-command.js';
 import type { CommandContext } from './run-command.js';
 import { statusCommand } from './status.js';
 import { templatesCommand } from './templates.js';
+import { upgradeRuntimeCommand } from './upgrade-runtime.js';
 
 /** Commands in the order `--help` lists them: the operations (built from their declarations), then the rest, each a `(context) => Command`. */
 const COMMANDS: Array<(context: CommandContext) => Command> = [
@@ -17,6 +18,7 @@ const COMMANDS: Array<(context: CommandContext) => Command> = [
   advanceCommand,
   statusCommand,
   checkCommand,
+  upgradeRuntimeCommand,
   templatesCommand,
 ];
 
