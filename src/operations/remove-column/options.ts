@@ -1,10 +1,9 @@
 /** What `remove-column` asks for: each input once, as a flag and as the question a terminal asks without it. */
 import { fail } from '../../errors.js';
 import { type AskContext, text } from '../options.js';
-import { defaultOfField } from '../shared/column-defaults.js';
-import { isRelation, requireConcreteColumn } from '../shared/django-fields.js';
+import { requireConcreteColumn } from '../shared/django-fields.js';
 import { appOption, changeIdOption, fieldOption, modelOption } from '../shared/target-options.js';
-import { REMOVE_COLUMN_STRATEGIES, type RemoveColumnStrategy } from './plan.js';
+import { fillRefusal, REMOVE_COLUMN_STRATEGIES, type RemoveColumnStrategy, strategyWithoutFill } from './plan.js';
 
 export const REMOVE_COLUMN_OPTIONS = {
   app: appOption(),
@@ -21,10 +20,10 @@ export const REMOVE_COLUMN_OPTIONS = {
   fill: text({
     flag: '--fill <value>',
     description: 'database default for rows inserted without the field (two releases instead of three for a NOT NULL field)',
-    // Only a NOT NULL plain field without a usable default gains from a fill value.
+    // Asked only where a fill value would save a release.
     ask: async (context: AskContext) => {
       const field = context.field();
-      if (field.nullable || field.unique || isRelation(field) || defaultOfField(field) !== null) return undefined;
+      if (strategyWithoutFill(field) !== 'null-first' || fillRefusal(context.model(), field)) return undefined;
       const answer = await context.prompter.input({
         message: `Value the previous release reads in rows inserted without ${field.name} (empty: three releases, nullable first)`,
         default: '',

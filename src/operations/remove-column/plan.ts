@@ -91,6 +91,22 @@ export function changeIdForRemoveColumn(model: string, field: string): string {
   return deriveChangeId(['remove', model, field]);
 }
 
+/** The plan a field gets without --fill, from what the previous release reads in rows inserted without it. */
+export function strategyWithoutFill(field: DjangoField): RemoveColumnStrategy {
+  if (field.nullable) return 'nullable';
+  if (isRelation(field) || field.unique) return 'null-first';
+  return defaultOfField(field) ? 'with-default' : 'null-first';
+}
+
+/** Why --fill cannot apply to the field, or undefined when it can. */
+export function fillRefusal(model: DjangoModel, field: DjangoField): string | undefined {
+  if (isRelation(field)) {
+    return `--fill does not apply to the foreign key ${model.name}.${field.name}: no one value is right for every new row; drop --fill (a NOT NULL foreign key is removed in three releases, nullable first)`;
+  }
+  if (field.unique) return `--fill would give every new row the same value, which the unique column "${field.column}" refuses; drop --fill (the plan then makes it nullable first)`;
+  return undefined;
+}
+
 function djangoVersionAtLeast(version: string | null, major: number): boolean {
   if (version === null) return true;
   const [first] = version.split('.');
@@ -123,23 +139,15 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
   let strategy: RemoveColumnStrategy;
   let columnDefault: ColumnDefault | null = null;
   if (input.fill !== undefined) {
-    if (relation) {
-      fail(`--fill does not apply to the foreign key ${model.name}.${field.name}: no one value is right for every new row; drop --fill (a NOT NULL foreign key is removed in three releases, nullable first)`);
-    }
-    if (field.unique) {
-      fail(`--fill would give every new row the same value, which the unique column "${field.column}" refuses; drop --fill (the plan then makes it nullable first)`);
-    }
+    const refused = fillRefusal(model, field);
+    if (refused) fail(refused);
     columnDefault = defaultFromFill(input.fill, field);
     strategy = 'with-default';
-  } else if (field.nullable) {
-    strategy = 'nullable';
-  } else if (relation || field.unique) {
-    strategy = 'null-first';
   } else {
-    columnDefault = defaultOfField(field);
-    strategy = columnDefault ? 'with-default' : 'null-first';
+    strategy = strategyWithoutFill(field);
+    if (strategy === 'with-default') columnDefault = defaultOfField(field);
     const given = field.dbDefaultSource ?? field.defaultSource;
-    if (!columnDefault && given !== null) {
+    if (strategy === 'null-first' && !relation && !field.unique && given !== null) {
       warnings.push(
         `${model.name}.${field.name} has ${field.dbDefaultSource !== null ? 'db_default' : 'default'}=${given}, which bg-scaffold cannot write as a database default: the plan takes three releases (nullable first); pass --fill VALUE for the two-release plan`,
       );
