@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import time
+from pathlib import Path
 
 
 def setup(project):
@@ -84,11 +85,17 @@ def migrate(app, target):
 
 
 def time_bg_scaffold_steps(app, steps):
-    """Wraps the operations module's steps with a clock; nothing when the app has none."""
+    """Wraps the steps of each runtime version the app has (_bg_scaffold_v<N>.py) with a clock."""
     try:
-        ops = importlib.import_module(f"{app}.migrations._bg_scaffold_v1")
+        migrations = importlib.import_module(f"{app}.migrations")
     except ImportError:
         return
+    for path in sorted(Path(migrations.__path__[0]).glob("_bg_scaffold_v*.py")):
+        time_runtime_steps(importlib.import_module(f"{app}.migrations.{path.stem}"), steps)
+
+
+def time_runtime_steps(ops, steps):
+    """Wraps one runtime module's steps with a clock; nothing when it has none."""
     base, backfill = getattr(ops, "BlueGreenOperation", None), getattr(ops, "BackfillInBatches", None)
     steps_class = getattr(ops, "_Steps", None)
     if base is None:

@@ -156,7 +156,7 @@ describe('the goals', () => {
   });
 
   it('notes a migration that failed and finished when run again, with the reason', () => {
-    const reason = 'exit 1: _bg_scaffold_v1.StepTimedOut: bg-scaffold: shop_order.qty: add check: no lock within lock_timeout 1s, 10 times.';
+    const reason = 'exit 1: _bg_scaffold_v2.StepTimedOut: bg-scaffold: shop_order.qty: add check: no lock within lock_timeout 1s, 10 times.';
     const result = summarizeScenario(base, [run(10, { migrateReruns: [reason] }), run(12), run(11)], 20);
     expect(result).toMatchObject({ rerunRuns: 1, rerunReasons: [reason], goals: { latency: 'met' } });
     expect(rerunNotes([result])).toEqual([`x 1/2: migrate failed and was run again in 1 of 3 runs: ${reason}`]);
