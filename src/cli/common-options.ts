@@ -67,7 +67,7 @@ export function readCommonOptions(flags: CommonFlags, cwd: string): { common: Co
     projectDir,
     database: flags.database,
     djangoVersion: flags.djangoVersion,
-    // Folders resolve from where the command runs; npm package names from the project (later).
+    // Folders resolve from where the command runs; npm package names from the project (src/render/pack-sources.ts).
     packs: flags.pack?.map((spec) => packSpec(spec, cwd)),
     lockTimeout: flags.lockTimeout,
     lockRetries: flags.lockRetries,
