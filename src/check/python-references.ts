@@ -21,8 +21,13 @@ export type ReferenceKind =
   | 'raw-sql'
   /** A field list of an admin class, form, serializer or model option: `list_display = [...]`, `update_fields=[...]`. */
   | 'field-list'
-  /** `{{ order.quantity }}` or `{% if order.quantity %}` in a Django template. */
+  /** `{{ order.quantity }}` or `{% if order.quantity %}` in a Django or Jinja2 template. */
   | 'template'
+  /**
+   * A class attribute named like the field in a class configured for the model (`Meta.model`): a
+   * factory's attribute, a serializer's or form's declared field (DRF reads `instance.quantity`).
+   */
+  | 'declared-field'
   /** The model's class name in code: imports, `Shipment.objects`, `model = Shipment`, FK targets. */
   | 'model-name'
   /** The model named in a string: `"shop.Shipment"`, `ForeignKey("Shipment")`, `get_model("shop", "Shipment")`. */
@@ -201,6 +206,7 @@ export function classifyFieldOccurrence(
         return pathNames(node.text, name) ? 'lookup' : null;
       }
       if (definitions && node.text === name && isClassAttributeOf(node, model)) return 'definition';
+      if (node.text === name && isDeclaredField(node)) return 'declared-field';
       // Bare names are variables, parameters, or the field's own definition in its class body.
       return null;
     }
@@ -212,7 +218,7 @@ export function classifyFieldOccurrence(
       if (node.type === 'string_content' && isRawSql(string)) return 'raw-sql';
       const value = stringValue(string);
       if (value === null || !pathNames(stripOrderingPrefix(value), name)) return null;
-      return fieldStringContext(string);
+      return fieldStringContext(string) ?? fieldListMethodContext(string);
     }
     default:
       // Comments, and everything else that is not a name or a plain string.
@@ -405,9 +411,67 @@ function fieldKeyedDictContext(dictionary: SyntaxNode | null): ReferenceKind | n
   }
   if (parent.type === 'assignment' && sameNode(parent.childForFieldName('right'), dictionary)) {
     const assigned = assignedName(parent);
-    return assigned && FIELD_KEYED_DICTS.has(assigned) ? 'field-list' : null;
+    if (assigned && FIELD_KEYED_DICTS.has(assigned)) return 'field-list';
+    // line_data = {"quantity": ...}; Line.objects.create(**line_data)
+    const left = parent.childForFieldName('left');
+    return left?.type === 'identifier' && isSplatInScope(parent, left.text) ? 'lookup' : null;
   }
   return null;
+}
+
+/** Whether `**name` is passed to a call in the function (or module) around `node`. */
+function isSplatInScope(node: SyntaxNode, name: string): boolean {
+  let scope: SyntaxNode | null = node.parent;
+  while (scope && scope.type !== 'function_definition' && scope.type !== 'module') scope = scope.parent;
+  if (!scope) return false;
+  return scope.descendantsOfType('dictionary_splat').some((splat) => {
+    const value = splat?.namedChild(0);
+    return value?.type === 'identifier' && value.text === name && splat?.parent?.type === 'argument_list';
+  });
+}
+
+/** Methods of admin classes that return a field list: `get_fields`, `get_list_display`, ... */
+const FIELD_LIST_METHODS = new Set([...FIELD_LIST_NAMES, 'fieldsets', 'prepopulated_fields'].map((name) => `get_${name}`));
+
+/** A string in a list or tuple literal inside an admin's `get_fields()`-style method. */
+function fieldListMethodContext(string: SyntaxNode): ReferenceKind | null {
+  const container = string.parent;
+  if (!container || !['list', 'tuple', 'set'].includes(container.type)) return null;
+  for (let node = container.parent; node; node = node.parent) {
+    if (node.type === 'function_definition') {
+      const name = node.childForFieldName('name')?.text ?? '';
+      return FIELD_LIST_METHODS.has(name) && node.parent?.parent?.type === 'class_definition' ? 'field-list' : null;
+    }
+    if (node.type === 'class_definition' || node.type === 'lambda') return null;
+  }
+  return null;
+}
+
+/**
+ * `quantity = ...` in the body of a class with `class Meta: model = ...` (a factory, a
+ * ModelSerializer, a ModelForm, a FilterSet): it stands for the model's field of that name, unless
+ * it says it reads another one (`source=`, `field_name=`) or computes its value (SerializerMethodField).
+ */
+function isDeclaredField(identifier: SyntaxNode): boolean {
+  const assignment = identifier.parent;
+  if (assignment?.type !== 'assignment' || !sameNode(assignment.childForFieldName('left'), identifier)) return false;
+  const block = assignment.parent?.parent;
+  const cls = block?.parent;
+  if (block?.type !== 'block' || cls?.type !== 'class_definition') return false;
+  const meta = cls.childForFieldName('body')?.namedChildren.find((statement) => statement?.type === 'class_definition' && statement.childForFieldName('name')?.text === 'Meta');
+  const hasModel = meta?.childForFieldName('body')?.namedChildren.some((statement) => {
+    const inner = statement?.type === 'expression_statement' ? statement.namedChild(0) : null;
+    return inner?.type === 'assignment' && inner.childForFieldName('left')?.text === 'model';
+  });
+  if (!hasModel) return false;
+  const value = assignment.childForFieldName('right');
+  if (value?.type === 'call') {
+    const callee = calleeName(value) ?? '';
+    if (/MethodField$/.test(callee)) return false;
+    const keywords = value.childForFieldName('arguments')?.namedChildren.filter((arg) => arg?.type === 'keyword_argument').map((arg) => arg!.childForFieldName('name')?.text) ?? [];
+    if (keywords.includes('source') || keywords.includes('field_name')) return false;
+  }
+  return true;
 }
 
 /** `ForeignKey("Shipment")`, `to="Shipment"`, `get_model("shop", "Shipment")`, `__all__ = ["Shipment"]`. */

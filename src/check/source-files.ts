@@ -1,5 +1,5 @@
 /**
- * Which files of a project the reference scanner reads: Python sources and Django templates,
+ * Which files of a project the reference scanner reads: Python sources and templates (Django and Jinja2),
  * never migrations, the change records, virtualenvs or dependencies. In a git work tree the list
  * comes from `git ls-files` (tracked plus untracked-but-not-ignored, as a pre-commit hook sees it),
  * else from a walk of the tree.
@@ -38,6 +38,8 @@ const SKIPPED_DIRS = new Set([
 ]);
 
 const TEMPLATE_EXTENSIONS = new Set(['.html', '.htm', '.txt', '.xml', '.email', '.djhtml']);
+/** Jinja2 templates: their extensions say what they are, wherever they are. */
+const JINJA_EXTENSIONS = new Set(['.jinja', '.jinja2', '.j2']);
 
 /**
  * Migrations and the change record are the change's own files: they name the old field on purpose.
@@ -60,7 +62,7 @@ export function languageOf(path: string): SourceLanguage | null {
   if (path.endsWith('.py')) return 'python';
   const dot = path.lastIndexOf('.');
   const extension = dot === -1 ? '' : path.slice(dot).toLowerCase();
-  if (extension === '.html' || extension === '.htm' || extension === '.djhtml') return 'template';
+  if (extension === '.html' || extension === '.htm' || extension === '.djhtml' || JINJA_EXTENSIONS.has(extension)) return 'template';
   // Plain-text and XML templates (e-mails, sitemaps) count only under a templates/ folder.
   if (TEMPLATE_EXTENSIONS.has(extension) && path.split('/').includes('templates')) return 'template';
   return null;

@@ -1,9 +1,9 @@
 /**
- * Where a Django template reads a field: `{{ line.quantity }}`, `{{ line.quantity|floatformat }}`,
+ * Where a Django or Jinja2 template reads a field: `{{ line.quantity }}`, `{{ line.quantity|floatformat }}`,
  * `{% if line.quantity > 1 %}`, `{{ x|default:line.quantity }}`. A small tokenizer over `{{ }}` and
- * `{% %}`: text outside them, comments (`{# #}`, `{% comment %}`), `{% verbatim %}` blocks and string
- * literals inside tags are never matched, and only an attribute step (`.quantity`, not a bare
- * context variable `quantity`) counts.
+ * `{% %}` (`{%- -%}` too): text outside them, comments (`{# #}`, `{% comment %}`), `{% verbatim %}`
+ * and `{% raw %}` blocks and string literals inside tags are never matched, and only an attribute
+ * step (`.quantity`, not a bare context variable `quantity`) counts.
  */
 
 /** String indices where `.name` is looked up on a variable, inside a variable or tag. */
@@ -18,7 +18,7 @@ export function templateFieldOccurrences(source: string, name: string): number[]
     if (body === undefined) continue; // {# comment #}
     const bodyStart = match.index + 2;
     if (match[2] !== undefined) {
-      const tagName = /^\s*(\w+)/.exec(match[2])?.[1] ?? '';
+      const tagName = /^[\s-]*(\w+)/.exec(match[2])?.[1] ?? '';
       if (skipUntil) {
         if (skipUntil.test(tagName)) skipUntil = null;
         continue;
@@ -29,6 +29,11 @@ export function templateFieldOccurrences(source: string, name: string): number[]
       }
       if (tagName === 'verbatim') {
         skipUntil = /^endverbatim$/;
+        continue;
+      }
+      if (tagName === 'raw') {
+        // Jinja2's verbatim
+        skipUntil = /^endraw$/;
         continue;
       }
     } else if (skipUntil) {
