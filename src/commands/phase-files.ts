@@ -6,7 +6,8 @@ import { createTwoFilesPatch } from 'diff';
 import { posix } from 'node:path';
 import type { DjangoApp } from '../project/types.js';
 import type { ChangePlan, Phase } from '../operations/shared/types.js';
-import { migrationName, opsClassesUsed, renderMigration, renderOpsModule, type RenderedFile } from '../render/migration.js';
+import { migrationName, opsClassesUsed, renderMigration, type RenderedFile } from '../render/migration.js';
+import { runtimeCopy } from '../runtime/runtime.js';
 import { applyPhaseToModels } from '../render/models-phase.js';
 import type { TemplateRenderer } from '../render/pack.js';
 
@@ -37,7 +38,7 @@ export function renderPhaseFiles(args: {
     number: args.migrationNumber,
     dependencies: args.leaf ? [[app.label, args.leaf]] : [],
   });
-  const opsModule = opsClassesUsed(phase).length > 0 ? renderOpsModule(renderer, app.migrationsDir) : null;
+  const opsModule = opsClassesUsed(phase).length > 0 ? runtimeCopy(app.migrationsDir) : null;
   return { migration, migrationName: migrationName(args.migrationNumber, phase.migration.slug), modelsAfter, opsModule };
 }
 

@@ -4,7 +4,7 @@ import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../o
 import type { TemplateRenderer } from './pack.js';
 import { toolVersion } from './pack.js';
 import type { MigrationTemplateData, OperationPartialData, StatePartialData } from './template-data.js';
-import { RUNTIME_MODULE, runtimeFileName, shippedRuntime } from '../runtime/runtime.js';
+import { RUNTIME_MODULE } from '../runtime/runtime.js';
 
 export interface RenderedFile {
   /** Relative posix path from the project root. */
@@ -128,12 +128,4 @@ export function renderMigration(
     planPath: `.bg-scaffold/${plan.change}/PLAN.md`,
   } satisfies MigrationTemplateData, fileName);
   return { path: posix.join(migrationsDir, fileName), content };
-}
-
-/**
- * The runtime's copy for an app: the shipped file, byte for byte (src/runtime/runtime.ts). It is not
- * a template, so the packs (and `_renderer`, kept for the callers) have no say in it.
- */
-export function renderOpsModule(_renderer: TemplateRenderer, migrationsDir: string): RenderedFile {
-  return { path: posix.join(migrationsDir, runtimeFileName()), content: shippedRuntime() };
 }

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { packageRoot } from '../render/pack.js';
 
 /** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
@@ -99,4 +99,9 @@ export function releasesSince(version: number): RuntimeRelease[] {
 /** What changed after `version`, up to the current one: `v2: <line>` for each behaviour. */
 export function changesSince(version: number): string[] {
   return releasesSince(version).flatMap((release) => release.changes.map((change) => `v${release.version}: ${change}`));
+}
+
+/** The runtime's copy for an app's migrations folder: the shipped file, byte for byte (no template: packs have no say in it). */
+export function runtimeCopy(migrationsDir: string): { path: string; content: string } {
+  return { path: posix.join(migrationsDir, runtimeFileName()), content: shippedRuntime() };
 }

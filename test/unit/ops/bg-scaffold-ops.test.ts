@@ -19,13 +19,12 @@ import {
   type PgServer,
 } from '../../harness/index.js';
 import { REAL_STACK_TIMEOUT_MS, runCommand, tail } from '../../harness/process.js';
-import { OPS_MODULE, renderOpsModule } from '../../../src/render/migration.js';
-import { TemplateRenderer } from '../../../src/render/pack.js';
-import { RUNTIME_VERSION } from '../../../src/runtime/runtime.js';
+import { OPS_MODULE } from '../../../src/render/migration.js';
+import { RUNTIME_VERSION, runtimeCopy } from '../../../src/runtime/runtime.js';
 
 describe('the runtime module', () => {
   it('is written as <app>/migrations/_bg_scaffold_v<version>.py, a name Django’s migration loader skips', () => {
-    const written = renderOpsModule(new TemplateRenderer(), 'shop/migrations');
+    const written = runtimeCopy('shop/migrations');
     expect(written.path).toBe(`shop/migrations/_bg_scaffold_v${RUNTIME_VERSION}.py`);
     expect(OPS_MODULE).toBe(`_bg_scaffold_v${RUNTIME_VERSION}`);
     expect(OPS_MODULE.startsWith('_')).toBe(true);
@@ -42,7 +41,7 @@ describe.skipIf(stack === 'skip')('the runtime on real Django and PostgreSQL', (
   beforeAll(async () => {
     pg = await sharedPostgres();
     scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-scaffold-ops-'));
-    const rendered = renderOpsModule(new TemplateRenderer(), scratch);
+    const rendered = runtimeCopy(scratch);
     modulePath = rendered.path;
     await fs.writeFile(modulePath, rendered.content);
   }, PROVISION_TIMEOUT_MS);

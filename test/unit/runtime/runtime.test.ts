@@ -9,14 +9,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatPython } from '../../../src/render/format.js';
-import { OPS_MODULE, renderOpsModule } from '../../../src/render/migration.js';
-import { TemplateRenderer } from '../../../src/render/pack.js';
+import { OPS_MODULE } from '../../../src/render/migration.js';
 import {
   changesSince,
   currentRuntime,
   RUNTIME_HISTORY,
   RUNTIME_MODULE,
   RUNTIME_VERSION,
+  runtimeCopy,
   runtimeFileName,
   runtimeVersionOf,
   shippedRuntimePath,
@@ -56,7 +56,7 @@ describe('the shipped runtime', () => {
   });
 
   it('is what a migrations folder receives, byte for byte, whatever the template packs', () => {
-    const copy = renderOpsModule(new TemplateRenderer(), 'shop/migrations');
+    const copy = runtimeCopy('shop/migrations');
     expect(copy.path).toBe(`shop/migrations/${runtimeFileName()}`);
     expect(Buffer.from(copy.content, 'utf8').equals(shippedBytes())).toBe(true);
     expect(OPS_MODULE).toBe(`_bg_scaffold_v${RUNTIME_VERSION}`);
