@@ -87,8 +87,8 @@ export class ReferenceAttributor {
     const plausible = models.filter((model) => model === target || this.catalog.model(model)?.fields.has(field) || this.catalog.model(model)?.names.has(field));
     if (plausible.length === 0) return fallback(`${owners.via} is ${listing(models)}, which has no ${field}`);
     if (plausible.every((model) => model === target)) return { certainty: 'certain', reason: `${owners.via} is ${target}` };
-    if (!plausible.includes(target)) return { certainty: 'dropped', reason: `${owners.via} is ${listing(plausible)}` };
-    return { certainty: 'possible', reason: `${owners.via} is ${listing(plausible)}` };
+    if (!plausible.includes(target)) return { certainty: 'dropped', reason: `${owners.via} is ${listing(plausible, 'or')}` };
+    return { certainty: 'possible', reason: `${owners.via} could be ${listing(plausible, 'or')}` };
   }
 
   /** The owners of a classified occurrence of `name` at `index` in a parsed module. */
@@ -349,9 +349,10 @@ export class ReferenceAttributor {
   }
 }
 
-export function listing(models: string[]): string {
+export function listing(models: string[], last: 'and' | 'or' = 'and'): string {
   const sorted = [...models].sort();
-  return sorted.length <= 4 ? sorted.join(', ') : `${sorted.slice(0, 4).join(', ')} and ${sorted.length - 4} more`;
+  if (sorted.length > 4) return `${sorted.slice(0, 4).join(', ')} ${last} ${sorted.length - 4} more`;
+  return sorted.length <= 1 ? sorted.join('') : `${sorted.slice(0, -1).join(', ')} ${last} ${sorted.at(-1)}`;
 }
 
 function clip(text: string): string {

@@ -1,6 +1,8 @@
 /**
  * `bg-scaffold check`: the CI and pre-commit gate over changes in flight. Five rules:
- * 1. no code refers to a name an applied phase took away (the reference scanner);
+ * 1. no code refers to a name an applied phase took away (the reference scanner): a certain
+ *    reference fails, a possible one (the receiver is unknown, other models have the name) is listed
+ *    and fails only when strict; one finding per source line and name, as generation counts them;
  * 2. with `--since <ref>`, no two phases of one change were added since the ref;
  * 3. the change records and the files agree (markers, migrations, models);
  * 4. no change has waited past `--max-age` in a phase that leaves work pending;
@@ -10,7 +12,7 @@
 import { fail } from '../errors.js';
 import { readChangeRecords } from '../record/change-record.js';
 import { collectChanges, daysBetween, waitingSince, type ChangeInFlight } from './changes.js';
-import { finding, type Finding } from './findings.js';
+import { finding, isFailing, type Finding } from './findings.js';
 import { isGitWorkTree, resolveRef } from './git.js';
 import { goneNames, type GoneName } from './gone-names.js';
 import { recordAgreement } from './record-agreement.js';
@@ -25,6 +27,10 @@ export interface CheckOptions {
   maxAge: { ms: number; label: string } | null;
   now: Date;
   onProgress?: (done: number, total: number) => void;
+  /** Possible references fail too (`--strict`, or config `check.strict`). */
+  strict?: boolean;
+  /** Also list the hits attributed to another model (`dropped`), and say why for every reference. */
+  explain?: boolean;
 }
 
 export interface ChangeFindings {
@@ -34,6 +40,8 @@ export interface ChangeFindings {
   phase: number;
   phases: number;
   findings: Finding[];
+  /** With `explain`: hits of the names taken away that belong to another model, one per occurrence. */
+  dropped?: Finding[];
 }
 
 export interface CheckReport {
@@ -42,7 +50,13 @@ export interface CheckReport {
   changes: ChangeFindings[];
   /** Findings that belong to no change (their change is `-`): runtime copies (rule 5). */
   projectFindings: Finding[];
+  /** Findings listed (possible references included). */
   findingCount: number;
+  /** Findings that fail the gate: all but the possible references, unless strict. */
+  failingCount: number;
+  /** Possible references among the findings. */
+  possibleCount: number;
+  strict: boolean;
   filesScanned: number;
   since: string | null;
   maxAge: string | null;
@@ -57,7 +71,7 @@ export async function checkProject(projectRoot: string, options: CheckOptions): 
   for (const record of records) gone.set(record.plan.change, goneNames(record.plan, record.applied.length));
   const targets = uniqueTargets([...gone.values()].flat().map((g) => g.target));
 
-  const scan = await scanProject(projectRoot, { targets, markers: true, definitions: true, onProgress: options.onProgress });
+  const scan = await scanProject(projectRoot, { targets, markers: true, definitions: true, onProgress: options.onProgress, explain: options.explain === true });
   const changes = collectChanges(records, scan.markers);
   // Asked once, and only when rule 4 needs commit dates.
   const inGit = options.maxAge ? isGitWorkTree(projectRoot) : false;
@@ -67,8 +81,9 @@ export async function checkProject(projectRoot: string, options: CheckOptions): 
     const taken = gone.get(change.change) ?? [];
     const mine = scan.references.filter((ref) => taken.some((g) => sameTarget(g.target, ref.target)));
     const definitions = mine.filter((ref) => ref.kind === 'definition');
+    const references = referenceFindings(change, taken, mine, definitions);
     const findings = [
-      ...referenceFindings(change, taken, mine, definitions),
+      ...references.findings,
       ...(atRef ? sameReleaseFindings(change, atRef.get(change.change) ?? new Set(), options.since!) : []),
       ...recordAgreement(projectRoot, change, taken, definitions),
       ...(options.maxAge ? overdueFindings(projectRoot, change, inGit, options.maxAge, options.now) : []),
@@ -80,40 +95,67 @@ export async function checkProject(projectRoot: string, options: CheckOptions): 
       phase: change.applied,
       phases: change.phases,
       findings: findings.sort(byLocation),
+      ...(options.explain ? { dropped: references.dropped } : {}),
     };
   });
   const projectFindings = staleRuntimeFindings(projectRoot, scan.paths);
-  const findingCount = report.reduce((sum, change) => sum + change.findings.length, projectFindings.length);
+  const all = [...report.flatMap((change) => change.findings), ...projectFindings];
+  const strict = options.strict === true;
+  const failingCount = all.filter((f) => isFailing(f, strict)).length;
   return {
-    ok: findingCount === 0,
+    ok: failingCount === 0,
     changes: report,
     projectFindings,
-    findingCount,
+    findingCount: all.length,
+    failingCount,
+    possibleCount: all.filter((f) => f.certainty === 'possible').length,
+    strict,
     filesScanned: scan.files,
     since: options.since ?? null,
     maxAge: options.maxAge?.label ?? null,
   };
 }
 
-/** Rule 1. A name that is defined again after the change completed was reused on purpose: not a finding. */
-function referenceFindings(change: ChangeInFlight, taken: GoneName[], refs: Reference[], definitions: Reference[]): Finding[] {
+/**
+ * Rule 1: one finding per source line and name (as generation's warnings count them), certain when
+ * any reference on the line is, else possible; the hits attributed to another model apart. A name
+ * that is defined again after the change completed was reused on purpose: not a finding.
+ */
+function referenceFindings(change: ChangeInFlight, taken: GoneName[], refs: Reference[], definitions: Reference[]): { findings: Finding[]; dropped: Finding[] } {
   const complete = change.applied >= change.phases;
   const findings: Finding[] = [];
+  const dropped: Finding[] = [];
+  const byLine = new Map<string, Reference[]>();
   for (const ref of refs) {
     if (ref.kind === 'definition') continue;
-    const entry = taken.find((g) => sameTarget(g.target, ref.target))!;
     if (complete && definitions.some((d) => sameTarget(d.target, ref.target))) continue;
-    const name = ref.target.kind === 'model' ? `model ${ref.target.name}` : `${ref.target.model}.${ref.target.name}`;
+    if (ref.certainty === 'dropped') {
+      dropped.push(
+        finding('reference', change.change, `not counted: ${ref.reason} [${ref.kind}]`, { file: ref.file, line: ref.line, column: ref.column, text: ref.text, certainty: 'dropped', reason: ref.reason }),
+      );
+      continue;
+    }
+    const key = `${ref.file}:${ref.line}:${ref.target.kind}:${ref.target.model}.${ref.target.name}`;
+    byLine.set(key, [...(byLine.get(key) ?? []), ref]);
+  }
+  for (const line of byLine.values()) {
+    const first = line[0]!;
+    const entry = taken.find((g) => sameTarget(g.target, first.target))!;
+    const decisive = line.find((ref) => ref.certainty === 'certain') ?? first;
+    const kinds = [...new Set(line.map((ref) => ref.kind))].join(', ');
+    const name = first.target.kind === 'model' ? `model ${first.target.name}` : `${first.target.model}.${first.target.name}`;
     findings.push(
-      finding('reference', change.change, `refers to ${name}, ${entry.how} in phase ${entry.phase}/${change.phases} (applied) [${ref.kind}]`, {
-        file: ref.file,
-        line: ref.line,
-        column: ref.column,
-        text: ref.text,
+      finding('reference', change.change, `refers to ${name}, ${entry.how} in phase ${entry.phase}/${change.phases} (applied) [${kinds}]`, {
+        file: first.file,
+        line: first.line,
+        column: first.column,
+        text: first.text,
+        certainty: decisive.certainty,
+        reason: decisive.reason,
       }),
     );
   }
-  return findings;
+  return { findings, dropped: dropped.sort(byLocation) };
 }
 
 /** Rule 4. */

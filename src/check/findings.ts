@@ -26,9 +26,22 @@ export interface Finding {
   message: string;
   /** The source line, for references. */
   text?: string;
+  /**
+   * References only: `certain` (attributed to the changed model, or the name is a field of no other
+   * model) fails the gate; `possible` (the receiver is unknown and other models have the name) is
+   * listed, and fails only under --strict; `dropped` (another model's) is listed only with --explain.
+   */
+  certainty?: 'certain' | 'possible' | 'dropped';
+  /** References only: why that certainty, in a few words. */
+  reason?: string;
 }
 
-export function finding(rule: Rule, change: string, message: string, at: { file?: string | null; line?: number | null; column?: number | null; text?: string } = {}): Finding {
+export function finding(
+  rule: Rule,
+  change: string,
+  message: string,
+  at: { file?: string | null; line?: number | null; column?: number | null; text?: string; certainty?: Finding['certainty']; reason?: string } = {},
+): Finding {
   return {
     rule,
     change,
@@ -37,7 +50,15 @@ export function finding(rule: Rule, change: string, message: string, at: { file?
     column: at.column ?? null,
     message,
     ...(at.text === undefined ? {} : { text: at.text }),
+    ...(at.certainty === undefined ? {} : { certainty: at.certainty }),
+    ...(at.reason === undefined ? {} : { reason: at.reason }),
   };
+}
+
+/** Whether a finding fails the gate: every finding but a possible reference, which fails only when strict. */
+export function isFailing(f: Finding, strict: boolean): boolean {
+  if (f.certainty === 'dropped') return false;
+  return f.certainty !== 'possible' || strict;
 }
 
 /** `shop/models.py:57:37`, `shop/models.py:57`, `shop/models.py`, or `-`. */

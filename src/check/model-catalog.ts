@@ -102,6 +102,19 @@ export class ModelCatalog {
     this.buildModels(read.filter((cls) => cls.isModel));
   }
 
+  /**
+   * A field the code no longer declares but still uses: a name a change took away is still the
+   * model's for the attribution (otherwise `order.quantity` would look like another model's).
+   */
+  addGoneField(key: string, name: string): void {
+    const model = this.models.get(key);
+    if (!model || model.fields.has(name)) return;
+    model.fields.add(name);
+    model.names.add(name);
+    add(this.byField, name, key);
+    add(this.byName, name, key);
+  }
+
   /** The project class a symbol names, when it is one this catalog read. */
   classOf(symbol: PythonSymbol): ModelClass | null {
     if (symbol.kind !== 'class') return null;

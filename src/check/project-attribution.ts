@@ -18,6 +18,8 @@ export interface ProjectAttributionInput {
   /** Python files that mention a template: where the views that render templates are. */
   viewPaths: () => string[];
   read: (path: string) => string | null;
+  /** The names looked for: a field a change took away is still its model's for the attribution. */
+  targets: AttributionTarget[];
 }
 
 export interface AttributionTarget {
@@ -39,6 +41,7 @@ export class ProjectAttribution {
   private get built(): { catalog: ModelCatalog; attributor: ReferenceAttributor; templates: TemplateAttributor } {
     if (!this.parts) {
       const catalog = new ModelCatalog(this.code, this.input.modelPaths(), (path) => this.appLabelOf(path));
+      for (const target of this.input.targets) if (target.kind === 'field') catalog.addGoneField(`${target.app}.${target.model}`, target.name);
       const types = new TypeEvaluator(this.code, catalog);
       this.parts = {
         catalog,
@@ -62,6 +65,12 @@ export class ProjectAttribution {
     const { attributor, templates } = this.built;
     const owners = templates.owners(path, source, index);
     return attributor.decide(owners, `${target.app}.${target.model}`, target.name);
+  }
+
+  /** Whether the code declares `model.name` of `app` as a foreign key or one-to-one field. */
+  isRelationField(app: string, model: string, name: string): boolean {
+    const kind = this.built.catalog.model(`${app}.${model}`)?.relations.get(name)?.kind;
+    return kind === 'fk' || kind === 'o2o';
   }
 
   /**

@@ -65,6 +65,11 @@ export interface FindReferencesOptions {
   onProgress?: (done: number, total: number) => void;
   /** Also return the hits attributed to another model (certainty `dropped`), with the reason. */
   explain?: boolean;
+  /**
+   * For a field target that is a foreign key or one-to-one field of its model (as the code declares
+   * it), also find its attname (`customer_id`): removing or renaming the field takes that away too.
+   */
+  attnames?: boolean;
 }
 
 export async function findReferences(
@@ -99,7 +104,8 @@ export async function scanProject(
     definitions?: boolean;
   },
 ): Promise<ProjectScan> {
-  const { targets } = options;
+  const attnames = options.attnames ? options.targets.filter((target) => target.kind === 'field').map((target) => ({ ...target, name: `${target.name}_id` })) : [];
+  const targets = [...options.targets, ...attnames];
   const files = listSourceFiles(projectRoot, { migrations: options.markers }).filter((file) => !options.exclude?.(file.path));
   const references: Reference[] = [];
   const markers: Marker[] = [];
@@ -139,11 +145,19 @@ export async function scanProject(
     modelPaths: () => modelPaths,
     viewPaths: () => viewPaths,
     read: (path) => texts.get(path) ?? readSource(projectRoot, { path, language: 'python' }),
+    targets,
   });
   if (candidates.length > 0) await parser;
   try {
     for (const { file, source } of candidates) {
       references.push(...scanSource(file, source, targets, options.definitions === true, attribution).filter((ref) => options.explain || ref.certainty !== 'dropped'));
+    }
+    // An attname counts only for a relation field.
+    const notRelations = new Set(attnames.filter((attname) => !attribution.isRelationField(attname.app, attname.model, attname.name.slice(0, -3))));
+    if (notRelations.size > 0) {
+      const kept = references.filter((ref) => ![...notRelations].some((attname) => attname.name === ref.target.name && attname.model === ref.target.model && attname.app === ref.target.app));
+      references.length = 0;
+      references.push(...kept);
     }
   } finally {
     attribution.dispose();
@@ -167,6 +181,7 @@ export function scanSource(file: SourceFile, source: string, targets: ReferenceT
     modelPaths: () => (file.language === 'python' ? [file.path] : []),
     viewPaths: () => [],
     read: (path) => (path === file.path ? source : null),
+    targets,
   });
   try {
     return scanWithAttribution(file, source, targets, definitions, own);

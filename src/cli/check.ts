@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkProject, parseMaxAge, type CheckReport } from '../check/check.js';
-import { location } from '../check/findings.js';
+import { isFailing, location, type Finding } from '../check/findings.js';
 import { BgScaffoldError, fail } from '../errors.js';
+import { readProjectConfig } from '../project/config.js';
 import { RECORD_ROOT } from '../record/change-record.js';
 import { readCommonOptions } from './common-options.js';
 import type { Io } from './io.js';
@@ -15,6 +16,8 @@ interface CheckFlags {
   since?: string;
   maxAge: { ms: number; label: string } | null;
   json?: boolean;
+  strict?: boolean;
+  explain?: boolean;
 }
 
 export const DEFAULT_MAX_AGE = '30d';
@@ -29,13 +32,16 @@ export function checkCommand(context: CommandContext): Command {
         .argParser(maxAgeArgument)
         .default(parseMaxAge(DEFAULT_MAX_AGE), DEFAULT_MAX_AGE),
     )
-    .option('--json', 'print the findings as JSON on stdout');
+    .option('--strict', 'fail on possible references too (the receiver is unknown and other models have the name); config: check.strict')
+    .option('--explain', 'say why each reference is certain or possible, and list the hits attributed to another model')
+    .option('--json', 'print the findings as JSON on stdout (certainty and reason per reference)');
   command.addHelpText(
     'after',
     [
       '',
       'Rules:',
-      '  reference       code refers to a field or model an applied phase took away (Python and templates)',
+      '  reference       code refers to a field or model an applied phase took away (Python and templates):',
+      '                  certain (fails) or possible (listed; fails with --strict); another model\'s is dropped',
       '  same-release    two phases of one change were added since --since',
       '  record-mismatch the change record and the files disagree (markers, migrations, models)',
       '  overdue         a change has waited past --max-age before its next phase',
@@ -50,13 +56,16 @@ export function checkCommand(context: CommandContext): Command {
   );
   return command.action(async (flags: CheckFlags) => {
     const projectDir = projectRoot(flags.project, context.cwd);
+    const strict = flags.strict === true || readProjectConfig(projectDir).checkStrict === true;
     const report = await checkProject(projectDir, {
       since: flags.since,
       maxAge: flags.maxAge,
       now: new Date(),
       onProgress: progressIndicator(context.io, 'check'),
+      strict,
+      explain: flags.explain === true,
     });
-    context.io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report));
+    context.io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report, { explain: flags.explain === true }));
     context.exitCode = report.ok ? 0 : 1;
   });
 }
@@ -79,16 +88,27 @@ export function projectRoot(project: string | undefined, cwd: string): string {
   return dir;
 }
 
-/** Findings grouped by change, one `file:line:col` per finding, then a summary line. */
-export function formatCheck(report: CheckReport): string {
+/**
+ * Findings grouped by change, one `file:line:col` per finding, then a summary line. A possible
+ * reference says so and why; with `explain`, every reference says why, and the hits attributed to
+ * another model are listed after each change's findings.
+ */
+export function formatCheck(report: CheckReport, options: { explain?: boolean } = {}): string {
   const lines: string[] = [];
   for (const change of report.changes) {
-    if (change.findings.length === 0) continue;
+    const dropped = options.explain ? (change.dropped ?? []) : [];
+    if (change.findings.length === 0 && dropped.length === 0) continue;
     const how = [change.op, change.strategy].filter(Boolean).join(', ');
-    lines.push(`${change.change} (${how}), phase ${change.phase}/${change.phases}: ${plural(change.findings.length, 'finding')}`);
+    const possible = change.findings.filter((f) => f.certainty === 'possible').length;
+    lines.push(`${change.change} (${how}), phase ${change.phase}/${change.phases}: ${plural(change.findings.length, 'finding')}${possible > 0 ? ` (${possible} possible)` : ''}`);
     for (const f of change.findings) {
-      lines.push(`  ${location(f)}: ${f.rule}: ${f.message}`);
+      lines.push(`  ${location(f)}: ${f.rule}${f.certainty === 'possible' ? ' (possible)' : ''}: ${f.message}`);
       if (f.text) lines.push(`      ${f.text}`);
+      if (f.reason && (f.certainty === 'possible' || options.explain)) lines.push(`      ${f.certainty}: ${f.reason}`);
+    }
+    if (dropped.length > 0) {
+      lines.push(`  not counted, another model's (${dropped.length}):`);
+      for (const f of dropped) lines.push(`  ${location(f)}: ${f.reason} [${/\[(.+)\]$/.exec(f.message)?.[1] ?? ''}]`, `      ${f.text ?? ''}`);
     }
     lines.push('');
   }
@@ -99,14 +119,20 @@ export function formatCheck(report: CheckReport): string {
     lines.push('');
   }
   const scope = `${plural(report.changes.length, 'change')}, ${plural(report.filesScanned, 'file')} scanned`;
-  if (report.ok) {
-    lines.push(`check passed: no findings (${scope})`);
+  // Counted from the findings listed, so that the summary always matches them.
+  const failing = (f: Finding): boolean => isFailing(f, report.strict);
+  const listed = [...report.changes.flatMap((change) => change.findings), ...report.projectFindings];
+  const notFailing = listed.filter((f) => !failing(f)).length;
+  const possibleNote = notFailing > 0 ? `${plural(notFailing, 'possible reference')} listed, not failing without --strict` : '';
+  const count = listed.filter(failing).length;
+  if (count === 0) {
+    lines.push(possibleNote ? `check passed: ${possibleNote} (${scope})` : `check passed: no findings (${scope})`);
   } else {
-    const failing = report.changes.filter((change) => change.findings.length > 0).length;
-    const inChanges = `in ${plural(failing, 'change')}`;
+    const failingChanges = report.changes.filter((change) => change.findings.some(failing)).length;
+    const inChanges = `in ${plural(failingChanges, 'change')}`;
     const own = report.projectFindings.length;
-    const where = own === 0 ? ` ${inChanges}` : own === report.findingCount ? ' of no change' : `: ${report.findingCount - own} ${inChanges}, ${own} of no change`;
-    lines.push(`check failed: ${plural(report.findingCount, 'finding')}${where} (${scope})`);
+    const where = own === 0 ? ` ${inChanges}` : own === count ? ' of no change' : `: ${count - own} ${inChanges}, ${own} of no change`;
+    lines.push(`check failed: ${plural(count, 'finding')}${where}${possibleNote ? `; ${possibleNote}` : ''} (${scope})`);
   }
   return `${lines.join('\n')}\n`;
 }

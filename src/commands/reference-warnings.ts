@@ -1,6 +1,7 @@
 /**
  * The code that still names what a change removes, as `file:line` warnings at generation time.
- * The scan is the one `bg-scaffold check` runs (src/check/references.ts), so the two agree.
+ * The scan and the attribution are the ones `bg-scaffold check` runs (src/check/references.ts), and
+ * both count one reference per source line and name, so the two agree.
  */
 import { findReferences, type Reference, type ReferenceTarget } from '../check/references.js';
 import type { ChangePlan } from '../operations/shared/types.js';
@@ -9,21 +10,33 @@ import type { ChangePlan } from '../operations/shared/types.js';
 const SHOWN = 20;
 
 export async function referencesTo(projectRoot: string, targets: ReferenceTarget[], skip: (reference: Reference) => boolean = () => false): Promise<Reference[]> {
-  const found = await findReferences(projectRoot, targets);
+  // A relation's attname (`customer_id`) goes with it, as `check` reads it from the plan.
+  const found = await findReferences(projectRoot, targets, { attnames: true });
   return found.filter((reference) => reference.kind !== 'definition' && !skip(reference));
 }
 
-/** `shop/admin.py:29: list_display = [...] (Order.note, field-list)`, then a summary line. */
+/**
+ * `shop/admin.py:29: list_display = [...] (Order.note, field-list)`, then a summary line. One line per
+ * source line, however many times it names the target: `bg-scaffold check` counts the same way (one
+ * finding per line and name). A line whose references are all possible (the receiver is unknown and
+ * another model has the name) says so; references attributed to another model are never listed.
+ */
 export function referenceWarnings(all: Reference[], what: string, when: string): string[] {
-  // One line per source line, however many times it names the target.
-  const seen = new Set<string>();
-  const references = all.filter((r) => !seen.has(`${r.file}:${r.line}`) && seen.add(`${r.file}:${r.line}`));
-  if (references.length === 0) return [];
-  const lines = references.slice(0, SHOWN).map((r) => `${r.file}:${r.line}: ${r.text} (${what}, ${r.kind})`);
-  const more = references.length > SHOWN ? ` (${references.length - SHOWN} more not shown)` : '';
+  const byLine = new Map<string, Reference[]>();
+  for (const reference of all) {
+    if (reference.certainty === 'dropped') continue;
+    const key = `${reference.file}:${reference.line}`;
+    byLine.set(key, [...(byLine.get(key) ?? []), reference]);
+  }
+  const lines = [...byLine.values()].map((refs) => ({ first: refs[0]!, possible: refs.every((ref) => ref.certainty === 'possible') }));
+  if (lines.length === 0) return [];
+  const shown = lines.slice(0, SHOWN).map(({ first: r, possible }) => `${r.file}:${r.line}: ${r.text} (${what}, ${r.kind}${possible ? ', possible' : ''})`);
+  const more = lines.length > SHOWN ? ` (${lines.length - SHOWN} more not shown)` : '';
+  const possible = lines.filter((line) => line.possible).length;
+  const possibleNote = possible > 0 ? `, ${possible} of them possible (another model has the name too)` : '';
   return [
-    `${references.length} reference${references.length === 1 ? '' : 's'} to ${what} still in the code${more}: remove ${references.length === 1 ? 'it' : 'them'} ${when}; \`bg-scaffold check\` lists them again`,
-    ...lines,
+    `${lines.length} reference${lines.length === 1 ? '' : 's'} to ${what} still in the code${more}${possibleNote}: remove ${lines.length === 1 ? 'it' : 'them'} ${when}; \`bg-scaffold check\` lists them again`,
+    ...shown,
   ];
 }
 

@@ -1,12 +1,14 @@
 /**
- * The project's own bg-scaffold settings: template packs and lock/batch defaults. Read-only.
+ * The project's own bg-scaffold settings: template packs, lock/batch defaults, how Django is asked,
+ * and how strict `check` is. Read-only.
  *
  * They live in one of three files in the project folder (the one with manage.py). The first of
  * these that has bg-scaffold settings is used, and the others are ignored (settings are never
  * merged across files):
- *   1. `bg-scaffold.config.json`  `{ "packs": [...], "lockTimeout": "2s", ... }`
- *   2. `pyproject.toml`           `[tool.bg-scaffold]` with `packs = [...]`, `lock_timeout = "2s"`, ...
- *   3. `package.json`             `"bg-scaffold": { "packs": [...], "lockTimeout": "2s", ... }`
+ *   1. `bg-scaffold.config.json`  `{ "packs": [...], "lockTimeout": "2s", "check": { "strict": true }, ... }`
+ *   2. `pyproject.toml`           `[tool.bg-scaffold]` with `packs = [...]`, `lock_timeout = "2s"`, ...,
+ *                                 and `[tool.bg-scaffold.check]` with `strict = true`
+ *   3. `package.json`             `"bg-scaffold": { "packs": [...], "lockTimeout": "2s", "check": { "strict": true }, ... }`
  * A file of its own is the most explicit statement, so it comes first; pyproject.toml is the
  * Python project's home, so it comes before package.json.
  */
@@ -27,6 +29,8 @@ export interface ProjectConfig {
   /** The interpreter and settings module Django is asked with (relative paths from the project folder). */
   python?: string;
   settings?: string;
+  /** `check.strict`: possible references (the receiver is unknown) fail `check` too, as `--strict` does. */
+  checkStrict?: boolean;
 }
 
 /** The settings of one file, keyed as that file spells them. */
@@ -34,12 +38,12 @@ interface Dialect {
   file: string;
   /** How messages name the settings: `pyproject.toml [tool.bg-scaffold]`. */
   where: string;
-  keys: { packs: string; lockTimeout: string; lockRetries: string; batchSize: string; python: string; settings: string };
+  keys: { packs: string; lockTimeout: string; lockRetries: string; batchSize: string; python: string; settings: string; check: string };
   /** The bg-scaffold settings of the file's text, or undefined when it has none. */
   section(text: string): unknown;
 }
 
-const CAMEL_KEYS = { packs: 'packs', lockTimeout: 'lockTimeout', lockRetries: 'lockRetries', batchSize: 'batchSize', python: 'python', settings: 'settings' };
+const CAMEL_KEYS = { packs: 'packs', lockTimeout: 'lockTimeout', lockRetries: 'lockRetries', batchSize: 'batchSize', python: 'python', settings: 'settings', check: 'check' };
 
 export const CONFIG_FILES: readonly Dialect[] = [
   {
@@ -51,7 +55,7 @@ export const CONFIG_FILES: readonly Dialect[] = [
   {
     file: 'pyproject.toml',
     where: 'pyproject.toml [tool.bg-scaffold]',
-    keys: { packs: 'packs', lockTimeout: 'lock_timeout', lockRetries: 'lock_retries', batchSize: 'batch_size', python: 'python', settings: 'settings' },
+    keys: { packs: 'packs', lockTimeout: 'lock_timeout', lockRetries: 'lock_retries', batchSize: 'batch_size', python: 'python', settings: 'settings', check: 'check' },
     section: (text) => {
       // A TOML feature this reader does not know must not block projects that never configure us.
       if (!text.includes('bg-scaffold')) return undefined;
@@ -142,6 +146,15 @@ export function projectConfigFrom(section: unknown, dialect: Dialect): ProjectCo
   if (settingsModule !== undefined) {
     if (typeof settingsModule !== 'string' || !/^[A-Za-z_][\w.]*$/.test(settingsModule)) fail(`${where}: "${keys.settings}" must be a dotted settings module, e.g. "config.settings"`);
     config.settings = settingsModule;
+  }
+  const check = settings[keys.check];
+  if (check !== undefined) {
+    if (!check || typeof check !== 'object' || Array.isArray(check)) fail(`${where}: "${keys.check}" must be a table of settings, e.g. { "strict": true }`);
+    for (const [key, value] of Object.entries(check as Record<string, unknown>)) {
+      if (key !== 'strict') fail(`${where}: unknown setting "${keys.check}.${key}"; bg-scaffold reads ${keys.check}.strict`);
+      if (typeof value !== 'boolean') fail(`${where}: "${keys.check}.strict" must be true or false`);
+      config.checkStrict = value;
+    }
   }
   for (const name of ['lockRetries', 'batchSize'] as const) {
     const value = settings[keys[name]];

@@ -70,7 +70,7 @@ describe('bg-scaffold check', () => {
     const { code, stdout } = await runMain(['check', '--project', leftOne, '--json', '--max-age', 'off']);
     expect(code).toBe(1);
     const report = JSON.parse(stdout);
-    expect(report).toMatchObject({ ok: false, findingCount: 1, since: null, maxAge: null, filesScanned: 19 });
+    expect(report).toMatchObject({ ok: false, findingCount: 1, failingCount: 1, possibleCount: 0, strict: false, since: null, maxAge: null, filesScanned: 19 });
     expect(report.changes).toEqual([
       {
         change: 'order-quantity-to-qty',
@@ -87,6 +87,8 @@ describe('bg-scaffold check', () => {
             column: 31,
             message: 'refers to Order.quantity, renamed to `qty` in phase 1/2 (applied) [attribute]',
             text: '"needs_review": order.quantity >= BULK_ORDER_QUANTITY,',
+            certainty: 'certain',
+            reason: '`order` is shop.Order',
           },
         ],
       },
