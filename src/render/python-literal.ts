@@ -1,14 +1,9 @@
-/** JavaScript values as Python source literals, quoted the way `ruff format` keeps them. */
+/** JavaScript values as Python source literals for the templates (`{{py}}`), quoted the way `ruff format` keeps them. */
+import { pythonString } from '../operations/shared/python-literals.js';
 
-export function pythonString(text: string): string {
-  if (text.includes('\n')) {
-    // Multi-line SQL reads best as a triple-quoted block.
-    return `"""\n${text.replace(/\\/g, '\\\\').replace(/"""/g, '\\"\\"\\"')}\n"""`;
-  }
-  const escaped = text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\r/g, '\\r');
-  // Ruff prefers double quotes but keeps single quotes when they avoid escaping.
-  if (escaped.includes('"') && !escaped.includes("'")) return `'${escaped}'`;
-  return `"${escaped.replace(/"/g, '\\"')}"`;
+/** Multi-line SQL reads best as a triple-quoted block (SQL ignores the line breaks it adds at either end). */
+function pythonBlock(text: string): string {
+  return `"""\n${text.replace(/\\/g, '\\\\').replace(/"""/g, '\\"\\"\\"')}\n"""`;
 }
 
 export function pythonLiteral(value: unknown): string {
@@ -19,10 +14,10 @@ export function pythonLiteral(value: unknown): string {
     // Underscores for readability, as a person writes 10_000.
     return Number.isInteger(value) && Math.abs(value) >= 10_000 ? value.toLocaleString('en-US').replace(/,/g, '_') : String(value);
   }
-  if (typeof value === 'string') return pythonString(value);
+  if (typeof value === 'string') return value.includes('\n') ? pythonBlock(value) : pythonString(value);
   if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(', ')}]`;
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonString(k)}: ${pythonLiteral(v)}`);
+    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pythonLiteral(k)}: ${pythonLiteral(v)}`);
     return `{${entries.join(', ')}}`;
   }
   throw new Error(`cannot write a ${typeof value} as a Python literal`);

@@ -8,16 +8,20 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { pythonString } from '../../render/python-literal.js';
 import {
   djangoIndexesOf,
   postgresColumnType,
   primaryKeyColumn,
   requireOwnTable,
 } from '../shared/django-fields.js';
-import { deriveChangeId, q, validateChangeId, validateNewFieldName } from '../shared/names.js';
+import { supportsDbDefault } from '../shared/django-version.js';
+import { deriveChangeId, validateChangeId, validateNewFieldName } from '../shared/names.js';
+import { pythonString } from '../shared/python-literals.js';
+import { onDeleteSql } from '../shared/relations.js';
+import { addColumnSql, dropColumnSql, q, sqlString } from '../shared/sql.js';
 import type { ChangePlan, CodeBlock, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
+import { sqliteWarning } from '../shared/warnings.js';
 
 /** The field types `--type` offers, with what they hold. */
 export const ADD_COLUMN_TYPES = {
@@ -169,10 +173,6 @@ const INTEGER_RANGE: Partial<Record<AddColumnType, [bigint, bigint]>> = {
   BigIntegerField: [-(2n ** 63n), 2n ** 63n - 1n],
 };
 
-function sqlString(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
 /** The default as Python and SQL literals, or a one-line refusal that says what to do instead. */
 function parseDefault(raw: string, type: AddColumnType, sizes: { maxLength?: number; maxDigits?: number; decimalPlaces?: number }): DefaultValue {
   const same = (python: string, sql: string, sqlOthers = sql): DefaultValue => ({
@@ -252,11 +252,6 @@ function parseDefault(raw: string, type: AddColumnType, sizes: { maxLength?: num
     case 'ForeignKey':
       return fail(`a foreign key gets no --default (it would point every existing row at one row); use --null, or fill it with --backfill-sql`);
   }
-}
-
-/** Django 5.0 brought `db_default`. An unknown version is taken as current. */
-function isBefore50(version: string | null): boolean {
-  return version !== null && Number(version.split('.')[0]) < 5;
 }
 
 /** The type of a primary key field, on PostgreSQL. */
@@ -398,7 +393,7 @@ function buildColumn(input: AddColumnInput, change: string): NewColumn {
   if (input.dbIndex && type !== 'ForeignKey') plain('db_index', 'True');
   if (input.unique) plain('unique', 'True');
 
-  const dbDefault = !isBefore50(input.djangoVersion);
+  const dbDefault = supportsDbDefault(input.djangoVersion);
   const draftKwargs: Record<string, string> = Object.fromEntries(kwargs.map((k) => [k.name, k.model]));
   if (input.null) draftKwargs['null'] = 'True';
   const draft: DjangoField = {
@@ -498,23 +493,10 @@ function columnType(c: NewColumn, database: Database): string {
   }
 }
 
-/** A quoted identifier in the database's own style (MySQL: backticks). */
-function quoteFor(database: Database, identifier: string): string {
-  return database === 'mysql' ? `\`${identifier.replace(/`/g, '``')}\`` : q(identifier);
-}
-
-function addColumnSql(c: NewColumn, database: Database, options: { nullable: boolean; withDefault: boolean; ifNotExists: boolean }): string {
-  const parts = [
-    `ALTER TABLE ${quoteFor(database, c.table)} ADD COLUMN${options.ifNotExists ? ' IF NOT EXISTS' : ''} ${quoteFor(database, c.column)}`,
-    columnType(c, database),
-  ];
-  if (options.withDefault && c.defaultValue) parts.push(`DEFAULT ${c.defaultValue.sql[database]}`);
-  parts.push(options.nullable ? 'NULL' : 'NOT NULL');
-  return parts.join(' ');
-}
-
-function dropColumnSql(c: NewColumn, database: Database, ifExists: boolean): string {
-  return `ALTER TABLE ${quoteFor(database, c.table)} DROP COLUMN${ifExists ? ' IF EXISTS' : ''} ${quoteFor(database, c.column)}`;
+/** The new column's ADD COLUMN on `database`, with its default when `withDefault`. */
+function addNewColumnSql(c: NewColumn, database: Database, options: { nullable: boolean; withDefault: boolean; ifNotExists: boolean }): string {
+  const defaultSql = options.withDefault && c.defaultValue ? c.defaultValue.sql[database] : null;
+  return addColumnSql(c.table, c.column, columnType(c, database), { nullable: options.nullable, default: defaultSql, ifNotExists: options.ifNotExists, database });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,12 +511,12 @@ function pgExpandSteps(c: NewColumn, options: { nullable: boolean; withDefault: 
     {
       kind: 'ddl',
       comment: defaultNote,
-      sql: [addColumnSql(c, 'postgresql', { ...options, ifNotExists: true })],
-      reverseSql: [dropColumnSql(c, 'postgresql', true)],
+      sql: [addNewColumnSql(c, 'postgresql', { ...options, ifNotExists: true })],
+      reverseSql: [dropColumnSql(c.table, c.column)],
     },
   ];
   if (c.target && c.onDelete) {
-    const dbOnDelete = c.onDelete === 'CASCADE' ? 'CASCADE' : c.onDelete === 'SET_NULL' ? 'SET NULL' : 'NO ACTION';
+    const dbOnDelete = onDeleteSql(c.onDelete) ?? 'NO ACTION';
     const why =
       dbOnDelete === 'NO ACTION'
         ? `Django's own constraint (it emulates ${c.onDelete} in Python).`
@@ -750,13 +732,13 @@ function defaultPhases(c: NewColumn): Phase[] {
   } else {
     // Django < 5.0 has no db_default: the seed's RunSQL form keeps the default in the database.
     // The RunSQL is the whole migration, in one transaction: SET LOCAL lasts until it commits.
-    const lockStep = pg ? [`SET LOCAL lock_timeout = '${c.lock.lockTimeout}'`] : [];
+    const lockStep = pg ? [`SET LOCAL lock_timeout = ${sqlString(c.lock.lockTimeout)}`] : [];
     operations = [
       {
         kind: 'run-sql',
         comment: `The column keeps DEFAULT ${sqlValue} in the database (Django < 5.0 has no db_default, and AddField(default=...) drops the default again).`,
-        sql: [...lockStep, addColumnSql(c, c.database, { nullable: c.nullable, withDefault: true, ifNotExists: false })],
-        reverseSql: [...lockStep, dropColumnSql(c, c.database, false)],
+        sql: [...lockStep, addNewColumnSql(c, c.database, { nullable: c.nullable, withDefault: true, ifNotExists: false })],
+        reverseSql: [...lockStep, dropColumnSql(c.table, c.column, { ifExists: false, database: c.database })],
         stateOperations: [addFieldState(c, c.nullable)],
       },
     ];
@@ -888,8 +870,8 @@ function singleReleasePhases(c: NewColumn, warning: string): Phase[] {
         {
           kind: 'ddl',
           comment: 'Nullable first, so the backfill can fill it. From here the table stays locked until the migration commits.',
-          sql: [addColumnSql(c, 'postgresql', { nullable: true, withDefault: false, ifNotExists: true })],
-          reverseSql: [dropColumnSql(c, 'postgresql', true)],
+          sql: [addNewColumnSql(c, 'postgresql', { nullable: true, withDefault: false, ifNotExists: true })],
+          reverseSql: [dropColumnSql(c.table, c.column)],
         },
         backfillStep(c, phase, true),
         { kind: 'set-not-null', comment: 'NOT NULL, in the same transaction.', table: c.table, column: c.column },
@@ -984,7 +966,7 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
   if (c.defaultValue && input.djangoVersion === null) {
     warnings.push('the Django version was not found in requirements, pyproject.toml or lock files: generated db_default (Django 5.0+); on an older Django pass --django-version 4.2 for the RunSQL form');
   }
-  if (database === 'sqlite') warnings.push('SQLite rebuilds the table for most ALTERs: fine for development, not for production traffic');
+  if (database === 'sqlite') warnings.push(sqliteWarning());
 
   let phases: Phase[];
   switch (variant) {

@@ -16,6 +16,7 @@ import {
   requireOwnTable,
 } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
+import { pythonString } from '../shared/python-literals.js';
 import {
   databaseOnDelete,
   hasDatabaseConstraint,
@@ -26,6 +27,7 @@ import {
 } from '../shared/relations.js';
 import type { ChangePlan, LockSettings, MigrationOperation, ModelDefinition, Phase } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
+import { sqliteWarning } from '../shared/warnings.js';
 
 export interface DropTableInput {
   app: DjangoApp;
@@ -91,7 +93,7 @@ export function dropTablePlan(input: DropTableInput): ChangePlan {
   }
   const rollbackModel = createModelFor(model, app.label, apps);
   if (!rollbackModel.model) warnings.push(`the drop in release 2 cannot be reversed: ${rollbackModel.why}`);
-  if (database === 'sqlite') warnings.push('SQLite rebuilds the table for most ALTERs: fine for development, not for production traffic');
+  if (database === 'sqlite') warnings.push(sqliteWarning());
 
   const phases = database === 'postgresql' ? postgresPhases(model, outgoing, rollbackModel) : portablePhases(model);
   return {
@@ -154,7 +156,7 @@ function createModelFor(model: DjangoModel, appLabel: string, apps: DjangoApp[])
       if (field.fieldClass.endsWith('ManyToManyField')) {
         const target = resolveRelationTarget(field, model, appLabel, apps);
         const { to: _to, ...kwargs } = field.kwargs;
-        const to = JSON.stringify(`${target.appLabel}.${target.modelName.toLowerCase()}`);
+        const to = pythonString(`${target.appLabel}.${target.modelName.toLowerCase()}`);
         expression = migrationFieldExpression({ ...field, args: [], kwargs: { to, ...kwargs } }, appLabel);
       } else {
         expression = migrationFieldExpression(field, appLabel);
@@ -167,7 +169,7 @@ function createModelFor(model: DjangoModel, appLabel: string, apps: DjangoApp[])
     return { model: null, imports: [], why: error.message.replace(/; use --strategy db-column.*$/, '') };
   }
   const defaultTable = `${appLabel}_${model.name.toLowerCase()}`;
-  const options: Record<string, string> = model.dbTable === defaultTable ? {} : { db_table: JSON.stringify(model.dbTable) };
+  const options: Record<string, string> = model.dbTable === defaultTable ? {} : { db_table: pythonString(model.dbTable) };
   return { model: { name: model.name, fields, options }, imports: [...imports].sort(), why: '' };
 }
 

@@ -24,10 +24,21 @@ import {
   requireOwnTable,
 } from '../shared/django-fields.js';
 import { indexColumnsSql, indexesRemovedWithField, refuseRelatedMetaReferences } from '../shared/meta-references.js';
-import { createIndexConcurrentlySql, deriveChangeId, q, validateChangeId } from '../shared/names.js';
+import { supportsDbDefault } from '../shared/django-version.js';
+import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { databaseOnDelete, hasDatabaseConstraint, requireNotRelationKey, resolveRelationTarget, type DatabaseOnDelete, type RelationTarget } from '../shared/relations.js';
+import {
+  addColumnSql,
+  createIndexConcurrentlySql,
+  dropColumnSql,
+  dropIndexConcurrentlySql,
+  q,
+  setColumnDefaultSql,
+  sqlString,
+} from '../shared/sql.js';
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
+import { sqliteWarning } from '../shared/warnings.js';
 
 export type RemoveColumnStrategy = 'with-default' | 'null-first' | 'nullable';
 
@@ -107,12 +118,6 @@ export function fillRefusal(model: DjangoModel, field: DjangoField): string | un
   return undefined;
 }
 
-function djangoVersionAtLeast(version: string | null, major: number): boolean {
-  if (version === null) return true;
-  const [first] = version.split('.');
-  return Number(first) >= major;
-}
-
 export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
   const { app, model, field, database } = input;
   requireOwnTable(model);
@@ -159,7 +164,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
       warnings.push(`on ${database} bg-scaffold cannot write ${columnDefault?.describe ?? 'that value'} as a db_default of ${field.fieldClass}: the plan takes three releases (nullable first) instead`);
       strategy = field.nullable ? 'nullable' : 'null-first';
       columnDefault = null;
-    } else if (!djangoVersionAtLeast(input.djangoVersion, 5)) {
+    } else if (!supportsDbDefault(input.djangoVersion)) {
       warnings.push(`Django ${input.djangoVersion} has no db_default (5.0+), and ${database} gets no hand-written SQL: the plan takes three releases (nullable first) instead`);
       strategy = field.nullable ? 'nullable' : 'null-first';
       columnDefault = null;
@@ -173,9 +178,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
       `${model.name}.${field.name} has db_constraint=False, so the database enforces nothing and none is added: once the field leaves the model, deleting a ${relation.target.modelName} leaves rows that the previous release reads as missing`,
     );
   }
-  if (database === 'sqlite') {
-    warnings.push('SQLite rebuilds the table for most ALTERs: fine for development, not for production traffic');
-  }
+  if (database === 'sqlite') warnings.push(sqliteWarning());
 
   const removal: Removal = {
     change,
@@ -257,22 +260,21 @@ function replaceForeignKey(r: Removal, comment: string): MigrationOperation[] {
 
 /** `ADD COLUMN ... NULL` for the rollback; a foreign key takes the type of the column it points at. */
 function reAddColumn(r: Removal): string | null {
-  const add = (type: string) => `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(r.column)} ${type} NULL`;
   if (r.relation) {
     const target = r.relation.target;
     const typeOf =
       `SELECT format_type(atttypid, atttypmod) FROM pg_attribute ` +
-      `WHERE attrelid = '${q(target.table).replace(/'/g, "''")}'::regclass AND attname = '${target.column.replace(/'/g, "''")}'`;
+      `WHERE attrelid = ${sqlString(q(target.table))}::regclass AND attname = ${sqlString(target.column)}`;
     return [
       `-- The type of ${q(target.table)}.${q(target.column)}, read from the catalog.`,
       'DO $bg$',
       'BEGIN',
-      `    EXECUTE format('${add('%s').replace(/'/g, "''")}', (${typeOf}));`,
+      `    EXECUTE format(${sqlString(addColumnSql(r.table, r.column, '%s'))}, (${typeOf}));`,
       'END',
       '$bg$',
     ].join('\n');
   }
-  return r.columnType === null ? null : add(r.columnType);
+  return r.columnType === null ? null : addColumnSql(r.table, r.column, r.columnType);
 }
 
 /** `the index "stock_rack_site_height_idx"`, or `the indexes "a" and "b"`. */
@@ -300,7 +302,7 @@ function metaIndexDrops(r: Removal): MigrationOperation[] {
   return r.indexes.map((index) => ({
     kind: 'run-sql',
     comment: `The index ${index.name} (Meta.indexes) includes "${r.column}": it goes explicitly and CONCURRENTLY, not silently with the column under DROP COLUMN's lock. Backwards, it is rebuilt CONCURRENTLY once the column is back.`,
-    sql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.name)}`],
+    sql: [dropIndexConcurrentlySql(index.name)],
     reverseSql: createIndexConcurrentlySql(r.table, index.name, index.columns),
     stateOperations: [],
   }));
@@ -329,7 +331,7 @@ function dropPhase(r: Removal, number: number, of: number): Phase {
     irreversible = `the column and its data are dropped; on ${r.database} bg-scaffold does not generate the re-add (add it back by hand before migrating backwards)`;
     rollback = 'This migration cannot be reversed.';
   } else if (reAdd === null) {
-    operations.push({ kind: 'ddl', comment: `No serving code selects "${r.column}" any more.`, sql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(r.column)}`], reverseSql: null });
+    operations.push({ kind: 'ddl', comment: `No serving code selects "${r.column}" any more.`, sql: [dropColumnSql(r.table, r.column)], reverseSql: null });
     irreversible = `bg-scaffold does not know the PostgreSQL type of ${r.field.fieldClass}, so it cannot re-add "${r.column}"; add it back by hand before migrating backwards`;
     rollback = 'This migration cannot be reversed.';
   } else {
@@ -354,11 +356,11 @@ function dropPhase(r: Removal, number: number, of: number): Phase {
     // Django's CHECK for the column's type (Positive*IntegerField) comes back with it.
     const check = columnCheck(r.field, r.table, r.column);
     if (check) operations.push(validateCheckOnRollback(check));
-    const reverse = [reAdd, ...(d ? [`ALTER TABLE ${q(r.table)} ALTER COLUMN ${q(r.column)} SET DEFAULT ${d.sql}`] : []), ...(check ? [addCheckSql(check)] : [])];
+    const reverse = [reAdd, ...(d ? [setColumnDefaultSql(r.table, r.column, d.sql)] : []), ...(check ? [addCheckSql(check)] : [])];
     operations.push({
       kind: 'ddl',
       comment: `No serving code selects "${r.column}" any more: the release that stopped using it is fully rolled out.`,
-      sql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(r.column)}`],
+      sql: [dropColumnSql(r.table, r.column)],
       reverseSql: reverse,
     });
     const extras = [
@@ -477,7 +479,7 @@ function withDefaultPhases(r: Removal): Phase[] {
           {
             kind: 'ddl',
             comment: `Rows this release inserts without ${field.name} get ${d.sql}: a valid value for the previous release, which still reads it. Metadata only.`,
-            sql: [`ALTER TABLE ${q(r.table)} ALTER COLUMN ${q(r.column)} SET DEFAULT ${d.sql}`],
+            sql: [setColumnDefaultSql(r.table, r.column, d.sql)],
             reverseSql: [`ALTER TABLE ${q(r.table)} ALTER COLUMN ${q(r.column)} DROP DEFAULT`],
           },
         ]

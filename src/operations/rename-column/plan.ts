@@ -16,8 +16,20 @@ import {
 import { definitionOf, indexColumnsSql, metaReferencesToRename, plainIndexOf, refuseRelatedMetaReferences, type MetaReference } from '../shared/meta-references.js';
 import { requireNotRelationKey } from '../shared/relations.js';
 import { addCheckSql, addCheckStep, columnCheck, type ColumnCheck, validateCheckOnRollback, validateCheckStep } from '../shared/column-checks.js';
-import { addConstraintUnlessPresent, createIndexConcurrentlySql, deriveChangeId, pgIdentifier, q, validateChangeId, validateNewFieldName } from '../shared/names.js';
+import { deriveChangeId, pgIdentifier, validateChangeId, validateNewFieldName } from '../shared/names.js';
+import { pythonString } from '../shared/python-literals.js';
+import {
+  addColumnSql,
+  addConstraintUnlessPresent,
+  createIndexConcurrentlySql,
+  dropColumnSql,
+  dropConstraintSql,
+  dropIndexConcurrentlySql,
+  q,
+  sqlString,
+} from '../shared/sql.js';
 import { verifiedOn } from '../shared/verified-on.js';
+import { sqliteWarning } from '../shared/warnings.js';
 import type {
   ChangePlan,
   CodeBlock,
@@ -184,9 +196,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
       `--phases 3 merges the backfill and the switch: while release 2 rolls out, the previous release reads "${field.name}" values that release 2 no longer writes (stale reads for rows written during the switch)`,
     );
   }
-  if (database === 'sqlite') {
-    warnings.push('SQLite rebuilds the table for most ALTERs: fine for development, not for production traffic');
-  }
+  if (database === 'sqlite') warnings.push(sqliteWarning());
 
   return {
     schemaVersion: 1,
@@ -278,7 +288,7 @@ function withMetaImports(r: Rename, imports: string[]): string[] {
 
 function dbColumnPhases(r: Rename): Phase[] {
   const { field, to } = r;
-  const renamed = migrationFieldExpression(field, r.appLabel, { set: { db_column: JSON.stringify(r.oldColumn) } });
+  const renamed = migrationFieldExpression(field, r.appLabel, { set: { db_column: pythonString(r.oldColumn) } });
   return [
     {
       number: 1,
@@ -324,7 +334,7 @@ function dbColumnPhases(r: Rename): Phase[] {
           model: r.model.name,
           field: field.name,
           rename: to,
-          setKwargs: { db_column: JSON.stringify(r.oldColumn) },
+          setKwargs: { db_column: pythonString(r.oldColumn) },
           removeKwargs: [],
           note: `renamed from ${field.name}; column stays "${r.oldColumn}"`,
         },
@@ -341,7 +351,7 @@ function dbColumnPhases(r: Rename): Phase[] {
 function syncTriggerSql(r: Rename): { create: string[]; drop: string[]; functionName: string } {
   const functionName = pgIdentifier(`bg_sync_${r.table}_${r.oldColumn}_${r.newColumn}`);
   const [o, n] = [q(r.oldColumn), q(r.newColumn)];
-  const conflict = `bg-scaffold ${r.change}: ${r.oldColumn} and ${r.newColumn} were set to different values in one statement`;
+  const conflict = sqlString(`bg-scaffold ${r.change}: ${r.oldColumn} and ${r.newColumn} were set to different values in one statement`);
   const body = [
     `CREATE OR REPLACE FUNCTION ${q(functionName)}() RETURNS trigger`,
     'LANGUAGE plpgsql AS $bg$',
@@ -354,7 +364,7 @@ function syncTriggerSql(r: Rename): { create: string[]; drop: string[]; function
     `        ELSIF NEW.${o} IS NULL THEN`,
     `            NEW.${o} := NEW.${n};`,
     `        ELSIF NEW.${n} IS DISTINCT FROM NEW.${o} THEN`,
-    `            RAISE EXCEPTION '${conflict}' USING ERRCODE = 'check_violation';`,
+    `            RAISE EXCEPTION ${conflict} USING ERRCODE = 'check_violation';`,
     '        END IF;',
     '    ELSE',
     "        -- Django's save() lists every column it knows, changed or not: compare with the old row.",
@@ -363,7 +373,7 @@ function syncTriggerSql(r: Rename): { create: string[]; drop: string[]; function
     `        ELSIF NEW.${o} IS DISTINCT FROM OLD.${o} AND NEW.${n} IS NOT DISTINCT FROM OLD.${n} THEN`,
     `            NEW.${n} := NEW.${o};`,
     `        ELSIF NEW.${o} IS DISTINCT FROM OLD.${o} AND NEW.${n} IS DISTINCT FROM NEW.${o} THEN`,
-    `            RAISE EXCEPTION '${conflict}' USING ERRCODE = 'check_violation';`,
+    `            RAISE EXCEPTION ${conflict} USING ERRCODE = 'check_violation';`,
     `        ELSIF NEW.${n} IS DISTINCT FROM NEW.${o} THEN`,
     `            -- A row the backfill has not reached yet: the old column is the truth.`,
     `            NEW.${n} := NEW.${o};`,
@@ -437,7 +447,7 @@ function rebuiltIndexBuilds(r: Rename): MigrationOperation[] {
     kind: 'run-sql',
     comment: `${what(index)} again, on "${r.newColumn}", CONCURRENTLY: ${index.temporary} until the old column goes and takes ${index.name} with it.`,
     sql: createIndexConcurrentlySql(r.table, index.temporary, index.newColumns, index.unique),
-    reverseSql: [`DROP INDEX CONCURRENTLY IF EXISTS ${q(index.temporary)}`],
+    reverseSql: [dropIndexConcurrentlySql(index.temporary)],
     stateOperations: [],
   }));
 }
@@ -481,7 +491,7 @@ function rebuiltIndexRenames(r: Rename): { forward: string[]; backward: string[]
     ),
     backward: r.rebuiltIndexes.map((index) =>
       index.unique
-        ? `ALTER TABLE ${q(r.table)} DROP CONSTRAINT IF EXISTS ${q(index.name)}`
+        ? dropConstraintSql(r.table, index.name)
         : `ALTER INDEX IF EXISTS ${q(index.name)} RENAME TO ${q(index.temporary)}`,
     ),
   };
@@ -510,10 +520,10 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
   const { field, to } = r;
   const sync = syncTriggerSql(r);
   const [oldCol, newCol] = [r.oldColumn, r.newColumn];
-  const addNew = `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(newCol)} ${r.columnType} NULL`;
-  const dropNew = `ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(newCol)}`;
-  const addOld = `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(oldCol)} ${r.columnType} NULL`;
-  const dropOld = `ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(oldCol)}`;
+  const addNew = addColumnSql(r.table, newCol, r.columnType!);
+  const dropNew = dropColumnSql(r.table, newCol);
+  const addOld = addColumnSql(r.table, oldCol, r.columnType!);
+  const dropOld = dropColumnSql(r.table, oldCol);
 
   const expand: MigrationOperation[] = [
     { kind: 'ddl', comment: `The new column starts nullable: the previous release inserts rows without it.`, sql: [addNew], reverseSql: [dropNew] },
@@ -694,7 +704,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
   const newAsFinal = migrationFieldExpression(field, r.appLabel);
   const oldAsNullable = migrationFieldExpression(field, r.appLabel, { set: { null: 'True' } });
   const imports = withMetaImports(r, [...new Set([...newAsAdded.imports, ...newAsFinal.imports, ...oldAsNullable.imports])].sort());
-  const addNew = `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(newCol)} ${r.columnType} NULL`;
+  const addNew = addColumnSql(r.table, newCol, r.columnType!);
 
   // Release 1: add the new column; code writes both, reads the old one.
   const expandOps: MigrationOperation[] = pg
@@ -703,7 +713,7 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
           kind: 'ddl',
           comment: 'Nullable: the previous release inserts rows without it.',
           sql: [addNew],
-          reverseSql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(newCol)}`],
+          reverseSql: [dropColumnSql(r.table, newCol)],
         },
         ...newColumnCheck(r),
         { kind: 'state-only', comment: `Django's state gains ${to}; the column is added above.`, operations: [{ kind: 'AddField', modelName: r.modelName, name: to, field: newAsAdded.source }] },
@@ -756,8 +766,8 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
         {
           kind: 'ddl',
           comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, 'release 2')}.`,
-          sql: [`ALTER TABLE ${q(r.table)} DROP COLUMN IF EXISTS ${q(oldCol)}`, ...renames.forward],
-          reverseSql: [...renames.backward, `ALTER TABLE ${q(r.table)} ADD COLUMN IF NOT EXISTS ${q(oldCol)} ${r.columnType} NULL`, ...oldColumnCheckSql(r)],
+          sql: [dropColumnSql(r.table, oldCol), ...renames.forward],
+          reverseSql: [...renames.backward, addColumnSql(r.table, oldCol, r.columnType!), ...oldColumnCheckSql(r)],
         },
       ]
     : [{ kind: 'drop-column-portable', comment: `No serving code selects "${oldCol}" any more.`, table: r.table, column: oldCol, reverseAddField: null }];

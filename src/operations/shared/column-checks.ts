@@ -6,7 +6,8 @@
  * validated once the column is filled, without blocking writes.
  */
 import type { DjangoField } from '../../project/types.js';
-import { addConstraintUnlessPresent, pgIdentifier, q } from './names.js';
+import { pgIdentifier } from './names.js';
+import { addConstraintUnlessPresent, dropConstraintSql, q } from './sql.js';
 import type { MigrationOperation } from './types.js';
 
 /** Django's `data_types_check_constraints` for PostgreSQL. */
@@ -37,7 +38,7 @@ export function addCheckStep(check: ColumnCheck): MigrationOperation {
     kind: 'ddl',
     comment: `Django's CHECK (${check.expression}) for the column's type, added NOT VALID: a brief lock, and new writes are checked at once.`,
     sql: [addCheckSql(check)],
-    reverseSql: [`ALTER TABLE ${q(check.table)} DROP CONSTRAINT IF EXISTS ${q(check.name)}`],
+    reverseSql: [dropConstraintSql(check.table, check.name)],
   };
 }
 

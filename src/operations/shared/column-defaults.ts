@@ -7,6 +7,8 @@
 import { fail } from '../../errors.js';
 import type { DjangoField } from '../../project/types.js';
 import { postgresColumnType } from './django-fields.js';
+import { pythonString } from './python-literals.js';
+import { sqlString } from './sql.js';
 
 export interface ColumnDefault {
   /** SQL expression for `ALTER COLUMN ... SET DEFAULT`: `'new'`, `0`, `now()`. */
@@ -17,14 +19,6 @@ export interface ColumnDefault {
   imports: string[];
   /** What it is, for people: `"new" (the field's default)`. */
   describe: string;
-}
-
-export function sqlString(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
-function pythonString(text: string): string {
-  return JSON.stringify(text);
 }
 
 const INTEGER_TYPES = new Set(['integer', 'bigint', 'smallint']);

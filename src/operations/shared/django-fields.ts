@@ -4,6 +4,7 @@
  */
 import { fail } from '../../errors.js';
 import type { DjangoField, DjangoModel } from '../../project/types.js';
+import { pythonString } from './python-literals.js';
 
 const RELATIONS = new Set(['ForeignKey', 'OneToOneField']);
 
@@ -152,10 +153,10 @@ function relationTarget(source: string, appLabel: string): FieldExpression {
   if (value === 'settings.AUTH_USER_MODEL') return KNOWN_REFERENCES['settings.AUTH_USER_MODEL']!;
   const quoted = /^["'](.+)["']$/.exec(value);
   const target = quoted ? quoted[1]! : value;
-  if (target === 'self') return { source: '"self"', imports: [] };
+  if (target === 'self') return { source: pythonString('self'), imports: [] };
   if (!/^[A-Za-z_][\w.]*$/.test(target)) fail(`cannot resolve the relation target ${value} without Django; run bg-scaffold with the project's Python (--python)`);
   const [label, model] = target.includes('.') ? target.split('.', 2) as [string, string] : [appLabel, target];
-  return { source: `"${label}.${model.toLowerCase()}"`, imports: [] };
+  return { source: pythonString(`${label}.${model.toLowerCase()}`), imports: [] };
 }
 
 /**

@@ -7,7 +7,8 @@
 import { fail } from '../../errors.js';
 import type { DjangoField, DjangoModel, DjangoModelFacts } from '../../project/types.js';
 import { isRelation } from './django-fields.js';
-import { q } from './names.js';
+import { pythonString } from './python-literals.js';
+import { q } from './sql.js';
 
 export type MetaOption =
   | 'ordering'
@@ -48,17 +49,16 @@ export function metaReferences(model: DjangoModel, field: DjangoField): MetaRefe
   const meta = model.django?.meta;
   if (!meta) return null;
   const names = namesOf(field);
-  const quoted = (text: string) => JSON.stringify(text);
-  const together = (group: string[]) => `(${group.map(quoted).join(', ')})`;
+  const together = (group: string[]) => `(${group.map(pythonString).join(', ')})`;
   const references: MetaReference[] = [];
   for (const entry of meta.ordering) {
-    if (pathStartsAt(entry, names) || printedExpressionNames(entry, names)) references.push({ option: 'ordering', entry: quoted(entry) });
+    if (pathStartsAt(entry, names) || printedExpressionNames(entry, names)) references.push({ option: 'ordering', entry: pythonString(entry) });
   }
   for (const entry of latestByPaths(meta)) {
-    if (pathStartsAt(entry, names)) references.push({ option: 'get_latest_by', entry: quoted(entry) });
+    if (pathStartsAt(entry, names)) references.push({ option: 'get_latest_by', entry: pythonString(entry) });
   }
   if (meta.orderWithRespectTo !== null && names.includes(meta.orderWithRespectTo)) {
-    references.push({ option: 'order_with_respect_to', entry: quoted(meta.orderWithRespectTo) });
+    references.push({ option: 'order_with_respect_to', entry: pythonString(meta.orderWithRespectTo) });
   }
   for (const group of meta.uniqueTogether) {
     if (group.some((name) => names.includes(name))) references.push({ option: 'unique_together', entry: together(group) });
@@ -265,7 +265,7 @@ export function refuseRelatedMetaReferences(
         const relation = other.fields.find((f) => f.name === first)?.django?.target;
         if (!relation || second === undefined) continue;
         if (relation.appLabel === appLabel && relation.modelName === model.name && second === field.name) {
-          found.push(`Meta.${option} ${JSON.stringify(entry)} of ${app.label}.${other.name}`);
+          found.push(`Meta.${option} ${pythonString(entry)} of ${app.label}.${other.name}`);
         }
       }
     }

@@ -213,33 +213,3 @@ export function pgIdentifier(name: string): string {
   const suffix = `_${hash.toString(16).padStart(8, '0')}`;
   return name.slice(0, MAX_IDENTIFIER_BYTES - suffix.length) + suffix;
 }
-
-/** `"shop_order"`: a double-quoted SQL identifier. */
-export function q(identifier: string): string {
-  return `"${identifier.replace(/"/g, '""')}"`;
-}
-
-/**
- * `CREATE [UNIQUE] INDEX CONCURRENTLY name ON table (columns)`, after dropping a leftover of that
- * name: a failed build leaves an INVALID index, which IF NOT EXISTS would keep.
- */
-export function createIndexConcurrentlySql(table: string, name: string, columns: string, unique = false): string[] {
-  return [`DROP INDEX CONCURRENTLY IF EXISTS ${q(name)}`, `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${q(name)} ON ${q(table)} (${columns})`];
-}
-
-/**
- * `ALTER TABLE table ADD CONSTRAINT name <definition>` unless the table has a constraint of that
- * name (PostgreSQL has no IF NOT EXISTS for it): one statement, safe to run again.
- */
-export function addConstraintUnlessPresent(table: string, name: string, definition: string): string {
-  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-  return [
-    'DO $bg$',
-    'BEGIN',
-    `    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${literal(q(table))}::regclass AND conname = ${literal(name)}) THEN`,
-    `        ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(name)} ${definition};`,
-    '    END IF;',
-    'END',
-    '$bg$',
-  ].join('\n');
-}

@@ -21,6 +21,27 @@ export interface RelationTarget {
 /** ON DELETE actions a replacement constraint can take (`replace-foreign-key`). */
 export type DatabaseOnDelete = 'CASCADE' | 'SET NULL' | 'NO ACTION';
 
+/**
+ * What the database must do on delete so that code without the field keeps the promise of a Django
+ * `on_delete` handler: CASCADE and SET_NULL become ON DELETE actions; PROTECT, RESTRICT and
+ * DO_NOTHING a plain constraint, which refuses to orphan rows (at COMMIT, as Django's own does).
+ * Null for a handler it cannot carry over (SET_DEFAULT, SET(...), a function of the project's).
+ */
+export function onDeleteSql(handler: string | null): DatabaseOnDelete | null {
+  switch (handler) {
+    case 'CASCADE':
+      return 'CASCADE';
+    case 'SET_NULL':
+      return 'SET NULL';
+    case 'PROTECT':
+    case 'RESTRICT':
+    case 'DO_NOTHING':
+      return 'NO ACTION';
+    default:
+      return null;
+  }
+}
+
 /** Django's contrib models that projects point at, by `app.model` in lower case. */
 const CONTRIB_TABLES: Record<string, { modelName: string; table: string }> = {
   'auth.user': { modelName: 'User', table: 'auth_user' },
@@ -116,28 +137,17 @@ export function onDeleteOf(field: DjangoField): string | null {
   return lastName(handler);
 }
 
-/**
- * What the database must do on delete so that code without the field keeps the previous release's
- * promise: CASCADE and SET_NULL become ON DELETE actions; PROTECT, RESTRICT and DO_NOTHING a plain
- * constraint, which refuses to orphan rows (at COMMIT, as Django's own does).
- */
+/** The ON DELETE action of the field's database constraint once the previous release's `on_delete` is gone (onDeleteSql). */
 export function databaseOnDelete(field: DjangoField, model: DjangoModel): DatabaseOnDelete {
   const onDelete = onDeleteOf(field);
-  switch (onDelete) {
-    case 'CASCADE':
-      return 'CASCADE';
-    case 'SET_NULL':
-      return 'SET NULL';
-    case 'PROTECT':
-    case 'RESTRICT':
-    case 'DO_NOTHING':
-      return 'NO ACTION';
-    default:
-      fail(
-        `${model.name}.${field.name} has on_delete=${onDelete ?? '(not found)'}, which bg-scaffold cannot carry over to a database constraint ` +
-          `(it knows CASCADE, SET_NULL, PROTECT, RESTRICT and DO_NOTHING); change on_delete first, or remove the field by hand`,
-      );
+  const action = onDeleteSql(onDelete);
+  if (action === null) {
+    fail(
+      `${model.name}.${field.name} has on_delete=${onDelete ?? '(not found)'}, which bg-scaffold cannot carry over to a database constraint ` +
+        `(it knows CASCADE, SET_NULL, PROTECT, RESTRICT and DO_NOTHING); change on_delete first, or remove the field by hand`,
+    );
   }
+  return action;
 }
 
 /** True when Django created a FOREIGN KEY constraint for the field (no `db_constraint=False`). */

@@ -1,0 +1,86 @@
+/**
+ * SQL as the plans write it, spelled in one place: string literals, quoted identifiers, and the
+ * statements more than one plan writes (ADD/DROP COLUMN, CONCURRENTLY index builds and drops,
+ * constraints added unless present). Every statement is safe to run again unless it says otherwise.
+ */
+import type { Database } from '../../project/types.js';
+
+/** `'it''s'`: an SQL string literal. */
+export function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** `"shop_order"`: a double-quoted SQL identifier. */
+export function q(identifier: string): string {
+  return `"${identifier.replace(/"/g, '""')}"`;
+}
+
+/** A quoted identifier in the database's own style (MySQL: backticks). */
+export function quoteName(identifier: string, database: Database): string {
+  return database === 'mysql' ? `\`${identifier.replace(/`/g, '``')}\`` : q(identifier);
+}
+
+export interface AddColumnOptions {
+  /** NULL (the default) or NOT NULL. */
+  nullable?: boolean;
+  /** The SQL after DEFAULT, when the column gets one. */
+  default?: string | null;
+  /** IF NOT EXISTS (the default): a re-run skips the column. */
+  ifNotExists?: boolean;
+  /** Whose identifier quoting (default PostgreSQL's). */
+  database?: Database;
+}
+
+/** `ALTER TABLE "t" ADD COLUMN IF NOT EXISTS "c" <type> [DEFAULT <sql>] NULL`. */
+export function addColumnSql(table: string, column: string, type: string, options: AddColumnOptions = {}): string {
+  const { nullable = true, ifNotExists = true, database = 'postgresql' } = options;
+  const parts = [`ALTER TABLE ${quoteName(table, database)} ADD COLUMN${ifNotExists ? ' IF NOT EXISTS' : ''} ${quoteName(column, database)}`, type];
+  if (options.default != null) parts.push(`DEFAULT ${options.default}`);
+  parts.push(nullable ? 'NULL' : 'NOT NULL');
+  return parts.join(' ');
+}
+
+/** `ALTER TABLE "t" DROP COLUMN IF EXISTS "c"` (without IF EXISTS when `ifExists` is false). */
+export function dropColumnSql(table: string, column: string, options: { ifExists?: boolean; database?: Database } = {}): string {
+  const { ifExists = true, database = 'postgresql' } = options;
+  return `ALTER TABLE ${quoteName(table, database)} DROP COLUMN${ifExists ? ' IF EXISTS' : ''} ${quoteName(column, database)}`;
+}
+
+/** `ALTER TABLE "t" ALTER COLUMN "c" SET DEFAULT <sql>`: metadata only. */
+export function setColumnDefaultSql(table: string, column: string, sql: string): string {
+  return `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} SET DEFAULT ${sql}`;
+}
+
+/** `DROP INDEX CONCURRENTLY IF EXISTS "name"`. */
+export function dropIndexConcurrentlySql(name: string): string {
+  return `DROP INDEX CONCURRENTLY IF EXISTS ${q(name)}`;
+}
+
+/**
+ * `CREATE [UNIQUE] INDEX CONCURRENTLY name ON table (columns)`, after dropping a leftover of that
+ * name: a failed build leaves an INVALID index, which IF NOT EXISTS would keep.
+ */
+export function createIndexConcurrentlySql(table: string, name: string, columns: string, unique = false): string[] {
+  return [dropIndexConcurrentlySql(name), `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${q(name)} ON ${q(table)} (${columns})`];
+}
+
+/** `ALTER TABLE "t" DROP CONSTRAINT IF EXISTS "name"`. */
+export function dropConstraintSql(table: string, name: string): string {
+  return `ALTER TABLE ${q(table)} DROP CONSTRAINT IF EXISTS ${q(name)}`;
+}
+
+/**
+ * `ALTER TABLE table ADD CONSTRAINT name <definition>` unless the table has a constraint of that
+ * name (PostgreSQL has no IF NOT EXISTS for it): one statement, safe to run again.
+ */
+export function addConstraintUnlessPresent(table: string, name: string, definition: string): string {
+  return [
+    'DO $bg$',
+    'BEGIN',
+    `    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${sqlString(q(table))}::regclass AND conname = ${sqlString(name)}) THEN`,
+    `        ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(name)} ${definition};`,
+    '    END IF;',
+    'END',
+    '$bg$',
+  ].join('\n');
+}
