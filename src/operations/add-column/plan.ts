@@ -174,7 +174,7 @@ const INTEGER_RANGE: Partial<Record<AddColumnType, [bigint, bigint]>> = {
 };
 
 /** The default as Python and SQL literals, or a one-line refusal that says what to do instead. */
-function parseDefault(raw: string, type: AddColumnType, sizes: { maxLength?: number; maxDigits?: number; decimalPlaces?: number }): DefaultValue {
+function parseDefault(raw: string, type: AddColumnType, sizes: Sizes): DefaultValue {
   const same = (python: string, sql: string, sqlOthers = sql): DefaultValue => ({
     python,
     pythonDb: python,
@@ -312,17 +312,17 @@ function requireNotGiven(given: unknown, flag: string, applies: string): void {
   if (given !== undefined) fail(`${flag} applies to ${applies} only`);
 }
 
-function buildColumn(input: AddColumnInput, change: string): NewColumn {
-  const { model, name, database } = input;
-  if (!(input.type in ADD_COLUMN_TYPES)) {
-    fail(`unknown --type "${input.type}"; choose one of: ${Object.keys(ADD_COLUMN_TYPES).join(', ')}`);
-  }
-  const type = input.type as AddColumnType;
-  const prefix = modelsPrefix(model);
-  const kwargs: Kwarg[] = [];
-  const positional: string[] = [];
-  const plain = (kwarg: string, value: string) => kwargs.push({ name: kwarg, model: value, migration: value });
+/** The sizes --type takes, which a default must fit. */
+interface Sizes {
+  maxLength?: number;
+  maxDigits?: number;
+  decimalPlaces?: number;
+}
 
+/** The size kwargs of the types that take them (max_length; max_digits, decimal_places); refused on the others. */
+function sizeKwargs(input: AddColumnInput, type: AddColumnType): { kwargs: Kwarg[]; sizes: Sizes } {
+  const kwargs: Kwarg[] = [];
+  const plain = (kwarg: string, value: string) => kwargs.push({ name: kwarg, model: value, migration: value });
   const maxLength = requireWholeNumber(input.maxLength, '--max-length', 1, 10_485_760);
   const maxDigits = requireWholeNumber(input.maxDigits, '--max-digits', 1, 1000);
   const decimalPlaces = requireWholeNumber(input.decimalPlaces, '--decimal-places', 0, 1000);
@@ -343,39 +343,63 @@ function buildColumn(input: AddColumnInput, change: string): NewColumn {
     requireNotGiven(maxDigits, '--max-digits', '--type DecimalField');
     requireNotGiven(decimalPlaces, '--decimal-places', '--type DecimalField');
   }
+  return { kwargs, sizes: { maxLength, maxDigits, decimalPlaces } };
+}
 
-  let target: Target | null = null;
-  let onDelete: OnDelete | null = null;
-  if (type === 'ForeignKey') {
-    if (!input.to) fail('--type ForeignKey needs --to (the model it points at), e.g. --to Customer');
-    if (!input.onDelete) fail(`--type ForeignKey needs --on-delete (${ON_DELETE_CHOICES.join(', ')})`);
-    const handler = input.onDelete.replace(/^models\./, '');
-    if (!(ON_DELETE_CHOICES as readonly string[]).includes(handler)) {
-      fail(`unknown --on-delete "${input.onDelete}"; choose one of: ${ON_DELETE_CHOICES.join(', ')}`);
-    }
-    onDelete = handler as OnDelete;
-    if (onDelete === 'SET_NULL' && !input.null) fail('--on-delete SET_NULL needs --null: the column must accept the NULL it sets');
-    if (input.unique) fail('a unique foreign key is a one-to-one relation; bg-scaffold adds ForeignKey only, without --unique');
-    target = resolveTarget(input, input.to);
-    const sameApp = target.app.label === input.app.label;
-    positional.push(pythonString(sameApp ? target.model.name : `${target.app.label}.${target.model.name}`));
-    kwargs.push({ name: 'on_delete', model: `${prefix}${onDelete}`, migration: `django.db.models.deletion.${onDelete}` });
-    if (input.relatedName !== undefined) {
-      if (!/^(?:\+|[A-Za-z_]\w*\+?)$/.test(input.relatedName)) fail(`--related-name "${input.relatedName}" is not a valid Python identifier (or "+")`);
-      plain('related_name', pythonString(input.relatedName));
-    } else {
-      const clash = model.fields.find(
-        (f) => f.fieldClass === 'ForeignKey' && !('related_name' in f.kwargs) && f.relatedModel !== null && f.relatedModel.replace(/['"]/g, '').split('.').pop() === target!.model.name,
-      );
-      if (clash) {
-        fail(`${model.name}.${clash.name} already points at ${target.model.name} without a related_name, so both would be ${target.model.name}.${model.name.toLowerCase()}_set; pass --related-name`);
-      }
-    }
-  } else {
+/** A foreign key's target and on_delete, and the arguments that name them: `"Customer"`, on_delete, related_name. */
+interface ForeignKeyParts {
+  target: Target | null;
+  onDelete: OnDelete | null;
+  positional: string[];
+  kwargs: Kwarg[];
+}
+
+function foreignKeyParts(input: AddColumnInput, type: AddColumnType, prefix: string): ForeignKeyParts {
+  const { model } = input;
+  if (type !== 'ForeignKey') {
     requireNotGiven(input.to, '--to', '--type ForeignKey');
     requireNotGiven(input.onDelete, '--on-delete', '--type ForeignKey');
     requireNotGiven(input.relatedName, '--related-name', '--type ForeignKey');
+    return { target: null, onDelete: null, positional: [], kwargs: [] };
   }
+  if (!input.to) fail('--type ForeignKey needs --to (the model it points at), e.g. --to Customer');
+  if (!input.onDelete) fail(`--type ForeignKey needs --on-delete (${ON_DELETE_CHOICES.join(', ')})`);
+  const handler = input.onDelete.replace(/^models\./, '');
+  if (!(ON_DELETE_CHOICES as readonly string[]).includes(handler)) {
+    fail(`unknown --on-delete "${input.onDelete}"; choose one of: ${ON_DELETE_CHOICES.join(', ')}`);
+  }
+  const onDelete = handler as OnDelete;
+  if (onDelete === 'SET_NULL' && !input.null) fail('--on-delete SET_NULL needs --null: the column must accept the NULL it sets');
+  if (input.unique) fail('a unique foreign key is a one-to-one relation; bg-scaffold adds ForeignKey only, without --unique');
+  const target = resolveTarget(input, input.to);
+  const sameApp = target.app.label === input.app.label;
+  const positional = [pythonString(sameApp ? target.model.name : `${target.app.label}.${target.model.name}`)];
+  const kwargs: Kwarg[] = [{ name: 'on_delete', model: `${prefix}${onDelete}`, migration: `django.db.models.deletion.${onDelete}` }];
+  if (input.relatedName !== undefined) {
+    if (!/^(?:\+|[A-Za-z_]\w*\+?)$/.test(input.relatedName)) fail(`--related-name "${input.relatedName}" is not a valid Python identifier (or "+")`);
+    const relatedName = pythonString(input.relatedName);
+    kwargs.push({ name: 'related_name', model: relatedName, migration: relatedName });
+  } else {
+    const clash = model.fields.find(
+      (f) => f.fieldClass === 'ForeignKey' && !('related_name' in f.kwargs) && f.relatedModel !== null && f.relatedModel.replace(/['"]/g, '').split('.').pop() === target.model.name,
+    );
+    if (clash) {
+      fail(`${model.name}.${clash.name} already points at ${target.model.name} without a related_name, so both would be ${target.model.name}.${model.name.toLowerCase()}_set; pass --related-name`);
+    }
+  }
+  return { target, onDelete, positional, kwargs };
+}
+
+function buildColumn(input: AddColumnInput, change: string): NewColumn {
+  const { model, name, database } = input;
+  if (!(input.type in ADD_COLUMN_TYPES)) {
+    fail(`unknown --type "${input.type}"; choose one of: ${Object.keys(ADD_COLUMN_TYPES).join(', ')}`);
+  }
+  const type = input.type as AddColumnType;
+  const prefix = modelsPrefix(model);
+  const sized = sizeKwargs(input, type);
+  const { target, onDelete, positional, kwargs: relationKwargs } = foreignKeyParts(input, type, prefix);
+  const kwargs: Kwarg[] = [...sized.kwargs, ...relationKwargs];
 
   const column = type === 'ForeignKey' ? `${name}_id` : name;
   if (column !== name) {
@@ -385,13 +409,13 @@ function buildColumn(input: AddColumnInput, change: string): NewColumn {
 
   let defaultValue: DefaultValue | null = null;
   if (input.default !== undefined) {
-    defaultValue = parseDefault(input.default, type, { maxLength, maxDigits, decimalPlaces });
+    defaultValue = parseDefault(input.default, type, sized.sizes);
   }
   if (input.unique && defaultValue) {
     fail('--unique with --default would give every existing row the same value, which the unique constraint refuses; use --null without --default, or the backfill plan (no --default) with --backfill-sql producing distinct values');
   }
-  if (input.dbIndex && type !== 'ForeignKey') plain('db_index', 'True');
-  if (input.unique) plain('unique', 'True');
+  if (input.dbIndex && type !== 'ForeignKey') kwargs.push({ name: 'db_index', model: 'True', migration: 'True' });
+  if (input.unique) kwargs.push({ name: 'unique', model: 'True', migration: 'True' });
 
   const dbDefault = supportsDbDefault(input.djangoVersion);
   const draftKwargs: Record<string, string> = Object.fromEntries(kwargs.map((k) => [k.name, k.model]));
@@ -918,55 +942,13 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
   const c = buildColumn(input, change);
   const strategy = input.strategy ?? 'phased';
 
-  if (input.backfillSql !== undefined) {
-    if (input.null || input.default !== undefined) fail('--backfill-sql fills a NOT NULL column without a default; leave it out with --null or --default');
-    if (!input.backfillSql.trim()) fail('--backfill-sql is empty; give an SQL expression over the row, e.g. --backfill-sql "quantity * 2"');
-    if (input.backfillSql.includes(';')) fail('--backfill-sql must be one SQL expression (no ";"), e.g. --backfill-sql "quantity * 2"');
-    // Batches are ranges of the primary key.
-    const pkField = model.fields.find((f) => f.primaryKey);
-    if (pkField && !/^(?:Big|Small)?(?:Auto|Integer)Field$|^Positive(?:Big|Small)?IntegerField$/.test(pkField.fieldClass)) {
-      fail(`--backfill-sql works in ranges of an integer primary key, and ${model.name}.${pkField.name} is a ${pkField.fieldClass}; leave out --backfill-sql to complete a Python backfill instead`);
-    }
-  }
-  if (strategy === 'single-release') {
-    if (input.null || input.default !== undefined) {
-      fail('--strategy single-release is for a NOT NULL column without a default; a nullable column or one with --default takes one release anyway');
-    }
-    if (database === 'mysql') fail('--strategy single-release needs transactional DDL, which MySQL does not have; use the default two-release plan');
-    if (database === 'postgresql' && (input.dbIndex || input.unique || c.target)) {
-      fail('--strategy single-release runs in one transaction, where indexes cannot be built CONCURRENTLY; leave out --db-index/--unique (and foreign keys), or use the default two-release plan');
-    }
-  }
-  if (c.defaultValue && !c.dbDefault && database === 'postgresql' && djangoIndexesOf(c.draft).length > 0) {
-    fail(`on Django ${input.djangoVersion} the default is added with RunSQL in one transaction, where the index cannot be built CONCURRENTLY; leave out --db-index/--unique, or generate for Django 5.0+ (--django-version)`);
-  }
-
-  const variant: AddColumnVariant =
-    strategy === 'single-release'
-      ? 'single-release'
-      : c.defaultValue
-        ? c.dbDefault
-          ? 'db-default'
-          : 'runsql-default'
-        : input.null
-          ? 'nullable'
-          : 'backfill';
-
-  const warnings: string[] = [];
+  refuseStrategyInputs(input, c, strategy);
+  const variant = chooseVariant(c, strategy);
   const singleReleaseWarning =
     `--strategy single-release: the previous release does not write ${c.name}, so from the moment this migration commits ` +
     `its inserts into ${c.table} FAIL (NOT NULL without a default) until it is retired; and the table stays locked ` +
     `(ACCESS EXCLUSIVE) for the whole backfill. Ship it only when the previous release does not insert ${model.name} rows, or take the downtime.`;
-  if (variant === 'single-release') warnings.push(singleReleaseWarning);
-  const risk = backfillRisk(c, variant === 'single-release' ? 1 : 2);
-  if (risk && (variant === 'backfill' || variant === 'single-release')) {
-    warnings.push(`NO --backfill-sql: ${risk} To fill existing rows with SQL instead, generate the change with --backfill-sql EXPR.`);
-  }
-  if (c.target?.note) warnings.push(c.target.note);
-  if (c.defaultValue && input.djangoVersion === null) {
-    warnings.push('the Django version was not found in requirements, pyproject.toml or lock files: generated db_default (Django 5.0+); on an older Django pass --django-version 4.2 for the RunSQL form');
-  }
-  if (database === 'sqlite') warnings.push(sqliteWarning());
+  const warnings = addColumnWarnings(input, c, variant, singleReleaseWarning);
 
   let phases: Phase[];
   switch (variant) {
@@ -1019,6 +1001,55 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
     warnings,
     verifiedOn: addColumnVerifiedOn(c, variant),
   };
+}
+
+/** Refuses --backfill-sql and --strategy single-release where they cannot work, and a pre-5.0 default with an index. */
+function refuseStrategyInputs(input: AddColumnInput, c: NewColumn, strategy: AddColumnStrategy): void {
+  const { model, database } = input;
+  if (input.backfillSql !== undefined) {
+    if (input.null || input.default !== undefined) fail('--backfill-sql fills a NOT NULL column without a default; leave it out with --null or --default');
+    if (!input.backfillSql.trim()) fail('--backfill-sql is empty; give an SQL expression over the row, e.g. --backfill-sql "quantity * 2"');
+    if (input.backfillSql.includes(';')) fail('--backfill-sql must be one SQL expression (no ";"), e.g. --backfill-sql "quantity * 2"');
+    // Batches are ranges of the primary key.
+    const pkField = model.fields.find((f) => f.primaryKey);
+    if (pkField && !/^(?:Big|Small)?(?:Auto|Integer)Field$|^Positive(?:Big|Small)?IntegerField$/.test(pkField.fieldClass)) {
+      fail(`--backfill-sql works in ranges of an integer primary key, and ${model.name}.${pkField.name} is a ${pkField.fieldClass}; leave out --backfill-sql to complete a Python backfill instead`);
+    }
+  }
+  if (strategy === 'single-release') {
+    if (input.null || input.default !== undefined) {
+      fail('--strategy single-release is for a NOT NULL column without a default; a nullable column or one with --default takes one release anyway');
+    }
+    if (database === 'mysql') fail('--strategy single-release needs transactional DDL, which MySQL does not have; use the default two-release plan');
+    if (database === 'postgresql' && (input.dbIndex || input.unique || c.target)) {
+      fail('--strategy single-release runs in one transaction, where indexes cannot be built CONCURRENTLY; leave out --db-index/--unique (and foreign keys), or use the default two-release plan');
+    }
+  }
+  if (c.defaultValue && !c.dbDefault && database === 'postgresql' && djangoIndexesOf(c.draft).length > 0) {
+    fail(`on Django ${input.djangoVersion} the default is added with RunSQL in one transaction, where the index cannot be built CONCURRENTLY; leave out --db-index/--unique, or generate for Django 5.0+ (--django-version)`);
+  }
+}
+
+/** The plan variant: what the previous release's inserts need decides it (DESIGN §2). */
+function chooseVariant(c: NewColumn, strategy: AddColumnStrategy): AddColumnVariant {
+  if (strategy === 'single-release') return 'single-release';
+  if (c.defaultValue) return c.dbDefault ? 'db-default' : 'runsql-default';
+  return c.nullable ? 'nullable' : 'backfill';
+}
+
+function addColumnWarnings(input: AddColumnInput, c: NewColumn, variant: AddColumnVariant, singleReleaseWarning: string): string[] {
+  const warnings: string[] = [];
+  if (variant === 'single-release') warnings.push(singleReleaseWarning);
+  const risk = backfillRisk(c, variant === 'single-release' ? 1 : 2);
+  if (risk && (variant === 'backfill' || variant === 'single-release')) {
+    warnings.push(`NO --backfill-sql: ${risk} To fill existing rows with SQL instead, generate the change with --backfill-sql EXPR.`);
+  }
+  if (c.target?.note) warnings.push(c.target.note);
+  if (c.defaultValue && input.djangoVersion === null) {
+    warnings.push('the Django version was not found in requirements, pyproject.toml or lock files: generated db_default (Django 5.0+); on an older Django pass --django-version 4.2 for the RunSQL form');
+  }
+  if (input.database === 'sqlite') warnings.push(sqliteWarning());
+  return warnings;
 }
 
 /** Which tests prove this plan's shape (PLAN.md prints it); keep in step with test/matrix/scenarios-add-column.ts. */

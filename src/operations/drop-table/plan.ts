@@ -177,11 +177,9 @@ function replaceKey(key: OutgoingKey, comment: string): MigrationOperation {
   return { kind: 'replace-foreign-key', comment, table: key.table, column: key.column, toTable: key.toTable, toColumn: key.toColumn, onDelete: key.onDelete };
 }
 
-function postgresPhases(model: DjangoModel, outgoing: OutgoingKey[], rollback: ReturnType<typeof createModelFor>): Phase[] {
-  const modelName = model.name.toLowerCase();
-  const tables = [model.dbTable, ...new Set(outgoing.map((k) => k.table).filter((t) => t !== model.dbTable))];
-  const replaced = outgoing.map((k) => `${k.table}.${k.column} → ${k.toTable} (ON DELETE ${k.onDelete})`);
-  const retire: MigrationOperation[] = [
+/** Release 1: Django's foreign keys to other tables replaced by database-level ones; the model leaves the state. */
+function retireSteps(model: DjangoModel, outgoing: OutgoingKey[]): MigrationOperation[] {
+  return [
     ...outgoing.map((key) =>
       replaceKey(
         key,
@@ -190,7 +188,11 @@ function postgresPhases(model: DjangoModel, outgoing: OutgoingKey[], rollback: R
     ),
     { kind: 'state-only', comment: `Django's state forgets ${model.name}; its table stays until the next release.`, operations: [{ kind: 'DeleteModel', name: model.name }] },
   ];
-  const drop: MigrationOperation[] = [
+}
+
+/** Release 2: the tables go; migrating backwards recreates them (empty) with release 1's foreign keys. */
+function dropSteps(model: DjangoModel, outgoing: OutgoingKey[], rollback: ReturnType<typeof createModelFor>): MigrationOperation[] {
+  return [
     ...outgoing.map(
       (key): MigrationOperation => ({
         kind: 'backwards-only',
@@ -205,6 +207,14 @@ function postgresPhases(model: DjangoModel, outgoing: OutgoingKey[], rollback: R
       model: rollback.model,
     },
   ];
+}
+
+function postgresPhases(model: DjangoModel, outgoing: OutgoingKey[], rollback: ReturnType<typeof createModelFor>): Phase[] {
+  const modelName = model.name.toLowerCase();
+  const tables = [model.dbTable, ...new Set(outgoing.map((k) => k.table).filter((t) => t !== model.dbTable))];
+  const replaced = outgoing.map((k) => `${k.table}.${k.column} → ${k.toTable} (ON DELETE ${k.onDelete})`);
+  const retire = retireSteps(model, outgoing);
+  const drop = dropSteps(model, outgoing, rollback);
   const retirePhase: Phase = {
     number: 1,
     of: 2,

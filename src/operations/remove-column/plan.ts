@@ -140,38 +140,7 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
     : null;
   const warnings: string[] = [];
 
-  // What the previous release will read in rows inserted without the field decides the plan.
-  let strategy: RemoveColumnStrategy;
-  let columnDefault: ColumnDefault | null = null;
-  if (input.fill !== undefined) {
-    const refused = fillRefusal(model, field);
-    if (refused) fail(refused);
-    columnDefault = defaultFromFill(input.fill, field);
-    strategy = 'with-default';
-  } else {
-    strategy = strategyWithoutFill(field);
-    if (strategy === 'with-default') columnDefault = defaultOfField(field);
-    const given = field.dbDefaultSource ?? field.defaultSource;
-    if (strategy === 'null-first' && !relation && !field.unique && given !== null) {
-      warnings.push(
-        `${model.name}.${field.name} has ${field.dbDefaultSource !== null ? 'db_default' : 'default'}=${given}, which bg-scaffold cannot write as a database default: the plan takes three releases (nullable first); pass --fill VALUE for the two-release plan`,
-      );
-    }
-  }
-
-  if (strategy === 'with-default' && database !== 'postgresql') {
-    if (columnDefault?.python == null) {
-      warnings.push(`on ${database} bg-scaffold cannot write ${columnDefault?.describe ?? 'that value'} as a db_default of ${field.fieldClass}: the plan takes three releases (nullable first) instead`);
-      strategy = field.nullable ? 'nullable' : 'null-first';
-      columnDefault = null;
-    } else if (!supportsDbDefault(input.djangoVersion)) {
-      warnings.push(`Django ${input.djangoVersion} has no db_default (5.0+), and ${database} gets no hand-written SQL: the plan takes three releases (nullable first) instead`);
-      strategy = field.nullable ? 'nullable' : 'null-first';
-      columnDefault = null;
-    } else if (input.djangoVersion === null && field.dbDefaultSource === null) {
-      warnings.push('bg-scaffold could not tell the Django version: this plan uses db_default, which needs Django 5.0 or later (pass --django-version to be sure)');
-    }
-  }
+  const { strategy, columnDefault } = chooseStrategy(input, relation, warnings);
 
   if (relation && !relation.constraint) {
     warnings.push(
@@ -227,6 +196,47 @@ export function removeColumnPlan(input: RemoveColumnInput): ChangePlan {
     warnings,
     verifiedOn: verifiedOn('remove-column', strategy, database),
   };
+}
+
+/**
+ * What the previous release will read in rows inserted without the field decides the plan: a
+ * database default it can write (with-default), NULL the field allows (nullable), or NULL it learns
+ * to read first (null-first). Outside PostgreSQL the default takes `db_default` (Django 5.0+).
+ */
+function chooseStrategy(input: RemoveColumnInput, relation: Relation | null, warnings: string[]): { strategy: RemoveColumnStrategy; columnDefault: ColumnDefault | null } {
+  const { model, field, database } = input;
+  let strategy: RemoveColumnStrategy;
+  let columnDefault: ColumnDefault | null = null;
+  if (input.fill !== undefined) {
+    const refused = fillRefusal(model, field);
+    if (refused) fail(refused);
+    columnDefault = defaultFromFill(input.fill, field);
+    strategy = 'with-default';
+  } else {
+    strategy = strategyWithoutFill(field);
+    if (strategy === 'with-default') columnDefault = defaultOfField(field);
+    const given = field.dbDefaultSource ?? field.defaultSource;
+    if (strategy === 'null-first' && !relation && !field.unique && given !== null) {
+      warnings.push(
+        `${model.name}.${field.name} has ${field.dbDefaultSource !== null ? 'db_default' : 'default'}=${given}, which bg-scaffold cannot write as a database default: the plan takes three releases (nullable first); pass --fill VALUE for the two-release plan`,
+      );
+    }
+  }
+  if (strategy !== 'with-default' || database === 'postgresql') return { strategy, columnDefault };
+
+  const withoutDefault = field.nullable ? 'nullable' : 'null-first';
+  if (columnDefault?.python == null) {
+    warnings.push(`on ${database} bg-scaffold cannot write ${columnDefault?.describe ?? 'that value'} as a db_default of ${field.fieldClass}: the plan takes three releases (nullable first) instead`);
+    return { strategy: withoutDefault, columnDefault: null };
+  }
+  if (!supportsDbDefault(input.djangoVersion)) {
+    warnings.push(`Django ${input.djangoVersion} has no db_default (5.0+), and ${database} gets no hand-written SQL: the plan takes three releases (nullable first) instead`);
+    return { strategy: withoutDefault, columnDefault: null };
+  }
+  if (input.djangoVersion === null && field.dbDefaultSource === null) {
+    warnings.push('bg-scaffold could not tell the Django version: this plan uses db_default, which needs Django 5.0 or later (pass --django-version to be sure)');
+  }
+  return { strategy, columnDefault };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,66 +326,99 @@ function indexRebuilds(r: Removal): MigrationOperation[] {
   }));
 }
 
+/** How the last release's migration drops the column, and what migrating it backwards does. */
+interface ColumnDrop {
+  operations: MigrationOperation[];
+  irreversible: string | null;
+  /** For the migration's header: what the rollback brings back, and what it cannot. */
+  rollback: string;
+}
+
+/** The column goes. On PostgreSQL, migrating backwards re-adds what it can; elsewhere, nothing. */
+function columnDrop(r: Removal): ColumnDrop {
+  if (r.database !== 'postgresql') {
+    return {
+      operations: [{ kind: 'drop-column-portable', comment: `No serving code selects "${r.column}" any more.`, table: r.table, column: r.column, reverseAddField: null }],
+      irreversible: `the column and its data are dropped; on ${r.database} bg-scaffold does not generate the re-add (add it back by hand before migrating backwards)`,
+      rollback: 'This migration cannot be reversed.',
+    };
+  }
+  const reAdd = reAddColumn(r);
+  if (reAdd === null) {
+    return {
+      operations: [{ kind: 'ddl', comment: `No serving code selects "${r.column}" any more.`, sql: [dropColumnSql(r.table, r.column)], reverseSql: null }],
+      irreversible: `bg-scaffold does not know the PostgreSQL type of ${r.field.fieldClass}, so it cannot re-add "${r.column}"; add it back by hand before migrating backwards`,
+      rollback: 'This migration cannot be reversed.',
+    };
+  }
+  return { operations: reversibleDropSteps(r, reAdd), irreversible: null, rollback: rollbackSummary(r) };
+}
+
+/** A NOT NULL column comes back filled with its default, so that NOT NULL can come back too. */
+function rollbackRefill(r: Removal): ColumnDefault | null {
+  return r.columnDefault !== null && !r.field.nullable ? r.columnDefault : null;
+}
+
+/**
+ * PostgreSQL: the Meta indexes go CONCURRENTLY, then the column. The steps between run only when
+ * migrating backwards, once the column is back: they restore what the drop took.
+ */
+function reversibleDropSteps(r: Removal, reAdd: string): MigrationOperation[] {
+  const d = r.columnDefault;
+  const refill = rollbackRefill(r);
+  const operations: MigrationOperation[] = [...metaIndexDrops(r), ...indexRebuilds(r)];
+  if (r.relation?.constraint) {
+    operations.push({
+      kind: 'backwards-only',
+      comment: `Rollback only: the re-added column gets the database-level foreign key back.`,
+      operation: replaceForeignKey(r, '')[0]!,
+    });
+  }
+  if (refill) {
+    operations.push(
+      { kind: 'backwards-only', comment: 'Rollback only: NOT NULL again, once every row is filled.', operation: { kind: 'set-not-null', comment: '', table: r.table, column: r.column } },
+      {
+        kind: 'backwards-only',
+        comment: `Rollback only: fills the re-added column with its default, in batches.`,
+        operation: { kind: 'backfill', comment: '', table: r.table, pk: r.pk, set: `${q(r.column)} = ${refill.sql}`, where: `${q(r.column)} IS NULL` },
+      },
+    );
+  }
+  // Django's CHECK for the column's type (Positive*IntegerField) comes back with it.
+  const check = columnCheck(r.field, r.table, r.column);
+  if (check) operations.push(validateCheckOnRollback(check));
+  const reverse = [reAdd, ...(d ? [setColumnDefaultSql(r.table, r.column, d.sql)] : []), ...(check ? [addCheckSql(check)] : [])];
+  operations.push({
+    kind: 'ddl',
+    comment: `No serving code selects "${r.column}" any more: the release that stopped using it is fully rolled out.`,
+    sql: [dropColumnSql(r.table, r.column)],
+    reverseSql: reverse,
+  });
+  return operations;
+}
+
+/** `Migrating backwards re-adds "note" with its default '', ...: the previous schema comes back, but ...`. */
+function rollbackSummary(r: Removal): string {
+  const d = r.columnDefault;
+  const refill = rollbackRefill(r);
+  const extras = [
+    ...(djangoIndexesOf(r.field).length > 0 ? ['rebuilds its indexes'] : []),
+    ...(r.indexes.length > 0 ? [`rebuilds ${metaIndexNames(r)}`] : []),
+    ...(r.relation?.constraint ? ['restores its foreign key'] : []),
+  ];
+  const how = refill
+    ? [`re-adds "${r.column}" with its default ${refill.sql}`, 'fills every row with it', 'sets NOT NULL again', ...extras]
+    : [`re-adds "${r.column}" as nullable${d ? ` with its default ${d.sql}` : ''}`, ...extras];
+  const list = how.length === 1 ? how[0] : `${how.slice(0, -1).join(', ')} and ${how.at(-1)}`;
+  return (
+    `Migrating backwards ${list}: the previous schema comes back, but the values the column held are gone for good` +
+    (refill ? ` (every row holds ${refill.sql}).` : ' (every row reads NULL).')
+  );
+}
+
 /** The last release: the column goes. Its rollback re-adds what it can, and says what it cannot. */
 function dropPhase(r: Removal, number: number, of: number): Phase {
-  const pg = r.database === 'postgresql';
-  const reAdd = pg ? reAddColumn(r) : null;
-  const d = r.columnDefault;
-  // A NOT NULL column comes back filled with its default, so that NOT NULL can come back too.
-  const refill = d !== null && !r.field.nullable ? d : null;
-  const operations: MigrationOperation[] = [];
-  let rollback: string;
-  let irreversible: string | null = null;
-  if (!pg) {
-    operations.push({ kind: 'drop-column-portable', comment: `No serving code selects "${r.column}" any more.`, table: r.table, column: r.column, reverseAddField: null });
-    irreversible = `the column and its data are dropped; on ${r.database} bg-scaffold does not generate the re-add (add it back by hand before migrating backwards)`;
-    rollback = 'This migration cannot be reversed.';
-  } else if (reAdd === null) {
-    operations.push({ kind: 'ddl', comment: `No serving code selects "${r.column}" any more.`, sql: [dropColumnSql(r.table, r.column)], reverseSql: null });
-    irreversible = `bg-scaffold does not know the PostgreSQL type of ${r.field.fieldClass}, so it cannot re-add "${r.column}"; add it back by hand before migrating backwards`;
-    rollback = 'This migration cannot be reversed.';
-  } else {
-    operations.push(...metaIndexDrops(r), ...indexRebuilds(r));
-    if (r.relation?.constraint) {
-      operations.push({
-        kind: 'backwards-only',
-        comment: `Rollback only: the re-added column gets the database-level foreign key back.`,
-        operation: replaceForeignKey(r, '')[0]!,
-      });
-    }
-    if (refill) {
-      operations.push(
-        { kind: 'backwards-only', comment: 'Rollback only: NOT NULL again, once every row is filled.', operation: { kind: 'set-not-null', comment: '', table: r.table, column: r.column } },
-        {
-          kind: 'backwards-only',
-          comment: `Rollback only: fills the re-added column with its default, in batches.`,
-          operation: { kind: 'backfill', comment: '', table: r.table, pk: r.pk, set: `${q(r.column)} = ${refill.sql}`, where: `${q(r.column)} IS NULL` },
-        },
-      );
-    }
-    // Django's CHECK for the column's type (Positive*IntegerField) comes back with it.
-    const check = columnCheck(r.field, r.table, r.column);
-    if (check) operations.push(validateCheckOnRollback(check));
-    const reverse = [reAdd, ...(d ? [setColumnDefaultSql(r.table, r.column, d.sql)] : []), ...(check ? [addCheckSql(check)] : [])];
-    operations.push({
-      kind: 'ddl',
-      comment: `No serving code selects "${r.column}" any more: the release that stopped using it is fully rolled out.`,
-      sql: [dropColumnSql(r.table, r.column)],
-      reverseSql: reverse,
-    });
-    const extras = [
-      ...(djangoIndexesOf(r.field).length > 0 ? ['rebuilds its indexes'] : []),
-      ...(r.indexes.length > 0 ? [`rebuilds ${metaIndexNames(r)}`] : []),
-      ...(r.relation?.constraint ? ['restores its foreign key'] : []),
-    ];
-    const how = refill
-      ? [`re-adds "${r.column}" with its default ${refill.sql}`, 'fills every row with it', 'sets NOT NULL again', ...extras]
-      : [`re-adds "${r.column}" as nullable${d ? ` with its default ${d.sql}` : ''}`, ...extras];
-    const list = how.length === 1 ? how[0] : `${how.slice(0, -1).join(', ')} and ${how.at(-1)}`;
-    rollback =
-      `Migrating backwards ${list}: the previous schema comes back, but the values the column held are gone for good` +
-      (refill ? ` (every row holds ${refill.sql}).` : ' (every row reads NULL).');
-  }
+  const { operations, irreversible, rollback } = columnDrop(r);
   return {
     number,
     of,
@@ -392,7 +435,7 @@ function dropPhase(r: Removal, number: number, of: number): Phase {
     risks: [`Rolling this release back re-adds "${r.column}" but not its values: keep a backup of the column if they may be needed.`],
     migration: {
       slug: `${r.modelName}_${r.field.name}_drop`,
-      atomic: !pg,
+      atomic: r.database !== 'postgresql',
       why: [`Drops "${r.column}": no serving release selects it any more.`, rollback],
       imports: [],
       irreversible,

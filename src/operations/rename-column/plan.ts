@@ -35,6 +35,7 @@ import type {
   CodeBlock,
   LockSettings,
   MigrationOperation,
+  MigrationSpec,
   ModelEdit,
   Phase,
   RenameStrategy,
@@ -114,74 +115,11 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
   requireNotRelationKey(model, field, app.label, input.apps ?? [app], 'renamed');
 
   const strategy = input.strategy ?? defaultRenameStrategy(database);
-  if (input.phases !== undefined && strategy !== 'copy') {
-    fail(`--phases applies to --strategy copy only (the ${strategy} strategy has a fixed number of releases)`);
-  }
-  if (strategy === 'copy' && to === 'objects') {
-    fail(`--to "objects" would meet the dual-write manager the copy strategy adds as ${model.name}.objects; choose another name, or --strategy db-column`);
-  }
-  if (strategy === 'trigger' && database !== 'postgresql') {
-    fail(`--strategy trigger needs PostgreSQL (this project uses ${database}); use --strategy copy or db-column`);
-  }
-
+  refuseStrategyInputs(input, strategy);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'to', to]);
   validateChangeId(change);
-  // A new column on PostgreSQL: a plain index or unique constraint that names the field is rebuilt
-  // on it, CONCURRENTLY, and it gets the CHECK Django gives its type.
-  const newColumnOnPostgres = strategy !== 'db-column' && database === 'postgresql';
-  const meta = metaReferencesToRename(model, field, strategy === 'db-column', newColumnOnPostgres);
-  refuseRelatedMetaReferences(model, field, app.label, input.apps ?? [app], 'rename');
-  const newColumn = isRelation(field) ? `${to}_id` : to;
-  const rebuiltIndexes = newColumnOnPostgres
-    ? meta.flatMap((reference): RebuiltIndex[] => {
-        const index = plainIndexOf(model, reference);
-        if (!index) return [];
-        return [
-          {
-            name: index.name,
-            unique: index.unique,
-            temporary: pgIdentifier(`${index.name}_bg_new`),
-            oldColumns: indexColumnsSql(model, index),
-            newColumns: indexColumnsSql(model, index, { field: field.name, column: newColumn }),
-          },
-        ];
-      })
-    : [];
-
-  const rename: Rename = {
-    change,
-    appLabel: app.label,
-    model,
-    modelName: model.name.toLowerCase(),
-    field,
-    to,
-    table: model.dbTable,
-    pk: primaryKeyColumn(model),
-    oldColumn: field.column,
-    newColumn,
-    columnType: postgresColumnType(field),
-    database,
-    meta,
-    metaState: renamedModelOptions(model, meta, field.name, to),
-    rebuiltIndexes,
-    checks: newColumnOnPostgres ? checksOf(field, model.dbTable, newColumn) : null,
-  };
-
-  if (strategy !== 'db-column') {
-    if ('db_column' in field.kwargs) {
-      fail(`${model.name}.${field.name} sets db_column, so its column keeps its name anyway; use --strategy db-column, or remove db_column first`);
-    }
-    if (isRelation(field)) {
-      fail(`renaming the column of relation ${model.name}.${field.name} needs its foreign key rebuilt; use --strategy db-column (no SQL runs)`);
-    }
-    if (database === 'postgresql' && rename.columnType === null) {
-      fail(
-        field.django
-          ? `Django reports no PostgreSQL type for ${field.fieldClass} (${model.name}.${field.name}); use --strategy db-column`
-          : `bg-scaffold cannot tell the PostgreSQL type of ${field.fieldClass} (${model.name}.${field.name}) without Django; run it with the project's Python (--python, or BG_PYTHON)`,
-      );
-    }
-  }
+  const rename = describeRename(input, strategy, change);
+  if (strategy !== 'db-column') refuseNewColumn(rename);
 
   const phases =
     strategy === 'db-column'
@@ -221,6 +159,83 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     warnings,
     verifiedOn: verifiedOn('rename-column', strategy, database),
   };
+}
+
+/** Refuses what the chosen strategy cannot do with these inputs. */
+function refuseStrategyInputs(input: RenameColumnInput, strategy: RenameStrategy): void {
+  if (input.phases !== undefined && strategy !== 'copy') {
+    fail(`--phases applies to --strategy copy only (the ${strategy} strategy has a fixed number of releases)`);
+  }
+  if (strategy === 'copy' && input.to === 'objects') {
+    fail(`--to "objects" would meet the dual-write manager the copy strategy adds as ${input.model.name}.objects; choose another name, or --strategy db-column`);
+  }
+  if (strategy === 'trigger' && input.database !== 'postgresql') {
+    fail(`--strategy trigger needs PostgreSQL (this project uses ${input.database}); use --strategy copy or db-column`);
+  }
+}
+
+/** The rename as the phase builders need it: columns, Meta references, and what a new column on PostgreSQL gets again. */
+function describeRename(input: RenameColumnInput, strategy: RenameStrategy, change: string): Rename {
+  const { app, model, field, to, database } = input;
+  // A new column on PostgreSQL: a plain index or unique constraint that names the field is rebuilt
+  // on it, CONCURRENTLY, and it gets the CHECK Django gives its type.
+  const newColumnOnPostgres = strategy !== 'db-column' && database === 'postgresql';
+  const meta = metaReferencesToRename(model, field, strategy === 'db-column', newColumnOnPostgres);
+  refuseRelatedMetaReferences(model, field, app.label, input.apps ?? [app], 'rename');
+  const newColumn = isRelation(field) ? `${to}_id` : to;
+  return {
+    change,
+    appLabel: app.label,
+    model,
+    modelName: model.name.toLowerCase(),
+    field,
+    to,
+    table: model.dbTable,
+    pk: primaryKeyColumn(model),
+    oldColumn: field.column,
+    newColumn,
+    columnType: postgresColumnType(field),
+    database,
+    meta,
+    metaState: renamedModelOptions(model, meta, field.name, to),
+    rebuiltIndexes: newColumnOnPostgres ? rebuiltIndexesOf(model, field, meta, newColumn) : [],
+    checks: newColumnOnPostgres ? checksOf(field, model.dbTable, newColumn) : null,
+  };
+}
+
+/** Each plain Meta index or unique constraint that names the field, as rebuilt on the new column. */
+function rebuiltIndexesOf(model: DjangoModel, field: DjangoField, meta: MetaReference[], newColumn: string): RebuiltIndex[] {
+  return meta.flatMap((reference): RebuiltIndex[] => {
+    const index = plainIndexOf(model, reference);
+    if (!index) return [];
+    return [
+      {
+        name: index.name,
+        unique: index.unique,
+        temporary: pgIdentifier(`${index.name}_bg_new`),
+        oldColumns: indexColumnsSql(model, index),
+        newColumns: indexColumnsSql(model, index, { field: field.name, column: newColumn }),
+      },
+    ];
+  });
+}
+
+/** Refuses a field whose column the trigger and copy strategies cannot rebuild under a new name. */
+function refuseNewColumn(r: Rename): void {
+  const { model, field } = r;
+  if ('db_column' in field.kwargs) {
+    fail(`${model.name}.${field.name} sets db_column, so its column keeps its name anyway; use --strategy db-column, or remove db_column first`);
+  }
+  if (isRelation(field)) {
+    fail(`renaming the column of relation ${model.name}.${field.name} needs its foreign key rebuilt; use --strategy db-column (no SQL runs)`);
+  }
+  if (r.database === 'postgresql' && r.columnType === null) {
+    fail(
+      field.django
+        ? `Django reports no PostgreSQL type for ${field.fieldClass} (${model.name}.${field.name}); use --strategy db-column`
+        : `bg-scaffold cannot tell the PostgreSQL type of ${field.fieldClass} (${model.name}.${field.name}) without Django; run it with the project's Python (--python, or BG_PYTHON)`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,7 +363,14 @@ function dbColumnPhases(r: Rename): Phase[] {
 // ---------------------------------------------------------------------------------------------
 // trigger: two releases; PostgreSQL keeps both columns equal, whoever writes.
 
-function syncTriggerSql(r: Rename): { create: string[]; drop: string[]; functionName: string } {
+/** The trigger that keeps both columns equal: the statements that create it and drop it. */
+interface SyncTrigger {
+  create: string[];
+  drop: string[];
+  functionName: string;
+}
+
+function syncTriggerSql(r: Rename): SyncTrigger {
   const functionName = pgIdentifier(`bg_sync_${r.table}_${r.oldColumn}_${r.newColumn}`);
   const [o, n] = [q(r.oldColumn), q(r.newColumn)];
   const conflict = sqlString(`bg-scaffold ${r.change}: ${r.oldColumn} and ${r.newColumn} were set to different values in one statement`);
@@ -505,6 +527,18 @@ function rebuiltIndexNote(r: Rename, builtIn: string): string {
   return `; ${noun} ${names}, rebuilt on "${r.newColumn}" in ${builtIn}, ${r.rebuiltIndexes.length > 1 ? 'take their names' : 'takes its name'} back`;
 }
 
+/** Rollback only: the old column's own indexes again, under Django's names, once it is back. */
+function oldColumnIndexRebuilds(r: Rename): MigrationOperation[] {
+  return indexSteps(r, r.oldColumn, `Rollback only: rebuilds the old column's index`).map(
+    (operation): MigrationOperation => ({ kind: 'backwards-only', comment: operation.comment, operation }),
+  );
+}
+
+/** Rollback only: the re-added old column filled from the new one. */
+function oldColumnRefill(r: Rename): MigrationOperation {
+  return { kind: 'backwards-only', comment: `Rollback only: refills the re-added old column from the new one.`, operation: copyStep(r, r.newColumn, r.oldColumn, '') };
+}
+
 function copyStep(r: Rename, from: string, to: string, why: string): MigrationOperation {
   return {
     kind: 'backfill',
@@ -516,17 +550,17 @@ function copyStep(r: Rename, from: string, to: string, why: string): MigrationOp
   };
 }
 
-function triggerPhases(r: Rename, batchSize: number): Phase[] {
+/** Release 1: the new column, kept equal to the old one by a trigger, filled and indexed. */
+function triggerExpandSteps(r: Rename, sync: SyncTrigger, batchSize: number): MigrationOperation[] {
   const { field, to } = r;
-  const sync = syncTriggerSql(r);
   const [oldCol, newCol] = [r.oldColumn, r.newColumn];
-  const addNew = addColumnSql(r.table, newCol, r.columnType!);
-  const dropNew = dropColumnSql(r.table, newCol);
-  const addOld = addColumnSql(r.table, oldCol, r.columnType!);
-  const dropOld = dropColumnSql(r.table, oldCol);
-
-  const expand: MigrationOperation[] = [
-    { kind: 'ddl', comment: `The new column starts nullable: the previous release inserts rows without it.`, sql: [addNew], reverseSql: [dropNew] },
+  return [
+    {
+      kind: 'ddl',
+      comment: `The new column starts nullable: the previous release inserts rows without it.`,
+      sql: [addColumnSql(r.table, newCol, r.columnType!)],
+      reverseSql: [dropColumnSql(r.table, newCol)],
+    },
     ...newColumnCheck(r),
     {
       kind: 'ddl',
@@ -536,48 +570,52 @@ function triggerPhases(r: Rename, batchSize: number): Phase[] {
     },
     copyStep(r, oldCol, newCol, `Copies existing rows in batches of ${batchSize}, each its own transaction; only rows that still differ.`),
     ...newColumnCheckValidated(r),
-  ];
-  if (!field.nullable) {
-    expand.push({ kind: 'set-not-null', comment: `NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.`, table: r.table, column: newCol });
-  }
-  expand.push(...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`), ...rebuiltIndexBuilds(r));
-  expand.push({
-    kind: 'state-only',
-    comment: `Django now knows the field as ${to} on column "${newCol}"; the database change is above.`,
-    operations: [{ kind: 'RenameField', modelName: r.modelName, oldName: field.name, newName: to }, ...metaStateOperations(r)],
-  });
-
-  const renames = rebuiltIndexRenames(r);
-  const contract: MigrationOperation[] = [
-    ...rebuiltIndexRestores(r),
-    ...indexSteps(r, oldCol, `Rollback only: rebuilds the old column's index`).map(
-      (operation): MigrationOperation => ({ kind: 'backwards-only', comment: operation.comment, operation }),
-    ),
-  ];
-  if (!field.nullable) {
-    contract.push({
-      kind: 'backwards-only',
-      comment: `Rollback only: the old column becomes NOT NULL again once it is filled.`,
-      operation: { kind: 'set-not-null', comment: '', table: r.table, column: oldCol },
-    });
-  }
-  contract.push(
-    ...oldColumnCheckValidated(r),
+    ...(field.nullable ? [] : [{ kind: 'set-not-null', comment: `NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.`, table: r.table, column: newCol } satisfies MigrationOperation]),
+    ...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`),
+    ...rebuiltIndexBuilds(r),
     {
-      kind: 'backwards-only',
-      comment: `Rollback only: refills the re-added old column from the new one.`,
-      operation: copyStep(r, newCol, oldCol, ''),
+      kind: 'state-only',
+      comment: `Django now knows the field as ${to} on column "${newCol}"; the database change is above.`,
+      operations: [{ kind: 'RenameField', modelName: r.modelName, oldName: field.name, newName: to }, ...metaStateOperations(r)],
     },
+  ];
+}
+
+/** Release 2: the trigger and the old column go. Migrating backwards brings back both, refilled, with NOT NULL and indexes. */
+function triggerContractSteps(r: Rename, sync: SyncTrigger): MigrationOperation[] {
+  const oldCol = r.oldColumn;
+  const renames = rebuiltIndexRenames(r);
+  return [
+    ...rebuiltIndexRestores(r),
+    ...oldColumnIndexRebuilds(r),
+    ...(r.field.nullable
+      ? []
+      : [
+          {
+            kind: 'backwards-only',
+            comment: `Rollback only: the old column becomes NOT NULL again once it is filled.`,
+            operation: { kind: 'set-not-null', comment: '', table: r.table, column: oldCol },
+          } satisfies MigrationOperation,
+        ]),
+    ...oldColumnCheckValidated(r),
+    oldColumnRefill(r),
     {
       kind: 'ddl',
       // One transaction: with the trigger gone but the column still NOT NULL, release 1's inserts
       // (which do not name "${oldCol}") would fail (measured in the matrix).
       comment: `No serving code reads or writes "${oldCol}" any more: the trigger, its function and the column go together, in one transaction${rebuiltIndexNote(r, 'release 1')}.`,
-      sql: [...sync.drop, dropOld, ...renames.forward],
-      reverseSql: [...renames.backward, addOld, ...oldColumnCheckSql(r), ...sync.create],
+      sql: [...sync.drop, dropColumnSql(r.table, oldCol), ...renames.forward],
+      reverseSql: [...renames.backward, addColumnSql(r.table, oldCol, r.columnType!), ...oldColumnCheckSql(r), ...sync.create],
     },
-  );
+  ];
+}
 
+function triggerPhases(r: Rename, batchSize: number): Phase[] {
+  const { field, to } = r;
+  const sync = syncTriggerSql(r);
+  const [oldCol, newCol] = [r.oldColumn, r.newColumn];
+  const expand = triggerExpandSteps(r, sync, batchSize);
+  const contract = triggerContractSteps(r, sync);
   const renameNote = `renamed from ${field.name}`;
   return [
     {
@@ -694,112 +732,163 @@ function pascal(name: string): string {
     .join('');
 }
 
-function copyPhases(r: Rename, count: 3 | 4): Phase[] {
+/** The field as the copy strategy's migrations write it, and the imports they need for it. */
+interface CopyFields {
+  /** The new field as release 1 adds it: nullable, without its indexes (`unique`, `db_index`). */
+  added: string;
+  /** The new field once filled: the old one's definition. */
+  final: string;
+  /** The old field made nullable, as it retires (other databases). */
+  oldNullable: string;
+  /** `unique` / `db_index` kwargs the new field takes only once filled. */
+  indexKwargs: string[];
+  imports: string[];
+}
+
+function copyFields(r: Rename): CopyFields {
+  const indexKwargs = ['unique', 'db_index'].filter((k) => k in r.field.kwargs);
+  const added = migrationFieldExpression(r.field, r.appLabel, { set: { null: 'True' }, remove: indexKwargs });
+  const final = migrationFieldExpression(r.field, r.appLabel);
+  const oldNullable = migrationFieldExpression(r.field, r.appLabel, { set: { null: 'True' } });
+  const imports = withMetaImports(r, [...new Set([...added.imports, ...final.imports, ...oldNullable.imports])].sort());
+  return { added: added.source, final: final.source, oldNullable: oldNullable.source, indexKwargs, imports };
+}
+
+/** Release 1: the new column, nullable; code writes both columns and reads the old one. */
+function copyExpandSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
+  const addField: StateOperation = { kind: 'AddField', modelName: r.modelName, name: r.to, field: fields.added };
+  if (r.database !== 'postgresql') {
+    return [{ kind: 'django', comment: 'Nullable: the previous release inserts rows without it.', operation: addField }];
+  }
+  return [
+    {
+      kind: 'ddl',
+      comment: 'Nullable: the previous release inserts rows without it.',
+      sql: [addColumnSql(r.table, r.newColumn, r.columnType!)],
+      reverseSql: [dropColumnSql(r.table, r.newColumn)],
+    },
+    ...newColumnCheck(r),
+    { kind: 'state-only', comment: `Django's state gains ${r.to}; the column is added above.`, operations: [addField] },
+  ];
+}
+
+/** The backfill and NOT NULL on the new column, with its indexes. */
+function copyFillSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
+  const { field, to } = r;
+  const alter: StateOperation = { kind: 'AlterField', modelName: r.modelName, name: to, field: fields.final };
+  if (r.database !== 'postgresql') {
+    return [
+      { kind: 'backfill-orm', comment: 'Copies rows in batches, each its own transaction.', modelName: r.model.name, target: to, source: field.name },
+      { kind: 'django', comment: `${to} takes ${field.name}'s definition (NOT NULL, indexes).`, operation: alter },
+    ];
+  }
+  return [
+    copyStep(r, r.oldColumn, r.newColumn, `Copies rows in batches of the configured size, each its own transaction; only rows that still differ. Every serving release writes both columns now.`),
+    ...newColumnCheckValidated(r),
+    ...(field.nullable ? [] : [{ kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.', table: r.table, column: r.newColumn } satisfies MigrationOperation]),
+    ...indexSteps(r, r.newColumn, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`),
+    ...rebuiltIndexBuilds(r),
+    { kind: 'state-only', comment: `Django's state: ${to} takes ${field.name}'s definition.`, operations: [alter] },
+  ];
+}
+
+/** The old field leaves Django's state; its column must accept the new release's inserts. */
+function copyRetireSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
+  const { field } = r;
+  const oldCol = r.oldColumn;
+  const forget: StateOperation[] = [...metaStateOperations(r), { kind: 'RemoveField', modelName: r.modelName, name: field.name }];
+  if (r.database !== 'postgresql') {
+    return [
+      {
+        kind: 'separate',
+        comment: `"${oldCol}" becomes nullable in the database and leaves Django's state; the column stays until the next release.`,
+        databaseOperations: field.nullable ? [] : [{ kind: 'AlterField', modelName: r.modelName, name: field.name, field: fields.oldNullable }],
+        stateOperations: forget,
+      },
+      // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
+      { kind: 'backfill-orm', comment: `Rollback only: refills ${field.name} for rows this release inserted without it.`, modelName: r.model.name, target: field.name, source: r.to, backwardsOnly: true },
+    ];
+  }
+  return [
+    ...(field.nullable ? [] : [{ kind: 'drop-not-null', comment: `The next release inserts rows without "${oldCol}".`, table: r.table, column: oldCol } satisfies MigrationOperation]),
+    // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
+    { kind: 'backwards-only', comment: `Rollback only: refills "${oldCol}" for rows this release inserted without it.`, operation: copyStep(r, r.newColumn, oldCol, '') },
+    { kind: 'state-only', comment: `Django forgets ${field.name}; its column stays until the next release.`, operations: forget },
+  ];
+}
+
+/** The old column goes. On PostgreSQL, migrating backwards re-adds and refills it, with its indexes and CHECK. */
+function copyDropSteps(r: Rename): MigrationOperation[] {
+  const oldCol = r.oldColumn;
+  if (r.database !== 'postgresql') {
+    return [{ kind: 'drop-column-portable', comment: `No serving code selects "${oldCol}" any more.`, table: r.table, column: oldCol, reverseAddField: null }];
+  }
+  const renames = rebuiltIndexRenames(r);
+  return [
+    ...rebuiltIndexRestores(r),
+    ...oldColumnIndexRebuilds(r),
+    ...oldColumnCheckValidated(r),
+    oldColumnRefill(r),
+    {
+      kind: 'ddl',
+      comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, 'release 2')}.`,
+      sql: [dropColumnSql(r.table, oldCol), ...renames.forward],
+      reverseSql: [...renames.backward, addColumnSql(r.table, oldCol, r.columnType!), ...oldColumnCheckSql(r)],
+    },
+  ];
+}
+
+/** The models.py edits of the copy strategy: the new field added, then finalized; the old one removed. */
+interface CopyEdits {
+  addNew: ModelEdit;
+  finalizeNew: ModelEdit;
+  /** The old field removed, and Meta switched to the new name. */
+  retire: ModelEdit[];
+}
+
+function copyEdits(r: Rename, fields: CopyFields): CopyEdits {
+  const { field, to } = r;
+  return {
+    addNew: {
+      kind: 'add-field',
+      model: r.model.name,
+      after: field.name,
+      name: to,
+      copyOf: field.name,
+      setKwargs: { null: 'True' },
+      removeKwargs: fields.indexKwargs,
+      note: `new column for ${field.name}, nullable until filled`,
+    },
+    finalizeNew: {
+      kind: 'edit-field',
+      model: r.model.name,
+      field: to,
+      rename: null,
+      setKwargs: Object.fromEntries(fields.indexKwargs.map((k) => [k, field.kwargs[k]!])),
+      removeKwargs: field.nullable ? [] : ['null'],
+      note: `replaces ${field.name}`,
+    },
+    // Meta switches to the new name in the release whose model loses the old one.
+    retire: [{ kind: 'remove-field', model: r.model.name, field: field.name }, ...metaEdits(r, `${field.name} replaced by ${to}`)],
+  };
+}
+
+/** The migration of a release that fills the new column: not atomic. */
+function copyFillMigration(operations: MigrationOperation[], slug: string, why: string[], imports: string[]): MigrationSpec {
+  return {
+    slug,
+    atomic: false,
+    why: [...why, 'Not atomic: the backfill commits batch by batch. Every step is safe to run again.'],
+    imports,
+    irreversible: null,
+    operations,
+  };
+}
+
+function copyExpandPhase(r: Rename, count: 3 | 4, fields: CopyFields, edits: CopyEdits): Phase {
   const { field, to } = r;
   const [oldCol, newCol] = [r.oldColumn, r.newColumn];
-  const pg = r.database === 'postgresql';
-  const indexKwargs = ['unique', 'db_index'].filter((k) => k in field.kwargs);
-  const nullableCopy = { set: { null: 'True' }, remove: indexKwargs };
-  const newAsAdded = migrationFieldExpression(field, r.appLabel, nullableCopy);
-  const newAsFinal = migrationFieldExpression(field, r.appLabel);
-  const oldAsNullable = migrationFieldExpression(field, r.appLabel, { set: { null: 'True' } });
-  const imports = withMetaImports(r, [...new Set([...newAsAdded.imports, ...newAsFinal.imports, ...oldAsNullable.imports])].sort());
-  const addNew = addColumnSql(r.table, newCol, r.columnType!);
-
-  // Release 1: add the new column; code writes both, reads the old one.
-  const expandOps: MigrationOperation[] = pg
-    ? [
-        {
-          kind: 'ddl',
-          comment: 'Nullable: the previous release inserts rows without it.',
-          sql: [addNew],
-          reverseSql: [dropColumnSql(r.table, newCol)],
-        },
-        ...newColumnCheck(r),
-        { kind: 'state-only', comment: `Django's state gains ${to}; the column is added above.`, operations: [{ kind: 'AddField', modelName: r.modelName, name: to, field: newAsAdded.source }] },
-      ]
-    : [{ kind: 'django', comment: 'Nullable: the previous release inserts rows without it.', operation: { kind: 'AddField', modelName: r.modelName, name: to, field: newAsAdded.source } }];
-
-  // The backfill and NOT NULL on the new column, with its indexes.
-  const fillOps: MigrationOperation[] = pg
-    ? [
-        copyStep(r, oldCol, newCol, `Copies rows in batches of the configured size, each its own transaction; only rows that still differ. Every serving release writes both columns now.`),
-        ...newColumnCheckValidated(r),
-        ...(field.nullable ? [] : [{ kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.', table: r.table, column: newCol } satisfies MigrationOperation]),
-        ...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`),
-        ...rebuiltIndexBuilds(r),
-        { kind: 'state-only', comment: `Django's state: ${to} takes ${field.name}'s definition.`, operations: [{ kind: 'AlterField', modelName: r.modelName, name: to, field: newAsFinal.source }] },
-      ]
-    : [
-        { kind: 'backfill-orm', comment: 'Copies rows in batches, each its own transaction.', modelName: r.model.name, target: to, source: field.name },
-        { kind: 'django', comment: `${to} takes ${field.name}'s definition (NOT NULL, indexes).`, operation: { kind: 'AlterField', modelName: r.modelName, name: to, field: newAsFinal.source } },
-      ];
-
-  // The old field leaves Django's state; its column must accept the new release's inserts.
-  const retireOps: MigrationOperation[] = pg
-    ? [
-        ...(field.nullable ? [] : [{ kind: 'drop-not-null', comment: `The next release inserts rows without "${oldCol}".`, table: r.table, column: oldCol } satisfies MigrationOperation]),
-        // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
-        { kind: 'backwards-only', comment: `Rollback only: refills "${oldCol}" for rows this release inserted without it.`, operation: copyStep(r, newCol, oldCol, '') },
-        { kind: 'state-only', comment: `Django forgets ${field.name}; its column stays until the next release.`, operations: [...metaStateOperations(r), { kind: 'RemoveField', modelName: r.modelName, name: field.name }] },
-      ]
-    : [
-        {
-          kind: 'separate',
-          comment: `"${oldCol}" becomes nullable in the database and leaves Django's state; the column stays until the next release.`,
-          databaseOperations: field.nullable ? [] : [{ kind: 'AlterField', modelName: r.modelName, name: field.name, field: oldAsNullable.source }],
-          stateOperations: [...metaStateOperations(r), { kind: 'RemoveField', modelName: r.modelName, name: field.name }],
-        },
-        // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
-        { kind: 'backfill-orm', comment: `Rollback only: refills ${field.name} for rows this release inserted without it.`, modelName: r.model.name, target: field.name, source: to, backwardsOnly: true },
-      ];
-
-  const renames = rebuiltIndexRenames(r);
-  const dropOps: MigrationOperation[] = pg
-    ? [
-        ...rebuiltIndexRestores(r),
-        ...indexSteps(r, oldCol, `Rollback only: rebuilds the old column's index`).map(
-          (operation): MigrationOperation => ({ kind: 'backwards-only', comment: operation.comment, operation }),
-        ),
-        ...oldColumnCheckValidated(r),
-        { kind: 'backwards-only', comment: 'Rollback only: refills the re-added old column from the new one.', operation: copyStep(r, newCol, oldCol, '') },
-        {
-          kind: 'ddl',
-          comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, 'release 2')}.`,
-          sql: [dropColumnSql(r.table, oldCol), ...renames.forward],
-          reverseSql: [...renames.backward, addColumnSql(r.table, oldCol, r.columnType!), ...oldColumnCheckSql(r)],
-        },
-      ]
-    : [{ kind: 'drop-column-portable', comment: `No serving code selects "${oldCol}" any more.`, table: r.table, column: oldCol, reverseAddField: null }];
-
-  const notes = {
-    added: `new column for ${field.name}, nullable until filled`,
-    final: `replaces ${field.name}`,
-  };
-  const addNewEdit: ModelEdit = {
-    kind: 'add-field',
-    model: r.model.name,
-    after: field.name,
-    name: to,
-    copyOf: field.name,
-    setKwargs: { null: 'True' },
-    removeKwargs: indexKwargs,
-    note: notes.added,
-  };
-  const finalizeNewEdit: ModelEdit = {
-    kind: 'edit-field',
-    model: r.model.name,
-    field: to,
-    rename: null,
-    setKwargs: Object.fromEntries(indexKwargs.map((k) => [k, field.kwargs[k]!])),
-    removeKwargs: field.nullable ? [] : ['null'],
-    note: notes.final,
-  };
-  const removeOldEdit: ModelEdit = { kind: 'remove-field', model: r.model.name, field: field.name };
-  // Meta switches to the new name in the release whose model loses the old one.
-  const retireEdits: ModelEdit[] = [removeOldEdit, ...metaEdits(r, `${field.name} replaced by ${to}`)];
-
-  const phase1: Phase = {
+  return {
     number: 1,
     of: count,
     name: 'expand',
@@ -819,103 +908,108 @@ function copyPhases(r: Rename, count: 3 | 4): Phase[] {
       slug: `${r.modelName}_${to}_add`,
       atomic: true,
       why: [`Adds "${newCol}" beside "${oldCol}". This release writes both; the previous one only "${oldCol}",`, `which is why the backfill waits for the next release.`],
-      imports,
+      imports: fields.imports,
       irreversible: null,
-      operations: expandOps,
+      operations: copyExpandSteps(r, fields),
     },
-    modelEdits: [addNewEdit],
+    modelEdits: [edits.addNew],
     codeBlocks: dualWriteBlocks(r, field.name, to),
   };
+}
 
-  const fillMigration = (ops: MigrationOperation[], slug: string, why: string[]) => ({
-    slug,
-    atomic: false,
-    why: [...why, 'Not atomic: the backfill commits batch by batch. Every step is safe to run again.'],
-    imports,
-    irreversible: null,
-    operations: ops,
-  });
-
-  if (count === 3) {
-    const risk = `Stale reads during the switch: while this release rolls out, the previous release still reads "${oldCol}", which this release no longer writes. Use --phases 4 if that matters.`;
-    return [
-      phase1,
-      {
-        number: 2,
-        of: 3,
-        name: 'switch',
-        title: `Fill "${newCol}", make it authoritative; code uses only ${to}`,
-        state: `\`${to}\` takes \`${field.name}\`'s definition; \`${field.name}\` leaves the model.`,
-        database: `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes; "${oldCol}" ${field.nullable ? 'stays' : 'becomes nullable'}.`,
-        code: `Uses only \`${to}\`.`,
-        serving: {
-          duringMigration: 'release 1 (writes both)',
-          afterSwitch: [`release 1, reading "${oldCol}" (stale for rows this release writes)`, `this release, only "${newCol}"`],
-        },
-        beforeNext: ['This release is fully rolled out.', `No code refers to \`${field.name}\` (\`bg-scaffold check\`).`],
-        risks: [risk],
-        migration: fillMigration([...fillOps, ...retireOps], `${r.modelName}_${to}_switch`, [
-          `Fills "${newCol}" (release 1 writes both columns, so the copy cannot go stale), makes it`,
-          `authoritative, and retires "${oldCol}" from Django's state.`,
-          `RISK: ${risk}`,
-        ]),
-        modelEdits: [finalizeNewEdit, ...retireEdits],
-        codeBlocks: [],
-      },
-      dropPhase(r, 3, dropOps, imports),
-    ];
-  }
-
-  return [
-    phase1,
-    {
-      number: 2,
-      of: 4,
-      name: 'fill',
-      title: `Fill "${newCol}"; code reads ${to} and still writes both`,
-      state: `\`${to}\` takes \`${field.name}\`'s definition (NOT NULL, indexes).`,
-      database: `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes CONCURRENTLY.`,
-      code: `Reads \`${to}\`, writes both (the dual-write block now copies \`${to}\` into \`${field.name}\`).`,
-      serving: {
-        duringMigration: 'release 1 (writes both)',
-        afterSwitch: ['release 1, reading "' + oldCol + '", writing both', `this release, reading "${newCol}", writing both`],
-      },
-      beforeNext: ['This release is fully rolled out.', `No code reads \`${field.name}\` any more (\`bg-scaffold check\`).`],
-      risks: [],
-      migration: fillMigration(fillOps, `${r.modelName}_${to}_fill`, [
-        `Fills "${newCol}" from "${oldCol}". Every serving release writes both columns, so the copy`,
-        'cannot go stale.',
-      ]),
-      modelEdits: [finalizeNewEdit],
-      codeBlocks: dualWriteBlocks(r, to, field.name),
+/** --phases 3, release 2: fill, switch and retire at once, at the price of stale reads while it rolls out. */
+function copySwitchPhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase {
+  const { field, to } = r;
+  const [oldCol, newCol] = [r.oldColumn, r.newColumn];
+  const risk = `Stale reads during the switch: while this release rolls out, the previous release still reads "${oldCol}", which this release no longer writes. Use --phases 4 if that matters.`;
+  return {
+    number: 2,
+    of: 3,
+    name: 'switch',
+    title: `Fill "${newCol}", make it authoritative; code uses only ${to}`,
+    state: `\`${to}\` takes \`${field.name}\`'s definition; \`${field.name}\` leaves the model.`,
+    database: `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes; "${oldCol}" ${field.nullable ? 'stays' : 'becomes nullable'}.`,
+    code: `Uses only \`${to}\`.`,
+    serving: {
+      duringMigration: 'release 1 (writes both)',
+      afterSwitch: [`release 1, reading "${oldCol}" (stale for rows this release writes)`, `this release, only "${newCol}"`],
     },
-    {
-      number: 3,
-      of: 4,
-      name: 'retire',
-      title: `Retire ${field.name}: it leaves the model${field.nullable ? '' : ' and becomes nullable'}`,
-      state: `\`${field.name}\` leaves the model.`,
-      database: field.nullable ? 'Nothing (the column is already nullable).' : `"${oldCol}" becomes nullable (metadata only).`,
-      code: `Uses only \`${to}\`; the dual-write block is gone.`,
-      serving: {
-        duringMigration: 'release 2 (reads new, writes both)',
-        afterSwitch: ['release 2, writing both', `this release, writing only "${newCol}"`],
-      },
-      beforeNext: ['This release is fully rolled out.'],
-      risks: [],
-      migration: {
-        slug: `${r.modelName}_${field.name}_retire`,
-        atomic: true,
-        why: [`"${oldCol}" leaves Django's state; the next release drops it. This release inserts rows`, `without it, so it must accept NULL first.`],
-        imports,
-        irreversible: null,
-        operations: retireOps,
-      },
-      modelEdits: retireEdits,
-      codeBlocks: [],
+    beforeNext: ['This release is fully rolled out.', `No code refers to \`${field.name}\` (\`bg-scaffold check\`).`],
+    risks: [risk],
+    migration: copyFillMigration([...copyFillSteps(r, fields), ...copyRetireSteps(r, fields)], `${r.modelName}_${to}_switch`, [
+      `Fills "${newCol}" (release 1 writes both columns, so the copy cannot go stale), makes it`,
+      `authoritative, and retires "${oldCol}" from Django's state.`,
+      `RISK: ${risk}`,
+    ], fields.imports),
+    modelEdits: [edits.finalizeNew, ...edits.retire],
+    codeBlocks: [],
+  };
+}
+
+/** --phases 4, release 2: fill the new column and read it; code still writes both. */
+function copyFillPhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase {
+  const { field, to } = r;
+  const [oldCol, newCol] = [r.oldColumn, r.newColumn];
+  return {
+    number: 2,
+    of: 4,
+    name: 'fill',
+    title: `Fill "${newCol}"; code reads ${to} and still writes both`,
+    state: `\`${to}\` takes \`${field.name}\`'s definition (NOT NULL, indexes).`,
+    database: `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes CONCURRENTLY.`,
+    code: `Reads \`${to}\`, writes both (the dual-write block now copies \`${to}\` into \`${field.name}\`).`,
+    serving: {
+      duringMigration: 'release 1 (writes both)',
+      afterSwitch: ['release 1, reading "' + oldCol + '", writing both', `this release, reading "${newCol}", writing both`],
     },
-    dropPhase(r, 4, dropOps, imports),
-  ];
+    beforeNext: ['This release is fully rolled out.', `No code reads \`${field.name}\` any more (\`bg-scaffold check\`).`],
+    risks: [],
+    migration: copyFillMigration(copyFillSteps(r, fields), `${r.modelName}_${to}_fill`, [
+      `Fills "${newCol}" from "${oldCol}". Every serving release writes both columns, so the copy`,
+      'cannot go stale.',
+    ], fields.imports),
+    modelEdits: [edits.finalizeNew],
+    codeBlocks: dualWriteBlocks(r, to, field.name),
+  };
+}
+
+/** --phases 4, release 3: the old field leaves the model; its column stays, nullable. */
+function copyRetirePhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase {
+  const { field, to } = r;
+  const [oldCol, newCol] = [r.oldColumn, r.newColumn];
+  return {
+    number: 3,
+    of: 4,
+    name: 'retire',
+    title: `Retire ${field.name}: it leaves the model${field.nullable ? '' : ' and becomes nullable'}`,
+    state: `\`${field.name}\` leaves the model.`,
+    database: field.nullable ? 'Nothing (the column is already nullable).' : `"${oldCol}" becomes nullable (metadata only).`,
+    code: `Uses only \`${to}\`; the dual-write block is gone.`,
+    serving: {
+      duringMigration: 'release 2 (reads new, writes both)',
+      afterSwitch: ['release 2, writing both', `this release, writing only "${newCol}"`],
+    },
+    beforeNext: ['This release is fully rolled out.'],
+    risks: [],
+    migration: {
+      slug: `${r.modelName}_${field.name}_retire`,
+      atomic: true,
+      why: [`"${oldCol}" leaves Django's state; the next release drops it. This release inserts rows`, `without it, so it must accept NULL first.`],
+      imports: fields.imports,
+      irreversible: null,
+      operations: copyRetireSteps(r, fields),
+    },
+    modelEdits: edits.retire,
+    codeBlocks: [],
+  };
+}
+
+function copyPhases(r: Rename, count: 3 | 4): Phase[] {
+  const fields = copyFields(r);
+  const edits = copyEdits(r, fields);
+  const drop = dropPhase(r, count, copyDropSteps(r), fields.imports);
+  if (count === 3) return [copyExpandPhase(r, 3, fields, edits), copySwitchPhase(r, fields, edits), drop];
+  return [copyExpandPhase(r, 4, fields, edits), copyFillPhase(r, fields, edits), copyRetirePhase(r, fields, edits), drop];
 }
 
 function dropPhase(r: Rename, count: 3 | 4, dropOps: MigrationOperation[], imports: string[]): Phase {
