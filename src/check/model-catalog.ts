@@ -5,10 +5,12 @@
  * create (`order.lines`, `line.order`, `<model>_set`) and the names lookups use (`lines__quantity`).
  * The attribution of references (attribution.ts) asks it which models a name can belong to.
  *
- * Read from the source, not from Django: models of installed packages outside the project are not
- * known, and models built at run time are not seen.
+ * Read from the source, not from Django, and without parsing it (model-source.ts reads the class
+ * bodies from the text): models of installed packages outside the project are not known, and
+ * models built at run time are not seen.
  */
 import type { SyntaxNode } from '../python/parser.js';
+import { keywordStringIn, readModuleText, splitArguments, type ClassText, type FieldText, type ModuleText } from './model-source.js';
 import type { ProjectCode, PythonModule, PythonSymbol } from './project-code.js';
 
 export interface RelationField {
@@ -18,18 +20,21 @@ export interface RelationField {
 }
 
 export interface ModelClass {
-  /** `path#Name`. */
+  /** `path#Name@start`, as `classId()` makes it from a parsed class. */
   id: string;
   name: string;
-  module: PythonModule;
-  node: SyntaxNode;
+  path: string;
+  /** Index of its `class` keyword in the file. */
+  start: number;
   abstract: boolean;
   /** `Meta.app_label`, own or inherited from an abstract base. */
   appLabel: string | null;
   /** Fields declared in this class body. */
-  ownFields: Map<string, SyntaxNode>;
+  ownFields: Map<string, FieldText>;
   /** Methods, properties, class attributes and `self.x = …` attributes of this class body. */
   ownNames: Set<string>;
+  /** The bases as written. */
+  baseTexts: string[];
   /** Resolved base classes that are in the project (models or mixins). */
   bases: ModelClass[];
   isModel: boolean;
@@ -61,17 +66,26 @@ export const MODEL_API = new Set([
   'serializable_value', 'get_deferred_fields', 'from_db', 'save_base', 'asave', 'adelete', 'arefresh_from_db',
 ]);
 
-const FIELD_CALLEE = /(?:Field|ForeignKey|OneToOneField|ManyToManyField|ForeignObject|GenericRelation)$/;
 const RELATION_KIND: Array<[RegExp, RelationField['kind']]> = [
   [/ManyToManyField$/, 'm2m'],
   [/OneToOneField$/, 'o2o'],
   [/ForeignKey$|ForeignObject$/, 'fk'],
 ];
 
-/** Whether a file may declare models: a models module, or text that declares fields. */
-export function mayDeclareModels(path: string, source: string): boolean {
-  if (path.endsWith('/models.py') || path === 'models.py' || path.includes('/models/')) return true;
-  return source.includes('Field(') || source.includes('ForeignKey(') || source.includes('Model)') || source.includes('Model,');
+/** A class-body line that declares a field: `    quantity = models.IntegerField(`, `    line = ForeignKey(`. */
+const FIELD_LINE = /^[ \t]+\w+[ \t]*=[ \t]*[\w.]*(?:Field|ForeignKey|OneToOneField|ManyToManyField|ForeignObject)\(/m;
+
+/**
+ * Whether a file may declare models: an app's models module (`models.py`, or a module of a `models/`
+ * package in an app folder, one with `apps.py` or `migrations/`), or a file with a class-body line
+ * that declares a field. Only these are parsed to build the catalog.
+ */
+export function mayDeclareModels(path: string, source: string, isAppDir: (dir: string) => boolean): boolean {
+  if (path.endsWith('/models.py') || path === 'models.py') return true;
+  const parts = path.split('/');
+  const at = parts.lastIndexOf('models');
+  if (at >= 0 && at < parts.length - 1 && isAppDir(parts.slice(0, at).join('/'))) return true;
+  return (source.includes('Field(') || source.includes('ForeignKey(')) && FIELD_LINE.test(source);
 }
 
 export class ModelCatalog {
@@ -85,21 +99,63 @@ export class ModelCatalog {
   private readonly byName = new Map<string, Set<string>>();
   private readonly byLowerKey = new Map<string, string>();
 
+  private readonly texts = new Map<string, ModuleText | null>();
+
   constructor(
     private readonly code: ProjectCode,
     candidatePaths: Iterable<string>,
     private readonly appLabelOf: (path: string) => string | null,
+    private readonly readSource: (path: string) => string | null,
   ) {
     const read: ModelClass[] = [];
     for (const path of candidatePaths) {
-      const module = code.module(path);
-      if (module) for (const node of moduleClassNodes(module.root)) read.push(this.readClass(module, node));
+      // Django's own models (a vendored copy of Django) are not the project's: see ProjectCode.
+      if (code.isDjangoPath(path)) continue;
+      for (const text of this.moduleText(path)?.classes ?? []) read.push(this.classFromText(path, text));
     }
     for (const cls of read) this.classes.set(cls.id, cls);
-    for (const cls of read) cls.bases = this.resolveBases(cls);
+    // Bases among the classes read, by name first; through the imports where two classes share the
+    // name (three `AbstractLine`s).
+    const byName = new Map<string, ModelClass[]>();
+    for (const cls of read) byName.set(cls.name, [...(byName.get(cls.name) ?? []), cls]);
+    for (const cls of read) cls.bases = this.readBases(cls, byName);
     for (const cls of read) cls.isModel = this.isModelClass(cls, new Set());
+    // The models' other bases (mixins in files that declare no fields), for the names they give.
+    for (const cls of read) if (cls.isModel) this.addMixins(cls);
     for (const cls of read) if (cls.isModel && cls.appLabel === null) cls.appLabel = this.inheritedAppLabel(cls, new Set());
     this.buildModels(read.filter((cls) => cls.isModel));
+  }
+
+  private moduleText(path: string): ModuleText | null {
+    if (!this.texts.has(path)) {
+      const source = this.code.paths.has(path) ? this.readSource(path) : null;
+      this.texts.set(path, source === null ? null : readModuleText(source));
+    }
+    return this.texts.get(path)!;
+  }
+
+  private classFromText(path: string, text: ClassText): ModelClass {
+    return {
+      id: `${path}#${text.name}@${text.start}`,
+      name: text.name,
+      path,
+      start: text.start,
+      abstract: text.abstract,
+      appLabel: text.appLabel,
+      ownFields: new Map(text.fields.map((field) => [field.name, field])),
+      ownNames: new Set(text.names),
+      baseTexts: text.bases,
+      bases: [],
+      isModel: false,
+    };
+  }
+
+  /** The class (parsed) of a model class, for what the attribution reads in its body. */
+  classRef(cls: ModelClass): { module: PythonModule; node: SyntaxNode } | null {
+    const module = this.code.module(cls.path);
+    let node: SyntaxNode | null = module?.root.descendantForIndex(cls.start, cls.start + 5) ?? null;
+    while (node && node.type !== 'class_definition') node = node.parent;
+    return module && node ? { module, node } : null;
   }
 
   /**
@@ -158,89 +214,91 @@ export class ModelCatalog {
     return this.byLowerKey.get(`${label}.${name.toLowerCase()}`) ?? null;
   }
 
-  private readClass(module: PythonModule, node: SyntaxNode): ModelClass {
-    const name = node.childForFieldName('name')?.text ?? '';
-    const cls: ModelClass = {
-      id: classId(module, node),
-      name,
-      module,
-      node,
-      abstract: false,
-      appLabel: null,
-      ownFields: new Map(),
-      ownNames: new Set(),
-      bases: [],
-      isModel: false,
-    };
-    const body = node.childForFieldName('body');
-    for (const statement of body?.namedChildren ?? []) {
-      if (!statement) continue;
-      const definition = statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
-      if (definition?.type === 'class_definition' && definition.childForFieldName('name')?.text === 'Meta') {
-        readMeta(definition, cls);
-        continue;
-      }
-      if (definition?.type === 'function_definition') {
-        const method = definition.childForFieldName('name')?.text;
-        if (method) cls.ownNames.add(method);
-        for (const attribute of selfAttributes(definition)) cls.ownNames.add(attribute);
-        continue;
-      }
-      const assignment = statement.type === 'expression_statement' ? statement.namedChild(0) : null;
-      if (assignment?.type !== 'assignment') continue;
-      const left = assignment.childForFieldName('left');
-      const right = assignment.childForFieldName('right');
-      if (left?.type !== 'identifier') continue;
-      cls.ownNames.add(left.text);
-      if (right?.type === 'call' && FIELD_CALLEE.test(calleeText(right))) cls.ownFields.set(left.text, right);
-    }
-    return cls;
-  }
-
-  private resolveBases(cls: ModelClass): ModelClass[] {
+  /** The classes read that a class's bases name: by name when one class has it, else through the imports. */
+  private readBases(cls: ModelClass, byName: Map<string, ModelClass[]>): ModelClass[] {
     const bases: ModelClass[] = [];
-    for (const base of superclassNodes(cls.node)) {
-      for (const symbol of this.code.resolveDotted(cls.module, base)) {
-        const resolved = this.symbolClass(symbol);
-        if (resolved && resolved.id !== cls.id) bases.push(resolved);
+    for (const base of cls.baseTexts) {
+      const named = (byName.get(lastPart(base)) ?? []).filter((other) => other.id !== cls.id);
+      if (named.length === 1) bases.push(named[0]!);
+      else if (named.length > 1) {
+        const resolved = this.resolveClass(cls.path, base, 0);
+        bases.push(...named.filter((other) => resolved?.id === other.id));
       }
     }
     return bases;
   }
 
-  private symbolClass(symbol: PythonSymbol): ModelClass | null {
-    if (symbol.kind !== 'class') return null;
-    const id = classId(symbol.module, symbol.node);
-    let cls = this.classes.get(id);
-    if (!cls) {
-      // A mixin or base in a file that declares no fields: read it too, for its names.
-      cls = this.readClass(symbol.module, symbol.node);
-      this.classes.set(id, cls);
-      cls.bases = this.resolveBases(cls);
+  /** Bases of a model that are not among the classes read (mixins), followed through the imports. */
+  private addMixins(cls: ModelClass): void {
+    for (const base of cls.baseTexts) {
+      if (isDjangoModel(base) || cls.bases.some((known) => known.name === lastPart(base))) continue;
+      const resolved = this.resolveClass(cls.path, base, 0);
+      if (resolved && resolved.id !== cls.id && !cls.bases.includes(resolved)) cls.bases.push(resolved);
     }
+  }
+
+  /** The class a dotted name (`AbstractLine`, `abstract_models.AbstractLine`) names in a module, through its imports. */
+  private resolveClass(path: string, dotted: string, depth: number): ModelClass | null {
+    if (depth > 10) return null;
+    const text = this.moduleText(path);
+    if (!text) return null;
+    const [head, ...rest] = dotted.split('.');
+    if (rest.length === 0) {
+      const own = text.classes.find((c) => c.name === head);
+      if (own) return this.classes.get(`${path}#${own.name}@${own.start}`) ?? this.remember(path, own);
+    }
+    const imported = text.imports.get(head!);
+    if (imported) {
+      const module = this.code.absoluteImport(path, imported.module);
+      if (module === null) return null;
+      if (imported.name === null) {
+        // import a.b as c; c.Name
+        const target = this.code.pathOf(rest.length > 1 ? `${module}.${rest.slice(0, -1).join('.')}` : module);
+        return target && rest.length > 0 ? this.resolveClass(target, rest[rest.length - 1]!, depth + 1) : null;
+      }
+      const target = this.code.pathOf(module);
+      if (target && rest.length === 0) return this.resolveClass(target, imported.name, depth + 1);
+      // from package import module; module.Name
+      const submodule = this.code.pathOf(`${module}.${imported.name}`);
+      return submodule && rest.length > 0 ? this.resolveClass(submodule, rest.join('.'), depth + 1) : null;
+    }
+    if (rest.length > 0) return null;
+    for (const star of text.starImports) {
+      const module = this.code.absoluteImport(path, star);
+      const target = module === null ? null : this.code.pathOf(module);
+      const found = target ? this.resolveClass(target, head!, depth + 1) : null;
+      if (found) return found;
+    }
+    return null;
+  }
+
+  private remember(path: string, text: ClassText): ModelClass {
+    const cls = this.classFromText(path, text);
+    this.classes.set(cls.id, cls);
     return cls;
   }
 
   private isModelClass(cls: ModelClass, seen: Set<string>): boolean {
     if (seen.has(cls.id)) return false;
     seen.add(cls.id);
-    for (const base of superclassNodes(cls.node)) {
-      for (const symbol of this.code.resolveDotted(cls.module, base)) {
-        if (symbol.kind === 'external' && /(?:^|\.)models(?:\.base)?\.Model$/.test(symbol.dotted)) return true;
-      }
-      // `models.Model` with `models` unresolved (a vendored import the reader could not follow).
-      if (base.text === 'models.Model') return true;
-    }
+    if (cls.baseTexts.some((base) => isDjangoModel(base) && this.namesDjangoModel(cls.path, base))) return true;
     if (cls.bases.some((base) => this.isModelClass(base, seen))) return true;
     // No base says so, but the body declares model fields.
-    return [...cls.ownFields.values()].some((call) => calleeText(call).startsWith('models.'));
+    return [...cls.ownFields.values()].some((field) => field.callee.startsWith('models.'));
+  }
+
+  /** `models.Model` or `Model`, unless the module's own `Model` is something else. */
+  private namesDjangoModel(path: string, base: string): boolean {
+    if (base !== 'Model') return true;
+    const imported = this.moduleText(path)?.imports.get('Model');
+    return !imported || /(?:^|\.)models(?:\.base)?$/.test(imported.module);
   }
 
   private inheritedAppLabel(cls: ModelClass, seen: Set<string>): string | null {
     if (seen.has(cls.id)) return null;
     seen.add(cls.id);
     if (cls.appLabel) return cls.appLabel;
-    const own = this.appLabelOf(cls.module.path);
+    const own = this.appLabelOf(cls.path);
     if (own && !cls.abstract) return own;
     for (const base of cls.bases) {
       const label = this.inheritedAppLabel(base, seen);
@@ -292,18 +350,18 @@ export class ModelCatalog {
     for (const model of this.models.values()) {
       for (const cls of model.classes) {
         for (const name of cls.ownNames) model.names.add(name);
-        for (const [name, call] of cls.ownFields) {
+        for (const [name, field] of cls.ownFields) {
           model.fields.add(name);
-          const relation = RELATION_KIND.find(([pattern]) => pattern.test(calleeText(call)));
+          const relation = RELATION_KIND.find(([pattern]) => pattern.test(field.callee));
           if (!relation) continue;
-          const targets = this.relationTargets(cls, call, model);
+          const targets = this.relationTargets(cls, field, model);
           model.relations.set(name, { kind: relation[1], targets });
           for (const target of targets) {
             model.accessors.set(name, { model: target, many: relation[1] === 'm2m' });
             model.lookupSteps.set(name, target);
           }
-          const relatedName = keywordString(call, 'related_name');
-          const relatedQueryName = keywordString(call, 'related_query_name');
+          const relatedName = keywordStringIn(field.args, 'related_name');
+          const relatedQueryName = keywordStringIn(field.args, 'related_query_name');
           reverse.push({ from: model.key, field: name, kind: relation[1], targets, relatedName, relatedQueryName });
         }
       }
@@ -334,33 +392,27 @@ export class ModelCatalog {
   }
 
   /** The concrete models a relation field's first argument (or `to=`) names. */
-  private relationTargets(cls: ModelClass, call: SyntaxNode, model: CatalogModel): string[] {
-    const args = call.childForFieldName('arguments')?.namedChildren.filter((node) => node && node.type !== 'comment') ?? [];
-    const to = args.find((node) => node?.type === 'keyword_argument' && node.childForFieldName('name')?.text === 'to')?.childForFieldName('value') ?? args.find((node) => node && node.type !== 'keyword_argument');
+  private relationTargets(cls: ModelClass, field: FieldText, model: CatalogModel): string[] {
+    const args = splitArguments(field.args);
+    const to = args.find((arg) => /^to\s*=/.test(arg))?.replace(/^to\s*=\s*/, '') ?? args.find((arg) => !/^\w+\s*=/.test(arg));
     if (!to) return [];
-    if (to.type === 'string') {
-      const text = plainString(to);
-      const key = text === null ? null : this.modelNamed(text, model.app, model.key);
+    const string = /^[rbuRBU]?(["'])(.*)\1$/s.exec(to);
+    if (string) {
+      const key = this.modelNamed(string[2]!, model.app, model.key);
       return key ? [key] : [];
     }
-    if (to.type === 'identifier' || to.type === 'attribute') {
-      const found: string[] = [];
-      for (const symbol of this.code.resolveDotted(cls.module, to)) {
-        const target = this.symbolClass(symbol);
-        if (target) found.push(...this.concreteModels(target));
-        if (symbol.kind === 'value' && symbol.node.type === 'call') {
-          // `Line = get_model("order", "Line")` then `ForeignKey(Line)`.
-          const named = modelNamedByCall(symbol.node, this);
-          if (named) found.push(named);
-        }
-      }
-      if (found.length === 0 && to.type === 'identifier') {
-        const key = this.modelNamed(to.text, model.app);
-        if (key) found.push(key);
-      }
-      return [...new Set(found)];
+    if (!/^[A-Za-z_][\w.]*$/.test(to)) return [];
+    // `Line = get_model("order", "Line")` then `ForeignKey(Line)`.
+    const assigned = this.moduleText(cls.path)?.assignments.get(to);
+    const loaded = assigned ? /^[\w.]+\(\s*["'](\w+)["']\s*,\s*["'](\w+)["']/.exec(assigned) : null;
+    if (loaded) {
+      const key = this.modelNamed(`${loaded[1]}.${loaded[2]}`, null);
+      return key ? [key] : [];
     }
-    return [];
+    const target = this.resolveClass(cls.path, to, 0);
+    if (target) return this.concreteModels(target);
+    const key = this.modelNamed(lastPart(to), model.app);
+    return key ? [key] : [];
   }
 }
 
@@ -374,67 +426,23 @@ export function classId(module: PythonModule, node: SyntaxNode): string {
   return `${module.path}#${node.childForFieldName('name')?.text ?? ''}@${node.startIndex}`;
 }
 
-/** Module-level classes, in if/try blocks too (oscar declares models inside `if not is_model_registered(...)`). */
-function moduleClassNodes(root: SyntaxNode): SyntaxNode[] {
-  const found: SyntaxNode[] = [];
-  const visit = (block: SyntaxNode): void => {
-    for (const statement of block.namedChildren) {
-      if (!statement) continue;
-      const definition = statement.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
-      if (definition?.type === 'class_definition') found.push(definition);
-      else if (['if_statement', 'try_statement', 'else_clause', 'elif_clause', 'except_clause', 'finally_clause', 'block', 'with_statement'].includes(statement.type)) {
-        for (const child of statement.namedChildren) if (child && (child.type === 'block' || child.type.endsWith('_clause'))) visit(child);
-        if (statement.type === 'block') visit(statement);
-      }
-    }
-  };
-  visit(root);
-  return found;
+
+function lastPart(dotted: string): string {
+  return dotted.slice(dotted.lastIndexOf('.') + 1);
 }
 
-function superclassNodes(cls: SyntaxNode): SyntaxNode[] {
-  const list = cls.childForFieldName('superclasses');
-  return (list?.namedChildren ?? []).filter((node): node is SyntaxNode => node !== null && (node.type === 'identifier' || node.type === 'attribute'));
+/** A base written as Django's model class: `models.Model`, `Model`, `django.db.models.Model`. */
+function isDjangoModel(base: string): boolean {
+  return base === 'Model' || /(?:^|\.)models\.Model$/.test(base);
 }
 
-function readMeta(meta: SyntaxNode, cls: ModelClass): void {
-  for (const statement of meta.childForFieldName('body')?.namedChildren ?? []) {
-    const assignment = statement?.type === 'expression_statement' ? statement.namedChild(0) : null;
-    if (assignment?.type !== 'assignment') continue;
-    const name = assignment.childForFieldName('left')?.text;
-    const value = assignment.childForFieldName('right');
-    if (!value) continue;
-    if (name === 'abstract') cls.abstract = value.text === 'True';
-    if (name === 'app_label') cls.appLabel = plainString(value);
-  }
-}
 
-/** `self.x = ...` targets anywhere in a method. */
-function selfAttributes(method: SyntaxNode): string[] {
-  const names: string[] = [];
-  for (const assignment of method.descendantsOfType(['assignment', 'augmented_assignment'])) {
-    const left = assignment?.childForFieldName('left');
-    if (left?.type === 'attribute' && left.childForFieldName('object')?.text === 'self') {
-      const name = left.childForFieldName('attribute')?.text;
-      if (name) names.push(name);
-    }
-  }
-  return names;
-}
+
 
 export function calleeText(call: SyntaxNode): string {
   return call.childForFieldName('function')?.text ?? '';
 }
 
-function keywordString(call: SyntaxNode, name: string): string | null {
-  for (const argument of call.childForFieldName('arguments')?.namedChildren ?? []) {
-    if (argument?.type === 'keyword_argument' && argument.childForFieldName('name')?.text === name) {
-      const value = argument.childForFieldName('value');
-      return value ? plainString(value) : null;
-    }
-  }
-  return null;
-}
 
 /** The text of a plain string literal (no interpolation), else null. */
 export function plainString(node: SyntaxNode): string | null {

@@ -40,7 +40,7 @@ export class ProjectAttribution {
 
   private get built(): { catalog: ModelCatalog; attributor: ReferenceAttributor; templates: TemplateAttributor } {
     if (!this.parts) {
-      const catalog = new ModelCatalog(this.code, this.input.modelPaths(), (path) => this.appLabelOf(path));
+      const catalog = new ModelCatalog(this.code, this.input.modelPaths(), (path) => this.appLabelOf(path), this.input.read);
       for (const target of this.input.targets) if (target.kind === 'field') catalog.addGoneField(`${target.app}.${target.model}`, target.name);
       const types = new TypeEvaluator(this.code, catalog);
       this.parts = {

@@ -78,12 +78,33 @@ export class ProjectCode {
   }
 
   moduleNamed(dotted: string): PythonModule | null {
+    if (isDjango(dotted)) return null;
     const path = this.pathByDotted.get(dotted);
     return path === undefined ? null : this.module(path);
   }
 
+  dottedOf(path: string): string | null {
+    return this.dottedByPath.get(path) ?? null;
+  }
+
+  /** The file of a module of the project (never Django's own), or null. */
+  pathOf(dotted: string): string | null {
+    return isDjango(dotted) ? null : (this.pathByDotted.get(dotted) ?? null);
+  }
+
+  /** The absolute dotted name of a module imported as written (`..models`) from the file at `path`. */
+  absoluteImport(path: string, written: string): string | null {
+    return resolveRelative(this.dottedByPath.get(path) ?? null, path.endsWith('__init__.py'), written);
+  }
+
+  /** A file of Django's own package (`django.*`). */
+  isDjangoPath(path: string): boolean {
+    const dotted = this.dottedByPath.get(path);
+    return dotted !== undefined && isDjango(dotted);
+  }
+
   hasModule(dotted: string): boolean {
-    return this.pathByDotted.has(dotted);
+    return !isDjango(dotted) && this.pathByDotted.has(dotted);
   }
 
   /** What `name` means at the top level of `module`: its own definitions, then imports, then star imports. */
@@ -139,6 +160,14 @@ export class ProjectCode {
     this.trees.length = 0;
     this.modules.clear();
   }
+}
+
+/**
+ * Django itself is never followed, even when its source is in the tree (a vendored copy): its names
+ * (`models.Model`, `F`, `get_object_or_404`) are known by name, and following them would parse the ORM.
+ */
+function isDjango(dotted: string): boolean {
+  return dotted === 'django' || dotted.startsWith('django.');
 }
 
 function dirOf(path: string): string {
@@ -243,15 +272,17 @@ function bindAssignment(assignment: SyntaxNode, bind: (name: string, binding: Bi
 
 /** The absolute dotted name of `from <module_name> import ...`, relative imports resolved. */
 function absoluteModule(module: PythonModule, name: SyntaxNode | null): string | null {
-  if (!name) return null;
-  if (name.type === 'dotted_name') return name.text;
-  if (name.type !== 'relative_import') return null;
-  const text = name.text;
-  const dots = /^\.+/.exec(text)![0].length;
-  const rest = text.slice(dots);
-  if (module.dotted === null) return null;
-  const isPackage = module.path.endsWith('__init__.py');
-  const parts = module.dotted.split('.');
+  if (!name || (name.type !== 'dotted_name' && name.type !== 'relative_import')) return null;
+  return resolveRelative(module.dotted, module.path.endsWith('__init__.py'), name.text);
+}
+
+/** `..models` from the module `oscar.apps.order.views` is `oscar.apps.models`; absolute names stay. */
+function resolveRelative(dotted: string | null, isPackage: boolean, written: string): string | null {
+  const dots = /^\.*/.exec(written)![0].length;
+  if (dots === 0) return written;
+  const rest = written.slice(dots);
+  if (dotted === null) return null;
+  const parts = dotted.split('.');
   const base = parts.slice(0, parts.length - (isPackage ? dots - 1 : dots));
   if (base.length === 0 && !rest) return null;
   return [...base, ...(rest ? [rest] : [])].join('.');

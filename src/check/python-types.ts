@@ -15,7 +15,7 @@
  * model's (`order` for Order). Inference is flow-insensitive: every assignment to a name counts.
  */
 import type { SyntaxNode } from '../python/parser.js';
-import { calleeText, classId, MODEL_API, modelNamedByCall, plainString, type ModelCatalog } from './model-catalog.js';
+import { calleeText, classId, MODEL_API, modelNamedByCall, plainString, type ModelCatalog, type ModelClass } from './model-catalog.js';
 import type { ProjectCode, PythonModule, PythonSymbol } from './project-code.js';
 
 export type Atom =
@@ -688,7 +688,9 @@ export class TypeEvaluator {
         if (accessor) return [{ k: accessor.many ? 'queryset' : 'instance', model: accessor.model }];
         if (model.fields.has(name) || name === 'pk' || name === 'id') return VALUE;
         if (name === '_meta') return VALUE;
-        return this.memberType(model.classes.map((cls) => ({ module: cls.module, node: cls.node })), name);
+        if (!model.names.has(name)) return UNKNOWN;
+        // Parsed only now, and only the classes that define the name.
+        return this.memberType(this.classRefs(model.classes.filter((cls) => cls.ownNames.has(name))), name);
       }
       case 'queryset':
         if (name === 'model') return [{ k: 'modelclass', model: atom.model }];
@@ -699,7 +701,7 @@ export class TypeEvaluator {
         if (!model) return UNKNOWN;
         if (model.fields.has(name) || name === '_meta' || name === 'DoesNotExist') return VALUE;
         // A custom manager: a class attribute assigned a call (`objects = OrderManager()`).
-        for (const cls of model.classes) {
+        for (const cls of this.classRefs(model.classes.filter((c) => c.ownNames.has(name)))) {
           const value = classAssignment(cls.node, name);
           if (value?.type === 'call' && /Manager|QuerySet|as_manager|from_queryset/.test(calleeText(value) + value.text.slice(0, 80))) return [{ k: 'queryset', model: atom.model }];
         }
@@ -757,6 +759,10 @@ export class TypeEvaluator {
       if (types.length > 0) break;
     }
     return types.length > 0 ? union(...types) : UNKNOWN;
+  }
+
+  private classRefs(classes: ModelClass[]): ClassRef[] {
+    return classes.map((cls) => this.catalog.classRef(cls)).filter((ref): ref is ClassRef => ref !== null);
   }
 
   /** The class and its project ancestors, nearest first. */

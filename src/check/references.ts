@@ -14,7 +14,8 @@
  * `bg-scaffold: ignore` (a Python comment or a `{# #}` template comment) is skipped too: the way out
  * for a same-named field of another model that the attribution cannot tell apart.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadPythonParser } from '../python/parser.js';
 import type { Attribution, Certainty } from './attribution.js';
 import { mayDeclareModels } from './model-catalog.js';
@@ -120,6 +121,12 @@ export async function scanProject(
   const viewPaths: string[] = [];
   const pythonPaths: string[] = [];
   const needsAttribution = targets.some((target) => target.kind === 'field');
+  const appDirs = new Map<string, boolean>();
+  const isAppDir = (dir: string): boolean => {
+    let app = appDirs.get(dir);
+    if (app === undefined) appDirs.set(dir, (app = existsSync(join(projectRoot, dir, 'apps.py')) || hasMigrationFiles(join(projectRoot, dir, 'migrations'))));
+    return app;
+  };
 
   // Synchronous reads: with the page cache warm they are several times faster than a pool of
   // promises. The loop yields now and then, so that the grammar's loading can go on meanwhile.
@@ -132,7 +139,7 @@ export async function scanProject(
     if (options.markers && file.language === 'python') markers.push(...findMarkers(file.path, source));
     if (file.language === 'python' && !file.migration && needsAttribution) {
       pythonPaths.push(file.path);
-      if (mayDeclareModels(file.path, source)) modelPaths.push(file.path);
+      if (mayDeclareModels(file.path, source, isAppDir)) modelPaths.push(file.path);
       if (source.includes('template')) viewPaths.push(file.path);
     }
     if (file.migration || targets.length === 0 || !mentionsAny(source, targets)) continue;
@@ -314,6 +321,15 @@ function generatedOrIgnoredLines(source: string, language: SourceFile['language'
     }
   }
   return skipped;
+}
+
+/** A Django app's migrations folder: it holds numbered migrations (`0001_initial.py`). */
+function hasMigrationFiles(dir: string): boolean {
+  try {
+    return readdirSync(dir).some((name) => /^\d{4}_\w*\.py$/.test(name));
+  } catch {
+    return false;
+  }
 }
 
 function readSource(projectRoot: string, file: SourceFile): string | null {

@@ -43,6 +43,8 @@ const TEMPLATE_QUERYSET_STEPS = new Set(['all', 'first', 'last', 'filter', 'excl
 
 export class TemplateAttributor {
   private readonly contexts = new Map<string, Map<string, Type>>();
+  /** Template names the Python files spell in string literals, and the files that do: read once, on first need. */
+  private views: Map<string, string[]> | null = null;
 
   constructor(
     private readonly types: TypeEvaluator,
@@ -124,6 +126,22 @@ export class TemplateAttributor {
     return named.length === 1 ? [named[0]!.key] : null;
   }
 
+  private viewsNaming(name: string): string[] {
+    if (!this.views) {
+      this.views = new Map();
+      for (const path of this.viewPaths()) {
+        const text = this.read(path);
+        if (!text) continue;
+        for (const match of text.matchAll(/["']([\w./-]+\.(?:html?|txt|xml|email|jinja2?|j2))["']/g)) {
+          const paths = this.views.get(match[1]!) ?? [];
+          if (!paths.includes(path)) paths.push(path);
+          this.views.set(match[1]!, paths);
+        }
+      }
+    }
+    return this.views.get(name) ?? [];
+  }
+
   /** Names and types of the context the views rendering this template give it. */
   private viewContext(path: string): Map<string, Type> {
     const name = templateName(path);
@@ -135,9 +153,7 @@ export class TemplateAttributor {
     const add = (key: string, type: Type): void => {
       context.set(key, union(context.get(key) ?? [], type));
     };
-    for (const viewPath of this.viewPaths()) {
-      const text = this.read(viewPath);
-      if (!text || !text.includes(name)) continue;
+    for (const viewPath of this.viewsNaming(name)) {
       const module = this.types.code.module(viewPath);
       if (!module) continue;
       for (const string of module.root.descendantsOfType('string')) {
