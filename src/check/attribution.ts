@@ -46,12 +46,12 @@ export interface Owners {
 const UNKNOWN_OWNER = (via: string): Owners => ({ models: null, via });
 
 /** Queryset methods whose keyword arguments are lookups (or field values) of the queryset's model. */
-const LOOKUP_METHODS = new Set([
+export const LOOKUP_METHODS = new Set([
   'filter', 'exclude', 'get', 'get_or_create', 'update_or_create', 'create', 'update', 'aget', 'aget_or_create',
   'aupdate_or_create', 'acreate', 'aupdate',
 ]);
 /** Methods whose keyword arguments name new annotations, not fields. */
-const ALIAS_METHODS = new Set(['annotate', 'aggregate', 'alias', 'values', 'aannotate', 'aaggregate']);
+export const ALIAS_METHODS = new Set(['annotate', 'aggregate', 'alias', 'values', 'aannotate', 'aaggregate']);
 /** Methods whose string arguments are field paths of the receiver's model. */
 const PATH_METHODS = new Set([
   'values', 'values_list', 'only', 'defer', 'order_by', 'distinct', 'select_related', 'prefetch_related', 'latest',
@@ -360,10 +360,12 @@ function clip(text: string): string {
   return flat.length > 40 ? `${flat.slice(0, 37)}...` : flat;
 }
 
+/** The owners of several uses of one value (a dict unpacked twice, an expression used in two queries). */
 function mergeOwners(owners: Owners[]): Owners {
-  if (owners.some((owner) => owner.notAField)) return owners.find((owner) => owner.notAField)!;
-  const models = owners.flatMap((owner) => owner.models ?? []);
-  return { models: models.length > 0 && owners.every((owner) => owner.models) ? [...new Set(models)] : models.length > 0 ? [...new Set(models)] : null, via: owners[0]?.via ?? 'the call' };
+  const notAField = owners.find((owner) => owner.notAField);
+  if (notAField) return notAField;
+  const models = [...new Set(owners.flatMap((owner) => owner.models ?? []))];
+  return { models: models.length > 0 ? models : null, via: owners[0]?.via ?? 'the call' };
 }
 
 function arguments_(call: SyntaxNode): SyntaxNode[] {

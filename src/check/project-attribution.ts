@@ -67,6 +67,18 @@ export class ProjectAttribution {
     return attributor.decide(owners, `${target.app}.${target.model}`, target.name);
   }
 
+  /**
+   * Whether no other model has the target's name, as a field or any attribute (a model target is
+   * its own name): then every reference to it is certain, whatever its receiver, and the
+   * attribution need not look.
+   */
+  isOnlyModelWithName(target: AttributionTarget): boolean {
+    if (target.kind === 'model') return true;
+    const key = `${target.app}.${target.model}`;
+    const { catalog } = this.built;
+    return [...catalog.modelsWithField(target.name), ...catalog.modelsWithName(target.name)].every((model) => model === key);
+  }
+
   /** Whether the code declares `model.name` of `app` as a foreign key or one-to-one field. */
   isRelationField(app: string, model: string, name: string): boolean {
     const kind = this.built.catalog.model(`${app}.${model}`)?.relations.get(name)?.kind;

@@ -16,8 +16,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPythonParser } from '../python/parser.js';
-import type { Attribution, Certainty } from './attribution.js';
+import { loadPythonParser, parsePython, type SyntaxNode } from '../python/parser.js';
+import { ALIAS_METHODS, LOOKUP_METHODS, type Attribution, type Certainty } from './attribution.js';
 import { mayDeclareModels } from './model-catalog.js';
 import { ProjectAttribution } from './project-attribution.js';
 import { lexPython, type LexicalContext } from './python-lexer.js';
@@ -245,6 +245,23 @@ function scanWithAttribution(file: SourceFile, source: string, targets: Referenc
   }
   if (worthParsing.length === 0) return found;
 
+  // When no other model has the names, the receiver does not matter: only the statements holding
+  // the hits are parsed, each on its own, as before attribution existed.
+  if (worthParsing.every(({ target }) => attribution.isOnlyModelWithName(target))) {
+    const quick = classifyStatements(source, indices, worthParsing, (target) => definitions && inApp(file.path, target.app));
+    if (quick) {
+      for (const { target, index, kind, alias } of quick) {
+        add(target, index, kind, () =>
+          alias
+            ? { certainty: 'dropped', reason: alias }
+            : { certainty: 'certain', reason: target.kind === 'model' ? `names the model ${target.app}.${target.model}` : `${target.name} is a field or attribute of no other model` },
+        );
+      }
+      found.sort((a, b) => a.line - b.line || a.column - b.column);
+      return found;
+    }
+  }
+
   // The whole module is parsed once (the attribution follows names across its functions and classes).
   const module = attribution.code.module(file.path);
   if (!module || module.source !== source) return found;
@@ -258,6 +275,81 @@ function scanWithAttribution(file: SourceFile, source: string, targets: Referenc
   }
   found.sort((a, b) => a.line - b.line || a.column - b.column);
   return found;
+}
+
+/**
+ * The classified hits of a file whose names no other model has, each statement parsed on its own;
+ * null when a keyword's call needs the whole module to say whether it is a lookup (a call of a
+ * project function, whose parameter may just be named so).
+ */
+function classifyStatements(
+  source: string,
+  indices: number[],
+  hits: Array<{ target: ReferenceTarget; index: number }>,
+  definitionsFor: (target: ReferenceTarget) => boolean,
+): Array<{ target: ReferenceTarget; index: number; kind: ReferenceKind; alias: string | null }> | null {
+  const lexed = lexPython(source, indices);
+  const statements = lexed.statements ?? [0];
+  const chunks = new Map<number, Array<{ target: ReferenceTarget; index: number }>>();
+  for (const hit of hits) {
+    const start = statements[statementAt(statements, hit.index)]!;
+    chunks.set(start, [...(chunks.get(start) ?? []), hit]);
+  }
+  const found: Array<{ target: ReferenceTarget; index: number; kind: ReferenceKind; alias: string | null }> = [];
+  for (const [start, chunkHits] of chunks) {
+    const next = statements[statementAt(statements, start) + 1];
+    const end = lexed.statements && next !== undefined ? next : source.length;
+    const tree = parsePython(start === 0 && end === source.length ? source : source.slice(start, end));
+    const root = tree.rootNode;
+    try {
+      for (const { target, index } of chunkHits) {
+        const local = index - start;
+        const kind =
+          target.kind === 'field'
+            ? classifyFieldOccurrence(root, local, target.name, target.model, definitionsFor(target))
+            : classifyModelOccurrence(root, local, target.name, target.app, definitionsFor(target));
+        if (!kind) continue;
+        let alias: string | null = null;
+        if (kind === 'lookup') {
+          const keyword = keywordCallee(root, local, target.name.length);
+          if (keyword === null) return null;
+          alias = keyword.alias;
+        }
+        found.push({ target, index, kind, alias });
+      }
+    } finally {
+      tree.delete();
+    }
+  }
+  return found;
+}
+
+/**
+ * For a keyword lookup, what its call says without the rest of the module: a queryset method
+ * (a lookup), an annotate()-like method (an alias, not a field); null for any other call. A key of
+ * an unpacked dict counts as a lookup.
+ */
+function keywordCallee(root: SyntaxNode, index: number, length: number): { alias: string | null } | null {
+  const node = root.descendantForIndex(index, index + length);
+  if (node?.type !== 'identifier' || node.parent?.type !== 'keyword_argument') return { alias: null };
+  const call = node.parent.parent?.parent;
+  const fn = call?.type === 'call' ? call.childForFieldName('function') : null;
+  if (fn?.type !== 'attribute') return null;
+  const method = fn.childForFieldName('attribute')?.text ?? '';
+  if (ALIAS_METHODS.has(method)) return { alias: `${node.text}= names an annotation of ${method}(), not a field` };
+  return LOOKUP_METHODS.has(method) ? { alias: null } : null;
+}
+
+/** Index in `starts` (sorted) of the last start at or before `index`. */
+function statementAt(starts: number[], index: number): number {
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (starts[mid]! <= index) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
 /** A file of the app's package (by folder name): where its models are defined. */

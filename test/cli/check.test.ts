@@ -88,7 +88,7 @@ describe('bg-scaffold check', () => {
             message: 'refers to Order.quantity, renamed to `qty` in phase 1/2 (applied) [attribute]',
             text: '"needs_review": order.quantity >= BULK_ORDER_QUANTITY,',
             certainty: 'certain',
-            reason: '`order` is shop.Order',
+            reason: 'quantity is a field or attribute of no other model',
           },
         ],
       },
