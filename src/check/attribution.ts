@@ -76,7 +76,9 @@ export class ReferenceAttributor {
   /** The certainty of a reference to `field` of `target` (`app.Model`), from what owns it. */
   decide(owners: Owners, target: string, field: string): Attribution {
     if (owners.notAField) return { certainty: 'dropped', reason: owners.notAField };
-    const others = this.catalog.modelsWithField(field).filter((model) => model !== target);
+    // A model that reads the target's own column (a multi-table child, a proxy) is the target here.
+    const owner = (model: string) => this.catalog.fieldOwner(model, field);
+    const others = [...new Set(this.catalog.modelsWithField(field).map(owner))].filter((model) => model !== target);
     const fallback = (why: string): Attribution =>
       others.length === 0
         ? { certainty: 'certain', reason: `${why}; ${field} is a field of no other model` }
@@ -84,7 +86,13 @@ export class ReferenceAttributor {
     const models = owners.models;
     if (models === null || models.length === 0) return fallback(`${owners.via} is not known to be a model`);
     // A model that has no such name at all: the inference went astray, say nothing from it.
-    const plausible = models.filter((model) => model === target || this.catalog.model(model)?.fields.has(field) || this.catalog.model(model)?.names.has(field));
+    const plausible = [
+      ...new Set(
+        models
+          .filter((model) => model === target || this.catalog.model(model)?.fields.has(field) || this.catalog.model(model)?.names.has(field))
+          .map((model) => (this.catalog.model(model)?.fields.has(field) ? owner(model) : model)),
+      ),
+    ];
     if (plausible.length === 0) return fallback(`${owners.via} is ${listing(models)}, which has no ${field}`);
     if (plausible.every((model) => model === target)) return { certainty: 'certain', reason: `${owners.via} is ${target}` };
     if (!plausible.includes(target)) return { certainty: 'dropped', reason: `${owners.via} is ${listing(plausible, 'or')}` };

@@ -196,6 +196,19 @@ export class ModelCatalog {
     return [...(this.byField.get(name) ?? [])];
   }
 
+  /**
+   * The model whose table holds `field` of model `key`: the concrete ancestor that declares it (a
+   * multi-table child or a proxy reads its parent's column), else the model itself (a field of an
+   * abstract base is each concrete subclass's own).
+   */
+  fieldOwner(key: string, field: string): string {
+    const model = this.models.get(key);
+    const declaring = model?.classes.find((cls) => cls.ownFields.has(field));
+    if (!declaring || declaring.abstract || !declaring.appLabel) return key;
+    const owner = `${declaring.appLabel}.${declaring.name}`;
+    return this.models.has(owner) ? owner : key;
+  }
+
   /** Models where `name` is an accessor to related objects: what `x.<name>` gives, per owner. */
   accessorTargets(name: string): Array<{ owner: string; model: string; many: boolean }> {
     return [...(this.byAccessor.get(name) ?? [])].map((owner) => ({ owner, ...this.models.get(owner)!.accessors.get(name)! }));

@@ -205,6 +205,27 @@ describe('attribution: the receiver of x.quantity', () => {
     expect(stock).toEqual([['return self.quantity', 'dropped']]);
   });
 
+
+  it("a multi-table child or a proxy reads its parent's column: its hits are the parent field's", async () => {
+    const models = py([
+      SHOP_MODELS,
+      'class RushOrder(Order):',
+      '    deadline = models.DateTimeField()',
+      '',
+      'class OrderView(Order):',
+      '    class Meta:',
+      '        proxy = True',
+      '',
+      '    def label(self):',
+      '        return self.quantity',
+    ]);
+    const views = py(['from shop.models import RushOrder', '', 'def rush(order: RushOrder):', '    return order.quantity']);
+    expect(await attribute({ 'shop/models.py': models, 'shop/views.py': views }, 'shop/views.py')).toEqual([['return order.quantity', 'certain']]);
+    expect(await attribute({ 'shop/models.py': models }, 'shop/models.py')).toEqual([
+      ['return self.quantity * 2', 'certain'],
+      ['return self.quantity', 'certain'],
+    ]);
+  });
   it('parameters typed by their callers in the module, and by what the code does with them', async () => {
     const hits = await attribute(
       {
