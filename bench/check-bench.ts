@@ -7,11 +7,11 @@
  *
  * `--bin` times another build of the command (e.g. a patched copy) against the same trees.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { git, median, run } from './measure.js';
 import { generateDjangoTree } from './generate-tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,42 +41,6 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown argument ${flag}`);
   }
   return args;
-}
-
-/**
- * CPU time (user + system, ms) of this process's finished children, from /proc (Linux; null
- * elsewhere). On a busy machine wall time swings with the load; CPU time much less.
- */
-function childrenCpuMs(): number | null {
-  try {
-    // Fields after the `(comm)`: state is field 3; cutime and cstime are fields 16 and 17, in clock ticks.
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return null;
-  }
-}
-
-function run(command: string, args: string[], cwd: string, okCodes = [0]): { ms: number; cpuMs: number | null; stdout: string } {
-  const cpuBefore = childrenCpuMs();
-  const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, CI: '1' } });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const cpuAfter = childrenCpuMs();
-  if (result.status === null || !okCodes.includes(result.status)) {
-    throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  }
-  return { ms, cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore, stdout: result.stdout };
-}
-
-function git(cwd: string, ...args: string[]): void {
-  run('git', ['-c', 'user.email=bench@example.invalid', '-c', 'user.name=bench', ...args], cwd);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 interface ScenarioResult {

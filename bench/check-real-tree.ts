@@ -9,12 +9,13 @@
  *
  *   node dist/bench/check-real-tree.js [--runs 7] [--keep]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { git, median, run } from './measure.js';
 import { ensureDjangoEnv } from '../test/harness/python-env.js';
 import { oscarSource } from '../test/support/oscar-sdist.js';
 
@@ -36,36 +37,6 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   return args;
-}
-
-/** CPU time (user + system, ms) of this process's finished children, from /proc (Linux; null elsewhere). */
-function childrenCpuMs(): number | null {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
-function run(command: string, args: string[], cwd: string, okCodes = [0]): { ms: number; cpuMs: number | null; stdout: string } {
-  const cpuBefore = childrenCpuMs();
-  const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, CI: '1' } });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  const cpuAfter = childrenCpuMs();
-  if (result.status === null || !okCodes.includes(result.status)) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return { ms, cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore, stdout: result.stdout };
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return run('git', ['-c', 'user.email=bench@example.invalid', '-c', 'user.name=bench', '-c', 'commit.gpgsign=false', ...args], cwd).stdout;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Wagtail's wheel (real Django code: about 1,400 Python files and 500 templates), pinned, unpacked under .cache/corpus. */

@@ -7,13 +7,13 @@
  * sha256 and unpacked under `.cache/corpus/django-oscar-<version>/` (git ignores `.cache/`).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { withFileLock } from '../harness/lock.js';
 import { runChecked } from '../harness/process.js';
 import { ensureDjangoEnv } from '../harness/python-env.js';
-import { cacheDir, harnessLog } from '../harness/repo.js';
+import { cacheDir, harnessLog, repoRoot } from '../harness/repo.js';
 
 export const OSCAR_VERSION = '4.2.1';
 export const OSCAR_SDIST_SHA256 = 'bbe1dfc0b57954a2853d1c5ac35d212425143d92980516aa64e68bedcf3fb923';
@@ -115,4 +115,27 @@ function sha256(file: string): Promise<string> {
       .on('error', reject)
       .on('end', () => resolve(hash.digest('hex')));
   });
+}
+
+export type OscarLabel = 'target' | 'other' | 'not-a-reference';
+
+/** One hand-labelled hit of test/fixtures/oscar-quantity/labels.json (its README gives the rules). */
+export interface OscarHit {
+  file: string;
+  line: number;
+  column: number;
+  text: string;
+  label: OscarLabel;
+  owner: string;
+  why: string;
+}
+
+export interface OscarCorpus {
+  source: { package: string; version: string; sha256: string };
+  target: { app: string; model: string; field: string };
+  hits: OscarHit[];
+}
+
+export function readOscarCorpus(): OscarCorpus {
+  return JSON.parse(readFileSync(path.join(repoRoot(), 'test', 'fixtures', 'oscar-quantity', 'labels.json'), 'utf8')) as OscarCorpus;
 }

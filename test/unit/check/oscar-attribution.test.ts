@@ -9,31 +9,16 @@
  * - certain findings hold ≥ 80% of the true references.
  * The scan runs on a copy of the sdist in a temp folder (the sdist sits in .cache/, which git ignores).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findReferences, type Reference } from '../../../src/check/references.js';
-import { repoRoot } from '../../harness/repo.js';
-import { oscarSource } from '../../support/oscar-sdist.js';
+import { type OscarHit, type OscarLabel, oscarSource, readOscarCorpus } from '../../support/oscar-sdist.js';
 
-type Label = 'target' | 'other' | 'not-a-reference';
-interface Hit {
-  file: string;
-  line: number;
-  column: number;
-  text: string;
-  label: Label;
-  owner: string;
-  why: string;
-}
-interface Corpus {
-  target: { app: string; model: string; field: string };
-  hits: Hit[];
-}
 
-const corpus = JSON.parse(readFileSync(path.join(repoRoot(), 'test/fixtures/oscar-quantity/labels.json'), 'utf8')) as Corpus;
-const LABELS: readonly Label[] = ['target', 'other', 'not-a-reference'];
+const corpus = readOscarCorpus();
+const LABELS: readonly OscarLabel[] = ['target', 'other', 'not-a-reference'];
 type Outcome = 'certain' | 'possible' | 'dropped' | 'not reported';
 const OUTCOMES: readonly Outcome[] = ['certain', 'possible', 'dropped', 'not reported'];
 
@@ -56,10 +41,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const key = (at: { file: string; line: number; column: number }): string => `${at.file}:${at.line}:${at.column}`;
 
 /** What the scanner made of each labelled hit. */
-function outcomes(): Map<string, { hit: Hit; outcome: Outcome; reason: string }> {
+function outcomes(): Map<string, { hit: OscarHit; outcome: Outcome; reason: string }> {
   const found = new Map<string, Reference>();
   for (const ref of [...references, ...dropped]) found.set(key(ref), ref);
-  const result = new Map<string, { hit: Hit; outcome: Outcome; reason: string }>();
+  const result = new Map<string, { hit: OscarHit; outcome: Outcome; reason: string }>();
   for (const hit of corpus.hits) {
     const ref = found.get(key(hit));
     result.set(key(hit), { hit, outcome: ref ? (ref.certainty as Outcome) : 'not reported', reason: ref?.reason ?? '' });
@@ -68,7 +53,7 @@ function outcomes(): Map<string, { hit: Hit; outcome: Outcome; reason: string }>
 }
 
 /** The field's own statement: check never reports a definition, so it is left out of the measure. */
-function isDeclaration(hit: Hit): boolean {
+function isDeclaration(hit: OscarHit): boolean {
   return hit.label === 'target' && /^quantity = models\./.test(hit.text);
 }
 
@@ -86,7 +71,7 @@ describe('check on django-oscar: quantity attributed to order.Line', () => {
       if (isDeclaration(hit)) continue;
       table.set(`${outcome}|${hit.label}`, (table.get(`${outcome}|${hit.label}`) ?? 0) + 1);
     }
-    const count = (outcome: Outcome, label: Label): number => table.get(`${outcome}|${label}`) ?? 0;
+    const count = (outcome: Outcome, label: OscarLabel): number => table.get(`${outcome}|${label}`) ?? 0;
     const lines = [
       `| (declaration left out) | ${LABELS.join(' | ')} |`,
       `| --- | ${LABELS.map(() => '---:').join(' | ')} |`,

@@ -4,32 +4,13 @@
  * what the corpus's search finds there, and every hit carries one of the three labels with its reasons.
  * Nothing here runs bg-scaffold's own reference search: this only guards the corpus.
  */
-import { readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../harness/repo.js';
-import { OSCAR_SDIST_SHA256, OSCAR_VERSION, oscarSource } from '../../support/oscar-sdist.js';
+import { OSCAR_SDIST_SHA256, OSCAR_VERSION, type OscarLabel, oscarSource, readOscarCorpus } from '../../support/oscar-sdist.js';
 
-type Label = 'target' | 'other' | 'not-a-reference';
 
-interface Hit {
-  file: string;
-  line: number;
-  column: number;
-  text: string;
-  label: Label;
-  owner: string;
-  why: string;
-}
-
-interface Corpus {
-  source: { package: string; version: string; sha256: string };
-  target: { app: string; model: string; field: string };
-  hits: Hit[];
-}
-
-const LABELS: readonly Label[] = ['target', 'other', 'not-a-reference'];
+const LABELS: readonly OscarLabel[] = ['target', 'other', 'not-a-reference'];
 
 /**
  * `quantity` as a whole word, where `__` also counts as a boundary (`quantity__sum`, `lines__quantity`):
@@ -37,7 +18,7 @@ const LABELS: readonly Label[] = ['target', 'other', 'not-a-reference'];
  */
 const WORD_SOURCE = String.raw`(?:(?<![A-Za-z0-9_])|(?<=__))quantity(?:(?![A-Za-z0-9_])|(?=__))`;
 
-const corpus = JSON.parse(readFileSync(path.join(repoRoot(), 'test/fixtures/oscar-quantity/labels.json'), 'utf8')) as Corpus;
+const corpus = readOscarCorpus();
 
 let root: string;
 const sources = new Map<string, string[]>();
