@@ -13,7 +13,8 @@ import { pathToFileURL } from 'node:url';
 import Handlebars from 'handlebars';
 import ts from 'typescript';
 import { templateHelpers } from '../src/render/helpers.js';
-import { builtinPack, packageRoot, TEMPLATE_API_VERSION, templateFile, templateNames } from '../src/render/pack.js';
+import { packageRoot } from '../src/package-root.js';
+import { builtinPack, TEMPLATE_API_VERSION, templateFile, templateNames } from '../src/render/pack.js';
 import { runtimeFileName } from '../src/runtime/runtime.js';
 
 const DATA_FILE = 'src/render/template-data.ts';

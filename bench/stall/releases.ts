@@ -6,7 +6,7 @@
 import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { buildProgram } from '../../src/cli/program.js';
+import { OPERATIONS } from '../../src/operations/index.js';
 import { copyProject, runManage } from '../../test/harness/django-project.js';
 import { runCommand } from '../../test/harness/process.js';
 import type { DjangoEnv } from '../../test/harness/python-env.js';
@@ -35,8 +35,7 @@ export interface PreparedChange {
 
 /** The operations bg-scaffold has a command for, in this checkout. */
 export function availableOperations(): Set<string> {
-  const program = buildProgram({ io: { stdout: { write: () => true }, stderr: { write: () => true } }, cwd: process.cwd(), exitCode: 0 });
-  return new Set(program.commands.map((command) => command.name()));
+  return new Set(OPERATIONS.map((operation) => operation.name));
 }
 
 export interface Generation {

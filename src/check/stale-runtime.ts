@@ -2,7 +2,7 @@
  * Rule 5: the runtime copies in the project's migrations folders against the runtime this
  * bg-scaffold ships (src/runtime/). A finding belongs to no change: its change is `-`.
  */
-import { toolVersion } from '../render/pack.js';
+import { toolVersion } from '../package-root.js';
 import { runtimeProblems, type RuntimeProblem } from '../runtime/copies.js';
 import { RUNTIME_VERSION, releasesSince, runtimeFileName } from '../runtime/runtime.js';
 import { finding, NO_CHANGE, type Finding } from './findings.js';

@@ -8,7 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { CommonOptions } from '../commands/types.js';
 import { fail } from '../errors.js';
 import type { Database } from '../project/types.js';
-import { packSpec } from '../render/pack-sources.js';
+import { packSpec } from '../render/pack-spec.js';
 import type { PromptFlags } from './interactive.js';
 
 export const DATABASES: Database[] = ['postgresql', 'mysql', 'sqlite'];

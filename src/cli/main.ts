@@ -4,7 +4,7 @@ import { BgScaffoldError } from '../errors.js';
 import { discardIntrospectionCache, flushIntrospectionCache, withIntrospectionRun } from '../project/introspect.js';
 import { isPromptCancelled } from './interactive.js';
 import { type Io, processIo } from './io.js';
-import { buildProgram } from './program.js';
+import { loadProgram } from './program.js';
 import type { CommandContext } from './run-command.js';
 
 export const EXIT = { done: 0, checkFailed: 1, badInput: 2, bug: 70, cancelled: 130 } as const;
@@ -19,7 +19,7 @@ export function main(argv: string[], io: Io = processIo()): Promise<number> {
 async function run(argv: string[], io: Io): Promise<number> {
   const context: CommandContext = { io, cwd: io.cwd ?? process.cwd(), exitCode: EXIT.done };
   try {
-    await buildProgram(context).parseAsync(argv, { from: 'user' });
+    await (await loadProgram(context, argv)).parseAsync(argv, { from: 'user' });
     // Django's report is cached only by runs that were not refused: those leave the tree as it was.
     await flushIntrospectionCache();
     return context.exitCode;

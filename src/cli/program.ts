@@ -1,34 +1,48 @@
-/** The command line: one commander program, one module per command. */
+/**
+ * The command line: one commander program, one module per command. A run loads only the module of
+ * the command it names (`check` in a pre-commit hook need not load the operations, the renderer and
+ * the template engine); help, the version and a mistyped command load them all.
+ */
 import { Command } from 'commander';
-import { toolVersion } from '../render/pack.js';
-import { OPERATIONS } from '../operations/index.js';
+import { toolVersion } from '../package-root.js';
 import type { Operation } from '../operations/operation.js';
-import { advanceCommand } from './advance.js';
-import { checkCommand } from './check.js';
 import type { Io } from './io.js';
-import { operationCommand } from './operation-command.js';
 import type { CommandContext } from './run-command.js';
-import { statusCommand } from './status.js';
-import { templatesCommand } from './templates.js';
-import { upgradeRuntimeCommand } from './upgrade-runtime.js';
 
-/** Commands in the order `--help` lists them: the operations (built from their declarations), then the rest, each a `(context) => Command`. */
-const COMMANDS: Array<(context: CommandContext) => Command> = [
-  ...OPERATIONS.map((operation) => (context: CommandContext) => operationCommand(operation as Operation, context)),
-  advanceCommand,
-  statusCommand,
-  checkCommand,
-  upgradeRuntimeCommand,
-  templatesCommand,
-];
+type CommandFactory = (context: CommandContext) => Command;
 
-export function buildProgram(context: CommandContext): Command {
+/** The commands after the operations, in the order `--help` lists them, each loaded on demand. */
+const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
+  advance: async () => (await import('./advance.js')).advanceCommand,
+  status: async () => (await import('./status.js')).statusCommand,
+  check: async () => (await import('./check.js')).checkCommand,
+  'upgrade-runtime': async () => (await import('./upgrade-runtime.js')).upgradeRuntimeCommand,
+  templates: async () => (await import('./templates.js')).templatesCommand,
+};
+
+/** Every command: the operations (built from their declarations), then the rest. */
+async function allCommands(): Promise<CommandFactory[]> {
+  const [{ OPERATIONS }, { operationCommand }, rest] = await Promise.all([
+    import('../operations/index.js'),
+    import('./operation-command.js'),
+    Promise.all(Object.values(COMMANDS).map((load) => load())),
+  ]);
+  return [...OPERATIONS.map((operation): CommandFactory => (context) => operationCommand(operation as Operation, context)), ...rest];
+}
+
+/** The program for `argv`: with only the command it names when that is one of COMMANDS, else with all. */
+export async function loadProgram(context: CommandContext, argv: string[] = []): Promise<Command> {
+  const named = Object.hasOwn(COMMANDS, argv[0] ?? '') ? COMMANDS[argv[0]!] : undefined;
+  return programOf(context, named ? [await named()] : await allCommands());
+}
+
+function programOf(context: CommandContext, factories: CommandFactory[]): Command {
   const program = new Command('bg-scaffold')
     .description('Phased, blue-green-safe Django schema changes: migrations, model edits and dual-write code for every release.')
     .version(toolVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .addHelpText('after', '\nExit codes: 0 done, 1 check failed, 2 bad input (nothing written).');
-  const commands = COMMANDS.map((make) => make(context));
+  const commands = factories.map((make) => make(context));
   // Subcommands too (`templates list`): settings are not inherited by commands built on their own.
   const withSubcommands = (command: Command, usage: string): Array<[Command, string]> => [
     [command, usage],

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { packageRoot } from '../render/pack.js';
+import { packageRoot } from '../package-root.js';
 
 // ---- the report's shape (python/bg_scaffold_introspect.py, FORMAT 1) ----------------------------
 

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { runPythonFunctionName, stepLock, usesModels } from '../operations/shared/migration-steps.js';
 import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../operations/shared/types.js';
 import type { TemplateRenderer } from './pack.js';
-import { toolVersion } from './pack.js';
+import { toolVersion } from '../package-root.js';
 import type { MigrationTemplateData, OperationPartialData, StatePartialData } from './template-data.js';
 import { RUNTIME_MODULE } from '../runtime/runtime.js';
 

@@ -8,9 +8,9 @@
  * declaring the template API it was written for. Packs named in 1 and 2 run their `helpers.js`;
  * the project folder is used because it is there, so it never runs code.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { fail } from '../errors.js';
 import type { ProjectConfig } from '../project/config.js';
 import { templateHelpers, type TemplateHelper } from './helpers.js';
@@ -24,8 +24,11 @@ import {
   templateFile,
   templateNames,
   type TemplatePack,
-  toolVersion,
 } from './pack.js';
+import { toolVersion } from '../package-root.js';
+import { isDirectory, isPackageName, packSpec } from './pack-spec.js';
+
+export { isPackageName, packSpec } from './pack-spec.js';
 import { runtimeFileName } from '../runtime/runtime.js';
 
 /**
@@ -39,23 +42,6 @@ export const PROJECT_TEMPLATES_DIR = '.bg-scaffold/templates';
 
 /** A pack's helpers, in the order looked for; a pack has at most one. */
 export const HELPER_FILES = ['helpers.js', 'helpers.mjs', 'helpers.cjs'] as const;
-
-/** npm's rule for package names (lowercase, optionally scoped). */
-const PACKAGE_NAME = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
-
-export function isPackageName(spec: string): boolean {
-  return PACKAGE_NAME.test(spec);
-}
-
-/**
- * A pack as written on the command line or in the config: a folder (relative to `base`) unless it
- * is an npm package name and no folder of that name is there. `./name` always means a folder.
- */
-export function packSpec(spec: string, base: string): string {
-  const folder = resolve(base, spec);
-  if (!isPackageName(spec) || isDirectory(folder)) return folder;
-  return spec;
-}
 
 export interface PackRequest {
   /** `--pack` values, as packSpec() made them: absolute folders or npm package names. */
@@ -199,14 +185,6 @@ function loadHelpers(pack: TemplatePack, file: string): Record<string, TemplateH
     helpers[key] = value as TemplateHelper;
   }
   return helpers;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function realpathOf(path: string): string {

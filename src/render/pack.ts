@@ -7,10 +7,10 @@
  * every partial and helper it names exists. So a bad pack fails the run before staging starts.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, sep } from 'node:path';
 import Handlebars from 'handlebars';
 import { BgScaffoldError, fail } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 import { formatPython } from './format.js';
 import { registerHelpers, type TemplateHelper } from './helpers.js';
 import { loadPrecompiled, sourceHash, type PrecompiledTemplate } from './precompiled.js';
@@ -41,20 +41,6 @@ export interface TemplatePack {
 }
 
 /** The package root (where package.json and templates/ live), from src/ or dist/src/. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'templates'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the bg-scaffold package root (templates/)');
-    dir = parent;
-  }
-  return dir;
-}
-
-export function toolVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-}
-
 export function builtinPack(): TemplatePack {
   return { name: 'built-in', dir: join(packageRoot(), 'templates'), origin: 'built-in', templateApi: TEMPLATE_API_VERSION };
 }

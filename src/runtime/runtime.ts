@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { packageRoot } from '../render/pack.js';
+import { packageRoot } from '../package-root.js';
 
 /** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
 export const RUNTIME_VERSION = 2;

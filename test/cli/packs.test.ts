@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/program.js';
+import { loadProgram } from '../../src/cli/program.js';
 import type { ChangeRecord } from '../../src/record/change-record.js';
 import { runMain } from './in-process.js';
 import { runCli, snapshotTree } from './run-cli.js';
@@ -252,7 +252,7 @@ const OPERATION_CASES: Record<string, Array<{ name: string; args: string[] }>> =
   'drop-table': [{ name: 'a model nothing points at', args: ['--app', 'shop', '--model', 'Shipment'] }],
 };
 
-const existingCommands = new Set(buildProgram({ io: { stdout: { write: () => 0 }, stderr: { write: () => 0 } }, cwd: repo, exitCode: 0 }).commands.map((c) => c.name()));
+const existingCommands = new Set((await loadProgram({ io: { stdout: { write: () => 0 }, stderr: { write: () => 0 } }, cwd: repo, exitCode: 0 })).commands.map((c) => c.name()));
 const operations = Object.entries(OPERATION_CASES).filter(([op]) => existingCommands.has(op));
 
 describe('every operation renders with the example pack (safemigrate marks and the team header)', () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkProject, type CheckReport } from '../../../src/check/check.js';
 import { formatCheck } from '../../../src/cli/check.js';
-import { toolVersion } from '../../../src/render/pack.js';
+import { toolVersion } from '../../../src/package-root.js';
 import { RUNTIME_HISTORY } from '../../../src/runtime/runtime.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
