@@ -81,11 +81,16 @@ const FIELD_LINE = /^[ \t]+\w+[ \t]*=[ \t]*[\w.]*(?:Field|ForeignKey|OneToOneFie
  * that declares a field. Only these are parsed to build the catalog.
  */
 export function mayDeclareModels(path: string, source: string, isAppDir: (dir: string) => boolean): boolean {
+  if (isModelsModulePath(path, isAppDir)) return true;
+  return (source.includes('Field(') || source.includes('ForeignKey(')) && FIELD_LINE.test(source);
+}
+
+/** An app's models module, by its path alone: `models.py`, or a module of a `models/` package in an app folder. */
+export function isModelsModulePath(path: string, isAppDir: (dir: string) => boolean): boolean {
   if (path.endsWith('/models.py') || path === 'models.py') return true;
   const parts = path.split('/');
   const at = parts.lastIndexOf('models');
-  if (at >= 0 && at < parts.length - 1 && isAppDir(parts.slice(0, at).join('/'))) return true;
-  return (source.includes('Field(') || source.includes('ForeignKey(')) && FIELD_LINE.test(source);
+  return at >= 0 && at < parts.length - 1 && isAppDir(parts.slice(0, at).join('/'));
 }
 
 export class ModelCatalog {

@@ -14,19 +14,20 @@
  * `bg-scaffold: ignore` (a Python comment or a `{# #}` template comment) is skipped too: the way out
  * for a same-named field of another model that the attribution cannot tell apart.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPythonParser, parsePython, type SyntaxNode } from '../python/parser.js';
 import { ALIAS_METHODS, LOOKUP_METHODS, type Attribution, type Certainty } from './attribution.js';
-import { mayDeclareModels } from './model-catalog.js';
+import { FileIndexer, wordOccurrences, type FileFacts } from './file-index.js';
 import { ProjectAttribution } from './project-attribution.js';
 import { lexPython, type LexicalContext } from './python-lexer.js';
 import { classifyFieldOccurrence, classifyModelOccurrence, mayCallRawSql, stringMayName, type ReferenceKind } from './python-references.js';
-import { findMarkers, type Marker } from './markers.js';
-import { listSourceFiles, type SourceFile } from './source-files.js';
+import type { Marker } from './markers.js';
+import { listSourceFilesInTwo, type SourceFile } from './source-files.js';
 import { templateFieldOccurrences } from './template-references.js';
 
 export type { ReferenceKind } from './python-references.js';
+export { wordOccurrences } from './file-index.js';
 export type { Certainty } from './attribution.js';
 
 export interface ReferenceTarget {
@@ -64,6 +65,7 @@ export interface FindReferencesOptions {
   exclude?: (relativePath: string) => boolean;
   /** Called as files are read; for a progress indicator. */
   onProgress?: (done: number, total: number) => void;
+
   /** Also return the hits attributed to another model (certainty `dropped`), with the reason. */
   explain?: boolean;
   /**
@@ -107,50 +109,57 @@ export async function scanProject(
 ): Promise<ProjectScan> {
   const attnames = options.attnames ? options.targets.filter((target) => target.kind === 'field').map((target) => ({ ...target, name: `${target.name}_id` })) : [];
   const targets = [...options.targets, ...attnames];
-  const files = listSourceFiles(projectRoot, { migrations: options.markers }).filter((file) => !options.exclude?.(file.path));
+  const listed = listSourceFilesInTwo(projectRoot, { migrations: options.markers });
+  const kept = (file: SourceFile): boolean => !options.exclude?.(file.path);
+  const files = listed.tracked.filter(kept);
   const references: Reference[] = [];
-  const markers: Marker[] = [];
   // Compiling the grammar takes a while: start now, in the background, while files are read.
   const parser = targets.length > 0 ? loadPythonParser() : null;
   parser?.catch(() => undefined); // awaited below, where a failure surfaces
 
-  // What the attribution may need later, noted while each file is read once: the files that may
-  // declare models, and those that mention templates (views). Their text is read again on demand.
-  const texts = new Map<string, string>();
-  const modelPaths: string[] = [];
-  const viewPaths: string[] = [];
-  const pythonPaths: string[] = [];
   const needsAttribution = targets.some((target) => target.kind === 'field');
-  const appDirs = new Map<string, boolean>();
-  const isAppDir = (dir: string): boolean => {
-    let app = appDirs.get(dir);
-    if (app === undefined) appDirs.set(dir, (app = existsSync(join(projectRoot, dir, 'apps.py')) || hasMigrationFiles(join(projectRoot, dir, 'migrations'))));
-    return app;
+  const indexer = new FileIndexer({ projectRoot, targets, markers: options.markers, attribution: needsAttribution });
+  const facts: FileFacts[] = [];
+  const index = (file: SourceFile): void => {
+    const found = indexer.index(file);
+    if (found) facts.push(found);
   };
-
-  // Synchronous reads: with the page cache warm they are several times faster than a pool of
-  // promises. The loop yields now and then, so that the grammar's loading can go on meanwhile.
-  const candidates: Array<{ file: SourceFile; source: string }> = [];
   for (const [done, file] of files.entries()) {
+    // Synchronous reads: with the page cache warm they are several times faster than a pool of
+    // promises. The loop yields now and then, so that the grammar's loading can go on meanwhile.
     if (done % 256 === 255) await new Promise((resolve) => setImmediate(resolve));
     options.onProgress?.(done + 1, files.length);
-    const source = readSource(projectRoot, file);
-    if (source === null) continue;
-    if (options.markers && file.language === 'python') markers.push(...findMarkers(file.path, source));
-    if (file.language === 'python' && !file.migration && needsAttribution) {
-      pythonPaths.push(file.path);
-      if (mayDeclareModels(file.path, source, isAppDir)) modelPaths.push(file.path);
-      if (source.includes('template')) viewPaths.push(file.path);
-    }
-    if (file.migration || targets.length === 0 || !mentionsAny(source, targets)) continue;
-    candidates.push({ file, source });
-    if (file.language === 'python') texts.set(file.path, source);
+    index(file);
+  }
+  // Untracked files come last, once git has walked the tree for them; then every list is in path order.
+  const untracked = (await listed.untracked).filter(kept);
+  for (const [done, file] of untracked.entries()) {
+    options.onProgress?.(files.length + done + 1, files.length + untracked.length);
+    index(file);
+  }
+  if (untracked.length > 0) {
+    files.push(...untracked);
+    files.sort((a, b) => compare(a.path, b.path));
+    facts.sort((a, b) => compare(a.file.path, b.file.path));
   }
 
+  // The attribution reads the candidates, the files that may declare models and the views again:
+  // their text is kept.
+  const texts = new Map<string, string>();
+  const candidates: Array<{ file: SourceFile; source: string }> = [];
+  for (const { file, candidate, declaresModels, namesTemplates, text } of facts) {
+    if (candidate) candidates.push({ file, source: text });
+    if ((candidate && file.language === 'python') || declaresModels || namesTemplates) texts.set(file.path, text);
+  }
+  const pythonPaths = needsAttribution
+    ? files.filter((file) => file.language === 'python' && !file.migration).map((file) => file.path)
+    : candidates.filter(({ file }) => file.language === 'python').map(({ file }) => file.path);
+  const markers = facts.flatMap((fact) => fact.markers);
+
   const attribution = new ProjectAttribution({
-    pythonPaths: needsAttribution ? pythonPaths : candidates.filter(({ file }) => file.language === 'python').map(({ file }) => file.path),
-    modelPaths: () => modelPaths,
-    viewPaths: () => viewPaths,
+    pythonPaths,
+    modelPaths: () => facts.filter((fact) => fact.declaresModels).map((fact) => fact.file.path),
+    viewPaths: () => facts.filter((fact) => fact.namesTemplates).map((fact) => fact.file.path),
     read: (path) => texts.get(path) ?? readSource(projectRoot, { path, language: 'python' }),
     targets,
   });
@@ -358,42 +367,6 @@ function inApp(path: string, app: string): boolean {
 }
 
 /**
- * Whole-word occurrences, where `__` also separates words (`order__quantity__gte`). indexOf and two
- * character checks: several times faster than a regular expression with lookbehind on large trees.
- */
-export function wordOccurrences(source: string, name: string, caseInsensitive: boolean): number[] {
-  const haystack = caseInsensitive ? source.toLowerCase() : source;
-  const needle = caseInsensitive ? name.toLowerCase() : name;
-  const indices: number[] = [];
-  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + 1)) {
-    if (isWordBoundary(haystack, i - 1, -1) && isWordBoundary(haystack, i + needle.length, 1)) indices.push(i);
-  }
-  return indices;
-}
-
-/** True when the character at `at` ends a word on that side: none, a non-word character, or a `__` separator. */
-function isWordBoundary(text: string, at: number, direction: 1 | -1): boolean {
-  if (at < 0 || at >= text.length || !isWordChar(text.charCodeAt(at))) return true;
-  return text[at] === '_' && text[at + direction] === '_';
-}
-
-function isWordChar(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
-}
-
-/** A file without any of the names as a word is not looked at further. */
-function mentionsAny(source: string, targets: ReferenceTarget[]): boolean {
-  return targets.some((target) => {
-    const haystack = target.kind === 'model' ? source.toLowerCase() : source;
-    const needle = target.kind === 'model' ? target.name.toLowerCase() : target.name;
-    for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + 1)) {
-      if (isWordBoundary(haystack, i - 1, -1) && isWordBoundary(haystack, i + needle.length, 1)) return true;
-    }
-    return false;
-  });
-}
-
-/**
  * Lines bg-scaffold generated (inside `# >>> bg-scaffold` … `# <<< bg-scaffold` blocks, or carrying a
  * trailing `# bg-scaffold:` marker), and lines that say `bg-scaffold: ignore`. 1-based.
  */
@@ -413,15 +386,6 @@ function generatedOrIgnoredLines(source: string, language: SourceFile['language'
     }
   }
   return skipped;
-}
-
-/** A Django app's migrations folder: it holds numbered migrations (`0001_initial.py`). */
-function hasMigrationFiles(dir: string): boolean {
-  try {
-    return readdirSync(dir).some((name) => /^\d{4}_\w*\.py$/.test(name));
-  } catch {
-    return false;
-  }
 }
 
 function readSource(projectRoot: string, file: SourceFile): string | null {

@@ -4,7 +4,7 @@
  * comes from `git ls-files` (tracked plus untracked-but-not-ignored, as a pre-commit hook sees it),
  * else from a walk of the tree.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { RECORD_ROOT } from '../record/change-record.js';
@@ -70,7 +70,31 @@ export function languageOf(path: string): SourceLanguage | null {
 
 /** Python files and templates the scanner reads; with `migrations`, Python migrations too (for their markers). */
 export function listSourceFiles(projectRoot: string, options: { migrations?: boolean } = {}): SourceFile[] {
-  const paths = gitListedFiles(projectRoot) ?? walk(projectRoot);
+  const paths = gitFiles(projectRoot, ['--cached', '--others', '--exclude-standard']) ?? walk(projectRoot);
+  return sourceFilesOf([...new Set(paths)], options);
+}
+
+/**
+ * The same files in two parts, for a reader that can start at once: git's tracked files now, and the
+ * untracked ones (not ignored) when git has walked the tree for them, which on a large tree takes
+ * longer than listing the index. Outside a work tree, all files come now.
+ */
+export function listSourceFilesInTwo(projectRoot: string, options: { migrations?: boolean } = {}): { tracked: SourceFile[]; untracked: Promise<SourceFile[]> } {
+  const untrackedPaths = gitFilesLater(projectRoot, ['--others', '--exclude-standard']);
+  const tracked = gitFiles(projectRoot, ['--cached']);
+  if (tracked === null) {
+    untrackedPaths.catch(() => undefined);
+    return { tracked: sourceFilesOf(walk(projectRoot), options), untracked: Promise.resolve([]) };
+  }
+  const trackedSet = new Set(tracked);
+  return {
+    tracked: sourceFilesOf([...trackedSet], options),
+    // A failure here (git gone mid-run) leaves the untracked files out, as outside a work tree.
+    untracked: untrackedPaths.then((paths) => sourceFilesOf([...new Set(paths)].filter((path) => !trackedSet.has(path)), options)).catch(() => []),
+  };
+}
+
+function sourceFilesOf(paths: string[], options: { migrations?: boolean }): SourceFile[] {
   const files: SourceFile[] = [];
   for (const path of paths) {
     const language = languageOf(path);
@@ -83,20 +107,26 @@ export function listSourceFiles(projectRoot: string, options: { migrations?: boo
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Files git knows about under the root (relative to it), or null outside a work tree. */
-function gitListedFiles(projectRoot: string): string[] | null {
+const GIT_LIST_OPTIONS = { encoding: 'utf8' as const, maxBuffer: 256 * 1024 * 1024 };
+
+/**
+ * Files git lists under the root (relative to it), or null outside a work tree. `--cached` lists
+ * files deleted from the work tree too; readers skip those that are gone.
+ */
+function gitFiles(projectRoot: string, which: string[]): string[] | null {
   try {
-    const output = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-      cwd: projectRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    // --cached lists files deleted from the work tree too; readers skip those that are gone.
-    return [...new Set(output.split('\0').filter(Boolean))];
+    return execFileSync('git', ['ls-files', '-z', ...which], { ...GIT_LIST_OPTIONS, cwd: projectRoot, stdio: ['ignore', 'pipe', 'ignore'] }).split('\0').filter(Boolean);
   } catch {
     return null;
   }
+}
+
+function gitFilesLater(projectRoot: string, which: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile('git', ['ls-files', '-z', ...which], { ...GIT_LIST_OPTIONS, cwd: projectRoot }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout.split('\0').filter(Boolean)),
+    );
+  });
 }
 
 function walk(projectRoot: string): string[] {

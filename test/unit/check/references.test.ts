@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -261,5 +262,34 @@ describe('findReferences over a project tree', () => {
 
   it('returns nothing for no targets', async () => {
     expect(await findReferences(root, [])).toEqual([]);
+  });
+});
+
+describe('findReferences in a git work tree', () => {
+  let root: string;
+  const write = (path: string, text: string): void => {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  };
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd: root, stdio: 'ignore' });
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'bg-refs-git-'));
+    write('.gitignore', 'build/\n');
+    write('shop/views.py', 'def v(order):\n    return order.quantity\n');
+    write('shop/gone.py', 'def g(order):\n    return order.quantity\n');
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'tracked');
+    rmSync(join(root, 'shop/gone.py'));
+    write('shop/new_view.py', 'def n(order):\n    return order.quantity\n');
+    write('build/lib/shop/views.py', 'def v(order):\n    return order.quantity\n');
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('reads what a pre-commit hook sees: tracked files, and untracked ones git does not ignore', async () => {
+    const refs = await findReferences(root, [QUANTITY]);
+    // Not build/ (ignored), not shop/gone.py (tracked, deleted from the tree).
+    expect(refs.map((ref) => `${ref.file}:${ref.line}`)).toEqual(['shop/new_view.py:2', 'shop/views.py:2']);
   });
 });
