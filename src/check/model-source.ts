@@ -61,11 +61,14 @@ export function readModuleText(source: string): ModuleText {
   for (const line of logicalLines(blank)) {
     while (stack.length > 0 && line.indent <= stack[stack.length - 1]!.indent) stack.pop();
     const top = stack[stack.length - 1];
-    const text = line.text;
-    const original = source.slice(line.start, line.end);
     const inFunction = stack.some((block) => block.kind === 'def');
     const inClass = stack.some((block) => block.kind === 'class');
     if (top?.kind === 'class' && top.bodyIndent === undefined) top.bodyIndent = line.indent;
+    // Most lines of a models module are method bodies, where only a nested def or class and a
+    // `self.x = …` matter: those lines are passed over without a copy of their text.
+    if (inFunction && !mayOpenBlock(blank, line.start) && !(inClass && includesBetween(blank, 'self.', line.start, line.textEnd))) continue;
+    const text = blank.slice(line.start, line.textEnd);
+    const original = source.slice(line.start, line.end);
     const atClassBody = top?.kind === 'class' && line.indent === top.bodyIndent;
 
     const header = /^(async\s+)?(class|def)\s+(\w+)/.exec(text);
@@ -79,7 +82,7 @@ export function readModuleText(source: string): ModuleText {
       const block: Block = { kind: 'class', indent: line.indent };
       if (atClassBody && name === 'Meta' && top.cls) block.meta = top.cls;
       else if (!inFunction && !inClass) {
-        block.cls = { name, start: line.start + line.text.indexOf('class'), bases: basesOf(text, original), fields: [], names: [], abstract: false, appLabel: null };
+        block.cls = { name, start: line.start + text.indexOf('class'), bases: basesOf(text, original), fields: [], names: [], abstract: false, appLabel: null };
         module.classes.push(block.cls);
       }
       stack.push(block);
@@ -140,6 +143,17 @@ export function readModuleText(source: string): ModuleText {
   return module;
 }
 
+/** A line that may be a `def`, `async def` or `class` header, by the letter it starts with. */
+function mayOpenBlock(blank: string, start: number): boolean {
+  const first = blank.charCodeAt(start);
+  return first === 100 /* d */ || first === 99 /* c */ || first === 97 /* a */;
+}
+
+function includesBetween(text: string, search: string, start: number, end: number): boolean {
+  const at = text.indexOf(search, start);
+  return at !== -1 && at + search.length <= end;
+}
+
 /** The text of the string literal starting at `at` (after optional spaces), or null. */
 function stringAt(text: string, at: number): string | null {
   const match = /^\s*[rbuRBU]?(["'])((?:\\.|(?!\1)[^\\])*)\1/.exec(text.slice(at));
@@ -197,38 +211,50 @@ interface LogicalLine {
   /** Offset of its first non-blank character, and the end of its last physical line. */
   start: number;
   end: number;
+  /** The end of its text, trailing blanks left out. */
+  textEnd: number;
   indent: number;
-  /** The blanked text, continuation lines joined. */
-  text: string;
 }
 
-/** Logical lines of blanked source: a line continues while brackets are open or it ends in a backslash. */
+/**
+ * Logical lines of blanked source: a line continues while brackets are open or it ends in a
+ * backslash. Offsets only: copying every line's text made most of this module's cost (its garbage).
+ */
 function logicalLines(blank: string): LogicalLine[] {
   const lines: LogicalLine[] = [];
   let i = 0;
   while (i < blank.length) {
     let end = blank.indexOf('\n', i);
     if (end === -1) end = blank.length;
-    const raw = blank.slice(i, end);
-    const content = raw.trimStart();
-    if (content.trim() === '') {
+    let start = i;
+    while (start < end && isBlank(blank.charCodeAt(start))) start++;
+    if (start === end) {
       i = end + 1;
       continue;
     }
-    const indent = raw.length - content.length;
-    const start = i + indent;
     let depth = 0;
     let j = start;
     for (; j < blank.length; j++) {
-      const c = blank[j];
-      if (c === '(' || c === '[' || c === '{') depth++;
-      else if (c === ')' || c === ']' || c === '}') depth = Math.max(0, depth - 1);
-      else if (c === '\n' && depth === 0 && blank[j - 1] !== '\\') break;
+      const c = blank.charCodeAt(j);
+      if (c === 40 || c === 91 || c === 123) depth++; // ( [ {
+      else if (c === 41 || c === 93 || c === 125) depth = Math.max(0, depth - 1); // ) ] }
+      else if (c === 10 && depth === 0 && blank.charCodeAt(j - 1) !== 92) break; // a newline, not after a backslash
     }
-    lines.push({ start, end: j, indent, text: blank.slice(start, j).trimEnd() });
+    let textEnd = j;
+    while (textEnd > start && isBlank(blank.charCodeAt(textEnd - 1))) textEnd--;
+    lines.push({ start, end: j, textEnd, indent: start - i });
     i = j + 1;
   }
   return lines;
+}
+
+/** Whitespace as String.prototype.trim() sees it (a byte-order mark among it). */
+function isBlank(code: number): boolean {
+  if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+  if (code < 160) return false;
+  return (
+    code === 160 || code === 5760 || (code >= 8192 && code <= 8202) || code === 8232 || code === 8233 || code === 8239 || code === 8287 || code === 12288 || code === 65279
+  );
 }
 
 /**
@@ -237,14 +263,15 @@ function logicalLines(blank: string): LogicalLine[] {
  */
 export function blankStringsAndComments(source: string): string {
   const special = /["'#]/g;
-  let out = '';
+  // Stretches joined once at the end: concatenating as they come left a rope to flatten.
+  const parts: string[] = [];
   let copied = 0;
   for (let match = special.exec(source); match; match = special.exec(source)) {
     const at = match.index;
     if (source[at] === '#') {
       const newline = source.indexOf('\n', at);
       const end = newline === -1 ? source.length : newline;
-      out += source.slice(copied, at) + ' '.repeat(end - at);
+      parts.push(source.slice(copied, at), ' '.repeat(end - at));
       copied = end;
       special.lastIndex = end;
       continue;
@@ -263,10 +290,18 @@ export function blankStringsAndComments(source: string): string {
       close = found.index;
       break;
     }
-    out += source.slice(copied, open) + source.slice(open, close).replace(/[^\n]/g, ' ');
+    parts.push(source.slice(copied, open), blankKeepingNewlines(source, open, close));
     copied = close;
     // The closing quote is copied with the next stretch of code; a newline ends an unterminated string.
     special.lastIndex = source[close] === '\n' ? close : close + (triple ? 3 : 1);
   }
-  return out + source.slice(copied);
+  parts.push(source.slice(copied));
+  return parts.join('');
+}
+
+/** Spaces for `source[start, end)`, its newlines kept. */
+function blankKeepingNewlines(source: string, start: number, end: number): string {
+  const newline = source.indexOf('\n', start);
+  if (newline === -1 || newline >= end) return ' '.repeat(end - start);
+  return source.slice(start, end).replace(/[^\n]/g, ' ');
 }
