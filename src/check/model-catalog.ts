@@ -59,6 +59,21 @@ export interface CatalogModel {
   names: Set<string>;
 }
 
+/**
+ * A model of an installed app outside the project (django.contrib.auth's `User`, a package's), as
+ * Django's registry reports it: its source is not the project's, so only Django can say it exists
+ * and which names it has.
+ */
+export interface InstalledModel {
+  /** `auth.User`. */
+  key: string;
+  app: string;
+  name: string;
+  /** The module of its class, `django.contrib.auth.models`, when known: how the project's imports name it. */
+  module: string | null;
+  fields: Array<{ name: string; relation: { kind: RelationField['kind']; target: string | null; relatedName: string | null } | null }>;
+}
+
 /** Names every model has: they say nothing about which model a value is. */
 export const MODEL_API = new Set([
   'pk', 'id', 'objects', 'save', 'delete', 'full_clean', 'clean', 'clean_fields', 'validate_unique', 'refresh_from_db',
@@ -103,6 +118,8 @@ export class ModelCatalog {
   private readonly byAccessor = new Map<string, Set<string>>();
   private readonly byName = new Map<string, Set<string>>();
   private readonly byLowerKey = new Map<string, string>();
+  /** Installed models by the dotted name of their class: `django.contrib.auth.models.User`. */
+  private readonly installedByDotted = new Map<string, string>();
 
   private readonly texts = new Map<string, ModuleText | null>();
 
@@ -111,6 +128,7 @@ export class ModelCatalog {
     candidatePaths: Iterable<string>,
     private readonly appLabelOf: (path: string) => string | null,
     private readonly readSource: (path: string) => string | null,
+    private readonly installed: InstalledModel[] = [],
   ) {
     const read: ModelClass[] = [];
     for (const path of candidatePaths) {
@@ -180,6 +198,18 @@ export class ModelCatalog {
   classOf(symbol: PythonSymbol): ModelClass | null {
     if (symbol.kind !== 'class') return null;
     return this.classes.get(classId(symbol.module, symbol.node)) ?? null;
+  }
+
+  /** The installed model a name imported into the module names: `User` after `from django.contrib.auth.models import User`. */
+  private installedImport(path: string, name: string): string | null {
+    const imported = this.moduleText(path)?.imports.get(name);
+    if (!imported?.name || imported.module.startsWith('.')) return null;
+    return this.installedModelAt(`${imported.module}.${imported.name}`);
+  }
+
+  /** The installed model a dotted name outside the project names (`django.contrib.auth.models.User`), or null. */
+  installedModelAt(dotted: string): string | null {
+    return this.installedByDotted.get(dotted) ?? null;
   }
 
   /** Concrete models a class stands for: itself when concrete, and its concrete descendants. */
@@ -363,8 +393,30 @@ export class ModelCatalog {
         this.concreteOf.set(ancestor.id, set);
       }
     }
+    // Installed apps' models, unless the project's source declares them too (a vendored copy).
+    const installed = this.installed.filter((model) => !this.models.has(model.key));
+    for (const model of installed) {
+      this.models.set(model.key, { key: model.key, app: model.app, name: model.name, classes: [], fields: new Set(), relations: new Map(), accessors: new Map(), lookupSteps: new Map(), names: new Set() });
+      this.byLowerKey.set(`${model.app}.${model.name.toLowerCase()}`, model.key);
+      if (model.module) this.installedByDotted.set(`${model.module}.${model.name}`, model.key);
+    }
     // Fields and forward relations.
     const reverse: Array<{ from: string; field: string; kind: RelationField['kind']; targets: string[]; relatedName: string | null; relatedQueryName: string | null }> = [];
+    for (const { key, fields } of installed) {
+      const model = this.models.get(key)!;
+      for (const { name, relation } of fields) {
+        model.fields.add(name);
+        if (!relation) continue;
+        const target = relation.target ? this.modelNamed(relation.target, null) : null;
+        const targets = target ? [target] : [];
+        model.relations.set(name, { kind: relation.kind, targets });
+        for (const target of targets) {
+          model.accessors.set(name, { model: target, many: relation.kind === 'm2m' });
+          model.lookupSteps.set(name, target);
+        }
+        reverse.push({ from: key, field: name, kind: relation.kind, targets, relatedName: relation.relatedName, relatedQueryName: null });
+      }
+    }
     for (const model of this.models.values()) {
       for (const cls of model.classes) {
         for (const name of cls.ownNames) model.names.add(name);
@@ -429,6 +481,8 @@ export class ModelCatalog {
     }
     const target = this.resolveClass(cls.path, to, 0);
     if (target) return this.concreteModels(target);
+    const installed = this.installedImport(cls.path, to);
+    if (installed) return [installed];
     const key = this.modelNamed(lastPart(to), model.app);
     return key ? [key] : [];
   }

@@ -4,7 +4,7 @@
  */
 import { posix } from 'node:path';
 import { ReferenceAttributor, type Attribution } from './attribution.js';
-import { ModelCatalog } from './model-catalog.js';
+import { ModelCatalog, type InstalledModel } from './model-catalog.js';
 import { ProjectCode, type PythonModule } from './project-code.js';
 import type { ReferenceKind } from './python-references.js';
 import { TypeEvaluator } from './python-types.js';
@@ -20,6 +20,8 @@ export interface ProjectAttributionInput {
   read: (path: string) => string | null;
   /** The names looked for: a field a change took away is still its model's for the attribution. */
   targets: AttributionTarget[];
+  /** Models of installed apps outside the project, as Django reports them (none when Django was not asked). */
+  installedModels?: InstalledModel[];
 }
 
 export interface AttributionTarget {
@@ -40,7 +42,7 @@ export class ProjectAttribution {
 
   private get built(): { catalog: ModelCatalog; attributor: ReferenceAttributor; templates: TemplateAttributor } {
     if (!this.parts) {
-      const catalog = new ModelCatalog(this.code, this.input.modelPaths(), (path) => this.appLabelOf(path), this.input.read);
+      const catalog = new ModelCatalog(this.code, this.input.modelPaths(), (path) => this.appLabelOf(path), this.input.read, this.input.installedModels);
       for (const target of this.input.targets) if (target.kind === 'field') catalog.addGoneField(`${target.app}.${target.model}`, target.name);
       const types = new TypeEvaluator(this.code, catalog);
       this.parts = {

@@ -340,6 +340,11 @@ export class TypeEvaluator {
         const type = this.typeOf(symbol.module, symbol.node);
         return symbol.index === undefined ? type : itemOf(type, symbol.index);
       }
+      case 'external': {
+        // An installed app's model, imported by the project: `from django.contrib.auth.models import User`.
+        const model = this.catalog.installedModelAt(symbol.dotted);
+        return model ? [{ k: 'modelclass', model }] : UNKNOWN;
+      }
       default:
         return UNKNOWN;
     }

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { loadPythonParser, parsePython, type SyntaxNode } from '../python/parser.js';
 import { ALIAS_METHODS, LOOKUP_METHODS, type Attribution, type Certainty } from './attribution.js';
 import { FileIndexer, wordOccurrences, type FileFacts } from './file-index.js';
+import type { InstalledModel } from './model-catalog.js';
 import { ProjectAttribution } from './project-attribution.js';
 import { lexPython, type LexicalContext } from './python-lexer.js';
 import { classifyFieldOccurrence, classifyModelOccurrence, mayCallRawSql, stringMayName, type ReferenceKind } from './python-references.js';
@@ -68,6 +69,8 @@ export interface FindReferencesOptions {
 
   /** Also return the hits attributed to another model (certainty `dropped`), with the reason. */
   explain?: boolean;
+  /** Models of installed apps outside the project (Django's registry): other models that may have the names. */
+  installedModels?: InstalledModel[];
   /**
    * For a field target that is a foreign key or one-to-one field of its model (as the code declares
    * it), also find its attname (`customer_id`): removing or renaming the field takes that away too.
@@ -162,6 +165,7 @@ export async function scanProject(
     viewPaths: () => facts.filter((fact) => fact.namesTemplates).map((fact) => fact.file.path),
     read: (path) => texts.get(path) ?? readSource(projectRoot, { path, language: 'python' }),
     targets,
+    installedModels: options.installedModels,
   });
   if (candidates.length > 0) await parser;
   try {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { InstalledModel } from '../../../src/check/model-catalog.js';
 import { findReferences, type ReferenceTarget } from '../../../src/check/references.js';
 
 const QUANTITY: ReferenceTarget = { app: 'shop', model: 'Order', name: 'quantity', kind: 'field' };
@@ -55,7 +56,7 @@ afterAll(() => {
 });
 
 /** A project with both apps plus `files`; returns `[line text, certainty]` of every hit in `inFile`. */
-async function attribute(files: Record<string, string>, inFile: string, target: ReferenceTarget = QUANTITY): Promise<Array<[string, string]>> {
+async function attribute(files: Record<string, string>, inFile: string, target: ReferenceTarget = QUANTITY, installedModels: InstalledModel[] = []): Promise<Array<[string, string]>> {
   const root = mkdtempSync(join(tmpdir(), 'bg-attr-'));
   roots.push(root);
   const all: Record<string, string> = {
@@ -70,7 +71,7 @@ async function attribute(files: Record<string, string>, inFile: string, target: 
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   }
-  const refs = await findReferences(root, [target], { explain: true });
+  const refs = await findReferences(root, [target], { explain: true, installedModels });
   return refs.filter((ref) => ref.file === inFile).map((ref) => [ref.text, ref.certainty]);
 }
 
@@ -522,6 +523,72 @@ describe('attribution: classes configured for a model', () => {
       ['fields = ["quantity"]', 'certain'],
       ['quantity = 1', 'dropped'],
       ['double = factory.LazyAttribute(lambda obj: obj.quantity * 2)', 'dropped'],
+    ]);
+  });
+});
+
+describe('attribution: models of installed apps, as Django reports them', () => {
+  // django.contrib.auth's User has an `email` too; its source is not the project's.
+  const EMAIL: ReferenceTarget = { app: 'shop', model: 'Customer', name: 'email', kind: 'field' };
+  const SHOP_WITH_EMAIL = SHOP_MODELS.replace('    name = models.CharField(max_length=100)\n', '    name = models.CharField(max_length=100)\n    email = models.EmailField()\n');
+  const AUTH_USER: InstalledModel = {
+    key: 'auth.User',
+    app: 'auth',
+    name: 'User',
+    module: 'django.contrib.auth.models',
+    fields: [
+      { name: 'username', relation: null },
+      { name: 'email', relation: null },
+      { name: 'groups', relation: { kind: 'm2m', target: 'auth.Group', relatedName: 'user_set' } },
+    ],
+  };
+  const AUTH_GROUP: InstalledModel = { key: 'auth.Group', app: 'auth', name: 'Group', module: 'django.contrib.auth.models', fields: [{ name: 'name', relation: null }] };
+  const views = py([
+    'from django.contrib.auth.models import User',
+    'from shop.models import Customer',
+    '',
+    'def notify(request, customer_id):',
+    '    customer = Customer.objects.get(pk=customer_id)',
+    '    staff = User.objects.filter(email__endswith="@shop.example")',
+    '    return [customer.email, request.user.email, [user.email for user in staff]]',
+    '',
+    'def greet(someone):',
+    '    return someone.email',
+  ]);
+
+  it('without them, a receiver nothing says anything about is the only model with the name: certain', async () => {
+    const hits = await attribute({ 'shop/models.py': SHOP_WITH_EMAIL, 'shop/views.py': views }, 'shop/views.py', EMAIL);
+    expect(hits).toEqual([
+      ['staff = User.objects.filter(email__endswith="@shop.example")', 'certain'],
+      ['return [customer.email, request.user.email, [user.email for user in staff]]', 'certain'],
+      ['return [customer.email, request.user.email, [user.email for user in staff]]', 'certain'],
+      ['return [customer.email, request.user.email, [user.email for user in staff]]', 'certain'],
+      ['return someone.email', 'certain'],
+    ]);
+  });
+
+  it("with them, the installed model's own hits are dropped and an unknown receiver is only possible", async () => {
+    const hits = await attribute({ 'shop/models.py': SHOP_WITH_EMAIL, 'shop/views.py': views }, 'shop/views.py', EMAIL, [AUTH_USER, AUTH_GROUP]);
+    expect(hits).toEqual([
+      ['staff = User.objects.filter(email__endswith="@shop.example")', 'dropped'],
+      ['return [customer.email, request.user.email, [user.email for user in staff]]', 'certain'],
+      // request.user: named like the model (`user`), and so it is, in Django.
+      ['return [customer.email, request.user.email, [user.email for user in staff]]', 'dropped'],
+      ['return [customer.email, request.user.email, [user.email for user in staff]]', 'dropped'],
+      ['return someone.email', 'possible'],
+    ]);
+  });
+
+  it('a relation of a project model to an installed model is followed: order.placed_by.email', async () => {
+    const models = SHOP_WITH_EMAIL.replace('from django.db import models\n', 'from django.contrib.auth.models import User\nfrom django.db import models\n').replace(
+      '    status = models.CharField(max_length=20)\n',
+      '    status = models.CharField(max_length=20)\n    placed_by = models.ForeignKey(User, on_delete=models.PROTECT)\n',
+    );
+    const code = py(['from shop.models import Order', '', 'def who(order_id):', '    order = Order.objects.get(pk=order_id)', '    return order.placed_by.email, order.customer.email']);
+    const hits = await attribute({ 'shop/models.py': models, 'shop/who.py': code }, 'shop/who.py', EMAIL, [AUTH_USER, AUTH_GROUP]);
+    expect(hits).toEqual([
+      ['return order.placed_by.email, order.customer.email', 'dropped'],
+      ['return order.placed_by.email, order.customer.email', 'certain'],
     ]);
   });
 });
