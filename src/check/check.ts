@@ -13,6 +13,7 @@ import { fail } from '../errors.js';
 import { readChangeRecords } from '../record/change-record.js';
 import { collectChanges, daysBetween, waitingSince, type ChangeInFlight } from './changes.js';
 import { finding, isFailing, type Finding } from './findings.js';
+import type { InstalledModel } from './model-catalog.js';
 import { isGitWorkTree, resolveRef } from './git.js';
 import { goneNames, type GoneName } from './gone-names.js';
 import { recordAgreement } from './record-agreement.js';
@@ -31,6 +32,8 @@ export interface CheckOptions {
   strict?: boolean;
   /** Also list the hits attributed to another model (`dropped`), and say why for every reference. */
   explain?: boolean;
+  /** Models of installed apps outside the project, as Django reported them: other models that may have a name. */
+  installedModels?: InstalledModel[];
 }
 
 export interface ChangeFindings {
@@ -71,7 +74,14 @@ export async function checkProject(projectRoot: string, options: CheckOptions): 
   for (const record of records) gone.set(record.plan.change, goneNames(record.plan, record.applied.length));
   const targets = uniqueTargets([...gone.values()].flat().map((g) => g.target));
 
-  const scan = await scanProject(projectRoot, { targets, markers: true, definitions: true, onProgress: options.onProgress, explain: options.explain === true });
+  const scan = await scanProject(projectRoot, {
+    targets,
+    markers: true,
+    definitions: true,
+    onProgress: options.onProgress,
+    explain: options.explain === true,
+    installedModels: options.installedModels,
+  });
   const changes = collectChanges(records, scan.markers);
   // Asked once, and only when rule 4 needs commit dates.
   const inGit = options.maxAge ? isGitWorkTree(projectRoot) : false;

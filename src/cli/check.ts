@@ -5,7 +5,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkProject, parseMaxAge, type CheckReport } from '../check/check.js';
 import { isFailing, location, type Finding } from '../check/findings.js';
 import { BgScaffoldError, fail } from '../errors.js';
-import { readProjectConfig } from '../project/config.js';
+import type { InstalledModel } from '../check/model-catalog.js';
+import { readProjectConfig, type ProjectConfig } from '../project/config.js';
+import { introspectDjango, readCachedRegistry, type DjangoRegistry } from '../project/introspect.js';
 import { RECORD_ROOT } from '../record/change-record.js';
 import { readCommonOptions } from './common-options.js';
 import type { Io } from './io.js';
@@ -13,6 +15,8 @@ import type { CommandContext } from './run-command.js';
 
 interface CheckFlags {
   project?: string;
+  /** true: --django; false: --no-django; undefined: the cached report, when there is one. */
+  django?: boolean;
   since?: string;
   maxAge: { ms: number; label: string } | null;
   json?: boolean;
@@ -34,7 +38,9 @@ export function checkCommand(context: CommandContext): Command {
     )
     .option('--strict', 'fail on possible references too (the receiver is unknown and other models have the name); config: check.strict')
     .option('--explain', 'say why each reference is certain or possible, and list the hits attributed to another model')
-    .option('--json', 'print the findings as JSON on stdout (certainty and reason per reference)');
+    .option('--json', 'print the findings as JSON on stdout (certainty and reason per reference)')
+    .option('--django', "ask Django which models the installed apps have (starts Python unless bg-scaffold's cache answers); by default they come from the cache, when a generation left one")
+    .option('--no-django', "leave the installed apps' models out: only the project's source says which models have a name");
   command.addHelpText(
     'after',
     [
@@ -56,7 +62,9 @@ export function checkCommand(context: CommandContext): Command {
   );
   return command.action(async (flags: CheckFlags) => {
     const projectDir = projectRoot(flags.project, context.cwd);
-    const strict = flags.strict === true || readProjectConfig(projectDir).checkStrict === true;
+    const config = readProjectConfig(projectDir);
+    const strict = flags.strict === true || config.checkStrict === true;
+    const installedModels = await installedModelsFor(projectDir, flags.django, config);
     const report = await checkProject(projectDir, {
       since: flags.since,
       maxAge: flags.maxAge,
@@ -64,10 +72,32 @@ export function checkCommand(context: CommandContext): Command {
       onProgress: progressIndicator(context.io, 'check'),
       strict,
       explain: flags.explain === true,
+      installedModels,
     });
     context.io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report, { explain: flags.explain === true }));
     context.exitCode = report.ok ? 0 : 1;
   });
+}
+
+/**
+ * The installed apps' models (django.contrib.auth's `User`, a package's): with --django from Django
+ * (its cached report when still valid), by default from the last report cached, if any; with
+ * --no-django none. A project whose settings do not load fails --django with Django's reason.
+ */
+async function installedModelsFor(projectDir: string, django: boolean | undefined, config: ProjectConfig): Promise<InstalledModel[]> {
+  if (django === false) return [];
+  let registry: DjangoRegistry | null;
+  if (django === true) {
+    const asked = await introspectDjango(projectDir, { python: config.python, settings: config.settings });
+    if (!asked.ok) fail(`--django: Django could not be asked (${asked.reason}); pass --no-django to check without it`);
+    registry = asked.registry;
+  } else {
+    registry = await readCachedRegistry(projectDir);
+  }
+  if (!registry) return [];
+  // Loaded only when there is a report: most runs of check in a hook have none to read.
+  const [{ externalModelsFromRegistry }, { installedModelsOf }] = await Promise.all([import('../project/from-django.js'), import('../check/installed-models.js')]);
+  return installedModelsOf(externalModelsFromRegistry(projectDir, registry));
 }
 
 function maxAgeArgument(value: string): { ms: number; label: string } | null {

@@ -3,15 +3,18 @@
  * The scan and the attribution are the ones `bg-scaffold check` runs (src/check/references.ts), and
  * both count one reference per source line and name, so the two agree.
  */
+import { installedModelsOf } from '../check/installed-models.js';
 import { findReferences, type Reference, type ReferenceTarget } from '../check/references.js';
+import type { ProjectFacts } from '../project/types.js';
 import type { ChangePlan } from '../operations/shared/types.js';
 
 /** More than this many references are summed up in one last line. */
 const SHOWN = 20;
 
-export async function referencesTo(projectRoot: string, targets: ReferenceTarget[], skip: (reference: Reference) => boolean = () => false): Promise<Reference[]> {
-  // A relation's attname (`customer_id`) goes with it, as `check` reads it from the plan.
-  const found = await findReferences(projectRoot, targets, { attnames: true });
+export async function referencesTo(facts: ProjectFacts, targets: ReferenceTarget[], skip: (reference: Reference) => boolean = () => false): Promise<Reference[]> {
+  // A relation's attname (`customer_id`) goes with it, as `check` reads it from the plan; the
+  // installed apps' models Django reported are other models that may have the name, as in `check`.
+  const found = await findReferences(facts.root, targets, { attnames: true, installedModels: installedModelsOf(facts.externalModels) });
   return found.filter((reference) => reference.kind !== 'definition' && !skip(reference));
 }
 

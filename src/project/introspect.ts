@@ -293,6 +293,16 @@ async function stillValid(document: CacheDocument | null, root: string, key: str
 /** Variables the introspection sets for itself (the settings module is part of the key). */
 const SET_BY_US = new Set(['DJANGO_SETTINGS_MODULE', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED']);
 
+/**
+ * The report the last run that asked Django cached, without checking that it still holds (no file
+ * is hashed, no Python started): for what changes only when packages do, the installed apps'
+ * models. Null when there is none.
+ */
+export async function readCachedRegistry(root: string): Promise<DjangoRegistry | null> {
+  const document = await readCache(root);
+  return document?.registry?.ok ? document.registry : null;
+}
+
 async function readCache(root: string): Promise<CacheDocument | null> {
   try {
     return JSON.parse(await readFile(path.join(root, CACHE_FILE), 'utf8')) as CacheDocument;

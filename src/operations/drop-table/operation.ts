@@ -38,7 +38,7 @@ export const dropTable: Operation<typeof DROP_TABLE_OPTIONS> = {
     const inClass = (file: string, line: number) => file === model.file && line >= model.line && line <= lastLine;
     // A models package's re-export of the class is taken out with it (dropPackageReexport).
     const packageInit = posix.basename(posix.dirname(model.file)) === 'models' ? posix.join(posix.dirname(model.file), '__init__.py') : null;
-    const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: model.name, kind: 'model' }], (r) => inClass(r.file, r.line) || r.file === packageInit);
+    const references = await referencesTo(facts, [{ app: app.label, model: model.name, name: model.name, kind: 'model' }], (r) => inClass(r.file, r.line) || r.file === packageInit);
     return {
       plan: withWarnings(plan, referenceWarnings(references, model.name, 'in this release')),
       alsoStage: (stage) => dropPackageReexport(stage, model.file, model.name),

@@ -34,7 +34,7 @@ export const removeColumn: Operation<typeof REMOVE_COLUMN_OPTIONS> = {
     });
     // The field's own statement is not a use of it.
     const definition = (file: string, line: number) => file === model.file && line >= field.line && line <= field.endLine;
-    const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }], (r) => definition(r.file, r.line));
+    const references = await referencesTo(facts, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }], (r) => definition(r.file, r.line));
     const removedIn = plan.phases.find((phase) => phase.modelEdits.some((edit) => edit.kind === 'remove-field'))!;
     const when = removedIn.number === 1 ? 'in this release' : `before release ${removedIn.number} ships`;
     return { plan: withWarnings(plan, referenceWarnings(references, `${model.name}.${field.name}`, when)) };

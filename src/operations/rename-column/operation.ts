@@ -42,7 +42,7 @@ export const renameColumn: Operation<typeof RENAME_COLUMN_OPTIONS> = {
     // The plan rewrites the model's Meta itself: its lines are not the developer's to change.
     const metaLines = plan.phases.some((phase) => phase.modelEdits.some((edit) => edit.kind === 'rename-in-meta')) ? metaBlockLines(facts.root, model) : null;
     const inMeta = (file: string, line: number) => metaLines !== null && file === model.file && line >= metaLines.first && line <= metaLines.last;
-    const references = await referencesTo(facts.root, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }], (r) => inMeta(r.file, r.line));
+    const references = await referencesTo(facts, [{ app: app.label, model: model.name, name: field.name, kind: 'field' }], (r) => inMeta(r.file, r.line));
     const retiredIn = plan.phases.find((phase) => phase.modelEdits.some((edit) => edit.kind === 'remove-field' || (edit.kind === 'edit-field' && edit.rename)));
     const when =
       plan.strategy === 'copy'
