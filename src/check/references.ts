@@ -15,7 +15,6 @@
  * for a same-named field of another model that the attribution cannot tell apart.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadPythonParser, parsePython, type SyntaxNode } from '../python/parser.js';
 import { ALIAS_METHODS, LOOKUP_METHODS, type Attribution, type Certainty } from './attribution.js';
 import { FileIndexer, wordOccurrences, type FileFacts } from './file-index.js';
@@ -28,7 +27,6 @@ import { listSourceFilesInTwo, type SourceFile } from './source-files.js';
 import { templateFieldOccurrences } from './template-references.js';
 
 export type { ReferenceKind } from './python-references.js';
-export { wordOccurrences } from './file-index.js';
 export type { Certainty } from './attribution.js';
 
 export interface ReferenceTarget {
@@ -66,7 +64,6 @@ export interface FindReferencesOptions {
   exclude?: (relativePath: string) => boolean;
   /** Called as files are read; for a progress indicator. */
   onProgress?: (done: number, total: number) => void;
-
   /** Also return the hits attributed to another model (certainty `dropped`), with the reason. */
   explain?: boolean;
   /** Models of installed apps outside the project (Django's registry): other models that may have the names. */
