@@ -30,8 +30,10 @@ async function allCommands(): Promise<CommandFactory[]> {
   return [...OPERATIONS.map((operation): CommandFactory => (context) => operationCommand(operation as Operation, context)), ...rest];
 }
 
-/** The program for `argv`: with only the command it names when that is one of COMMANDS, else with all. */
+/** The program for `argv`: with only the command it names when that is one of COMMANDS, else with all (help, a mistyped command). */
 export async function loadProgram(context: CommandContext, argv: string[] = []): Promise<Command> {
+  // `bg-scaffold --version` (a script asking which version is installed) needs no command at all.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return programOf(context, []);
   const named = Object.hasOwn(COMMANDS, argv[0] ?? '') ? COMMANDS[argv[0]!] : undefined;
   return programOf(context, named ? [await named()] : await allCommands());
 }
