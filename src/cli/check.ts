@@ -6,8 +6,8 @@ import { checkProject, parseMaxAge, type CheckReport } from '../check/check.js';
 import { isFailing, location, type Finding } from '../check/findings.js';
 import { BgScaffoldError, fail } from '../errors.js';
 import type { InstalledModel } from '../check/model-catalog.js';
-import { readProjectConfig, type ProjectConfig } from '../project/config.js';
-import { introspectDjango, readCachedRegistry, type DjangoRegistry } from '../project/introspect.js';
+import { readProjectConfig } from '../project/config.js';
+import { introspectDjango, readCachedRegistry, type DjangoRegistry, type DjangoRuntimeChoice } from '../project/introspect.js';
 import { RECORD_ROOT } from '../record/change-record.js';
 import { readCommonOptions } from './common-options.js';
 import type { Io } from './io.js';
@@ -17,6 +17,8 @@ interface CheckFlags {
   project?: string;
   /** true: --django; false: --no-django; undefined: the cached report, when there is one. */
   django?: boolean;
+  python?: string;
+  settings?: string;
   since?: string;
   maxAge: { ms: number; label: string } | null;
   json?: boolean;
@@ -40,7 +42,9 @@ export function checkCommand(context: CommandContext): Command {
     .option('--explain', 'say why each reference is certain or possible, and list the hits attributed to another model')
     .option('--json', 'print the findings as JSON on stdout (certainty and reason per reference)')
     .option('--django', "ask Django which models the installed apps have (starts Python unless bg-scaffold's cache answers); by default they come from the cache, when a generation left one")
-    .option('--no-django', "leave the installed apps' models out: only the project's source says which models have a name");
+    .option('--no-django', "leave the installed apps' models out: only the project's source says which models have a name")
+    .option('--python <path>', "with --django (implied), the project's Python (default: BG_PYTHON, the config's python, the project's .venv or venv, else python3)")
+    .option('--settings <module>', "with --django (implied), the Django settings module (default: the config's settings, DJANGO_SETTINGS_MODULE, else manage.py's)");
   command.addHelpText(
     'after',
     [
@@ -64,7 +68,9 @@ export function checkCommand(context: CommandContext): Command {
     const projectDir = projectRoot(flags.project, context.cwd);
     const config = readProjectConfig(projectDir);
     const strict = flags.strict === true || config.checkStrict === true;
-    const installedModels = await installedModelsFor(projectDir, flags.django, config);
+    const django = flags.django ?? (flags.python !== undefined || flags.settings !== undefined ? true : undefined);
+    if (django === false && (flags.python !== undefined || flags.settings !== undefined)) fail('--python and --settings ask Django, and --no-django says not to: pass one or the other');
+    const installedModels = await installedModelsFor(projectDir, django, { python: flags.python ?? config.python, settings: flags.settings ?? config.settings });
     const report = await checkProject(projectDir, {
       since: flags.since,
       maxAge: flags.maxAge,
@@ -84,11 +90,11 @@ export function checkCommand(context: CommandContext): Command {
  * (its cached report when still valid), by default from the last report cached, if any; with
  * --no-django none. A project whose settings do not load fails --django with Django's reason.
  */
-async function installedModelsFor(projectDir: string, django: boolean | undefined, config: ProjectConfig): Promise<InstalledModel[]> {
+async function installedModelsFor(projectDir: string, django: boolean | undefined, runtime: DjangoRuntimeChoice): Promise<InstalledModel[]> {
   if (django === false) return [];
   let registry: DjangoRegistry | null;
   if (django === true) {
-    const asked = await introspectDjango(projectDir, { python: config.python, settings: config.settings });
+    const asked = await introspectDjango(projectDir, runtime);
     if (!asked.ok) fail(`--django: Django could not be asked (${asked.reason}); pass --no-django to check without it`);
     registry = asked.registry;
   } else {

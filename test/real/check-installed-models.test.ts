@@ -82,8 +82,8 @@ describe.skipIf(decision === 'skip')('check: the installed apps’ models, from 
     expect(staffFindings(run.stdout)).toEqual(['shop/staff.py:9 certain', 'shop/staff.py:13 possible']);
   });
 
-  it('--django when Django cannot be asked: one line, exit 2', async () => {
-    const run = await check(['--django'], '/nonexistent/python');
+  it.each([[['--django']], [['--python', '/nonexistent/python']]])('%j when Django cannot be asked: one line, exit 2', async (args) => {
+    const run = await check(args, '/nonexistent/python');
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/^bg-scaffold: --django: Django could not be asked \(.+\); pass --no-django to check without it/);
