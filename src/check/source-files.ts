@@ -80,12 +80,9 @@ export function listSourceFiles(projectRoot: string, options: { migrations?: boo
  * longer than listing the index. Outside a work tree, all files come now.
  */
 export function listSourceFilesInTwo(projectRoot: string, options: { migrations?: boolean } = {}): { tracked: SourceFile[]; untracked: Promise<SourceFile[]> } {
-  const untrackedPaths = gitFilesLater(projectRoot, ['--others', '--exclude-standard']);
   const tracked = gitFiles(projectRoot, ['--cached']);
-  if (tracked === null) {
-    untrackedPaths.catch(() => undefined);
-    return { tracked: sourceFilesOf(walk(projectRoot), options), untracked: Promise.resolve([]) };
-  }
+  if (tracked === null) return { tracked: sourceFilesOf(walk(projectRoot), options), untracked: Promise.resolve([]) };
+  const untrackedPaths = gitFilesLater(projectRoot, ['--others', '--exclude-standard']);
   const trackedSet = new Set(tracked);
   return {
     tracked: sourceFilesOf([...trackedSet], options),
