@@ -130,6 +130,18 @@ export function snakeName(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
 
+/** What a class binds, by name (see TypeEvaluator.classMembers). */
+interface ClassMembers {
+  /** `name = value` in the body: the last one's value (null for `name: T` alone). */
+  assigned: Map<string, SyntaxNode | null>;
+  /** `name: T` in the body and `self.name: T = …` in the methods, in source order. */
+  annotations: Map<string, SyntaxNode[]>;
+  /** The first method of each name. */
+  methods: Map<string, SyntaxNode>;
+  /** The values of `self.name = value` in the methods, in source order. */
+  selfAssigned: Map<string, SyntaxNode[]>;
+}
+
 /** A local binding of a name in a function (or lambda, or module) body. */
 type LocalBinding =
   | { kind: 'assign'; value: SyntaxNode; path: number[] }
@@ -148,6 +160,7 @@ export class TypeEvaluator {
   private readonly callsByName = new Map<string, Map<string, SyntaxNode[]>>();
   private readonly usedNames = new Map<string, Map<string, Set<string>>>();
   private readonly registrations = new Map<string, SyntaxNode[]>();
+  private readonly members = new Map<string, ClassMembers>();
   private readonly loaded = new Map<string, ClassRef | null>();
   private depth = 0;
 
@@ -751,19 +764,64 @@ export class TypeEvaluator {
   private memberType(classes: ClassRef[], name: string): Type {
     const types: Type[] = [];
     for (const cls of classes) {
-      const value = classAssignment(cls.node, name);
+      const members = this.classMembers(cls);
+      const value = members.assigned.get(name);
       if (value) types.push(this.typeOf(cls.module, value));
-      for (const annotation of annotationsOf(cls.node, name)) types.push(this.annotationType(cls.module, annotation));
-      const method = classMethod(cls.node, name);
+      for (const annotation of members.annotations.get(name) ?? []) types.push(this.annotationType(cls.module, annotation));
+      const method = members.methods.get(name);
       if (method) {
         const decorators = decoratorNames(method);
         if (decorators.some((decorator) => /property$/.test(decorator))) types.push(this.returnType(cls.module, method));
         else types.push([{ k: 'function', module: cls.module, node: method }]);
       }
-      for (const assigned of selfAssignments(cls.node, name)) types.push(this.typeOf(cls.module, assigned));
+      for (const assigned of members.selfAssigned.get(name) ?? []) types.push(this.typeOf(cls.module, assigned));
       if (types.length > 0) break;
     }
     return types.length > 0 ? union(...types) : UNKNOWN;
+  }
+
+  /**
+   * What a class body and its methods bind, by name, read in one walk per class: member lookups
+   * ask for one name at a time, and walking every method for each made a large model's lookups slow.
+   */
+  private classMembers(cls: ClassRef): ClassMembers {
+    const memoKey = `${cls.module.path}:${cls.node.id}`;
+    const cached = this.members.get(memoKey);
+    if (cached) return cached;
+    const members: ClassMembers = { assigned: new Map(), annotations: new Map(), methods: new Map(), selfAssigned: new Map() };
+    const append = (map: Map<string, SyntaxNode[]>, name: string, node: SyntaxNode): void => {
+      const list = map.get(name);
+      if (list) list.push(node);
+      else map.set(name, [node]);
+    };
+    for (const statement of cls.node.childForFieldName('body')?.namedChildren ?? []) {
+      const assignment = statement?.type === 'expression_statement' ? statement.namedChild(0) : null;
+      if (assignment?.type === 'assignment') {
+        const left = assignment.childForFieldName('left')?.text ?? '';
+        // `name = value`: the last one counts; `name: T` alone has no value.
+        members.assigned.set(left, assignment.childForFieldName('right'));
+        const annotation = assignment.childForFieldName('type');
+        if (annotation) append(members.annotations, left, annotation);
+      }
+      const definition = statement?.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
+      if (definition?.type !== 'function_definition') continue;
+      const method = definition.childForFieldName('name')?.text;
+      if (method !== undefined && !members.methods.has(method)) members.methods.set(method, definition);
+      // `self.name = value` and `self.name: T = value` in the methods.
+      for (const inner of definition.descendantsOfType('assignment')) {
+        const left = inner?.childForFieldName('left');
+        if (!inner || left?.type !== 'attribute' || left.childForFieldName('object')?.text !== 'self') continue;
+        const attribute = left.childForFieldName('attribute')?.text;
+        if (attribute === undefined) continue;
+        const annotation = inner.childForFieldName('type');
+        if (annotation) append(members.annotations, attribute, annotation);
+        let right = inner.childForFieldName('right');
+        while (right?.type === 'assignment') right = right.childForFieldName('right');
+        if (right) append(members.selfAssigned, attribute, right);
+      }
+    }
+    this.members.set(memoKey, members);
+    return members;
   }
 
   private classRefs(classes: ModelClass[]): ClassRef[] {
@@ -1185,41 +1243,6 @@ export function classMethod(cls: SyntaxNode, name: string): SyntaxNode | null {
     if (definition?.type === 'function_definition' && definition.childForFieldName('name')?.text === name) return definition;
   }
   return null;
-}
-
-/** Annotations of `name: T` in a class body and of `self.name: T = ...` in its methods. */
-function annotationsOf(cls: SyntaxNode, name: string): SyntaxNode[] {
-  const found: SyntaxNode[] = [];
-  for (const statement of cls.childForFieldName('body')?.namedChildren ?? []) {
-    const assignment = statement?.type === 'expression_statement' ? statement.namedChild(0) : null;
-    const annotation = assignment?.type === 'assignment' ? assignment.childForFieldName('type') : null;
-    if (annotation && assignment!.childForFieldName('left')?.text === name) found.push(annotation);
-    const definition = statement?.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
-    if (definition?.type !== 'function_definition') continue;
-    for (const inner of definition.descendantsOfType('assignment')) {
-      const type = inner?.childForFieldName('type');
-      const left = inner?.childForFieldName('left');
-      if (type && left?.type === 'attribute' && left.childForFieldName('object')?.text === 'self' && left.childForFieldName('attribute')?.text === name) found.push(type);
-    }
-  }
-  return found;
-}
-
-/** Values of `self.<name> = value` in the class's methods. */
-function selfAssignments(cls: SyntaxNode, name: string): SyntaxNode[] {
-  const found: SyntaxNode[] = [];
-  for (const statement of cls.childForFieldName('body')?.namedChildren ?? []) {
-    const definition = statement?.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
-    if (definition?.type !== 'function_definition') continue;
-    for (const assignment of definition.descendantsOfType('assignment')) {
-      if (!assignment) continue;
-      let right = assignment.childForFieldName('right');
-      while (right?.type === 'assignment') right = right.childForFieldName('right');
-      const left = assignment.childForFieldName('left');
-      if (left?.type === 'attribute' && left.childForFieldName('object')?.text === 'self' && left.childForFieldName('attribute')?.text === name && right) found.push(right);
-    }
-  }
-  return found;
 }
 
 /** Descendants of the given types that belong to this function body (not to nested functions, classes or lambdas). */
