@@ -99,22 +99,23 @@ export function wordOccurrences(source: string, name: string, caseInsensitive: b
   const haystack = caseInsensitive ? source.toLowerCase() : source;
   const needle = caseInsensitive ? name.toLowerCase() : name;
   const indices: number[] = [];
-  for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + 1)) {
-    if (isWordBoundary(haystack, i - 1, -1) && isWordBoundary(haystack, i + needle.length, 1)) indices.push(i);
-  }
+  for (let i = nextWord(haystack, needle, 0); i !== -1; i = nextWord(haystack, needle, i + 1)) indices.push(i);
   return indices;
 }
 
 /** A file without any of the names as a word is not looked at further. */
 function mentionsAny(source: string, targets: IndexRequest['targets']): boolean {
-  return targets.some((target) => {
-    const haystack = target.kind === 'model' ? source.toLowerCase() : source;
-    const needle = target.kind === 'model' ? target.name.toLowerCase() : target.name;
-    for (let i = haystack.indexOf(needle); i !== -1; i = haystack.indexOf(needle, i + 1)) {
-      if (isWordBoundary(haystack, i - 1, -1) && isWordBoundary(haystack, i + needle.length, 1)) return true;
-    }
-    return false;
-  });
+  return targets.some((target) =>
+    target.kind === 'model' ? nextWord(source.toLowerCase(), target.name.toLowerCase(), 0) !== -1 : nextWord(source, target.name, 0) !== -1,
+  );
+}
+
+/** The first whole-word occurrence of `needle` at or after `from`, or -1. */
+function nextWord(haystack: string, needle: string, from: number): number {
+  for (let i = haystack.indexOf(needle, from); i !== -1; i = haystack.indexOf(needle, i + 1)) {
+    if (isWordBoundary(haystack, i - 1, -1) && isWordBoundary(haystack, i + needle.length, 1)) return i;
+  }
+  return -1;
 }
 
 /** True when the character at `at` ends a word on that side: none, a non-word character, or a `__` separator. */
