@@ -30,7 +30,7 @@ export interface MigrationTemplateData {
   imports: string[];
   /** True when an operation writes a field expression (`models.X(...)`): import `models` too. */
   usesModels: boolean;
-  /** The runtime module next to the migrations, its version in its name: `_bg_scaffold_v2`. A static file that packs do not override. */
+  /** The runtime module next to the migrations, its version in its name: `_bg_scaffold_v3`. A static file that packs do not override. */
   opsModule: string;
   /** Classes this migration imports from the operations module, sorted: `RunDDL`, `SetNotNull`, ... */
   opsClasses: string[];

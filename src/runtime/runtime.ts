@@ -1,6 +1,6 @@
 /**
  * The runtime: the Python module every generated PostgreSQL migration imports
- * (`from ._bg_scaffold_v2 import RunDDL, ...`). bg-scaffold ships one version of it,
+ * (`from ._bg_scaffold_v3 import RunDDL, ...`). bg-scaffold ships one version of it,
  * python/runtime/_bg_scaffold_v<N>.py, and copies it byte for byte into each app's migrations
  * folder. Its name carries its version: a change of behaviour is a new version, written beside the
  * old ones, which stay, so that every migration keeps running the code it was generated and tested
@@ -13,7 +13,7 @@ import { join, posix } from 'node:path';
 import { packageRoot } from '../package-root.js';
 
 /** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
-export const RUNTIME_VERSION = 2;
+export const RUNTIME_VERSION = 3;
 
 export interface RuntimeRelease {
   version: number;
@@ -48,14 +48,21 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
       'backfills walk any orderable primary key (integer, UUID, text) in keyset batches of about 50 ms; every undo step is safe when its step never ran',
     ],
   },
+  {
+    version: 3,
+    sha256: 'b578f6b99874e78266ea9082dcebd7bffcd71e5d0daf9880989bb764065fbe2a',
+    changes: [
+      'a try that waits for locks on more than one table (a foreign key and the table it points at) gives up before a writer it blocks could reach deadlock_timeout, with more tries; a deadlock cancels the try, never the writer (the previous release\'s INSERT failed while a foreign key was dropped)',
+    ],
+  },
 ];
 
-/** `_bg_scaffold_v2`: the module name of a runtime version. */
+/** `_bg_scaffold_v3`: the module name of a runtime version. */
 export function runtimeModuleName(version: number = RUNTIME_VERSION): string {
   return `_bg_scaffold_v${version}`;
 }
 
-/** `_bg_scaffold_v2.py`. */
+/** `_bg_scaffold_v3.py`. */
 export function runtimeFileName(version: number = RUNTIME_VERSION): string {
   return `${runtimeModuleName(version)}.py`;
 }

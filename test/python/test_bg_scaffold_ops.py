@@ -50,7 +50,7 @@ def runtime_file():
 
 
 RUNTIME = runtime_file()
-MODULE = RUNTIME.stem  # _bg_scaffold_v2
+MODULE = RUNTIME.stem  # _bg_scaffold_v3
 
 
 def rendered_module():
@@ -661,6 +661,69 @@ class LockRetries(OpsTestCase):
         with Blocker("SELECT count(*) FROM t", 1.0):
             self.stderr_of(lambda: run(step, atomic=True))
         self.assertIn("x", columns("t"))
+
+    def test_a_writer_in_a_deadlock_with_a_step_on_two_tables_is_never_the_one_cancelled(
+        self,
+    ):
+        # Dropping a foreign key locks child, then parent. A writer that read parent and
+        # queued for child behind the step is in a deadlock with it once the step holds
+        # child; PostgreSQL cancels the waiter that reaches deadlock_timeout first. With
+        # lock_timeout = deadlock_timeout, that was the writer (it queued first): the
+        # previous release's INSERT failed in the blue-green matrix.
+        from django.db import connection
+
+        sql(
+            "ALTER TABLE child ADD CONSTRAINT child_parent"
+            " FOREIGN KEY (parent_id) REFERENCES parent (id)"
+        )
+        step = ops.RunDDL(
+            'ALTER TABLE "child" DROP CONSTRAINT child_parent',
+            lock_timeout="3s",
+            retries=3,
+        )
+        writer_error, queued = [], threading.Event()
+
+        def writer():
+            # The step is queued for child (behind the blocker): so is this INSERT.
+            while not value(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = %s",
+                ["AccessExclusiveLock"],
+            ):
+                time.sleep(0.01)
+            with side_connection() as conn:
+                conn.execute("SET deadlock_timeout = '3s'")
+                try:
+                    with conn.transaction():
+                        conn.execute("SELECT * FROM parent")
+                        queued.set()
+                        conn.execute("INSERT INTO child (parent_id) VALUES (1)")
+                except psycopg.Error as error:
+                    writer_error.append(error)
+                queued.set()
+
+        # Long transactions are waited out before a try; this deadlock needs a writer
+        # that begins just after, which no test can time: the wait is skipped.
+        found = ops._Steps.wait_out_long_transactions
+        ops._Steps.wait_out_long_transactions = lambda *args: (0.0, False)
+        thread = threading.Thread(target=writer)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET deadlock_timeout = '3s'")
+            with Blocker("SELECT count(*) FROM child", 0.6):
+                thread.start()
+                stderr = self.stderr_of(lambda: run(step))
+        finally:
+            ops._Steps.wait_out_long_transactions = found
+            with connection.cursor() as cursor:
+                cursor.execute("RESET deadlock_timeout")
+            thread.join(20)
+        self.assertEqual(writer_error, [])
+        self.assertEqual(value("SELECT count(*) FROM child"), 2)
+        self.assertFalse(
+            value("SELECT count(*) FROM pg_constraint WHERE conname = 'child_parent'")
+        )
+        # Each of the try's two waits under a third of deadlock_timeout, with more tries.
+        self.assertRegex(stderr, r"no lock in 1000ms \(try 1/9\)")
 
     def test_other_errors_are_not_retried(self):
         step = ops.RunDDL("ALTER TABLE t ADD COLUMN v int")  # v exists

@@ -76,8 +76,9 @@ describe('the runtime history', () => {
 
   it('says what changed since an older version, version by version', () => {
     expect(changesSince(RUNTIME_VERSION)).toEqual([]);
-    expect(changesSince(1)).toEqual(currentRuntime().changes.map((line) => `v2: ${line}`));
+    expect(changesSince(RUNTIME_VERSION - 1)).toEqual(currentRuntime().changes.map((line) => `v${RUNTIME_VERSION}: ${line}`));
     expect(changesSince(1)[0]).toMatch(/^v2: a static file, versioned by name/);
+    expect(changesSince(1).at(-1)).toBe(`v${RUNTIME_VERSION}: ${currentRuntime().changes.at(-1)}`);
   });
 });
 

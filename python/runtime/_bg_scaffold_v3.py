@@ -1,6 +1,6 @@
-# bg-scaffold runtime, version 2: the steps of the PostgreSQL migrations bg-scaffold
+# bg-scaffold runtime, version 3: the steps of the PostgreSQL migrations bg-scaffold
 # generates. Copied unchanged into each app's migrations folder, never edited there: a
-# change of behaviour ships as a new version under a new name (_bg_scaffold_v3.py),
+# change of behaviour ships as a new version under a new name (_bg_scaffold_v4.py),
 # beside this one, so a migration keeps the code it was generated and tested with;
 # `bg-scaffold check` reports a copy that differs from the one bg-scaffold ships.
 # Django's migration loader skips modules whose names start with "_": not a migration.
@@ -11,14 +11,16 @@ waits behind a long transaction for its lock blocks every query that arrives aft
 So a step that takes such a lock first waits, without queueing, while a long
 transaction holds a lock on its tables; then it runs in its own short transaction under
 ``SET LOCAL lock_timeout`` (which ends with the step, and works behind PgBouncer),
-retries with backoff after a lock timeout, and is safe to run again: migrations using
-these operations have ``atomic = False``, and after a failure halfway, running migrate
-again finishes the job.
+retries with backoff after a lock timeout (a try that waits for locks on two tables
+gives up before a writer it blocks could reach deadlock_timeout), and is safe to run
+again: migrations using these operations have ``atomic = False``, and after a failure
+halfway, running migrate again finishes the job.
 
 These operations change only the database; the migration's own Django operations change
 the model state. ``manage.py sqlmigrate`` shows their SQL without touching the database.
 """
 
+import math
 import random
 import re
 import sys
@@ -29,6 +31,7 @@ from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.operations.base import Operation
 
 LOCK_NOT_AVAILABLE = "55P03"  # the SQLSTATE of a lock timeout
+DEADLOCK_DETECTED = "40P01"
 BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0  # seconds between tries: 0.1, 0.2, 0.4 ... 5
 PROGRESS_EVERY = 5.0  # seconds between progress lines of a long backfill
 # A backfill batch holds its rows' locks until it commits: batches aim at this long.
@@ -53,11 +56,13 @@ def _say(message):
     print(f"bg-scaffold: {message}", file=sys.stderr, flush=True)
 
 
-def _lock_timed_out(error):
+def _lock_given_up(error):
+    """Whether a try ended waiting for a lock: its lock_timeout, or a deadlock that
+    PostgreSQL broke by cancelling this try (the writer it waited for goes on)."""
     # Django wraps the driver's error: psycopg 3 sets .sqlstate, psycopg2 .pgcode.
     cause = error.__cause__
-    codes = (getattr(cause, "sqlstate", None), getattr(cause, "pgcode", None))
-    return LOCK_NOT_AVAILABLE in codes
+    codes = {getattr(cause, "sqlstate", None), getattr(cause, "pgcode", None)}
+    return bool(codes & {LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED})
 
 
 def _seconds(setting):
@@ -234,7 +239,7 @@ class _Steps:
         Before each try, long transactions holding a lock on ``locked_names`` are waited
         out, for no longer in all than the tries themselves could take.
         """
-        timeout, tries = self.op.lock_timeout, self.op.retries
+        timeout, tries = self.try_timeout(locked_names)
         patience = tries * _seconds(timeout) + sum(map(_backoff, range(1, tries)))
         for number in range(1, tries + 1):
             this_try, autovacuum = timeout, False
@@ -251,7 +256,7 @@ class _Steps:
             try:
                 return attempt(this_try)
             except DatabaseError as error:
-                if not _lock_timed_out(error):
+                if not _lock_given_up(error):
                     raise
                 if number == tries:
                     raise StepTimedOut(
@@ -266,6 +271,29 @@ class _Steps:
                     f"{label}: no lock in {timeout} (try {number}/{tries}), wait {delay:.1f}s"
                 )
                 time.sleep(delay)
+
+    def try_timeout(self, locked_names):
+        """Each try's lock_timeout, and how many tries: the step's own, unless a try
+        waits for locks on more than one table.
+
+        Such a try holds the first table's lock while it waits for the next. A writer
+        that queued behind the first while holding a lock the try waits for is in a
+        deadlock, and PostgreSQL cancels whichever waiter reaches deadlock_timeout
+        first: the writer, when it queued before the try began its last wait (seen in
+        the blue-green matrix: the previous release's INSERT failed while a foreign key
+        was dropped). With each of the try's n waits shorter than deadlock_timeout /
+        (n + 1), the try gives up first and is tried again; the writer just waits. More
+        tries keep the step's patience.
+        """
+        timeout, tries = self.op.lock_timeout, self.op.retries
+        tables = self.fact(_TABLES_LOCKED, list(locked_names)) if locked_names else 0
+        if not tables or tables < 2:
+            return timeout, tries
+        limit = _seconds(self.fact("SHOW deadlock_timeout")) / (tables + 1)
+        if _seconds(timeout) <= limit:
+            return timeout, tries
+        shorter = max(1, int(limit * 1000))
+        return f"{shorter}ms", math.ceil(tries * _seconds(timeout) * 1000 / shorter)
 
     def wait_out_long_transactions(self, label, names, limit):
         """Wait, up to ``limit`` seconds, while a transaction holds a lock on one of the
@@ -313,6 +341,22 @@ class _Steps:
                 announced = True
             time.sleep(WAIT_POLL)
 
+
+# How many tables a step's statements lock: those named in %s, and those tied to them by
+# a foreign key (DDL on a table that has one locks the other table too).
+_TABLES_LOCKED = """
+WITH named AS (
+    SELECT c.oid FROM unnest(%s::text[]) AS n(name)
+    JOIN pg_class c ON c.oid = to_regclass(n.name) AND c.relkind IN ('r', 'p')
+)
+SELECT count(*) FROM (
+    SELECT oid FROM named
+    UNION SELECT confrelid FROM pg_constraint
+    WHERE contype = 'f' AND conrelid IN (SELECT oid FROM named)
+    UNION SELECT conrelid FROM pg_constraint
+    WHERE contype = 'f' AND confrelid IN (SELECT oid FROM named)
+) AS related
+"""
 
 # The transaction other than ours, oldest first and autovacuum last, that holds a lock on
 # a table named in %s or tied to one by a foreign key, and began before %s or more than
