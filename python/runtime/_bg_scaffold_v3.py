@@ -20,7 +20,6 @@ These operations change only the database; the migration's own Django operations
 the model state. ``manage.py sqlmigrate`` shows their SQL without touching the database.
 """
 
-import math
 import random
 import re
 import sys
@@ -84,7 +83,22 @@ _UNIT_SECONDS = {
 
 def _backoff(number):
     """Seconds to wait after try ``number`` timed out, before jitter."""
-    return min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (number - 1))
+    return min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** min(number - 1, 16))
+
+
+def _patience(timeout, tries):
+    """Seconds that ``tries`` tries of lock_timeout ``timeout`` and the backoffs take."""
+    return tries * _seconds(timeout) + sum(map(_backoff, range(1, tries)))
+
+
+def _tries_within(patience, seconds):
+    """How many tries of ``seconds`` each, with the backoffs between them, take about
+    ``patience`` seconds."""
+    tries, waited = 1, seconds
+    while waited < patience:
+        waited += _backoff(tries) + seconds
+        tries += 1
+    return tries
 
 
 def _locked_names(statements):
@@ -240,7 +254,7 @@ class _Steps:
         out, for no longer in all than the tries themselves could take.
         """
         timeout, tries = self.try_timeout(locked_names)
-        patience = tries * _seconds(timeout) + sum(map(_backoff, range(1, tries)))
+        patience = _patience(timeout, tries)
         for number in range(1, tries + 1):
             this_try, autovacuum = timeout, False
             if locked_names and patience > 0:
@@ -283,7 +297,7 @@ class _Steps:
         the blue-green matrix: the previous release's INSERT failed while a foreign key
         was dropped). With each of the try's n waits shorter than deadlock_timeout /
         (n + 1), the try gives up first and is tried again; the writer just waits. More
-        tries keep the step's patience.
+        tries keep the step's patience (the time its tries and backoffs take).
         """
         timeout, tries = self.op.lock_timeout, self.op.retries
         tables = self.fact(_TABLES_LOCKED, list(locked_names)) if locked_names else 0
@@ -293,7 +307,7 @@ class _Steps:
         if _seconds(timeout) <= limit:
             return timeout, tries
         shorter = max(1, int(limit * 1000))
-        return f"{shorter}ms", math.ceil(tries * _seconds(timeout) * 1000 / shorter)
+        return f"{shorter}ms", _tries_within(_patience(timeout, tries), shorter / 1000)
 
     def wait_out_long_transactions(self, label, names, limit):
         """Wait, up to ``limit`` seconds, while a transaction holds a lock on one of the

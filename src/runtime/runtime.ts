@@ -50,7 +50,7 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 3,
-    sha256: 'b578f6b99874e78266ea9082dcebd7bffcd71e5d0daf9880989bb764065fbe2a',
+    sha256: '3535aeeb411d688b257514606954862884dbe54c862aa2482b886f11d2a53d26',
     changes: [
       'a try that waits for locks on more than one table (a foreign key and the table it points at) gives up before a writer it blocks could reach deadlock_timeout, with more tries; a deadlock cancels the try, never the writer (the previous release\'s INSERT failed while a foreign key was dropped)',
     ],

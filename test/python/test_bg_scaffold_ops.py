@@ -723,7 +723,15 @@ class LockRetries(OpsTestCase):
             value("SELECT count(*) FROM pg_constraint WHERE conname = 'child_parent'")
         )
         # Each of the try's two waits under a third of deadlock_timeout, with more tries.
-        self.assertRegex(stderr, r"no lock in 1000ms \(try 1/9\)")
+        self.assertRegex(stderr, r"no lock in 1000ms \(try 1/\d+\)")
+
+    def test_shorter_tries_keep_the_patience_of_the_steps_own(self):
+        # An index's step waits up to 1min a try, 10 tries: ~10.5 minutes in all.
+        patience = ops._patience("1min", 10)
+        tries = ops._tries_within(patience, 0.2)
+        self.assertLessEqual(patience, ops._patience("200ms", tries))
+        self.assertLess(ops._patience("200ms", tries - 1), patience)
+        self.assertLess(tries, 200)
 
     def test_other_errors_are_not_retried(self):
         step = ops.RunDDL("ALTER TABLE t ADD COLUMN v int")  # v exists
