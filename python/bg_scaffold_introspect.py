@@ -20,6 +20,7 @@ import os
 import sys
 import traceback
 from collections.abc import MutableMapping
+from pathlib import PurePath
 
 FORMAT = 1
 
@@ -211,7 +212,24 @@ class Registry:
             "apps": [self.app(config) for config in apps.get_app_configs()],
             "files": self.project_files(),
             "packageDirs": package_dirs(),
+            "templateDirs": self.template_dirs(),
         }
+
+    def template_dirs(self):
+        """The project's folders the template engines load from (relative, posix): each
+        engine's DIRS, and its apps' folders (templates/, jinja2/) with APP_DIRS."""
+        from django.template import engines
+
+        dirs = set()
+        try:
+            for engine in engines.all():
+                for folder in engine.template_dirs:
+                    path = os.path.realpath(folder)
+                    if self.sources.inside(path) and path != self.root:
+                        dirs.add(PurePath(os.path.relpath(path, self.root)).as_posix())
+        except Exception:  # noqa: BLE001 - a broken TEMPLATES setting: no folders known
+            return []
+        return sorted(dirs)
 
     def project_files(self):
         """The project's own modules Django imported: what the cache is keyed on."""

@@ -34,6 +34,8 @@ export interface CheckOptions {
   explain?: boolean;
   /** Models of installed apps outside the project, as Django reported them: other models that may have a name. */
   installedModels?: InstalledModel[];
+  /** Folders the template engines load from, as Django reported them (relative, posix). */
+  templateDirs?: string[];
 }
 
 export interface ChangeFindings {
@@ -81,6 +83,7 @@ export async function checkProject(projectRoot: string, options: CheckOptions): 
     onProgress: options.onProgress,
     explain: options.explain === true,
     installedModels: options.installedModels,
+    templateDirs: options.templateDirs,
   });
   const changes = collectChanges(records, scan.markers);
   // Asked once, and only when rule 4 needs commit dates.

@@ -68,6 +68,8 @@ export interface FindReferencesOptions {
   explain?: boolean;
   /** Models of installed apps outside the project (Django's registry): other models that may have the names. */
   installedModels?: InstalledModel[];
+  /** Folders the template engines load from (Django's settings; relative, posix): their text files are templates too. */
+  templateDirs?: string[];
   /**
    * For a field target that is a foreign key or one-to-one field of its model (as the code declares
    * it), also find its attname (`customer_id`): removing or renaming the field takes that away too.
@@ -109,7 +111,7 @@ export async function scanProject(
 ): Promise<ProjectScan> {
   const attnames = options.attnames ? options.targets.filter((target) => target.kind === 'field').map((target) => ({ ...target, name: `${target.name}_id` })) : [];
   const targets = [...options.targets, ...attnames];
-  const listed = listSourceFilesInTwo(projectRoot, { migrations: options.markers });
+  const listed = listSourceFilesInTwo(projectRoot, { migrations: options.markers, templateDirs: options.templateDirs });
   const kept = (file: SourceFile): boolean => !options.exclude?.(file.path);
   const files = listed.tracked.filter(kept);
   const references: Reference[] = [];

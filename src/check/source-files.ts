@@ -57,19 +57,30 @@ function isSkippedPath(path: string): boolean {
   return path.split('/').some((part) => SKIPPED_DIRS.has(part));
 }
 
-/** The language of a file the scanner reads, or null for every other file. */
-export function languageOf(path: string): SourceLanguage | null {
+/**
+ * The language of a file the scanner reads, or null for every other file. `templateDirs` are the
+ * folders the template engines load from, as Django reported them (relative, posix).
+ */
+export function languageOf(path: string, templateDirs: readonly string[] = []): SourceLanguage | null {
   if (path.endsWith('.py')) return 'python';
   const dot = path.lastIndexOf('.');
   const extension = dot === -1 ? '' : path.slice(dot).toLowerCase();
   if (extension === '.html' || extension === '.htm' || extension === '.djhtml' || JINJA_EXTENSIONS.has(extension)) return 'template';
-  // Plain-text and XML templates (e-mails, sitemaps) count only under a templates/ folder.
-  if (TEMPLATE_EXTENSIONS.has(extension) && path.split('/').includes('templates')) return 'template';
+  // Plain-text and XML templates (e-mails, sitemaps) count only in a folder templates are loaded
+  // from: one named templates/, or one the settings name (DIRS: BASE_DIR / "mail").
+  if (TEMPLATE_EXTENSIONS.has(extension) && (path.split('/').includes('templates') || templateDirs.some((dir) => path.startsWith(`${dir}/`)))) return 'template';
   return null;
 }
 
+interface ListingOptions {
+  /** Python migrations too (for their markers). */
+  migrations?: boolean;
+  /** Folders the template engines load from (Django's settings; relative, posix). */
+  templateDirs?: readonly string[];
+}
+
 /** Python files and templates the scanner reads; with `migrations`, Python migrations too (for their markers). */
-export function listSourceFiles(projectRoot: string, options: { migrations?: boolean } = {}): SourceFile[] {
+export function listSourceFiles(projectRoot: string, options: ListingOptions = {}): SourceFile[] {
   const paths = gitFiles(projectRoot, ['--cached', '--others', '--exclude-standard']) ?? walk(projectRoot);
   return sourceFilesOf([...new Set(paths)], options);
 }
@@ -79,7 +90,7 @@ export function listSourceFiles(projectRoot: string, options: { migrations?: boo
  * untracked ones (not ignored) when git has walked the tree for them, which on a large tree takes
  * longer than listing the index. Outside a work tree, all files come now.
  */
-export function listSourceFilesInTwo(projectRoot: string, options: { migrations?: boolean } = {}): { tracked: SourceFile[]; untracked: Promise<SourceFile[]> } {
+export function listSourceFilesInTwo(projectRoot: string, options: ListingOptions = {}): { tracked: SourceFile[]; untracked: Promise<SourceFile[]> } {
   const tracked = gitFiles(projectRoot, ['--cached']);
   if (tracked === null) return { tracked: sourceFilesOf(walk(projectRoot), options), untracked: Promise.resolve([]) };
   const untrackedPaths = gitFilesLater(projectRoot, ['--others', '--exclude-standard']);
@@ -91,10 +102,10 @@ export function listSourceFilesInTwo(projectRoot: string, options: { migrations?
   };
 }
 
-function sourceFilesOf(paths: string[], options: { migrations?: boolean }): SourceFile[] {
+function sourceFilesOf(paths: string[], options: ListingOptions): SourceFile[] {
   const files: SourceFile[] = [];
   for (const path of paths) {
-    const language = languageOf(path);
+    const language = languageOf(path, options.templateDirs);
     if (!language) continue;
     const parts = path.split('/');
     if (parts.some((part) => SKIPPED_DIRS.has(part))) continue;

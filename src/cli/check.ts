@@ -70,7 +70,7 @@ export function checkCommand(context: CommandContext): Command {
     const strict = flags.strict === true || config.checkStrict === true;
     const django = flags.django ?? (flags.python !== undefined || flags.settings !== undefined ? true : undefined);
     if (django === false && (flags.python !== undefined || flags.settings !== undefined)) fail('--python and --settings ask Django, and --no-django says not to: pass one or the other');
-    const installedModels = await installedModelsFor(projectDir, django, { python: flags.python ?? config.python, settings: flags.settings ?? config.settings });
+    const fromDjango = await whatDjangoSays(projectDir, django, { python: flags.python ?? config.python, settings: flags.settings ?? config.settings });
     const report = await checkProject(projectDir, {
       since: flags.since,
       maxAge: flags.maxAge,
@@ -78,7 +78,7 @@ export function checkCommand(context: CommandContext): Command {
       onProgress: progressIndicator(context.io, 'check'),
       strict,
       explain: flags.explain === true,
-      installedModels,
+      ...fromDjango,
     });
     context.io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatCheck(report, { explain: flags.explain === true }));
     context.exitCode = report.ok ? 0 : 1;
@@ -86,12 +86,18 @@ export function checkCommand(context: CommandContext): Command {
 }
 
 /**
- * The installed apps' models (django.contrib.auth's `User`, a package's): with --django from Django
- * (its cached report when still valid), by default from the last report cached, if any; with
- * --no-django none. A project whose settings do not load fails --django with Django's reason.
+ * What the scan takes from Django: the installed apps' models (django.contrib.auth's `User`, a
+ * package's) and the folders the template engines load from. With --django from Django (its cached
+ * report when still valid), by default from the last report cached, if any; with --no-django
+ * nothing. A project whose settings do not load fails --django with Django's reason.
  */
-async function installedModelsFor(projectDir: string, django: boolean | undefined, runtime: DjangoRuntimeChoice): Promise<InstalledModel[]> {
-  if (django === false) return [];
+async function whatDjangoSays(
+  projectDir: string,
+  django: boolean | undefined,
+  runtime: DjangoRuntimeChoice,
+): Promise<{ installedModels: InstalledModel[]; templateDirs: string[] }> {
+  const nothing = { installedModels: [], templateDirs: [] };
+  if (django === false) return nothing;
   let registry: DjangoRegistry | null;
   if (django === true) {
     const asked = await introspectDjango(projectDir, runtime);
@@ -100,10 +106,10 @@ async function installedModelsFor(projectDir: string, django: boolean | undefine
   } else {
     registry = await readCachedRegistry(projectDir);
   }
-  if (!registry) return [];
+  if (!registry) return nothing;
   // Loaded only when there is a report: most runs of check in a hook have none to read.
   const [{ externalModelsFromRegistry }, { installedModelsOf }] = await Promise.all([import('../project/from-django.js'), import('../check/installed-models.js')]);
-  return installedModelsOf(externalModelsFromRegistry(projectDir, registry));
+  return { installedModels: installedModelsOf(externalModelsFromRegistry(projectDir, registry)), templateDirs: registry.templateDirs ?? [] };
 }
 
 function maxAgeArgument(value: string): { ms: number; label: string } | null {

@@ -13,8 +13,13 @@ const SHOWN = 20;
 
 export async function referencesTo(facts: ProjectFacts, targets: ReferenceTarget[], skip: (reference: Reference) => boolean = () => false): Promise<Reference[]> {
   // A relation's attname (`customer_id`) goes with it, as `check` reads it from the plan; the
-  // installed apps' models Django reported are other models that may have the name, as in `check`.
-  const found = await findReferences(facts.root, targets, { attnames: true, installedModels: installedModelsOf(facts.externalModels) });
+  // installed apps' models Django reported are other models that may have the name, and the
+  // template folders it reported hold templates whatever their names, as in `check`.
+  const found = await findReferences(facts.root, targets, {
+    attnames: true,
+    installedModels: installedModelsOf(facts.externalModels),
+    templateDirs: facts.templateDirs,
+  });
   return found.filter((reference) => reference.kind !== 'definition' && !skip(reference));
 }
 

@@ -258,6 +258,7 @@ export async function discoverProject(root: string, options: DiscoverOptions = {
         cached,
       },
       externalModels: externalModelsFromRegistry(absolute, registry),
+      templateDirs: registry.templateDirs ?? [],
     };
   }
   const read: AppSyntax[] = [];

@@ -134,6 +134,8 @@ export interface DjangoRegistry {
   environment: Record<string, string | null>;
   /** The interpreter's site-packages folders: a package installed, removed or upgraded changes them. */
   packageDirs?: string[];
+  /** The project's folders the template engines load from (relative, posix): DIRS, and the apps' with APP_DIRS. */
+  templateDirs?: string[];
 }
 
 // ---- choosing the interpreter and the settings --------------------------------------------------

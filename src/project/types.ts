@@ -190,6 +190,8 @@ export interface ProjectFacts {
   discovery: DiscoveryInfo;
   /** Models of installed apps outside the project (contrib, packages): targets of relations. */
   externalModels: Array<{ appLabel: string; model: DjangoModel }>;
+  /** The folders the template engines load from, as Django reported them (relative, posix); absent when read without Django. */
+  templateDirs?: string[];
 }
 
 export interface DiscoveryInfo {
