@@ -43,9 +43,8 @@ const TEMPLATE_QUERYSET_STEPS = new Set(['all', 'first', 'last', 'filter', 'excl
 
 export class TemplateAttributor {
   private readonly contexts = new Map<string, Map<string, Type>>();
-  /** Template name → the views that name it (in a string of its own), found when first asked. */
-  private readonly views = new Map<string, string[]>();
-  private viewFiles: string[] | undefined;
+  /** Template names the Python files spell in string literals, and the files that do: read once, on first need. */
+  private views: Map<string, string[]> | null = null;
 
   constructor(
     private readonly types: TypeEvaluator,
@@ -128,19 +127,19 @@ export class TemplateAttributor {
   }
 
   private viewsNaming(name: string): string[] {
-    let paths = this.views.get(name);
-    if (!paths) {
-      // A search for each template asked about, not a pass over every string of every view: few
-      // templates have hits, and many files mention templates.
-      const quoted = [`"${name}"`, `'${name}'`];
-      this.viewFiles ??= this.viewPaths();
-      paths = this.viewFiles.filter((path) => {
+    if (!this.views) {
+      this.views = new Map();
+      for (const path of this.viewPaths()) {
         const text = this.read(path);
-        return text !== null && quoted.some((string) => text.includes(string));
-      });
-      this.views.set(name, paths);
+        if (!text) continue;
+        for (const match of text.matchAll(/["']([\w./-]+\.(?:html?|txt|xml|email|jinja2?|j2))["']/g)) {
+          const paths = this.views.get(match[1]!) ?? [];
+          if (!paths.includes(path)) paths.push(path);
+          this.views.set(match[1]!, paths);
+        }
+      }
     }
-    return paths;
+    return this.views.get(name) ?? [];
   }
 
   /** Names and types of the context the views rendering this template give it. */
