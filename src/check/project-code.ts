@@ -53,8 +53,9 @@ export class ProjectCode {
     this.paths = new Set(pythonPaths);
     const packages = new Set<string>();
     for (const path of this.paths) if (path === '__init__.py' || path.endsWith('/__init__.py')) packages.add(dirOf(path));
+    const dottedName = dottedNames(packages);
     for (const path of this.paths) {
-      const dotted = dottedName(path, packages);
+      const dotted = dottedName(path);
       if (dotted === null) continue;
       this.dottedByPath.set(path, dotted);
       // Two files claiming one name (a src/ layout and a copy): the first listed wins.
@@ -175,15 +176,35 @@ function dirOf(path: string): string {
   return slash === -1 ? '' : path.slice(0, slash);
 }
 
-/** The dotted module name of a file: the packages (folders with `__init__.py`) above it, then its name. */
-function dottedName(path: string, packages: Set<string>): string | null {
-  if (!path.endsWith('.py')) return null;
-  const isInit = path === '__init__.py' || path.endsWith('/__init__.py');
-  const names = isInit ? [] : [path.slice(path.lastIndexOf('/') + 1, -3)];
-  for (let dir = dirOf(path); dir !== '' && packages.has(dir); dir = dirOf(dir)) names.unshift(dir.slice(dir.lastIndexOf('/') + 1));
-  if (names.length === 0 || names.some((name) => !/^[A-Za-z_]\w*$/.test(name))) return null;
-  return names.join('.');
+/**
+ * The dotted module name of a file: the packages (folders with `__init__.py`) above it, then its
+ * name; null when one of them is no Python name. A folder's is worked out once, for all its files.
+ */
+function dottedNames(packages: Set<string>): (path: string) => string | null {
+  const ofFolder = new Map<string, string | null>();
+  /** The folder's dotted name, '' when it is no package (its files are top-level modules). */
+  const folder = (dir: string): string | null => {
+    if (dir === '' || !packages.has(dir)) return '';
+    let dotted = ofFolder.get(dir);
+    if (dotted === undefined) {
+      const name = dir.slice(dir.lastIndexOf('/') + 1);
+      const above = folder(dirOf(dir));
+      dotted = above === null || !PYTHON_NAME.test(name) ? null : above === '' ? name : `${above}.${name}`;
+      ofFolder.set(dir, dotted);
+    }
+    return dotted;
+  };
+  return (path) => {
+    if (!path.endsWith('.py')) return null;
+    const above = folder(dirOf(path));
+    if (above === null) return null;
+    if (path === '__init__.py' || path.endsWith('/__init__.py')) return above === '' ? null : above;
+    const name = path.slice(path.lastIndexOf('/') + 1, -3);
+    return PYTHON_NAME.test(name) ? (above === '' ? name : `${above}.${name}`) : null;
+  };
 }
+
+const PYTHON_NAME = /^[A-Za-z_]\w*$/;
 
 /** Top-level bindings of a module, looking into if/try/with/for blocks at module level. */
 function readBindings(module: PythonModule, block: SyntaxNode): void {

@@ -70,7 +70,8 @@ function key(atom: Atom, depth = 0): string {
       return `${atom.k}:${atom.model}`;
     case 'object':
     case 'class':
-      return `${atom.k}:${classId(atom.cls.module, atom.cls.node)}`;
+      // A class's start is its identity in its module (classId's name would cross into wasm).
+      return `${atom.k}:${atom.cls.module.path}@${atom.cls.node.startIndex}`;
     case 'function':
       return `function:${atom.module.path}:${atom.node.startIndex}`;
     case 'list':
@@ -84,7 +85,12 @@ function key(atom: Atom, depth = 0): string {
 
 export function union(...types: Type[]): Type {
   const seen = new Map<string, Atom>();
-  for (const type of types) for (const atom of type) if (!seen.has(key(atom))) seen.set(key(atom), atom);
+  for (const type of types) {
+    for (const atom of type) {
+      const id = key(atom);
+      if (!seen.has(id)) seen.set(id, atom);
+    }
+  }
   return [...seen.values()];
 }
 
