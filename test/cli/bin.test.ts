@@ -1,9 +1,10 @@
 /** The built command as a user runs it (needs `npm run build`; `npm test` builds first). */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, snapshotTree } from './run-cli.js';
+import { BIN, runCli, snapshotTree } from './run-cli.js';
 
 let project: string;
 
@@ -39,5 +40,35 @@ describe('bin/bg-scaffold.js', () => {
       'bg-scaffold: missing --model (the model class), --field (the field to rename) and --to (the new field name); pass them or run in a terminal to be asked\n',
     );
     expect(snapshotTree(project)).toEqual(before);
+  });
+
+  it('runs the bundle npm run build makes (dist/bundle/), not the hundred modules of dist/src/', () => {
+    expect(existsSync(path.join(path.dirname(BIN), '..', 'dist', 'bundle', 'main.js'))).toBe(true);
+  });
+
+  it('runs dist/src/ instead when tsc alone has compiled it since the bundle was made: never stale code', () => {
+    const installed = mkdtempSync(path.join(tmpdir(), 'bg-bin-choice-'));
+    try {
+      mkdirSync(path.join(installed, 'bin'));
+      copyFileSync(BIN, path.join(installed, 'bin', 'bg-scaffold.js'));
+      const entry = (dir: string, says: string): string => {
+        const file = path.join(installed, 'dist', dir, 'main.js');
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, `export async function main() { console.log(${JSON.stringify(says)}); return 0; }\n`);
+        return file;
+      };
+      const bundle = entry('bundle', 'the bundle');
+      const modules = entry('src/cli', 'the modules');
+      const run = () => execFileSync(process.execPath, [path.join(installed, 'bin', 'bg-scaffold.js')], { encoding: 'utf8' }).trim();
+      utimesSync(modules, new Date(1_000_000), new Date(1_000_000));
+      utimesSync(bundle, new Date(2_000_000), new Date(2_000_000));
+      expect(run()).toBe('the bundle');
+      utimesSync(modules, new Date(3_000_000), new Date(3_000_000));
+      expect(run()).toBe('the modules');
+      rmSync(bundle);
+      expect(run()).toBe('the modules');
+    } finally {
+      rmSync(installed, { recursive: true, force: true });
+    }
   });
 });
