@@ -20,7 +20,7 @@ await build({
   platform: 'node',
   // Bare specifiers (packages, node: builtins) stay imports.
   external: [/^[^./]/],
-  output: { dir: BUNDLE_DIR, format: 'esm', sourcemap: true },
+  output: { dir: BUNDLE_DIR, format: 'esm' },
   logLevel: 'warn',
 });
 // The renderer finds its precompiled templates beside its own module: the bundle's chunks.
