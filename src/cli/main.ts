@@ -25,29 +25,51 @@ async function run(argv: string[], io: Io): Promise<number> {
     return context.exitCode;
   } catch (error) {
     discardIntrospectionCache();
-    return exitCodeFor(error, io);
+    const failure = failureOf(error, io);
+    // A script that asked for --json reads stdout: the failure is a JSON object there too.
+    if (failure.exitCode !== EXIT.done && wantsJson(argv)) {
+      const { exitCode, kind, message } = failure;
+      io.stdout.write(`${JSON.stringify({ ok: false, error: { exitCode, kind, message } }, null, 2)}\n`);
+    }
+    return failure.exitCode;
   }
 }
 
-function exitCodeFor(error: unknown, io: Io): number {
+/** A run that ended in an error: its exit code, and the one line stderr got (without the `bg-scaffold: ` prefix). */
+interface Failure {
+  exitCode: number;
+  kind: 'bad-input' | 'cancelled' | 'bug';
+  message: string;
+}
+
+function failureOf(error: unknown, io: Io): Failure {
   if (error instanceof CommanderError) {
     // Commander has printed help, the version, or its one-line error already.
-    return error.exitCode === 0 ? EXIT.done : EXIT.badInput;
+    const message = oneLine(error.message.replace(/^error: /, '')).replace(/\.$/, '');
+    return { exitCode: error.exitCode === 0 ? EXIT.done : EXIT.badInput, kind: 'bad-input', message };
   }
   if (error instanceof BgScaffoldError) {
-    io.stderr.write(`bg-scaffold: ${oneLine(error.message)}\n`);
-    return EXIT.badInput;
+    const message = oneLine(error.message);
+    io.stderr.write(`bg-scaffold: ${message}\n`);
+    return { exitCode: EXIT.badInput, kind: 'bad-input', message };
   }
   if (isPromptCancelled(error)) {
-    io.stderr.write('bg-scaffold: cancelled; nothing was written\n');
-    return EXIT.cancelled;
+    const message = 'cancelled; nothing was written';
+    io.stderr.write(`bg-scaffold: ${message}\n`);
+    return { exitCode: EXIT.cancelled, kind: 'cancelled', message };
   }
   const env = io.env ?? process.env;
-  const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`bg-scaffold: ${oneLine(message)}\n`);
+  const message = oneLine(error instanceof Error ? error.message : String(error));
+  io.stderr.write(`bg-scaffold: ${message}\n`);
   if (env.BG_SCAFFOLD_DEBUG === '1' && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   else io.stderr.write('bg-scaffold: this is a bug; please report it with the output of BG_SCAFFOLD_DEBUG=1 bg-scaffold ...\n');
-  return EXIT.bug;
+  return { exitCode: EXIT.bug, kind: 'bug', message };
+}
+
+/** `--json` among the options (not after `--`, where arguments are no options). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 function oneLine(text: string): string {

@@ -225,3 +225,36 @@ describe('a good run changes only what it means to', () => {
     expect(migration).toContain('"phase": 2');
   });
 });
+
+describe('bad input with --json: the same line on stderr, and a JSON object on stdout for the script that asked', () => {
+  interface JsonFailure {
+    ok: false;
+    error: { exitCode: number; kind: string; message: string };
+  }
+
+  it('an unknown app', async () => {
+    const dir = project();
+    const before = snapshotTree(dir);
+    const result = await runCli(replaceArg(rename(dir, '--json'), '--app', 'shp'));
+    expect(result.code).toBe(2);
+    const failure = JSON.parse(result.stdout) as JsonFailure;
+    expect(failure).toEqual({ ok: false, error: { exitCode: 2, kind: 'bad-input', message: expect.stringMatching(/^unknown app "shp"/) } });
+    expect(result.stderr).toBe(`bg-scaffold: ${failure.error.message}\n`);
+    expect(snapshotTree(dir)).toEqual(before);
+  });
+
+  it('an unknown flag, which the parser refuses', async () => {
+    const dir = project();
+    const result = await runCli([...rename(dir, '--json'), '--frob']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toEqual({ ok: false, error: { exitCode: 2, kind: 'bad-input', message: "unknown option '--frob'" } });
+    expect(result.stderr).toMatch(/^bg-scaffold: unknown option '--frob'; see .* --help\n$/);
+  });
+
+  it('--json after --, where it is no option, asks for nothing', async () => {
+    const dir = project();
+    const result = await runCli([...replaceArg(rename(dir), '--app', 'shp'), '--', '--json']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+  });
+});
