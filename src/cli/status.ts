@@ -37,7 +37,8 @@ export function formatStatus(report: StatusReport): string {
 
 function formatChange(change: ChangeStatus): string {
   const how = [change.op, change.strategy].filter(Boolean).join(', ');
-  const state = change.complete ? 'complete' : `phase ${change.phase}/${change.phases}`;
+  // Generated, not applied: which databases have run a phase's migration, only they know.
+  const state = change.complete ? (change.phases === 1 ? 'its 1 phase generated' : `all ${change.phases} phases generated`) : `phase ${change.phase}/${change.phases} generated`;
   const lines = [`${change.change} (${how}): ${state}`];
   if (change.app && change.model) lines.push(`  model: ${change.app}.${change.model}`);
   if (!change.recorded) lines.push(`  no record: only markers in the code name this change (bg-scaffold check reports them)`);
@@ -46,7 +47,7 @@ function formatChange(change: ChangeStatus): string {
     const source = change.dateSource === 'git' ? 'git commit' : 'record';
     lines.push(`  waiting: ${days(change.waitedDays ?? 0)} (since ${change.waitingSince.slice(0, 10)}, ${source})`);
   } else if (change.waitingSince) {
-    lines.push(`  completed: ${change.waitingSince.slice(0, 10)}`);
+    lines.push(`  last phase generated: ${change.waitingSince.slice(0, 10)}`);
   }
   return `${lines.join('\n')}\n`;
 }

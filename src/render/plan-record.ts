@@ -24,7 +24,7 @@ export async function renderPlanMd(
     return {
       rollbackTo: rollbackTargets[phase.number] ?? null,
       ...phase,
-      status: done ? `applied ${done.appliedAt.slice(0, 10)}` : phase.number === applied.length + 1 ? 'next: `bg-scaffold advance ' + plan.change + '`' : 'pending',
+      status: done ? `generated ${done.appliedAt.slice(0, 10)}` : phase.number === applied.length + 1 ? 'next: `bg-scaffold advance ' + plan.change + '`' : 'pending',
       migrationFile: migrationFiles[phase.number] ?? null,
       timeline: mermaidText(`${phase.name}  ${phase.title}`),
     };

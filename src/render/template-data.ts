@@ -109,7 +109,7 @@ export interface PlanTemplateData {
 
 /** A phase as PLAN.md shows it. */
 export type PlanPhaseView = Phase & {
-  /** `applied 2026-11-24`, `next: bg-scaffold advance <change>`, or `pending`. */
+  /** `generated 2026-11-24` (written into the tree: which databases have applied it, only they know), `next: bg-scaffold advance <change>`, or `pending`. */
   status: string;
   /** The phase's migration file: the real one once applied, else the expected one. */
   migrationFile: string | null;

@@ -30,17 +30,17 @@ afterAll(() => {
 });
 
 describe('bg-scaffold status', () => {
-  it('lists every change: phase, next phase and its command, and how long it has waited', async () => {
+  it('lists every change: the phases generated (written into the tree, not known to be applied), the next phase and its command, and how long it has waited', async () => {
     const { code, stdout, stderr } = await runMain(['status', '--project', inFlight]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout.replace(/waiting: \d+ days/, 'waiting: N days')).toBe(
       [
-        'order-note-to-memo (rename-column, db-column): complete',
+        'order-note-to-memo (rename-column, db-column): its 1 phase generated',
         '  model: shop.Order',
-        '  completed: 2020-09-13',
+        '  last phase generated: 2020-09-13',
         '',
-        'order-quantity-to-qty (rename-column, copy): phase 2/4',
+        'order-quantity-to-qty (rename-column, copy): phase 2/4 generated',
         '  model: shop.Order',
         '  next: phase 3/4, Retire quantity: it leaves the model and becomes nullable',
         '        bg-scaffold advance order-quantity-to-qty',
