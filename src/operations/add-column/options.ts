@@ -1,5 +1,6 @@
 /** What `add-column` asks for: each input once, as a flag and as the question a terminal asks without it. */
 import { appsWithInstalled } from '../../project/discover.js';
+import type { DjangoModel } from '../../project/types.js';
 import { type AskContext, oneOf, text, toggle, wholeNumber } from '../options.js';
 import { validateNewFieldName } from '../shared/names.js';
 import { appOption, changeIdOption, modelOption, refusal } from '../shared/target-options.js';
@@ -72,7 +73,7 @@ export const ADD_COLUMN_OPTIONS = {
     description: 'the column is nullable (one release)',
     askTogether: {
       keys: ['default', 'backfillSql'],
-      ask: async ({ prompter, answers }: AskContext) => {
+      ask: async ({ prompter, answers, model }: AskContext) => {
         // A single-release plan fills nothing: it is NOT NULL at once.
         if (answers.strategy === 'single-release') return {};
         const noDefault = answers.type === 'ForeignKey' || answers.type === 'DateTimeField' || answers.type === 'UUIDField';
@@ -93,7 +94,7 @@ export const ADD_COLUMN_OPTIONS = {
           });
           return { default: value };
         }
-        const sql = (await prompter.input({ message: 'SQL that fills existing rows, e.g. quantity * 2 (empty: write a Python function)' })).trim();
+        const sql = (await prompter.input({ message: `SQL that fills existing rows, e.g. ${backfillExample(model())} (empty: write a Python function)` })).trim();
         return sql ? { backfillSql: sql } : {};
       },
     },
@@ -153,3 +154,13 @@ export const ADD_COLUMN_HELP = [
   '  bg-scaffold add-column --app shop --model Order --name priority --type IntegerField --backfill-sql "quantity * 2"',
   '  bg-scaffold add-column --app shop --model Order --name referred_by --type ForeignKey --to Customer --on-delete SET_NULL --null',
 ];
+
+/** An example of --backfill-sql over the model's own columns: a number doubled, a text upper-cased. */
+export function backfillExample(model: DjangoModel): string {
+  const columns = model.fields.filter((field) => !field.primaryKey);
+  const number = columns.find((field) => /(?:Integer|Float|Decimal)Field$/.test(field.fieldClass));
+  if (number) return `${number.column} * 2`;
+  const text = columns.find((field) => /^(?:Char|Text|Slug|Email)Field$/.test(field.fieldClass));
+  if (text) return `upper(${text.column})`;
+  return columns[0] ? `coalesce(${columns[0].column}, …)` : 'a constant';
+}

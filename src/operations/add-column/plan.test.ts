@@ -36,6 +36,21 @@ const stateOf = (phase: Phase): StateOperation[] =>
   ops(phase).flatMap((o) => (o.kind === 'state-only' ? o.operations : o.kind === 'django' ? [o.operation] : o.kind === 'run-sql' ? o.stateOperations : []));
 const insertEdit = (phase: Phase) => phase.modelEdits.find((e): e is Extract<ModelEdit, { kind: 'insert-field' }> => e.kind === 'insert-field')!;
 
+describe('add-column --backfill-sql over the row', () => {
+  const unknownColumns = (backfillSql: string) => plan({ backfillSql }).warnings.filter((warning) => warning.startsWith('--backfill-sql'));
+
+  it('says which names in the expression the table has no column of: the backfill would fail at migrate', () => {
+    expect(unknownColumns('nonexistent_col + 1')).toEqual([
+      '--backfill-sql "nonexistent_col + 1" names "nonexistent_col", which shop_order has no column of as Order declares it (its columns: id, customer_id, quantity, reference, status, note): the backfill fails at migrate unless it is a function or word of SQL; fix the expression and generate again',
+    ]);
+  });
+
+  it('says nothing of columns, the primary key, functions, casts, literals and SQL words', () => {
+    expect(unknownColumns("coalesce(quantity, 0)::bigint * 2 + id")).toEqual([]);
+    expect(unknownColumns("CASE WHEN status = 'paid' THEN length(note) ELSE 0 END")).toEqual([]);
+  });
+});
+
 describe('add-column plan', () => {
   it('names the change <model>-add-<name>', () => {
     expect(plan({ null: true }).change).toBe('order-add-priority');

@@ -18,7 +18,7 @@ import { supportsDbDefault } from '../shared/django-version.js';
 import { deriveChangeId, validateChangeId, validateNewFieldName } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
 import { onDeleteSql } from '../shared/relations.js';
-import { addColumnSql, dropColumnSql, q, sqlString } from '../shared/sql.js';
+import { addColumnSql, columnsNamedIn, dropColumnSql, q, sqlString } from '../shared/sql.js';
 import type { ChangePlan, CodeBlock, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
@@ -1042,7 +1042,19 @@ function addColumnWarnings(input: AddColumnInput, c: NewColumn, variant: AddColu
   if (variant === 'single-release') warnings.push(singleReleaseWarning);
   const risk = backfillRisk(c, variant === 'single-release' ? 1 : 2);
   if (risk && (variant === 'backfill' || variant === 'single-release')) {
-    warnings.push(`NO --backfill-sql: ${risk} To fill existing rows with SQL instead, generate the change with --backfill-sql EXPR.`);
+    warnings.push(`Without --backfill-sql: ${risk} To fill existing rows with SQL instead, generate the change with --backfill-sql EXPR.`);
+  }
+  if (c.backfillSql !== null) {
+    // The expression runs in the next release's migration: a name the table has not fails it there.
+    // The primary key is a column too, declared or Django's own `id`.
+    const columns = [...new Set([c.pk, ...c.model.fields.filter((field) => field.fieldClass !== 'ManyToManyField').map((field) => field.column)])];
+    const known = new Set([...columns, ...columns.map((column) => column.toLowerCase())]);
+    const unknown = columnsNamedIn(c.backfillSql).filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      warnings.push(
+        `--backfill-sql "${c.backfillSql}" names ${unknown.map((name) => `"${name}"`).join(', ')}, which ${c.table} has no column of as ${c.model.name} declares it (its columns: ${columns.join(', ')}): the backfill fails at migrate unless it is a function or word of SQL; fix the expression and generate again`,
+      );
+    }
   }
   if (c.target?.note) warnings.push(c.target.note);
   if (c.defaultValue && input.djangoVersion === null) {

@@ -84,3 +84,33 @@ export function addConstraintUnlessPresent(table: string, name: string, definiti
     '$bg$',
   ].join('\n');
 }
+
+/** Words of SQL expressions that name no column (keywords, literals, parts of type names and casts). */
+const EXPRESSION_WORDS = new Set(
+  (
+    'and or not null is true false unknown case when then else end in like ilike similar escape between symmetric cast as ' +
+    'distinct from interval at time zone with without varying double precision current_date current_time current_timestamp ' +
+    'localtime localtimestamp current_user session_user user any all some exists array row collate isnull notnull ' +
+    'overlaps both leading trailing for position substring trim extract year month day hour minute second'
+  ).split(' '),
+);
+
+/**
+ * The names an SQL expression over a row uses as columns: identifiers outside string literals that
+ * are not called (`coalesce(`), cast to (`::bigint`), qualified (`t.x`), or SQL words; a
+ * double-quoted one as written, others folded to lower case as PostgreSQL folds them. A heuristic,
+ * for saying which names a table has not: it never parses the expression.
+ */
+export function columnsNamedIn(expression: string): string[] {
+  const names = new Set<string>();
+  const token = /'(?:[^']|'')*'|"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*)|::\s*[A-Za-z_][\w\s]*|[.]\s*[A-Za-z_]\w*|\d[\w.]*/g;
+  for (const match of expression.matchAll(token)) {
+    const [whole, quoted, word] = match;
+    if (quoted === undefined && word === undefined) continue; // a literal, a cast, a qualified part, a number
+    const after = expression.slice(match.index + whole.length);
+    if (/^\s*[.(]/.test(after)) continue; // a function called, or a table or schema qualifying a name
+    if (quoted !== undefined) names.add(quoted.replace(/""/g, '"'));
+    else if (!EXPRESSION_WORDS.has(word!.toLowerCase())) names.add(word!.toLowerCase());
+  }
+  return [...names];
+}
