@@ -5,7 +5,7 @@
  * and its one action stages the change and writes it all or nothing, as the CLI does.
  */
 import type { CustomActionConfig, NodePlopAPI } from 'node-plop';
-import { stageAdvance } from './src/commands/advance.js';
+import { chooseChangeToAdvance, stageAdvance } from './src/commands/advance.js';
 import { plannedDatabase } from './src/commands/options.js';
 import type { CommonOptions, StagedChange } from './src/commands/types.js';
 import { inquirerPrompter } from './src/cli/interactive.js';
@@ -13,7 +13,6 @@ import { OPERATIONS } from './src/operations/index.js';
 import { askAnswers, type Prompter } from './src/operations/options.js';
 import { type Operation, type OperationRequest, stageOperation } from './src/operations/operation.js';
 import { discoverProject } from './src/project/discover.js';
-import { listChanges } from './src/record/change-record.js';
 
 export const WRITE_ACTION = 'bg-scaffold:write';
 
@@ -55,11 +54,7 @@ export default function bgScaffoldGenerators(plop: NodePlopAPI, options: Generat
 
   plop.setGenerator('advance', {
     description: 'apply the next phase of a change, once the previous release is fully rolled out',
-    prompts: async () => {
-      const changes = listChanges(projectDir());
-      if (changes.length === 0) throw new Error(`no change in flight in ${projectDir()}/.bg-scaffold`);
-      return { change: await prompter.select({ message: 'Change', choices: changes.map((change) => ({ name: change, value: change })) }) };
-    },
+    prompts: async () => ({ change: await chooseChangeToAdvance(projectDir(), prompter, '') }),
     actions: [writeAction()],
   });
 }

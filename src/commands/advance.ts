@@ -7,10 +7,43 @@ import { migrationMarker, type Marker } from '../check/markers.js';
 import { fail } from '../errors.js';
 import { discoverProject, findApp } from '../project/discover.js';
 import type { DjangoApp } from '../project/types.js';
-import { readChangeRecord, type ChangeRecord } from '../record/change-record.js';
+import type { Prompter } from '../operations/options.js';
+import { readChangeRecord, readChangeRecords, RECORD_ROOT, type ChangeRecord } from '../record/change-record.js';
 import { stageChange } from '../stage/stage-change.js';
 import { resolveCommon } from './options.js';
 import type { AdvanceRequest, StagedChange } from './types.js';
+
+/** A change with a phase left to generate, as `advance` offers it. */
+export interface ChangeInFlight {
+  change: string;
+  op: string;
+  /** Phases generated so far, and in all. */
+  generated: number;
+  phases: number;
+  /** What the next phase does: its title. */
+  next: string;
+}
+
+/** The project's changes with a phase left to generate, by change id. */
+export function changesInFlight(projectRoot: string): ChangeInFlight[] {
+  return readChangeRecords(projectRoot)
+    .filter((record) => record.applied.length < record.plan.phases.length)
+    .map(({ plan, applied }) => ({ change: plan.change, op: plan.op, generated: applied.length, phases: plan.phases.length, next: plan.phases[applied.length]!.title }));
+}
+
+/**
+ * The change `advance` was not given: asked in a terminal among the changes in flight; without one,
+ * a refusal that names them. `hint` says how to answer without a terminal.
+ */
+export async function chooseChangeToAdvance(projectRoot: string, prompter: Prompter | null, hint: string): Promise<string> {
+  const inFlight = changesInFlight(projectRoot);
+  if (inFlight.length === 0) {
+    fail(`no change to advance: every change in ${RECORD_ROOT}/ has all its phases generated, or there is none; start one with rename-column, add-column, remove-column or drop-table`);
+  }
+  const label = (c: ChangeInFlight) => `${c.change} (${c.op}, phase ${c.generated + 1}/${c.phases} next: ${c.next})`;
+  if (!prompter) fail(`missing the change to advance, one of: ${inFlight.map(label).join('; ')}; ${hint}`);
+  return prompter.select({ message: 'Change to advance', choices: inFlight.map((c) => ({ name: label(c), value: c.change, short: c.change })) });
+}
 
 export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
   const facts = await discoverProject(req.projectDir, req);

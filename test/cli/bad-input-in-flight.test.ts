@@ -43,7 +43,7 @@ describe('a second change on a field already in flight', () => {
   // Phase 1 of 4 of a copy rename: the model has both quantity and qty.
   const dir = project();
   beforeAll(() => expectDone(on(dir, 'rename-column', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'copy')));
-  const holder = /Order\.(quantity|qty) is being changed by change order-quantity-to-qty \(rename-column, phase 1\/4 applied\); finish it with `bg-scaffold advance order-quantity-to-qty` first/;
+  const holder = /Order\.(quantity|qty) is being changed by change order-quantity-to-qty \(rename-column, phase 1\/4 generated\); finish it with `bg-scaffold advance order-quantity-to-qty` first/;
 
   it('a rename of the old name is refused, naming the change that holds it', async () => {
     await expectRefused(dir, on(dir, 'rename-column', '--model', 'Order', '--field', 'quantity', '--to', 'amount'), holder);
@@ -71,7 +71,7 @@ describe('a model that drop-table in flight is dropping', () => {
   it('takes no other change, though its class is already gone from models.py', async () => {
     const dir = project();
     await expectDone(on(dir, 'drop-table', '--model', 'Shipment'));
-    await expectRefused(dir, on(dir, 'add-column', '--model', 'Shipment', '--name', 'weight', '--type', 'IntegerField', '--null'), /^bg-scaffold: Shipment is being changed by change drop-shipment \(drop-table, phase 1\/2 applied\)/);
+    await expectRefused(dir, on(dir, 'add-column', '--model', 'Shipment', '--name', 'weight', '--type', 'IntegerField', '--null'), /^bg-scaffold: Shipment is being changed by change drop-shipment \(drop-table, phase 1\/2 generated\)/);
   });
 });
 

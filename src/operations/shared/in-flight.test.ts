@@ -18,7 +18,7 @@ describe('a new change on what a change in flight holds', () => {
   it('is refused on the old name of a rename in flight, naming the change and how to finish it', () => {
     expect(attempt([renamePages], on(['pages', 'page_total']))).toThrow(BgScaffoldError);
     expect(attempt([renamePages], on(['pages', 'page_total']))).toThrow(
-      'Book.pages is being changed by change book-pages-to-page-count (rename-column, phase 1/4 applied); finish it with `bg-scaffold advance book-pages-to-page-count` first',
+      'Book.pages is being changed by change book-pages-to-page-count (rename-column, phase 1/4 generated); finish it with `bg-scaffold advance book-pages-to-page-count` first',
     );
   });
 
@@ -31,13 +31,13 @@ describe('a new change on what a change in flight holds', () => {
   it('is refused on a field that add-column or remove-column in flight holds', () => {
     const adding = record('book-add-rating', 'add-column', { name: 'rating' }, 1, 2);
     const removing = record('remove-book-summary', 'remove-column', { field: 'summary' }, 2, 3);
-    expect(attempt([adding], on(['rating', 'stars']))).toThrow(/Book\.rating is being changed by change book-add-rating \(add-column, phase 1\/2 applied\)/);
-    expect(attempt([removing], on(['summary']))).toThrow(/Book\.summary is being changed by change remove-book-summary \(remove-column, phase 2\/3 applied\)/);
+    expect(attempt([adding], on(['rating', 'stars']))).toThrow(/Book\.rating is being changed by change book-add-rating \(add-column, phase 1\/2 generated\)/);
+    expect(attempt([removing], on(['summary']))).toThrow(/Book\.summary is being changed by change remove-book-summary \(remove-column, phase 2\/3 generated\)/);
   });
 
   it('is refused on any field of a model that drop-table in flight is dropping', () => {
     const dropping = record('drop-book', 'drop-table', { model: 'Book' }, 1, 2);
-    expect(attempt([dropping], on(['title']))).toThrow(/^Book is being changed by change drop-book \(drop-table, phase 1\/2 applied\)/);
+    expect(attempt([dropping], on(['title']))).toThrow(/^Book is being changed by change drop-book \(drop-table, phase 1\/2 generated\)/);
   });
 
   it('drop-table is refused while any change on the model is in flight', () => {

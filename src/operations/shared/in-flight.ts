@@ -48,7 +48,7 @@ export function requireNotInFlight(records: ChangeRecord[], target: ChangeTarget
         : target.fields.filter((name) => held.includes(name)).map((name) => `${target.model}.${name}`)[0];
     if (!where) continue;
     fail(
-      `${where} is being changed by change ${plan.change} (${plan.op}, phase ${applied}/${plan.phases.length} applied); ` +
+      `${where} is being changed by change ${plan.change} (${plan.op}, phase ${applied}/${plan.phases.length} generated); ` +
         `finish it with \`bg-scaffold advance ${plan.change}\` first`,
     );
   }
