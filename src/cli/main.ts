@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { BgScaffoldError } from '../errors.js';
 import { discardIntrospectionCache, flushIntrospectionCache, withIntrospectionRun } from '../project/introspect.js';
-import { isPromptCancelled } from './interactive.js';
+import { decideInteractivity, inquirerPrompter, isPromptCancelled } from './interactive.js';
 import { type Io, processIo } from './io.js';
 import { loadProgram } from './program.js';
 import type { CommandContext } from './run-command.js';
@@ -19,6 +19,8 @@ export function main(argv: string[], io: Io = processIo()): Promise<number> {
 async function run(argv: string[], io: Io): Promise<number> {
   const context: CommandContext = { io, cwd: io.cwd ?? process.cwd(), exitCode: EXIT.done };
   try {
+    // Without arguments, a terminal is offered what to do; a script gets the help and exit 2.
+    if (argv.length === 0 && decideInteractivity({}, io).interactive) argv = await chooseCommand(context);
     await (await loadProgram(context, argv)).parseAsync(argv, { from: 'user' });
     // Django's report is cached only by runs that were not refused: those leave the tree as it was.
     await flushIntrospectionCache();
@@ -33,6 +35,23 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     return failure.exitCode;
   }
+}
+
+/** What a terminal user may start with no arguments: an operation, advancing a change in flight, status or check. */
+async function chooseCommand(context: CommandContext): Promise<string[]> {
+  const [{ OPERATIONS }, { changesInFlight }] = await Promise.all([import('../operations/index.js'), import('../commands/advance.js')]);
+  const prompter = context.io.prompter ?? inquirerPrompter(context.io);
+  const choices = [
+    ...OPERATIONS.map((operation) => ({ name: `${operation.name}: ${operation.description}`, value: [operation.name], short: operation.name })),
+    ...changesInFlight(context.cwd).map((change) => ({
+      name: `advance ${change.change}: phase ${change.generated + 1}/${change.phases}, ${change.next}`,
+      value: ['advance', change.change],
+      short: `advance ${change.change}`,
+    })),
+    { name: 'status: every change in the project and its phase', value: ['status'], short: 'status' },
+    { name: 'check: code that still uses a name a change took away, and stalled changes', value: ['check'], short: 'check' },
+  ];
+  return prompter.select({ message: 'What do you want to do?', choices });
 }
 
 /** A run that ended in an error: its exit code, and the one line stderr got (without the `bg-scaffold: ` prefix). */

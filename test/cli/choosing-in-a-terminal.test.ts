@@ -1,6 +1,8 @@
 /**
- * `bg-scaffold advance` without a change: in a terminal it offers the changes in flight; without
- * one it names them and exits 2, writing nothing. Runs in-process on copies of examples/shop.
+ * `bg-scaffold advance` without a change, and `bg-scaffold` without arguments: in a terminal they offer
+ * what can be done (the changes in flight among it); without one, advance names them and exits 2, and
+ * bg-scaffold prints its help and exits 2. Nothing is written when nothing is chosen. Runs in-process
+ * on copies of examples/shop.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +32,8 @@ async function projectWithChanges(): Promise<string> {
   return dir;
 }
 
-function oneAnswer(answer: string): Prompter & { offered: Array<Choice<unknown>> } {
+/** Answers the one question asked with `answer`, and keeps the choices it offered. */
+function oneAnswer(answer: unknown): Prompter & { offered: Array<Choice<unknown>> } {
   const offered: Array<Choice<unknown>> = [];
   const never = () => Promise.reject(new Error('unexpected question'));
   return {
@@ -71,5 +74,23 @@ describe('bg-scaffold advance without a change', () => {
     const run = await runMain(['advance', '--project', dir, '--yes']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^bg-scaffold: no change to advance: /);
+  });
+});
+
+describe('bg-scaffold without arguments', () => {
+  it('in a terminal, offers the operations, advancing each change in flight, status and check; and runs the one chosen', async () => {
+    const dir = await projectWithChanges();
+    // The menu's answer is the command's arguments.
+    const prompter = oneAnswer(['status']);
+    const run = await runMain([], { isTTY: true, prompter, cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(prompter.offered.map((choice) => choice.short)).toEqual(['rename-column', 'add-column', 'remove-column', 'drop-table', 'advance order-quantity-to-qty', 'status', 'check']);
+    expect(run.stdout).toMatch(/^order-note-to-memo \(rename-column, db-column\): its 1 phase generated/);
+  });
+
+  it('without a terminal, prints the help and exits 2', async () => {
+    const run = await runMain([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout + run.stderr).toMatch(/Usage: bg-scaffold \[options\] \[command\]/);
   });
 });
