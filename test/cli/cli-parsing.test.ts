@@ -431,6 +431,27 @@ describe('in a terminal', () => {
     expect(stageOperation).toHaveBeenCalledWith(renameColumn, expect.anything(), expect.objectContaining({ strategy: 'copy', phases: 3 }));
   });
 
+  it('offers only the strategies that can work: the others are shown disabled, with the reason', async () => {
+    vi.mocked(discoverProject).mockImplementation(async () => ({ ...facts(), database: 'sqlite' }));
+    const prompter = new ScriptedPrompter(['copy', 4, true]);
+    await runMain(['rename-column', '--project', project, ...FULL], terminal(prompter));
+    const offered = prompter.asked[0]!.choices!.map((choice) => [choice.value, choice.disabled ?? null]);
+    expect(offered).toEqual([
+      ['db-column', null],
+      ['trigger', '--strategy trigger needs PostgreSQL (this project uses sqlite)'],
+      ['copy', null],
+    ]);
+  });
+
+  it('a field with db_column offers db-column alone, and chooses it by default', async () => {
+    const prompter = new ScriptedPrompter(['db-column', true]);
+    await runMain(['rename-column', '--project', project, '--app', 'shop', '--model', 'Order', '--field', 'reference', '--to', 'ref_code'], terminal(prompter));
+    const strategy = prompter.asked[0]!;
+    expect(strategy.default).toBe('db-column');
+    expect(strategy.choices!.filter((choice) => !choice.disabled).map((choice) => choice.value)).toEqual(['db-column']);
+    expect(strategy.choices!.find((choice) => choice.value === 'trigger')!.disabled).toBe('Order.reference sets db_column, so its column keeps its name anyway');
+  });
+
   it('writes nothing when the user declines', async () => {
     const before = snapshotTree(project);
     const prompter = new ScriptedPrompter([false]);

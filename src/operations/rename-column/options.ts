@@ -6,7 +6,7 @@ import { requireConcreteColumn } from '../shared/django-fields.js';
 import { validateNewFieldName } from '../shared/names.js';
 import { appOption, changeIdOption, fieldOption, modelOption, refusal } from '../shared/target-options.js';
 import type { RenameStrategy } from '../shared/types.js';
-import { defaultRenameStrategy, RENAME_STRATEGIES } from './plan.js';
+import { defaultRenameStrategy, RENAME_STRATEGIES, strategyUnavailable } from './plan.js';
 
 const STRATEGIES = Object.keys(RENAME_STRATEGIES) as RenameStrategy[];
 const WIDTH = Math.max(...STRATEGIES.map((s) => s.length));
@@ -39,12 +39,19 @@ export const RENAME_COLUMN_OPTIONS = {
   strategy: oneOf(STRATEGIES, {
     flag: '--strategy <name>',
     description: 'how the column is renamed (default: trigger on PostgreSQL, copy elsewhere)',
-    ask: async ({ prompter, database }: AskContext) =>
-      prompter.select<RenameStrategy>({
-        message: `Strategy (${database})`,
-        choices: STRATEGIES.map((s) => ({ name: `${s.padEnd(WIDTH)}  ${RENAME_STRATEGIES[s]}`, value: s, short: s })),
-        default: defaultRenameStrategy(database),
-      }),
+    ask: async ({ prompter, database, answers, model, field }: AskContext) => {
+      // Only what can work is offered; the others are shown with the reason they cannot.
+      const target = { model: model(), field: field(), database, to: answers.to as string | undefined };
+      const choices = STRATEGIES.map((s) => ({
+        name: `${s.padEnd(WIDTH)}  ${RENAME_STRATEGIES[s]}`,
+        value: s,
+        short: s,
+        ...(strategyUnavailable(s, target) ? { disabled: strategyUnavailable(s, target)!.reason } : {}),
+      }));
+      const preferred = defaultRenameStrategy(database);
+      const enabled = choices.filter((choice) => !choice.disabled).map((choice) => choice.value);
+      return prompter.select<RenameStrategy>({ message: `Strategy (${database})`, choices, default: enabled.includes(preferred) ? preferred : enabled[0] });
+    },
   }),
   phases: parsed((value) => Number(value) as 3 | 4, {
     flag: '--phases <n>',

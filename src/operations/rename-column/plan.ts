@@ -119,7 +119,6 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'to', to]);
   validateChangeId(change);
   const rename = describeRename(input, strategy, change);
-  if (strategy !== 'db-column') refuseNewColumn(rename);
 
   const phases =
     strategy === 'db-column'
@@ -166,12 +165,42 @@ function refuseStrategyInputs(input: RenameColumnInput, strategy: RenameStrategy
   if (input.phases !== undefined && strategy !== 'copy') {
     fail(`--phases applies to --strategy copy only (the ${strategy} strategy has a fixed number of releases)`);
   }
-  if (strategy === 'copy' && input.to === 'objects') {
-    fail(`--to "objects" would meet the dual-write manager the copy strategy adds as ${input.model.name}.objects; choose another name, or --strategy db-column`);
+  const unavailable = strategyUnavailable(strategy, input);
+  if (unavailable) fail(`${unavailable.reason}; ${unavailable.fix}`);
+}
+
+/**
+ * Why `strategy` cannot rename this field on this database, and what to do instead; null when it
+ * can. The plan refuses with both; a terminal offers the strategy disabled, with the reason.
+ */
+export function strategyUnavailable(
+  strategy: RenameStrategy,
+  target: Pick<RenameColumnInput, 'model' | 'field' | 'database'> & { to?: string },
+): { reason: string; fix: string } | null {
+  const { model, field, database, to } = target;
+  if (strategy === 'trigger' && database !== 'postgresql') {
+    return { reason: `--strategy trigger needs PostgreSQL (this project uses ${database})`, fix: 'use --strategy copy or db-column' };
   }
-  if (strategy === 'trigger' && input.database !== 'postgresql') {
-    fail(`--strategy trigger needs PostgreSQL (this project uses ${input.database}); use --strategy copy or db-column`);
+  if (strategy === 'copy' && to === 'objects') {
+    return { reason: `--to "objects" would meet the dual-write manager the copy strategy adds as ${model.name}.objects`, fix: 'choose another name, or --strategy db-column' };
   }
+  if (strategy === 'db-column') return null;
+  // The trigger and copy strategies build a new column under the new name.
+  if ('db_column' in field.kwargs) {
+    return { reason: `${model.name}.${field.name} sets db_column, so its column keeps its name anyway`, fix: 'use --strategy db-column, or remove db_column first' };
+  }
+  if (isRelation(field)) {
+    return { reason: `renaming the column of relation ${model.name}.${field.name} needs its foreign key rebuilt`, fix: 'use --strategy db-column (no SQL runs)' };
+  }
+  if (database === 'postgresql' && postgresColumnType(field) === null) {
+    return field.django
+      ? { reason: `Django reports no PostgreSQL type for ${field.fieldClass} (${model.name}.${field.name})`, fix: 'use --strategy db-column' }
+      : {
+          reason: `bg-scaffold cannot tell the PostgreSQL type of ${field.fieldClass} (${model.name}.${field.name}) without Django`,
+          fix: "run it with the project's Python (--python, or BG_PYTHON)",
+        };
+  }
+  return null;
 }
 
 /** The rename as the phase builders need it: columns, Meta references, and what a new column on PostgreSQL gets again. */
@@ -218,24 +247,6 @@ function rebuiltIndexesOf(model: DjangoModel, field: DjangoField, meta: MetaRefe
       },
     ];
   });
-}
-
-/** Refuses a field whose column the trigger and copy strategies cannot rebuild under a new name. */
-function refuseNewColumn(r: Rename): void {
-  const { model, field } = r;
-  if ('db_column' in field.kwargs) {
-    fail(`${model.name}.${field.name} sets db_column, so its column keeps its name anyway; use --strategy db-column, or remove db_column first`);
-  }
-  if (isRelation(field)) {
-    fail(`renaming the column of relation ${model.name}.${field.name} needs its foreign key rebuilt; use --strategy db-column (no SQL runs)`);
-  }
-  if (r.database === 'postgresql' && r.columnType === null) {
-    fail(
-      field.django
-        ? `Django reports no PostgreSQL type for ${field.fieldClass} (${model.name}.${field.name}); use --strategy db-column`
-        : `bg-scaffold cannot tell the PostgreSQL type of ${field.fieldClass} (${model.name}.${field.name}) without Django; run it with the project's Python (--python, or BG_PYTHON)`,
-    );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
