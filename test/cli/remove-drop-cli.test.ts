@@ -66,6 +66,15 @@ describe('remove-column in a terminal', () => {
     expect(plan.inputs.fill).toBe('0');
   });
 
+  it('checks the fill value as it is given: one the column cannot hold is refused there, with the reason', async () => {
+    const prompter = new ScriptedPrompter(['shop', 'Product', 'price', '12.50', true]);
+    await runMain(['remove-column', '--project', project], terminal(prompter));
+    const [validate] = prompter.validations;
+    expect(validate!('abc')).toBe('--fill "abc" is not a number for DecimalField price');
+    expect(validate!('12.50')).toBe(true);
+    expect(validate!('')).toBe(true);
+  });
+
   it('an empty fill value means three releases; a field with a default is not asked about', async () => {
     const empty = new ScriptedPrompter(['', true]);
     await runMain(['remove-column', '--project', project, '--app', 'shop', '--model', 'Product', '--field', 'price'], terminal(empty));

@@ -2,7 +2,8 @@
 import { fail } from '../../errors.js';
 import { type AskContext, text } from '../options.js';
 import { requireConcreteColumn } from '../shared/django-fields.js';
-import { appOption, changeIdOption, fieldOption, modelOption } from '../shared/target-options.js';
+import { defaultFromFill } from '../shared/column-defaults.js';
+import { appOption, changeIdOption, fieldOption, modelOption, refusal } from '../shared/target-options.js';
 import { fillRefusal, REMOVE_COLUMN_STRATEGIES, type RemoveColumnStrategy, strategyWithoutFill } from './plan.js';
 
 export const REMOVE_COLUMN_OPTIONS = {
@@ -27,6 +28,8 @@ export const REMOVE_COLUMN_OPTIONS = {
       const answer = await context.prompter.input({
         message: `Value the previous release reads in rows inserted without ${field.name} (empty: three releases, nullable first)`,
         default: '',
+        // Checked as it is typed, as --fill is: a value the column cannot hold is refused here, not after the last question.
+        validate: (value) => (value === '' ? true : (refusal(() => defaultFromFill(value, field)) ?? true)),
       });
       return answer === '' ? undefined : answer;
     },
