@@ -420,7 +420,8 @@ class BlueGreenOperation(Operation):
         self.lock_timeout, self.retries = lock_timeout, max(1, int(retries))
 
     def describe(self):
-        return self.summary.format(**vars(self))
+        # One line: migrate prints it after "Applying", sqlmigrate in a "--" comment.
+        return " ".join(self.summary.format(**vars(self)).split())
 
     def state_forwards(self, app_label, state):
         """Nothing: the migration's own Django operations change the model state."""
@@ -490,7 +491,8 @@ class RunDDL(BlueGreenOperation):
 
     def describe(self):
         more = f" (+{len(self.sql) - 1} more)" if len(self.sql) > 1 else ""
-        return f"Run DDL under lock_timeout: {(self.sql or [''])[0][:70]}{more}"
+        first = " ".join((self.sql or [""])[0].split())  # one line, as in a comment
+        return f"Run DDL under lock_timeout: {first[:70]}{more}"
 
     def forwards(self, steps):
         steps.ddl(self.describe(), *self.sql)
@@ -548,13 +550,16 @@ class BackfillInBatches(BlueGreenOperation):
         rows = f"{rows} ORDER BY {pk} FOR UPDATE"
         update = f"UPDATE {table} SET {set_sql} WHERE {in_range} AND {pk} IN ({rows})"
         if steps.showing:
+            # As SQL that parses (linters read sqlmigrate): the batch's statement, prepared,
+            # its first and last key the parameters $1 and $2.
             how = (
-                f"keyset batches of up to {self.batch_size} rows by {self.pk}, <lo> and "
-                "<hi> the first and last key of each, one transaction each"
+                f"keyset batches of up to {self.batch_size} rows by {self.pk}, one "
+                "transaction each, each running this statement with the batch's first and "
+                "last key as $1 and $2"
             )
             set_timeout = f"SET LOCAL lock_timeout = '{self.lock_timeout}'"
-            bounds = ("<lo>", "<hi>") * 2
-            steps.show(how, [set_timeout, update % bounds])
+            prepared = f"PREPARE bg_scaffold_backfill AS {update % (('$1', '$2') * 2)}"
+            steps.show(how, [set_timeout, prepared])
             return steps.vacuum_analyze(self.table)
         last = steps.row(f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT 1")
         if last is None:

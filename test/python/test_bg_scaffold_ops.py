@@ -826,8 +826,8 @@ class BackfillTests(OpsTestCase):
         # Found by the write-stall benchmark: each batch scanned the whole table.
         sql("INSERT INTO t (v) SELECT i FROM generate_series(1, 20000) i; ANALYZE t")
         shown = run(self.backfill(), collect_sql=True).collected_sql
-        update = next(s for s in shown if s.startswith("UPDATE")).rstrip(";")
-        update = update.replace("<lo>", "1").replace("<hi>", "11")
+        prepared = next(s for s in shown if s.startswith("PREPARE")).rstrip(";")
+        update = prepared.split(" AS ", 1)[1].replace("$1", "1").replace("$2", "11")
         plan = "\n".join(row[0] for row in sql(f"EXPLAIN {update}"))
         self.assertNotIn("Seq Scan", plan)
 
@@ -911,7 +911,9 @@ class BackfillTests(OpsTestCase):
     def test_sqlmigrate_shows_the_vacuum_after_the_batches(self):
         shown = run(self.backfill(), collect_sql=True).collected_sql
         self.assertEqual(shown[-1], 'VACUUM (ANALYZE) "t";')
-        self.assertTrue(shown[-3].startswith("UPDATE"), shown)
+        self.assertTrue(
+            shown[-3].startswith("PREPARE bg_scaffold_backfill AS UPDATE"), shown
+        )
 
     def test_in_an_atomic_migration_leaves_the_vacuum_to_autovacuum(self):
         run(self.backfill(), atomic=True)  # VACUUM cannot run in a transaction
@@ -1177,9 +1179,9 @@ class ShowingSQL(OpsTestCase):
         for expected in (
             "ALTER TABLE t ADD COLUMN x int;",
             (
-                'UPDATE "t" SET w = v WHERE "id" >= <lo> AND "id" <= <hi> AND "id" IN'
-                ' (SELECT "id" FROM "t" WHERE "id" >= <lo> AND "id" <= <hi>'
-                ' AND (w IS NULL) ORDER BY "id" FOR UPDATE);'
+                'PREPARE bg_scaffold_backfill AS UPDATE "t" SET w = v WHERE "id" >= $1'
+                ' AND "id" <= $2 AND "id" IN (SELECT "id" FROM "t" WHERE "id" >= $1'
+                ' AND "id" <= $2 AND (w IS NULL) ORDER BY "id" FOR UPDATE);'
             ),
             f'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "{index}" ON "t" ("v");',
             f'ALTER TABLE "t" ADD CONSTRAINT "{index}" UNIQUE USING INDEX "{index}";',
@@ -1188,6 +1190,23 @@ class ShowingSQL(OpsTestCase):
         ):
             self.assertIn(expected, shown)
         self.assertNotIn("x", columns("t"))
+
+    def test_what_it_shows_parses_as_sql_with_one_line_descriptions(self):
+        # Linters (squawk) read sqlmigrate's output: a description over two lines left
+        # SQL outside its "--" comment, and placeholders were no SQL.
+        ddl = ops.RunDDL(
+            ["CREATE FUNCTION f() RETURNS int\nLANGUAGE sql AS 'SELECT 1'", "SELECT 1"]
+        )
+        self.assertEqual(
+            ddl.describe(),
+            "Run DDL under lock_timeout: CREATE FUNCTION f() RETURNS int LANGUAGE sql"
+            " AS 'SELECT 1' (+1 more)",
+        )
+        self.assertNotIn("\n", ddl.describe())
+        shown = self.collected(ops.BackfillInBatches("t", "w = v", "w IS NULL"))
+        prepared = next(s for s in shown.split("\n") if s.startswith("PREPARE"))
+        # PostgreSQL itself takes it: PREPARE parses and plans it without running it.
+        sql(prepared)
 
     def test_shows_backwards_steps(self):
         shown = self.collected(ops.Backwards(ops.SetNotNull("t", "v")), "backwards")
