@@ -188,6 +188,15 @@ describe('rename-column plan', () => {
       expect(p.phases[3]!.migration!.irreversible).toMatch(/sqlite/);
       expect(p.warnings.join(' ')).toMatch(/SQLite/);
     });
+
+    it('describes what the migration does on that database, not the PostgreSQL steps', () => {
+      for (const [database, phases] of [['sqlite', 4], ['mysql', 4], ['sqlite', 3]] as const) {
+        const p = plan({ strategy: 'copy', database, phases });
+        expect(p.phases[1]!.database, database).not.toMatch(/CONCURRENTLY|validated CHECK/);
+        expect(p.phases[1]!.database, database).toMatch(database === 'sqlite' ? /AlterField, for which SQLite rebuilds the table/ : /MySQL's ALTER TABLE/);
+      }
+      expect(plan({ strategy: 'copy', database: 'postgresql' }).phases[1]!.database).toMatch(/validated CHECK, rebuilds indexes CONCURRENTLY/);
+    });
   });
 
   describe('refuses bad input with one actionable line', () => {

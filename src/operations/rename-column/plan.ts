@@ -928,6 +928,16 @@ function copyExpandPhase(r: Rename, count: 3 | 4, fields: CopyFields, edits: Cop
   };
 }
 
+/**
+ * The copy strategy's fill off PostgreSQL, as its migration does it there: a batched RunPython
+ * copy, then Django's AlterField (a table rebuild on SQLite, an ALTER TABLE on MySQL).
+ */
+function copyFillElsewhere(r: Rename, tail: string): string {
+  const alter = r.database === 'sqlite' ? "Django's AlterField, for which SQLite rebuilds the table" : "Django's AlterField (MySQL's ALTER TABLE)";
+  const definition = r.field.nullable ? "the field's definition and indexes" : "the field's definition (NOT NULL) and indexes";
+  return `Copies "${r.oldColumn}" into "${r.newColumn}" in batches, each its own transaction, then gives "${r.newColumn}" ${definition} with ${alter}${tail}.`;
+}
+
 /** --phases 3, release 2: fill, switch and retire at once, at the price of stale reads while it rolls out. */
 function copySwitchPhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase {
   const { field, to } = r;
@@ -939,7 +949,10 @@ function copySwitchPhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase
     name: 'switch',
     title: `Fill "${newCol}", make it authoritative; code uses only ${to}`,
     state: `\`${to}\` takes \`${field.name}\`'s definition; \`${field.name}\` leaves the model.`,
-    database: `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes; "${oldCol}" ${field.nullable ? 'stays' : 'becomes nullable'}.`,
+    database:
+      r.database === 'postgresql'
+        ? `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes; "${oldCol}" ${field.nullable ? 'stays' : 'becomes nullable'}.`
+        : copyFillElsewhere(r, `; "${oldCol}" ${field.nullable ? 'stays' : 'becomes nullable'}`),
     code: `Uses only \`${to}\`.`,
     serving: {
       duringMigration: 'release 1 (writes both)',
@@ -967,7 +980,10 @@ function copyFillPhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase {
     name: 'fill',
     title: `Fill "${newCol}"; code reads ${to} and still writes both`,
     state: `\`${to}\` takes \`${field.name}\`'s definition (NOT NULL, indexes).`,
-    database: `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes CONCURRENTLY.`,
+    database:
+      r.database === 'postgresql'
+        ? `Backfills "${newCol}" in batches${field.nullable ? '' : ', sets NOT NULL through a validated CHECK'}, rebuilds indexes CONCURRENTLY.`
+        : copyFillElsewhere(r, ''),
     code: `Reads \`${to}\`, writes both (the dual-write block now copies \`${to}\` into \`${field.name}\`).`,
     serving: {
       duringMigration: 'release 1 (writes both)',

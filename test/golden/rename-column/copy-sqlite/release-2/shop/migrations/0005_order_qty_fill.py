@@ -47,8 +47,8 @@ def copy_quantity_to_qty(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # Each step commits on its own (batched backfill, CONCURRENTLY, lock retries) and is
-    # safe to run again: if this migration fails halfway, fix the cause and re-run migrate.
+    # Not one transaction: the batches commit one by one. Each step is safe to run again:
+    # if this migration fails halfway, fix the cause and re-run migrate.
     atomic = False
 
     dependencies = [

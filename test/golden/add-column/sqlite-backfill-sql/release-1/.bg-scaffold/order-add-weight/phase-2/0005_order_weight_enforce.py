@@ -56,8 +56,8 @@ def fill_order_weight(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # Each step commits on its own (batched backfill, CONCURRENTLY, lock retries) and is
-    # safe to run again: if this migration fails halfway, fix the cause and re-run migrate.
+    # Not one transaction: the batches commit one by one. Each step is safe to run again:
+    # if this migration fails halfway, fix the cause and re-run migrate.
     atomic = False
 
     dependencies = [
