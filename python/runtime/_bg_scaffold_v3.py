@@ -81,6 +81,16 @@ _UNIT_SECONDS = {
 }
 
 
+def _duration(seconds):
+    """``42s``, ``7m05s``, ``2h13m``: how long, for a progress line."""
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 def _backoff(number):
     """Seconds to wait after try ``number`` timed out, before jitter."""
     return min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** min(number - 1, 16))
@@ -602,14 +612,15 @@ class BackfillInBatches(BlueGreenOperation):
         steps.vacuum_analyze(self.table)
 
     def report(self, updated, walked, estimate, seconds):
-        share = (
-            f" (~{min(1.0, walked / estimate):.0%})"
-            if estimate and estimate > 0
-            else ""
-        )
+        share, eta = "", ""
+        if estimate and estimate > 0:
+            share = f" (~{min(1.0, walked / estimate):.0%})"
+            # From the planner's row estimate and the pace so far: a guide, not a promise.
+            left = max(0.0, estimate - walked) * seconds / max(walked, 1)
+            eta = f", ~{_duration(left)} left" if walked < estimate else ""
         _say(
             f"backfill {self.table}: {updated} rows updated, {walked} walked by "
-            f"{self.pk}{share}, {updated / max(seconds, 1e-6):.0f} rows/s"
+            f"{self.pk}{share}, {updated / max(seconds, 1e-6):.0f} rows/s{eta}"
         )
 
     def backwards(self, steps):

@@ -50,10 +50,11 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 3,
-    sha256: '2693ae1ff79227684d84858b936a8f7ae20bdb591b10c2047b0203c18e90d7c2',
+    sha256: '65a5af92b9e1e8e4701a90e8c79f5bd862fe62a06344d8deb6a1034c3a1e15f7',
     changes: [
       'a try that waits for locks on more than one table (a foreign key and the table it points at) gives up before a writer it blocks could reach deadlock_timeout, with more tries; a deadlock cancels the try, never the writer (the previous release\'s INSERT failed while a foreign key was dropped)',
       'what sqlmigrate shows parses as SQL, for the linters that read it: every description is one line, and a backfill\'s batch statement is shown prepared, its first and last key $1 and $2',
+      'a long backfill\'s progress line also says about how long is left (from the planner\'s row estimate and the pace so far)',
     ],
   },
 ];

@@ -931,7 +931,18 @@ class BackfillTests(OpsTestCase):
             ops.PROGRESS_EVERY = before
         self.assertRegex(
             stderr,
-            r"backfill t: 25 rows updated, 25 walked by id( \(~\d+%\))?, \d+ rows/s",
+            r"backfill t: 25 rows updated, 25 walked by id( \(~\d+%\))?, \d+ rows/s"
+            r"(, ~\d+s left)?",
+        )
+
+    def test_says_how_long_is_left(self):
+        # From the planner's estimate (25 rows) and the pace so far (10 in 2 s).
+        backfill = self.backfill()
+        stderr = self.stderr_of(lambda: backfill.report(10, 10, 25, 2.0))
+        self.assertIn("10 walked by id (~40%), 5 rows/s, ~3s left", stderr)
+        self.assertEqual(
+            [ops._duration(s) for s in (0.2, 42, 425, 7980)],
+            ["0s", "42s", "7m05s", "2h13m"],
         )
 
 
