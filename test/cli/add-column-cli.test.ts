@@ -96,6 +96,19 @@ describe('add-column in a terminal', () => {
     expect(validate('5')).toBe(true);
   });
 
+  it('checks the default as it is given, for the type and size answered before: refused there, not after the last question', async () => {
+    const integer = new ScriptedPrompter(['priority', 'default', '5', 'none', false]);
+    await runMain(['add-column', '--project', project, '--app', 'shop', '--model', 'Order', '--type', 'IntegerField'], terminal(integer));
+    const whole = integer.validations.at(-1)!;
+    expect(whole('abc')).toBe('--default for IntegerField must be a whole number, not "abc"');
+    expect(whole('9999999999')).toMatch(/does not fit a IntegerField/);
+    const text = new ScriptedPrompter(['label', 'CharField', '3', 'default', 'abc', 'none', false]);
+    await runMain(['add-column', '--project', project, '--app', 'shop', '--model', 'Order'], terminal(text));
+    const short = text.validations.at(-1)!;
+    expect(short('abcd')).toMatch(/longer than --max-length 3/);
+    expect(short('abc')).toBe(true);
+  });
+
   it('asks a foreign key its target and on_delete, and no index question (it has one)', async () => {
     const prompter = new ScriptedPrompter(['Customer', 'SET_NULL', 'null', true]);
     const { code } = await runMain(['add-column', '--project', project, '--app', 'shop', '--model', 'Order', '--name', 'referred_by', '--type', 'ForeignKey'], terminal(prompter));

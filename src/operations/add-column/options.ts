@@ -4,7 +4,7 @@ import type { DjangoModel } from '../../project/types.js';
 import { type AskContext, oneOf, text, toggle, wholeNumber } from '../options.js';
 import { validateNewFieldName } from '../shared/names.js';
 import { appOption, changeIdOption, modelOption, refusal } from '../shared/target-options.js';
-import { ADD_COLUMN_STRATEGIES, ADD_COLUMN_TYPES, type AddColumnStrategy, type AddColumnType, isVolatileDefault, ON_DELETE_CHOICES } from './plan.js';
+import { ADD_COLUMN_STRATEGIES, ADD_COLUMN_TYPES, type AddColumnStrategy, type AddColumnType, isVolatileDefault, ON_DELETE_CHOICES, parseDefault, type Sizes } from './plan.js';
 
 const TYPES = Object.keys(ADD_COLUMN_TYPES) as AddColumnType[];
 const STRATEGIES = Object.keys(ADD_COLUMN_STRATEGIES) as AddColumnStrategy[];
@@ -88,9 +88,14 @@ export const ADD_COLUMN_OPTIONS = {
         });
         if (fill === 'null') return { null: true };
         if (fill === 'default') {
+          // Checked as it is typed, as --default is: for the type and size given above.
+          const sizes = { maxLength: answers.maxLength, maxDigits: answers.maxDigits, decimalPlaces: answers.decimalPlaces } as Sizes;
           const value = await prompter.input({
             message: 'Default value (a constant)',
-            validate: (text) => (isVolatileDefault(text) ? `${text} is volatile (computed per row): choose the backfill instead` : true),
+            validate: (text) =>
+              isVolatileDefault(text)
+                ? `${text} is volatile (computed per row): choose the backfill instead`
+                : (refusal(() => parseDefault(text, answers.type as AddColumnType, sizes)) ?? true),
           });
           return { default: value };
         }

@@ -174,7 +174,7 @@ const INTEGER_RANGE: Partial<Record<AddColumnType, [bigint, bigint]>> = {
 };
 
 /** The default as Python and SQL literals, or a one-line refusal that says what to do instead. */
-function parseDefault(raw: string, type: AddColumnType, sizes: Sizes): DefaultValue {
+export function parseDefault(raw: string, type: AddColumnType, sizes: Sizes): DefaultValue {
   const same = (python: string, sql: string, sqlOthers = sql): DefaultValue => ({
     python,
     pythonDb: python,
@@ -313,7 +313,7 @@ function requireNotGiven(given: unknown, flag: string, applies: string): void {
 }
 
 /** The sizes --type takes, which a default must fit. */
-interface Sizes {
+export interface Sizes {
   maxLength?: number;
   maxDigits?: number;
   decimalPlaces?: number;
