@@ -19,6 +19,8 @@ export interface IndexRequest {
   markers: boolean;
   /** Note the models and the views (the targets include a field, whose references are attributed). */
   attribution: boolean;
+  /** Files read from here instead of the disk (relative posix path → text): a change being staged. */
+  staged?: ReadonlyMap<string, string>;
 }
 
 export interface FileFacts {
@@ -52,7 +54,8 @@ export class FileIndexer {
   /** The facts of one file; null when it cannot be read (listed by git but gone) or holds nothing the scan needs. */
   index(file: SourceFile): FileFacts | null {
     const { request } = this;
-    const bytes = this.reader.read(`${request.projectRoot}/${file.path}`);
+    const staged = request.staged?.get(file.path);
+    const bytes = staged !== undefined ? Buffer.from(staged) : this.reader.read(`${request.projectRoot}/${file.path}`);
     if (bytes === null) return null;
     const python = file.language === 'python';
     const attributing = python && !file.migration && request.attribution;

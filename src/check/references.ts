@@ -70,6 +70,8 @@ export interface FindReferencesOptions {
   installedModels?: InstalledModel[];
   /** Folders the template engines load from (Django's settings; relative, posix): their text files are templates too. */
   templateDirs?: string[];
+  /** Files as a change being staged leaves them (relative posix path → text), read instead of the disk. */
+  staged?: ReadonlyMap<string, string>;
   /**
    * For a field target that is a foreign key or one-to-one field of its model (as the code declares
    * it), also find its attname (`customer_id`): removing or renaming the field takes that away too.
@@ -120,7 +122,7 @@ export async function scanProject(
   parser?.catch(() => undefined); // awaited below, where a failure surfaces
 
   const needsAttribution = targets.some((target) => target.kind === 'field');
-  const indexer = new FileIndexer({ projectRoot, targets, markers: options.markers, attribution: needsAttribution });
+  const indexer = new FileIndexer({ projectRoot, targets, markers: options.markers, attribution: needsAttribution, staged: options.staged });
   const facts: FileFacts[] = [];
   const index = (file: SourceFile): void => {
     const found = indexer.index(file);
@@ -162,7 +164,7 @@ export async function scanProject(
     pythonPaths,
     modelPaths: () => facts.filter((fact) => fact.declaresModels).map((fact) => fact.file.path),
     viewPaths: () => facts.filter((fact) => fact.namesTemplates).map((fact) => fact.file.path),
-    read: (path) => texts.get(path) ?? readSource(projectRoot, { path, language: 'python' }),
+    read: (path) => texts.get(path) ?? options.staged?.get(path) ?? readSource(projectRoot, { path, language: 'python' }),
     targets,
     installedModels: options.installedModels,
   });

@@ -11,6 +11,10 @@ import type { Prompter } from '../operations/options.js';
 import { readChangeRecord, readChangeRecords, RECORD_ROOT, type ChangeRecord } from '../record/change-record.js';
 import { stageChange } from '../stage/stage-change.js';
 import { resolveCommon } from './options.js';
+import { goneNames } from '../check/gone-names.js';
+import type { ChangePlan } from '../operations/shared/types.js';
+import type { ProjectFacts } from '../project/types.js';
+import { referencesTo, referenceWarnings } from './reference-warnings.js';
 import type { AdvanceRequest, StagedChange } from './types.js';
 
 /** A change with a phase left to generate, as `advance` offers it. */
@@ -54,7 +58,27 @@ export async function stageAdvance(req: AdvanceRequest): Promise<StagedChange> {
     fail(`change "${plan.change}" is complete: all ${plan.phases.length} phases are applied; nothing to advance`);
   }
   requireAppliedMigrations(facts.root, record, findApp(facts, plan.app));
-  return stageChange(facts, common, record);
+  const staged = await stageChange(facts, common, record);
+  return { ...staged, warnings: [...staged.warnings, ...(await referencesLeft(facts, plan, staged))] };
+}
+
+/**
+ * The code that still names what the change has taken away once this phase is written, read as the
+ * phase leaves the tree (its models.py edits included): it breaks this release unless it changes
+ * before it ships. `bg-scaffold check` reports the same references; generation warns the same way.
+ */
+async function referencesLeft(facts: ProjectFacts, plan: ChangePlan, staged: StagedChange): Promise<string[]> {
+  const gone = goneNames(plan, staged.phase);
+  if (gone.length === 0) return [];
+  const asStaged = new Map(staged.stage.files().flatMap((file) => (file.after === null ? [] : [[file.path, file.after] as const])));
+  const found = await referencesTo(facts, gone.map((name) => name.target), () => false, asStaged);
+  return gone.flatMap(({ target, how }) =>
+    referenceWarnings(
+      found.filter((reference) => reference.target.kind === target.kind && reference.target.model === target.model && reference.target.name === target.name),
+      target.kind === 'model' ? target.model : `${target.model}.${target.name}`,
+      `before this release ships (${how} by this change)`,
+    ),
+  );
 }
 
 /**

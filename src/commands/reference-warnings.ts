@@ -11,7 +11,13 @@ import type { ChangePlan } from '../operations/shared/types.js';
 /** More than this many references are summed up in one last line. */
 const SHOWN = 20;
 
-export async function referencesTo(facts: ProjectFacts, targets: ReferenceTarget[], skip: (reference: Reference) => boolean = () => false): Promise<Reference[]> {
+export async function referencesTo(
+  facts: ProjectFacts,
+  targets: ReferenceTarget[],
+  skip: (reference: Reference) => boolean = () => false,
+  /** Files as the change being staged leaves them, read instead of the disk. */
+  staged?: ReadonlyMap<string, string>,
+): Promise<Reference[]> {
   // A relation's attname (`customer_id`) goes with it, as `check` reads it from the plan; the
   // installed apps' models Django reported are other models that may have the name, and the
   // template folders it reported hold templates whatever their names, as in `check`.
@@ -19,6 +25,7 @@ export async function referencesTo(facts: ProjectFacts, targets: ReferenceTarget
     attnames: true,
     installedModels: installedModelsOf(facts.externalModels),
     templateDirs: facts.templateDirs,
+    staged,
   });
   return found.filter((reference) => reference.kind !== 'definition' && !skip(reference));
 }
