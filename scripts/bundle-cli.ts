@@ -11,7 +11,7 @@ import { build } from 'rolldown';
 import { packageRoot } from '../src/package-root.js';
 import { PRECOMPILED_MODULE } from '../src/render/precompiled.js';
 
-export const BUNDLE_DIR = join(packageRoot(), 'dist', 'bundle');
+const BUNDLE_DIR = join(packageRoot(), 'dist', 'bundle');
 
 const started = performance.now();
 rmSync(BUNDLE_DIR, { recursive: true, force: true });

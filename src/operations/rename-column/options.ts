@@ -42,12 +42,10 @@ export const RENAME_COLUMN_OPTIONS = {
     ask: async ({ prompter, database, answers, model, field }: AskContext) => {
       // Only what can work is offered; the others are shown with the reason they cannot.
       const target = { model: model(), field: field(), database, to: answers.to as string | undefined };
-      const choices = STRATEGIES.map((s) => ({
-        name: `${s.padEnd(WIDTH)}  ${RENAME_STRATEGIES[s]}`,
-        value: s,
-        short: s,
-        ...(strategyUnavailable(s, target) ? { disabled: strategyUnavailable(s, target)!.reason } : {}),
-      }));
+      const choices = STRATEGIES.map((s) => {
+        const unavailable = strategyUnavailable(s, target);
+        return { name: `${s.padEnd(WIDTH)}  ${RENAME_STRATEGIES[s]}`, value: s, short: s, ...(unavailable ? { disabled: unavailable.reason } : {}) };
+      });
       const preferred = defaultRenameStrategy(database);
       const enabled = choices.filter((choice) => !choice.disabled).map((choice) => choice.value);
       return prompter.select<RenameStrategy>({ message: `Strategy (${database})`, choices, default: enabled.includes(preferred) ? preferred : enabled[0] });
