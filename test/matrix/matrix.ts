@@ -3,36 +3,31 @@
  * through a real Django while the previous release's code writes, then drive the previous and
  * the new release's code (each from its own copy of the tree) against the new schema.
  *
- * Each release's code runs as one long-lived Python process (release-server.ts, driver.py `serve`)
- * from its tree is written until its last phase: Django starts once per release, not once per check.
- * The new release's server also runs that phase's manage.py commands (migrate, makemigrations
- * --check, the rollback), with the system checks, as manage.py would; the previous release's writer
- * is a thread of its own server, so it writes from another process while the migration runs.
+ * Each phase is checked by the engine of `bg-scaffold verify` (src/verify/engine.ts), one server
+ * per release tree (src/verify/release-server.ts), Django started once per release. What the
+ * matrix adds: it writes the releases itself (generation, `advance`, the developer's part of each
+ * release, the hand-made negative controls), carries one database through every phase, runs on
+ * both Django lines, and drives the shop with its own checks (shop_extension.py).
  *
  * A cell is one check of one phase on one Django version: `ok`, `failed` (with the error), or
  * `stale (declared)` where the plan itself stamps the risk of stale reads.
  */
 import { promises as fs, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { copyProject, type ManageResult } from '../harness/django-project.js';
+import { copyProject } from '../harness/django-project.js';
 import type { PgServer } from '../harness/postgres.js';
 import { uniqueDatabaseName } from '../harness/postgres.js';
 import type { DjangoEnv, DjangoLine } from '../harness/python-env.js';
 import { repoRoot } from '../harness/repo.js';
 import { runMain } from '../cli/in-process.js';
-import { ReleaseServer, type DriverResult } from './release-server.js';
+import { manageDetail, summarize, verifyPhase, type CellStatus, type PhaseCell } from '../../src/verify/engine.js';
+import { ReleaseServer, type DriverResult, type ManageResult } from '../../src/verify/release-server.js';
 
-export type CellStatus = 'ok' | 'failed' | 'stale (declared)';
+export type { CellStatus };
 
-export interface Cell {
+export interface Cell extends PhaseCell {
   scenario: string;
   django: string;
-  /** `1/2`, or `setup`. */
-  phase: string;
-  /** What ran: `migrate`, `previous code`, `new code`, ... */
-  check: string;
-  status: CellStatus;
-  detail: string;
 }
 
 /**
@@ -54,6 +49,15 @@ export const SHOP_ORDER: MatrixTarget = { example: 'shop', model: 'shop.Order' }
 const appLabel = (target: MatrixTarget) => target.model.split('.')[0]!;
 const appDir = (target: MatrixTarget) => target.appDir ?? appLabel(target);
 const exampleDir = (target: MatrixTarget) => path.join(repoRoot(), 'examples', target.example);
+
+/** The shop's own checks (its cascades, its seed); other examples are driven as any project is. */
+const SHOP_EXTENSION = path.join(repoRoot(), 'test', 'matrix', 'shop_extension.py');
+
+/** A release's server for a tree of the matrix: the target's model, the shop's checks on the shop. */
+function releaseServer(env: DjangoEnv, tree: string, databaseUrl: string, target: MatrixTarget): ReleaseServer {
+  const extension = target.example === SHOP_ORDER.example ? SHOP_EXTENSION : undefined;
+  return new ReleaseServer({ python: env.python, tree, databaseUrl, target: target.model, settings: null, extension });
+}
 
 export interface Scenario {
   name: string;
@@ -101,22 +105,6 @@ export interface Scenario {
    * different input may run on one line only, to keep the suite's time.
    */
   djangoLines?: readonly DjangoLine[];
-}
-
-function summarize(result: DriverResult): { ok: boolean; detail: string } {
-  if (result.errors.length > 0) {
-    const first = result.errors[0]!;
-    return { ok: false, detail: `${result.errors.length} error(s); first: ${first.op}: ${first.error}`.slice(0, 300) };
-  }
-  if (result.mismatchCount) {
-    const m = result.mismatches![0]!;
-    return { ok: false, detail: `${result.mismatchCount}/${result.checked} rows differ; e.g. pk ${m.pk}: expected ${m.expected}, got ${m.got}` };
-  }
-  return { ok: true, detail: result.ops !== undefined ? `${result.ops} ops` : result.checked !== undefined ? `${result.checked} rows` : '' };
-}
-
-function manageDetail(result: ManageResult): string {
-  return (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' | ').slice(0, 300);
 }
 
 /** The newest migration of an app in a tree: what `migrate <app> <name>` rolls back to. */
@@ -176,7 +164,7 @@ export async function buildStartingDatabase(
   await server.createDatabase(name);
   const tree = path.join(workDir, `start-${env.line}-${target.model}-${field}`);
   await copyProject(exampleDir(target), tree);
-  const release0 = new ReleaseServer(env, tree, server.url(name), target.model);
+  const release0 = releaseServer(env, tree, server.url(name), target);
   const failedSeed = (why: string): DriverResult => ({ errors: [{ op: 'seed', error: why }] });
   let migrate: ManageResult;
   let seed: DriverResult = failedSeed('not run: the migration failed');
@@ -245,7 +233,7 @@ export async function runScenario(
     await copyProject(exampleDir(target), project);
     const tree = (release: number) => path.join(trees, `release-${release}`);
     const release = (k: number): ReleaseServer => servers.get(k)!;
-    const startRelease = (k: number) => servers.set(k, new ReleaseServer(env, tree(k), url, target.model));
+    const startRelease = (k: number) => servers.set(k, releaseServer(env, tree(k), url, target));
     await snapshot(project, tree(0));
     startRelease(0);
     // The concurrent writers share 300 rows the seed names (of the shop's, not the first 100
@@ -284,78 +272,26 @@ export async function runScenario(
       startRelease(k); // Django starts while the previous release begins to write
       const [previous, next] = [tree(k - 1), tree(k)];
       const [blueServer, greenServer] = [release(k - 1), release(k)];
-
-      // The phase window: the previous release keeps writing while the migration runs; the new
-      // release starts once it has finished, and both write side by side.
-      const [previousSets, nextSets] = [scenario.sets?.[k - 1] ?? {}, scenario.sets?.[k] ?? {}];
-      // The previous release's writer, in a thread of its server: the migration starts once it has written.
-      const blueStart = await timed(
-        'previous writer starts',
-        blueServer.request('load-start', { field: previousField, sets: previousSets, writer: 'previous', ops: 300, pks: sharedPks, seed: k, warmup: 20 }),
-      );
-      const migrate = await timed('migrate (previous writing)', async () => {
-        await greenServer.ready;
-        return greenServer.manage(['migrate', '--no-input']);
+      const sql = (query: string) => server.query(dbName, query);
+      const outcome = await verifyPhase({
+        label,
+        previous: { server: blueServer, writes: { field: previousField, sets: scenario.sets?.[k - 1] } },
+        next: { server: greenServer, writes: { field: nextField, sets: scenario.sets?.[k] } },
+        sharedPks,
+        app: appLabel(target),
+        backTo: leafMigration(previous, target),
+        irreversible: readIrreversible(next, k),
+        staleReadsDeclared: scenario.staleReadsDeclared?.includes(k) ?? false,
+        loadOps,
+        seed: k,
+        afterMigrate: scenario.verify && { check: scenario.verify.check, run: () => scenario.verify!.run(next, k, env, sql) },
+        afterRollback: scenario.verifyAfterRollback && { check: scenario.verifyAfterRollback.check, run: () => scenario.verifyAfterRollback!.run(k, sql) },
+        timed,
       });
-      record(label, 'migrate (previous code writing)', migrate.code === 0, manageDetail(migrate));
-      if (scenario.verify) {
-        const problem = await timed('scenario check', scenario.verify.run(next, k, env, (query) => server.query(dbName, query)));
-        record(label, scenario.verify.check, problem === null, problem ?? '');
-      }
-      let green: DriverResult = { errors: [] };
-      if (migrate.code === 0) {
-        green = await timed('new writer', greenServer.request('load', { field: nextField, sets: nextSets, writer: 'new', ops: loadOps, pks: sharedPks, seed: 100 + k }));
-      }
-      const blueResult = blueStart.started ? await timed('previous writer stops', blueServer.request('load-stop')) : blueStart;
-      const blueSummary = summarize(blueResult);
-      record(label, 'previous code writes during the window', blueSummary.ok, blueSummary.detail);
-      if (migrate.code !== 0) break;
-      const greenSummary = summarize(green);
-      record(label, 'new code writes during the window', greenSummary.ok, greenSummary.detail);
-
-      const stale = scenario.staleReadsDeclared?.includes(k) ?? false;
-      for (const [who, code, field] of [['previous', blueServer, previousField], ['new', greenServer, nextField]] as const) {
-        const audit = summarize(await timed('verify audit', code.request('verify-audit', { field })));
-        const status: CellStatus = audit.ok ? 'ok' : stale && who === 'previous' ? 'stale (declared)' : 'failed';
-        record(label, `${who} code reads the last value written by either`, status, audit.detail);
-      }
-
-      // Every kind of ORM operation, by each release, then each reads what the other wrote.
-      const previousRun = await timed('exercise', blueServer.request('exercise', { field: previousField, sets: previousSets }));
-      const nextRun = await timed('exercise', greenServer.request('exercise', { field: nextField, sets: nextSets }));
-      const p = summarize(previousRun);
-      const n = summarize(nextRun);
-      record(label, 'previous code: create/get/filter/save/update/bulk/delete', p.ok, p.detail);
-      record(label, 'new code: create/get/filter/save/update/bulk/delete', n.ok, n.detail);
-      const readsNew = summarize(await timed('read', blueServer.request('read', { field: previousField, expect: nextRun.written ?? {} })));
-      record(label, 'previous code reads what new code wrote', readsNew.ok ? 'ok' : stale ? 'stale (declared)' : 'failed', readsNew.detail);
-      const readsPrevious = summarize(await timed('read', greenServer.request('read', { field: nextField, expect: previousRun.written ?? {} })));
-      record(label, 'new code reads what previous code wrote', readsPrevious.ok, readsPrevious.detail);
-
-      const check = await timed('makemigrations --check', greenServer.manage(['makemigrations', '--check', '--dry-run']));
-      record(label, 'makemigrations --check finds no changes', check.code === 0, manageDetail(check));
-
-      // Rollback: back to the previous schema (where the previous code must work), then forwards.
-      const backTo = leafMigration(previous, target);
-      const irreversible = readIrreversible(next, k);
-      const back = await timed('migrate backwards', greenServer.manage(['migrate', appLabel(target), backTo, '--no-input']));
-      if (irreversible) {
-        record(label, 'migrate backwards', back.code !== 0 ? 'ok' : 'failed', `plan marks it irreversible: ${irreversible}`);
-      } else {
-        record(label, `migrate backwards to ${backTo}`, back.code === 0, manageDetail(back));
-        if (back.code === 0) {
-          const rolledBack = summarize(await timed('exercise after rollback', blueServer.request('exercise', { field: previousField, sets: previousSets })));
-          record(label, 'previous code works after the rollback', rolledBack.ok, rolledBack.detail);
-          if (scenario.verifyAfterRollback) {
-            const problem = await timed('scenario check', scenario.verifyAfterRollback.run(k, (query) => server.query(dbName, query)));
-            record(label, scenario.verifyAfterRollback.check, problem === null, problem ?? '');
-          }
-        }
-      }
-      const forward = await timed('migrate forwards', greenServer.manage(['migrate', '--no-input']));
+      for (const cell of outcome.cells) cells.push({ scenario: scenario.name, django, ...cell });
       // The previous release has served its last phase: it exits in the background (awaited below).
       void blueServer.close();
-      if (!record(label, 'migrate forwards again', forward.code === 0, manageDetail(forward))) break;
+      if (!outcome.migrated) break;
     }
     return { cells, phases, timings };
   } finally {

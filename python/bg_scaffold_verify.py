@@ -1,13 +1,16 @@
-"""One release's code, driven through its own ORM against the live schema.
+"""bg-scaffold verify: one release's code, driven through its own ORM against the live schema.
 
-The blue-green matrix runs one long-lived server per release, inside a copy of the project tree as
-it stands at that release (`django.setup()` once, instead of a Python start per check):
+`bg-scaffold verify` (and the project's blue-green matrix, which uses the same engine) runs one
+long-lived server per release, inside a copy of the project tree as it stands at that release
+(`django.setup()` once, instead of a Python start per check):
 
-    python driver.py --project DIR serve
+    python bg_scaffold_verify.py --project DIR serve
 
 It reads one JSON command a line on stdin and answers each with one JSON line on stdout, in order:
 
-    {"command": "exercise", "field": "qty", "sets": {"weight": 11}}
+    {"command": "describe"}                                 the target model's fields, in the order
+                                                            a check prefers them
+    {"command": "exercise", "field": "qty", "sets": {"weight": 11}, "fills": ["weight"]}
     {"command": "read", "field": "qty", "expect": {"17": 42}}
     {"command": "load", "field": "qty", "writer": "new", "ops": 600, "pks": [...], "seed": 3}
     {"command": "load-start", ... as load, "warmup": 50}   the writer runs in a thread of its own;
@@ -18,28 +21,35 @@ It reads one JSON command a line on stdin and answers each with one JSON line on
                                                                 {"code", "stdout", "stderr"}
 
 Its first line says whether Django started: {"ready": true, "django": "5.2.8"}, or the errors.
-The commands also run one at a time, as before: `python driver.py --project DIR --field qty exercise`.
+
+The environment names what to drive: BG_VERIFY_TARGET ("app_label.Model"), BG_VERIFY_DATABASE_URL
+(the scratch database, put into DATABASES["default"] whatever the settings read), and optionally
+BG_VERIFY_EXTENSION, a Python file whose hooks add checks of a project's own (the example shop's
+cascades, in bg-scaffold's tests). It needs Django and the project's database driver only: nothing
+is installed into the project's environment.
 
 Every command answers one JSON object. Failures of the code under test are reported in it
-("errors"), so the matrix can show them per cell. The ORM commands never touch the schema; only
-`manage` (migrate) does.
+("errors"), so each shows in its cell. The ORM commands never touch the schema; only `manage`
+(migrate) does. A release whose code no longer has the target model answers {"absent": true}.
 """
 
 import argparse
 import contextlib
 import datetime
 import decimal
+import importlib.util
 import io
 import json
 import os
 import random
+import re
 import sys
 import threading
 import time
 import traceback
 import uuid
 
-AUDIT_TABLE = "bg_matrix_audit"
+AUDIT_TABLE = "bg_scaffold_verify_audit"
 
 # A writer that is never told to stop gives up after this long (the matrix's own limit is far longer
 # than any phase on a busy machine; this only ends a writer whose matrix is gone).
@@ -49,10 +59,17 @@ LOAD_LIMIT_SECONDS = 30 * 60
 # (from --set, or a command's "sets"). A writer thread keeps its own.
 _state = threading.local()
 
-# The model the releases write, "app_label.Model". The shop's Order comes with its customers,
-# products and shipments (the cascades are checked too); any other model's rows are filled by
-# fill(), from what its fields require, so a scenario can run on any example's model.
-TARGET = os.environ.get("BG_MATRIX_TARGET", "shop.Order")
+# The model the releases write, "app_label.Model". Its rows are filled by fill(), from what its
+# fields require, unless an extension fills them its own way.
+TARGET = os.environ.get("BG_VERIFY_TARGET", "")
+
+DEBUG = bool(os.environ.get("BG_VERIFY_DEBUG"))
+
+# A project's own checks (see load_extension).
+EXTENSION = None
+
+# Text fields a check can write any short string to.
+TEXT_KINDS = ("CharField", "TextField", "SlugField", "EmailField", "URLField")
 
 # Values an integer field of each type takes (the random writes stay inside every type's range).
 INTEGER_RANGES = {
@@ -70,21 +87,61 @@ def extra():
 
 
 def setup_django(project):
+    """Django for the release's tree, on the scratch database whatever its settings read."""
     sys.path.insert(0, project)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if "DJANGO_SETTINGS_MODULE" not in os.environ:
+        # As manage.py sets it: os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        with open(os.path.join(project, "manage.py"), encoding="utf-8") as manage_py:
+            found = re.search(
+                r"DJANGO_SETTINGS_MODULE[\"']\s*,\s*[\"']([\w.]+)", manage_py.read()
+            )
+        if found:
+            os.environ["DJANGO_SETTINGS_MODULE"] = found.group(1)
+    url = os.environ.get("BG_VERIFY_DATABASE_URL")
+    from django.conf import settings
+
+    if url:
+        # Settings that read DATABASE_URL get it from the environment too; these do not need to.
+        settings.DATABASES["default"].update(database_settings(url))
     import django
 
     django.setup()
 
 
-def models():
-    from shop.models import Customer, Order, Product
+def database_settings(url):
+    """DATABASES["default"] entries for a postgres:// URL."""
+    from urllib.parse import unquote, urlsplit
 
-    return Customer, Order, Product
+    parts = urlsplit(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+    }
 
 
-def shop_target():
-    return TARGET == "shop.Order"
+def load_extension(path):
+    """A project's own checks: a Python file with any of these hooks, each given this module.
+
+    new_row(driver, model, values) -> the keyword arguments of a new row (instead of fill()),
+    after_exercise(driver, run, pk, field, base) -> more steps on the row exercise() wrote,
+    seed(driver, field, rows) -> {pk: value} of the starting rows it created (instead of fill()).
+    """
+    global EXTENSION
+    spec = importlib.util.spec_from_file_location("bg_scaffold_verify_extension", path)
+    EXTENSION = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(EXTENSION)
+
+
+def hook(name):
+    return getattr(EXTENSION, name, None) if EXTENSION is not None else None
+
+
+class Absent(Exception):
+    """This release's code has no target model (a change took it out of the code)."""
 
 
 def target_model():
@@ -92,7 +149,10 @@ def target_model():
     from django.apps import apps
 
     label, name = TARGET.split(".")
-    return apps.get_model(label, name)
+    try:
+        return apps.get_model(label, name)
+    except LookupError:
+        raise Absent(f"{TARGET} is not in this release's code") from None
 
 
 def encode(value):
@@ -121,7 +181,9 @@ class Values:
         if self.integer:
             return rng.randint(*INTEGER_RANGES[self.kind])
         if self.kind == "DateField":
-            return datetime.date(2000, 1, 1) + datetime.timedelta(days=rng.randint(0, 20_000))
+            return datetime.date(2000, 1, 1) + datetime.timedelta(
+                days=rng.randint(0, 20_000)
+            )
         if self.kind == "BooleanField":
             return rng.random() < 0.5
         if self.kind == "UUIDField":
@@ -137,27 +199,36 @@ class Values:
         return text[-self.field.max_length :] if self.field.max_length else text
 
 
-def fill(model, given):
+def fill(model, given, only=None):
     """`given`, and a value for every other field a row of `model` cannot be created without.
 
     Those are the fields that are not null, have no default and are not set by Django itself:
     random text, numbers and dates, and for a foreign key a new row of the model it points at
-    (filled the same way; a ContentType is the model's own).
+    (filled the same way; a ContentType is the model's own). With `only`, that one field's value.
     """
-    from django.contrib.contenttypes.models import ContentType
+    try:
+        from django.contrib.contenttypes.models import ContentType
+    except (ImportError, RuntimeError):  # a project without django.contrib.contenttypes
+        ContentType = None
 
     values = dict(given)
-    for field in model._meta.concrete_fields:
+    for field in [only] if only is not None else model._meta.concrete_fields:
         if field.name in values or field.attname in values:
             continue
-        automatic = field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField")
-        if automatic or field.auto_created or field.has_default() or field.null:
+        automatic = field.get_internal_type() in (
+            "AutoField",
+            "BigAutoField",
+            "SmallAutoField",
+        )
+        if only is None and (
+            automatic or field.auto_created or field.has_default() or field.null
+        ):
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             continue
         if field.is_relation:
             related = field.related_model
-            if related is ContentType:
+            if ContentType is not None and related is ContentType:
                 values[field.name] = ContentType.objects.get_for_model(model)
             else:
                 values[field.name] = related._base_manager.create(**fill(related, {}))
@@ -182,10 +253,33 @@ def own_fields(model, **values):
     return {name: value for name, value in values.items() if has_field(model, name)}
 
 
-def order_parents(customer, product):
-    """customer= and product=, as far as this release's Order still has them."""
-    _, Order, _ = models()
-    return own_fields(Order, customer=customer, product=product)
+def describe():
+    """The fields a check can write and read back, best first: plain editable columns that are
+    not keys, not unique and without choices, numbers first (F() expressions add to them)."""
+    Model = target_model()
+    candidates = []
+    for field in Model._meta.concrete_fields:
+        if field.primary_key or field.is_relation or field.unique or field.choices:
+            continue
+        if (
+            not field.editable
+            or getattr(field, "auto_now", False)
+            or getattr(field, "auto_now_add", False)
+        ):
+            continue
+        kind = field.get_internal_type()
+        if (
+            kind not in INTEGER_RANGES
+            and kind not in TEXT_KINDS
+            and kind not in ("DateField", "BooleanField", "UUIDField")
+        ):
+            continue
+        rank = 0 if kind in INTEGER_RANGES else 1 if kind in TEXT_KINDS else 2
+        candidates.append((rank, field.name))
+    return {
+        "fields": [name for _, name in sorted(candidates, key=lambda c: c[0])],
+        "errors": [],
+    }
 
 
 class Run:
@@ -206,7 +300,7 @@ class Run:
                 return fn()
         except Exception as exc:  # noqa: BLE001 - every failure is a finding
             self.errors.append({"op": name, "error": error_text(exc)})
-            if os.environ.get("BG_MATRIX_DEBUG"):
+            if DEBUG:
                 traceback.print_exc()
             return None
 
@@ -220,22 +314,27 @@ class Run:
         }
 
 
-def parents():
-    Customer, _, Product = models()
-    customer, _ = Customer.objects.get_or_create(
-        email="matrix@example.com", defaults={"name": "Matrix"}
-    )
-    product, _ = Product.objects.get_or_create(
-        sku="MATRIX-1", defaults=own_fields(Product, name="Matrix product", price="9.99")
-    )
-    return customer, product
+def new_row(model, field, value):
+    """The keyword arguments of a new row of the target whose `field` is `value`.
+
+    The fields this release's code sets on every row it creates ("fills": a column the release
+    added and must write) get a value of their type too, null or not.
+    """
+    given = {**extra(), field: value}
+    for name in fills():
+        if name not in given and has_field(model, name):
+            given[name] = generated(model, model._meta.get_field(name))
+    own = hook("new_row")
+    return own(sys.modules[__name__], model, given) if own else fill(model, given)
 
 
-def new_row(model, field, value, **more):
-    """The keyword arguments of a new row of the target whose `field` is `value`."""
-    if shop_target():
-        return {**order_parents(*parents()), **more, **extra(), field: value}
-    return fill(model, {**extra(), field: value})
+def fills():
+    return getattr(_state, "fills", [])
+
+
+def generated(model, field):
+    """A value of a field's type (a new row for a foreign key), as fill() gives one."""
+    return fill(model, {}, only=field)[field.name]
 
 
 def exercise(field):
@@ -283,15 +382,21 @@ def exercise(field):
         run.step("get-set-fields", get_set_fields)
     written = getattr(row, field)
     run.step("filter", lambda: Model.objects.filter(**{field: written, "pk": pk}).get())
-    run.step("filter-gte", lambda: Model.objects.filter(**{f"{field}__gte": written}).count())
+    run.step(
+        "filter-gte", lambda: Model.objects.filter(**{f"{field}__gte": written}).count()
+    )
     run.step("values", lambda: list(Model.objects.filter(pk=pk).values("pk", field)))
     run.step("only", lambda: [getattr(o, field) for o in Model.objects.only(field)[:5]])
     run.step("order-by", lambda: list(Model.objects.order_by(field)[:5]))
-    keys = [f.name for f in Model._meta.concrete_fields if f.many_to_one or f.one_to_one]
+    keys = [
+        f.name for f in Model._meta.concrete_fields if f.many_to_one or f.one_to_one
+    ]
     if keys:
         run.step(
             "select-related",
-            lambda: [getattr(o, keys[0]) for o in Model.objects.select_related(keys[0])[:5]],
+            lambda: [
+                getattr(o, keys[0]) for o in Model.objects.select_related(keys[0])[:5]
+            ],
         )
 
     def save():
@@ -328,9 +433,8 @@ def exercise(field):
 
     def bulk_create():
         news = [value(10 + i) for i in range(3)]
-        # A shop order's reference is unique; other targets' unique fields are filled at random.
-        more = [{"reference": f"B{base}-{i}"} if shop_target() else {} for i in range(3)]
-        objs = [Model(**new_row(Model, field, new, **more[i])) for i, new in enumerate(news)]
+        # Unique fields are filled at random, so three rows in one statement do not collide.
+        objs = [Model(**new_row(Model, field, new)) for new in news]
         created = Model.objects.bulk_create(objs)
         for obj, new in zip(created, news):
             if obj.pk is None:
@@ -360,125 +464,10 @@ def exercise(field):
         run.deleted.append(encode(doomed_pk))
 
     run.step("delete", delete)
-    if shop_target():
-        exercise_shop_relations(run, pk, field, base)
+    more = hook("after_exercise")
+    if more:
+        more(sys.modules[__name__], run, pk, field, base)
     return run.result()
-
-
-def exercise_shop_relations(run, pk, field, base):
-    """The shop's cascades: an order's shipments go with it, a product's orders with it."""
-    _, Order, _ = models()
-    shipment_model = optional_model("Shipment")
-    if shipment_model is not None:
-        run.step(
-            "create-shipment",
-            lambda: shipment_model.objects.create(order_id=pk, carrier="UPS"),
-        )
-
-    def delete_with_shipment():
-        # An order another release gave a shipment: whether or not this release still has
-        # the Shipment model, deleting the order must take the shipment with it.
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass('shop_shipment') IS NOT NULL")
-            if not cursor.fetchone()[0]:
-                return
-            cursor.execute("SELECT order_id FROM shop_shipment ORDER BY order_id LIMIT 1")
-            row = cursor.fetchone()
-        if row is None:
-            return
-        Order.objects.filter(pk=row[0]).delete()
-        if Order.objects.filter(pk=row[0]).exists():
-            raise AssertionError("order with a shipment was not deleted")
-        run.deleted.append(row[0])
-        return row[0]
-
-    deleted = run.step("delete-with-shipment", delete_with_shipment)
-
-    def shipment_went_too():
-        # Checked after the delete committed, as another request would see it.
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM shop_shipment WHERE order_id = %s", [deleted])
-            if cursor.fetchone()[0]:
-                raise AssertionError(f"the shipment of deleted order {deleted} is still there (an orphan)")
-
-    if deleted is not None:
-        run.step("shipment-of-deleted-order-gone", shipment_went_too)
-    product = run.step("delete-product-with-orders", delete_product_with_orders)
-    if product is not None:
-        run.step("orders-of-deleted-product-gone", lambda: orders_went_too(product))
-    run.step("create-product-with-order", lambda: create_product_with_order(field, base))
-
-
-def column_exists(table, column):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
-            [table, column],
-        )
-        return cursor.fetchone() is not None
-
-
-def delete_product_with_orders():
-    """Deletes a product that another release's order points at: its orders must go too.
-
-    Order.product is on_delete=CASCADE. A release whose Order still has the field cascades in
-    Python; one without it deletes only the product, and the database must cascade.
-    """
-    from django.db import connection
-
-    _, _, Product = models()
-    if not column_exists("shop_order", "product_id"):
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT p.id FROM shop_product p WHERE p.sku LIKE %s"
-            " AND EXISTS (SELECT 1 FROM shop_order o WHERE o.product_id = p.id)"
-            " ORDER BY p.id DESC LIMIT 1",
-            ["EX-%"],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return
-    Product.objects.filter(pk=row[0]).delete()
-    return row[0]
-
-
-def orders_went_too(product):
-    """Checked after the delete committed, as another request would see it."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM shop_order WHERE product_id = %s", [product])
-        left = cursor.fetchone()[0]
-    if left:
-        raise AssertionError(f"{left} orders still point at deleted product {product} (orphans)")
-
-
-def create_product_with_order(field, base):
-    """A product of this release, and an order pointing at it when Order still has product."""
-    Customer, Order, Product = models()
-    product = Product.objects.create(
-        **own_fields(Product, sku=f"EX-{base}-{random.randint(0, 10**9)}", name="Exercise", price="2.50")
-    )
-    if has_field(Order, "product"):
-        customer = Customer.objects.get(email="matrix@example.com")
-        Order.objects.create(customer=customer, product=product, **extra(), **{field: base})
-
-
-def optional_model(name):
-    """A model of the shop app, or None when this release's code no longer has it."""
-    from django.apps import apps
-
-    try:
-        return apps.get_model("shop", name)
-    except LookupError:
-        return None
 
 
 def read(field, expected):
@@ -489,7 +478,9 @@ def read(field, expected):
     try:
         rows = {
             str(pk): encode(value)
-            for pk, value in Model.objects.filter(pk__in=list(expected)).values_list("pk", field)
+            for pk, value in Model.objects.filter(pk__in=list(expected)).values_list(
+                "pk", field
+            )
         }
         for pk, value in expected.items():
             got = rows.get(pk, "<missing>")
@@ -498,7 +489,12 @@ def read(field, expected):
     except Exception as exc:  # noqa: BLE001
         errors.append({"op": "read", "error": error_text(exc)})
     errors.extend(relations_hold())
-    return {"checked": len(expected), "mismatches": mismatches[:20], "mismatchCount": len(mismatches), "errors": errors}
+    return {
+        "checked": len(expected),
+        "mismatches": mismatches[:20],
+        "mismatchCount": len(mismatches),
+        "errors": errors,
+    }
 
 
 def relations_hold():
@@ -512,7 +508,11 @@ def relations_hold():
 
     errors = []
     for model in apps.get_app_config(TARGET.split(".")[0]).get_models():
-        keys = [f for f in model._meta.concrete_fields if f.is_relation and (f.many_to_one or f.one_to_one)]
+        keys = [
+            f
+            for f in model._meta.concrete_fields
+            if f.is_relation and (f.many_to_one or f.one_to_one)
+        ]
         if not keys:
             continue
         try:
@@ -520,13 +520,22 @@ def relations_hold():
             total = model._base_manager.count()
             if len(rows) != total:
                 names = ", ".join(f.name for f in keys)
-                raise AssertionError(f"{total - len(rows)} of {total} {model.__name__} rows vanish from select_related({names})")
+                raise AssertionError(
+                    f"{total - len(rows)} of {total} {model.__name__} rows vanish from select_related({names})"
+                )
             for row in rows:
                 for key in keys:
-                    if getattr(row, key.attname) is not None and getattr(row, key.name) is None:
-                        raise AssertionError(f"{model.__name__} {row.pk}: {key.name} points at a missing row")
+                    if (
+                        getattr(row, key.attname) is not None
+                        and getattr(row, key.name) is None
+                    ):
+                        raise AssertionError(
+                            f"{model.__name__} {row.pk}: {key.name} points at a missing row"
+                        )
         except Exception as exc:  # noqa: BLE001
-            errors.append({"op": f"relations of {model.__name__}", "error": error_text(exc)})
+            errors.append(
+                {"op": f"relations of {model.__name__}", "error": error_text(exc)}
+            )
     return errors
 
 
@@ -584,7 +593,9 @@ def load(field, writer, ops, pks, seed, stop=None, progress=None):
 
     def bulk(pk):
         chosen = sorted(set([pk] + rng.sample(pks, 3)))
-        objs = list(Model.objects.select_for_update().filter(pk__in=chosen).order_by("pk"))
+        objs = list(
+            Model.objects.select_for_update().filter(pk__in=chosen).order_by("pk")
+        )
         for obj in objs:
             setattr(obj, field, values.random())
         Model.objects.bulk_update(objs, [field])
@@ -605,7 +616,9 @@ def load(field, writer, ops, pks, seed, stop=None, progress=None):
         elif done >= ops:
             break
         if time.monotonic() - started > LOAD_LIMIT_SECONDS:
-            run.errors.append({"op": "load", "error": f"gave up after {LOAD_LIMIT_SECONDS} s"})
+            run.errors.append(
+                {"op": "load", "error": f"gave up after {LOAD_LIMIT_SECONDS} s"}
+            )
             break
         kind = rng.choice(kinds)
         run.step(kind.__name__, lambda: kind(rng.choice(pks)))
@@ -627,70 +640,41 @@ def verify_audit(field):
         last = {pk: json.loads(value) for pk, value in cursor.fetchall()}
     rows = {
         str(pk): encode(value)
-        for pk, value in Model.objects.filter(pk__in=list(last)).values_list("pk", field)
+        for pk, value in Model.objects.filter(pk__in=list(last)).values_list(
+            "pk", field
+        )
     }
     wrong = [
         {"pk": pk, "expected": value, "got": rows.get(pk, "<missing>")}
         for pk, value in last.items()
         if rows.get(pk) != value
     ]
-    return {"checked": len(last), "mismatchCount": len(wrong), "mismatches": wrong[:20], "errors": []}
+    return {
+        "checked": len(last),
+        "mismatchCount": len(wrong),
+        "mismatches": wrong[:20],
+        "errors": [],
+    }
 
 
 def seed(field, rows):
-    """Starting data; `shared` names the rows the concurrent writers share (not the first 100)."""
-    if not shop_target():
-        return seed_target(field, rows)
-    written = seed_shop(field, rows)
-    pks = sorted(written, key=int)
-    return {"written": written, "shared": pks[100:400], "errors": []}
-
-
-def seed_target(field, rows):
-    """Rows of the target model, every field it requires filled."""
+    """Starting data; `shared` names the rows the concurrent writers share (not the first 100,
+    which an extension may give related rows of its own)."""
     from django.db import transaction
 
     Model = target_model()
-    values = Values(Model, field, random.Random(0))
-    with transaction.atomic():
-        created = Model.objects.bulk_create(
-            [Model(**fill(Model, {field: values.random()})) for _ in range(rows)]
-        )
-    written = {str(obj.pk): encode(getattr(obj, field)) for obj in created}
-    return {"written": written, "shared": sorted(written)[100:400], "errors": []}
-
-
-def seed_shop(field, rows):
-    """Orders with edge values, customers, products, shipments with NULLs."""
-    from django.db import transaction
-
-    Customer, Order, Product = models()
-    Shipment = optional_model("Shipment")
-
-    edges = [0, 1, -1, 2_147_483_647, -2_147_483_648]
-    with transaction.atomic():
-        customers = Customer.objects.bulk_create(
-            [Customer(email=f"c{i}@example.com", name=f"Customer {i} ünïcode") for i in range(20)]
-        )
-        products = Product.objects.bulk_create(
-            [Product(sku=f"SKU-{i}", name=f"Product {i}", price="1.50", active=i % 2 == 0) for i in range(10)]
-        )
-        orders = Order.objects.bulk_create(
-            [
-                Order(
-                    **order_parents(customers[i % len(customers)], products[i % len(products)]),
-                    reference=f"SEED-{i:06d}",
-                    note="" if i % 3 else f"note {i}",
-                    **{field: edges[i] if i < len(edges) else i},
-                )
-                for i in range(rows)
-            ]
-        )
-        if Shipment is not None:
-            Shipment.objects.bulk_create(
-                [Shipment(order=o, carrier="DHL", shipped_at=None) for o in orders[:100]]
+    own = hook("seed")
+    if own:
+        written = own(sys.modules[__name__], field, rows)
+    else:
+        values = Values(Model, field, random.Random(0))
+        with transaction.atomic():
+            created = Model.objects.bulk_create(
+                [Model(**new_row(Model, field, values.random())) for _ in range(rows)]
             )
-    return {str(o.pk): getattr(o, field) for o in orders}
+        written = {str(obj.pk): encode(getattr(obj, field)) for obj in created}
+    pks = sorted(written, key=lambda pk: (len(pk), pk))
+    return {"written": written, "shared": pks[100:400], "errors": []}
 
 
 class Writer:
@@ -710,6 +694,7 @@ class Writer:
             from django.db import connections
 
             _state.extra = request.get("sets") or {}
+            _state.fills = request.get("fills") or []
             try:
                 self.result = load(
                     request["field"],
@@ -726,7 +711,9 @@ class Writer:
                 connections.close_all()  # this thread's connection
                 self.warm.set()
 
-        self.thread = threading.Thread(target=write, name=f"writer-{request['writer']}", daemon=True)
+        self.thread = threading.Thread(
+            target=write, name=f"writer-{request['writer']}", daemon=True
+        )
         self.thread.start()
 
     def stop(self):
@@ -758,13 +745,29 @@ def manage(args):
     except Exception:  # noqa: BLE001 - manage.py prints the traceback and exits 1
         code = 1
         err.write(traceback.format_exc())
-    return {"code": code, "stdout": out.getvalue(), "stderr": err.getvalue(), "errors": []}
+    return {
+        "code": code,
+        "stdout": out.getvalue(),
+        "stderr": err.getvalue(),
+        "errors": [],
+    }
 
 
 def handle(request, writers):
     command = request.get("command")
     field = request.get("field")
     _state.extra = request.get("sets") or {}
+    _state.fills = request.get("fills") or []
+    if command == "manage":
+        return manage(request["args"])
+    try:
+        target_model()
+    except Absent as absent:
+        if command == "load-stop" and writers:
+            return writers.pop().stop()
+        return {"absent": True, "detail": str(absent), "errors": []}
+    if command == "describe":
+        return describe()
     if command == "exercise":
         return exercise(field)
     if command == "read":
@@ -774,14 +777,22 @@ def handle(request, writers):
     if command == "seed":
         return seed(field, int(request.get("rows", 1000)))
     if command == "load":
-        return load(field, request["writer"], int(request["ops"]), request["pks"], request.get("seed", 1))
+        return load(
+            field,
+            request["writer"],
+            int(request["ops"]),
+            request["pks"],
+            request.get("seed", 1),
+        )
     if command == "load-start":
         if writers:
             raise RuntimeError("a writer is already running")
         writer = Writer(request)
         writers.append(writer)
         writer.warm.wait()
-        if writer.result is not None:  # it ended before its warm-up: the answer is its result
+        if (
+            writer.result is not None
+        ):  # it ended before its warm-up: the answer is its result
             writers.remove(writer)
             return {"started": False, **writer.result}
         return {"started": True, "errors": []}
@@ -789,8 +800,6 @@ def handle(request, writers):
         if not writers:
             raise RuntimeError("no writer is running")
         return writers.pop().stop()
-    if command == "manage":
-        return manage(request["args"])
     raise ValueError(f"unknown command {command!r}")
 
 
@@ -815,8 +824,17 @@ def serve(project):
     except Exception as exc:  # noqa: BLE001
         failure = [{"op": "django.setup", "error": error_text(exc)}]
         answer({"ready": False, "errors": failure})
-        for _ in commands:  # every command gets the reason, as every run of the script did
-            answer({"errors": failure, "code": 1, "stdout": "", "stderr": failure[0]["error"]})
+        for (
+            _
+        ) in commands:  # every command gets the reason, as every run of the script did
+            answer(
+                {
+                    "errors": failure,
+                    "code": 1,
+                    "stdout": "",
+                    "stderr": failure[0]["error"],
+                }
+            )
         return
     import django
     from django.db import connections
@@ -832,9 +850,13 @@ def serve(project):
         try:
             result = handle(request, writers)
         except Exception as exc:  # noqa: BLE001 - a broken command is a finding of its cell
-            if os.environ.get("BG_MATRIX_DEBUG"):
+            if DEBUG:
                 traceback.print_exc()
-            result = {"errors": [{"op": request.get("command", "?"), "error": error_text(exc)}]}
+            result = {
+                "errors": [
+                    {"op": request.get("command", "?"), "error": error_text(exc)}
+                ]
+            }
         finally:
             # A fresh connection for the next command, as a new process had: nothing a command set
             # on its session (a migration's lock_timeout, say) carries over.
@@ -845,58 +867,17 @@ def serve(project):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--project", required=True)
-    parser.add_argument("--field", help="the field name this release's code uses (not for serve)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=JSON",
-        help="a field this release's code sets on every order it creates",
+        "--project", required=True, help="the release's tree, the folder with manage.py"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve")
-    sub.add_parser("exercise")
-    p_read = sub.add_parser("read")
-    p_read.add_argument("--expect", required=True, help="a JSON file: {pk: value}")
-    p_load = sub.add_parser("load")
-    p_load.add_argument("--writer", required=True)
-    p_load.add_argument("--ops", type=int, default=1000)
-    p_load.add_argument("--pks", required=True, help="a JSON file: [pk, ...]")
-    p_load.add_argument("--seed", type=int, default=1)
-    sub.add_parser("verify-audit")
-    p_seed = sub.add_parser("seed")
-    p_seed.add_argument("--rows", type=int, default=1000)
+    sub.add_parser("serve", help="answer JSON commands on stdin, one a line")
     args = parser.parse_args()
-
-    if args.command == "serve":
-        serve(args.project)
-        return
-    if not args.field:
-        parser.error("--field is required")
-    _state.extra = {}
-    for assignment in args.set:
-        name, _, value = assignment.partition("=")
-        _state.extra[name] = json.loads(value)
-    try:
-        setup_django(args.project)
-    except Exception as exc:  # noqa: BLE001
-        print(json.dumps({"errors": [{"op": "django.setup", "error": error_text(exc)}]}))
-        return
-    if args.command == "exercise":
-        result = exercise(args.field)
-    elif args.command == "read":
-        with open(args.expect) as handle:
-            result = read(args.field, json.load(handle))
-    elif args.command == "load":
-        with open(args.pks) as handle:
-            result = load(args.field, args.writer, args.ops, json.load(handle), args.seed)
-    elif args.command == "verify-audit":
-        result = verify_audit(args.field)
-    else:
-        result = seed(args.field, args.rows)
-    print(json.dumps(result))
+    extension = os.environ.get("BG_VERIFY_EXTENSION")
+    if extension:
+        load_extension(extension)
+    serve(args.project)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,36 @@
 /**
- * One release's code as a long-lived process: test/matrix/driver.py `serve` in a copy of the tree as
- * it stands at that release, with Django set up once. The matrix sends it JSON commands (the ORM
- * checks, the writers, manage.py commands) one at a time; each answer is one JSON line.
+ * One release's code as a long-lived process: python/bg_scaffold_verify.py `serve` in a copy of the
+ * tree as it stands at that release, with Django set up once. The engine sends it JSON commands (the
+ * ORM checks, the writers, manage.py commands) one at a time; each answer is one JSON line.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import type { ManageResult } from '../harness/django-project.js';
-import { REAL_STACK_TIMEOUT_MS } from '../harness/process.js';
-import type { DjangoEnv } from '../harness/python-env.js';
-import { repoRoot } from '../harness/repo.js';
+import { packageRoot } from '../package-root.js';
 
-const DRIVER = path.join(repoRoot(), 'test', 'matrix', 'driver.py');
+const DRIVER = path.join(packageRoot(), 'python', 'bg_scaffold_verify.py');
+
+/** Only a hang reaches this: a phase of a big table may migrate for many minutes. */
+const NO_ANSWER_MS = 30 * 60_000;
+
+/** A manage.py command's exit code and output. */
+export interface ManageResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** How to start a release's code: its interpreter, tree, settings and the scratch database. */
+export interface ReleaseCode {
+  python: string;
+  tree: string;
+  databaseUrl: string;
+  /** `app_label.Model`: the model the checks write. */
+  target: string;
+  /** DJANGO_SETTINGS_MODULE; null: the one manage.py names. */
+  settings: string | null;
+  /** A Python file of the project's own hooks (bg_scaffold_verify.load_extension). */
+  extension?: string;
+}
 
 export interface DriverResult {
   ops?: number;
@@ -25,7 +45,18 @@ export interface DriverResult {
 }
 
 /** An answer: the ORM commands' results, manage's exit code and output, load-start's `started`. */
-export type Answer = DriverResult & { code?: number; stdout?: string; stderr?: string; ready?: boolean; started?: boolean };
+export type Answer = DriverResult & {
+  code?: number;
+  stdout?: string;
+  stderr?: string;
+  ready?: boolean;
+  started?: boolean;
+  /** This release's code has no target model; `detail` says so. */
+  absent?: boolean;
+  detail?: string;
+  /** describe: the fields a check can write, best first. */
+  fields?: string[];
+};
 
 interface Pending {
   op: string;
@@ -45,17 +76,24 @@ export class ReleaseServer {
   /** Resolves once Django has started (or failed to: then every answer carries the reason). */
   readonly ready: Promise<Answer>;
 
-  /** `target`: the model the driver writes, `app_label.Model` (driver.py's TARGET). */
-  constructor(env: DjangoEnv, readonly tree: string, databaseUrl: string, target = 'shop.Order') {
+  readonly tree: string;
+
+  constructor(code: ReleaseCode) {
+    this.tree = code.tree;
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONUNBUFFERED: '1',
-      DATABASE_URL: databaseUrl,
-      BG_MATRIX_TARGET: target,
+      // For settings that read it; the engine puts the URL into DATABASES["default"] in any case.
+      DATABASE_URL: code.databaseUrl,
+      BG_VERIFY_DATABASE_URL: code.databaseUrl,
+      BG_VERIFY_TARGET: code.target,
     };
     delete childEnv.DJANGO_SETTINGS_MODULE;
-    this.child = spawn(env.python, [DRIVER, '--project', tree, 'serve'], { cwd: tree, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    delete childEnv.BG_VERIFY_EXTENSION;
+    if (code.settings) childEnv.DJANGO_SETTINGS_MODULE = code.settings;
+    if (code.extension) childEnv.BG_VERIFY_EXTENSION = code.extension;
+    this.child = spawn(code.python, [DRIVER, '--project', code.tree, 'serve'], { cwd: code.tree, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     this.ready = new Promise((resolve) => this.pending.push({ op: 'django.setup', resolve }));
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -94,8 +132,8 @@ export class ReleaseServer {
     const hung = new Promise<Answer>((resolve) => {
       timer = setTimeout(() => {
         this.child.kill('SIGKILL');
-        resolve(this.crashed(command, `no answer after ${REAL_STACK_TIMEOUT_MS / 60_000} minutes`));
-      }, REAL_STACK_TIMEOUT_MS);
+        resolve(this.crashed(command, `no answer after ${NO_ANSWER_MS / 60_000} minutes`));
+      }, NO_ANSWER_MS);
     });
     try {
       return await Promise.race([answer, hung]);
@@ -119,7 +157,7 @@ export class ReleaseServer {
       if (this.exit !== null) return;
       const exited = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
       this.child.stdin.end(JSON.stringify({ command: 'quit' }) + '\n');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), REAL_STACK_TIMEOUT_MS);
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), NO_ANSWER_MS);
       await exited;
       clearTimeout(timer);
     })();
