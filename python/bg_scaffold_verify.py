@@ -155,12 +155,26 @@ def target_model():
         raise Absent(f"{TARGET} is not in this release's code") from None
 
 
+def settings_use_tz():
+    from django.conf import settings
+
+    return settings.USE_TZ
+
+
 def encode(value):
     """A value as JSON carries it, so that what one release wrote compares with what another reads."""
-    if isinstance(value, (datetime.date, datetime.datetime)):
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).isoformat()
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
         return value.isoformat()
-    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
     return value
 
 
@@ -188,6 +202,38 @@ class Values:
             return rng.random() < 0.5
         if self.kind == "UUIDField":
             return uuid.UUID(int=rng.getrandbits(128))
+        if self.kind == "DecimalField":
+            places = self.field.decimal_places or 0
+            whole = min(self.field.max_digits - places, 9)
+            units = rng.randint(0, 10**whole - 1) if whole > 0 else 0
+            return decimal.Decimal(
+                units * 10**places + rng.randint(0, 10**places - 1)
+            ).scaleb(-places)
+        if self.kind == "FloatField":
+            return rng.randint(0, 10**6) / 8  # exact in binary: reads back equal
+        if self.kind == "DateTimeField":
+            moment = datetime.datetime(2000, 1, 1) + datetime.timedelta(
+                seconds=rng.randint(0, 10**9)
+            )
+            return (
+                moment.replace(tzinfo=datetime.timezone.utc)
+                if settings_use_tz()
+                else moment
+            )
+        if self.kind == "TimeField":
+            return datetime.time(
+                rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59)
+            )
+        if self.kind == "DurationField":
+            return datetime.timedelta(seconds=rng.randint(0, 10**6))
+        if self.kind == "JSONField":
+            return {"bg-scaffold": f"{rng.getrandbits(32):08x}"}
+        if self.kind == "BinaryField":
+            return rng.getrandbits(64).to_bytes(8, "big")
+        if self.kind == "GenericIPAddressField":
+            return (
+                f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+            )
         token = f"{rng.getrandbits(48):012x}"
         if self.kind == "URLField":
             text = f"https://example.com/{token}"

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   advance: async () => (await import('./advance.js')).advanceCommand,
   status: async () => (await import('./status.js')).statusCommand,
   check: async () => (await import('./check.js')).checkCommand,
+  verify: async () => (await import('./verify.js')).verifyCommand,
   'upgrade-runtime': async () => (await import('./upgrade-runtime.js')).upgradeRuntimeCommand,
   templates: async () => (await import('./templates.js')).templatesCommand,
 };

@@ -50,6 +50,8 @@ export type Answer = DriverResult & {
   stdout?: string;
   stderr?: string;
   ready?: boolean;
+  /** The ready line: Django's version. */
+  django?: string;
   started?: boolean;
   /** This release's code has no target model; `detail` says so. */
   absent?: boolean;

