@@ -300,11 +300,27 @@ def own_fields(model, **values):
 
 
 def describe():
-    """The fields a check can write and read back, best first: plain editable columns that are
-    not keys, not unique and without choices, numbers first (F() expressions add to them)."""
+    """The target model as a check needs it.
+
+    fields: the fields a check can write and read back, best first: plain editable columns that
+    are not keys, not unique and without choices, numbers first (F() expressions add to them).
+    relations: its foreign keys, with the table, column and on_delete the database must keep
+    honouring once a release's code no longer has them.
+    """
     Model = target_model()
     candidates = []
+    relations = []
     for field in Model._meta.concrete_fields:
+        if field.is_relation and (field.many_to_one or field.one_to_one):
+            relations.append(
+                {
+                    "field": field.name,
+                    "table": Model._meta.db_table,
+                    "column": field.column,
+                    "parent": field.related_model._meta.label,
+                    "onDelete": field.remote_field.on_delete.__name__,
+                }
+            )
         if field.primary_key or field.is_relation or field.unique or field.choices:
             continue
         if (
@@ -322,10 +338,61 @@ def describe():
             continue
         rank = 0 if kind in INTEGER_RANGES else 1 if kind in TEXT_KINDS else 2
         candidates.append((rank, field.name))
-    return {
-        "fields": [name for _, name in sorted(candidates, key=lambda c: c[0])],
-        "errors": [],
-    }
+    fields = [name for _, name in sorted(candidates, key=lambda c: c[0])]
+    return {"fields": fields, "relations": relations, "errors": []}
+
+
+def delete_referenced(table, column, parent, on_delete):
+    """Deletes a `parent` row that a row of `table` points at, through this release's ORM, which
+    no longer knows that reference: the database must do what on_delete said (DESIGN: a foreign
+    key that leaves the code is replaced in the database, not dropped)."""
+    from django.apps import apps
+    from django.db import IntegrityError, connection
+
+    run = Run()
+    Parent = apps.get_model(parent)
+    q = connection.ops.quote_name
+
+    def referenced():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {q(column)} FROM {q(table)} WHERE {q(column)} IS NOT NULL LIMIT 1"
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    key = run.step("find-referenced-row", referenced)
+    if key is None:
+        return run.result()
+
+    def delete():
+        try:
+            Parent._base_manager.filter(pk=key).delete()
+        except IntegrityError:
+            if on_delete in ("PROTECT", "RESTRICT"):
+                return  # the database refuses, as Django did
+            raise
+        if on_delete in ("PROTECT", "RESTRICT"):
+            raise AssertionError(
+                f"{parent} {key} was deleted though {table} rows point at it ({on_delete})"
+            )
+
+    run.step(f"delete-{parent}", delete)
+
+    def left_behind():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {q(table)} WHERE {q(column)} = %s", [key]
+            )
+            left = cursor.fetchone()[0]
+        if left and on_delete in ("CASCADE", "SET_NULL"):
+            raise AssertionError(
+                f"{left} {table} rows still point at deleted {parent} {key} (orphans)"
+            )
+
+    if on_delete in ("CASCADE", "SET_NULL"):
+        run.step("referencing-rows-follow", left_behind)
+    return run.result()
 
 
 class Run:
@@ -806,6 +873,10 @@ def handle(request, writers):
     _state.fills = request.get("fills") or []
     if command == "manage":
         return manage(request["args"])
+    if command == "delete-referenced":
+        return delete_referenced(
+            request["table"], request["column"], request["parent"], request["onDelete"]
+        )
     try:
         target_model()
     except Absent as absent:

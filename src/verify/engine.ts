@@ -49,6 +49,11 @@ export interface PhaseToVerify {
   irreversible: string | null;
   /** The plan stamps that the previous release may read values the new one no longer writes. */
   staleReadsDeclared?: boolean;
+  /**
+   * Foreign keys of the previous release's model that the new release's code no longer has: the
+   * new release deletes a row each points at, and the database must do what on_delete said.
+   */
+  referencesLeft?: ReferenceLeft[];
   /** Operations of the new release's writer (default 300). */
   loadOps?: number;
   /** A check of the caller's own after the migration (the matrix's SQL checks); a problem fails it. */
@@ -60,6 +65,17 @@ export interface PhaseToVerify {
   timed?: <T>(step: string, work: Promise<T> | (() => Promise<T>)) => Promise<T>;
   /** Each cell as it is decided (progress). */
   onCell?: (cell: PhaseCell) => void;
+}
+
+/** A foreign key as the previous release's model declares it. */
+export interface ReferenceLeft {
+  field: string;
+  table: string;
+  column: string;
+  /** `app_label.Model` */
+  parent: string;
+  /** `CASCADE`, `SET_NULL`, `PROTECT`, ... */
+  onDelete: string;
 }
 
 export interface PhaseOutcome {
@@ -149,6 +165,10 @@ export async function verifyPhase(phase: PhaseToVerify): Promise<PhaseOutcome> {
   const n = summarize(nextRun);
   record('previous code: create/get/filter/save/update/bulk/delete', p.ok, p.detail);
   record('new code: create/get/filter/save/update/bulk/delete', n.ok, n.detail);
+  for (const reference of phase.referencesLeft ?? []) {
+    const deleted = summarize(await timed('delete referenced', green.request('delete-referenced', { ...reference })));
+    record(`new code deletes a ${reference.parent} that ${reference.table}.${reference.column} points at (${reference.onDelete})`, deleted.ok, deleted.detail);
+  }
   const readsNew = summarize(await timed('read', blue.request('read', { ...request(previous.writes), expect: nextRun.written ?? {} })));
   record('previous code reads what new code wrote', readsNew.ok ? 'ok' : stale ? 'stale (declared)' : 'failed', readsNew.detail);
   const readsPrevious = summarize(await timed('read', green.request('read', { ...request(next.writes), expect: previousRun.written ?? {} })));

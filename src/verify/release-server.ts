@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { packageRoot } from '../package-root.js';
+import type { ReferenceLeft } from './engine.js';
 
 const DRIVER = path.join(packageRoot(), 'python', 'bg_scaffold_verify.py');
 
@@ -56,8 +57,9 @@ export type Answer = DriverResult & {
   /** This release's code has no target model; `detail` says so. */
   absent?: boolean;
   detail?: string;
-  /** describe: the fields a check can write, best first. */
+  /** describe: the fields a check can write, best first, and the model's foreign keys. */
   fields?: string[];
+  relations?: ReferenceLeft[];
 };
 
 interface Pending {

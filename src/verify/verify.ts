@@ -11,7 +11,7 @@ import { BgScaffoldError } from '../errors.js';
 import { verificationOf, type Verification } from '../operations/verification.js';
 import { chooseDjangoRuntime } from '../project/introspect.js';
 import { readChangeRecord, type ChangeRecord } from '../record/change-record.js';
-import { summarize, verifyPhase, type PhaseCell } from './engine.js';
+import { summarize, verifyPhase, type PhaseCell, type ReferenceLeft } from './engine.js';
 import {
   findPgBinDir,
   findPsql,
@@ -25,7 +25,7 @@ import {
   stopLocalServerSync,
   type PgServer,
 } from './postgres.js';
-import { ReleaseServer } from './release-server.js';
+import { ReleaseServer, type Answer } from './release-server.js';
 import { phaseTrees } from './release-trees.js';
 
 export interface VerifyRequest {
@@ -196,7 +196,8 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
   if (!setup("migrate to the previous release's schema", migrate.code === 0, migrateDetail.slice(0, 300))) return { cells, field: '' };
 
   const [before, after] = [verification.release(phase - 1), verification.release(phase)];
-  const chosen = before.field && after.field ? null : await commonField(previous, next, verification.avoid);
+  const [previousModel, nextModel] = await Promise.all([previous.request('describe'), next.request('describe')]);
+  const chosen = commonField(previousModel, nextModel, verification.avoid);
   const [previousField, nextField] = [before.field ?? chosen, after.field ?? chosen];
   const fieldLabel = previousField === nextField ? (previousField ?? '') : `${previousField} → ${nextField}`;
   if (!previousField || !nextField) {
@@ -218,6 +219,7 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
     backTo: record.applied[phase - 1]?.after ?? 'zero',
     irreversible: plan.phases[phase - 1]?.migration?.irreversible ?? null,
     staleReadsDeclared: verification.staleReadsDeclared(phase),
+    referencesLeft: referencesLeft(previousModel, nextModel),
     seed: phase,
     onCell: (cell) => progress(`${cell.phase} ${cell.check}: ${cell.status}`),
   });
@@ -226,8 +228,13 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
 }
 
 /** The first plain field of the previous release's model that the new release's model has too (or has no model at all). */
-async function commonField(previous: ReleaseServer, next: ReleaseServer, avoid: string[]): Promise<string | null> {
-  const [before, after] = await Promise.all([previous.request('describe'), next.request('describe')]);
+function commonField(before: Answer, after: Answer, avoid: string[]): string | null {
   const theirs = after.absent ? null : new Set(after.fields ?? []);
   return (before.fields ?? []).find((name) => !avoid.includes(name) && (theirs === null || theirs.has(name))) ?? null;
+}
+
+/** The previous release's foreign keys that the new release's code no longer declares. */
+function referencesLeft(before: Answer, after: Answer): ReferenceLeft[] {
+  const kept = new Set((after.absent ? [] : (after.relations ?? [])).map((relation) => relation.field));
+  return (before.relations ?? []).filter((relation) => !kept.has(relation.field));
 }
