@@ -1,0 +1,297 @@
+/**
+ * `bg-scaffold verify` on the example projects, as a user runs it: generate, review, verify. Each
+ * project is a git repository of its own (the previous release is read from git), verified on a
+ * real PostgreSQL with Django 5.2. It passes a phase whose releases both work, and exits 1, naming
+ * the failing check, for each hand-made one-release change the blue-green matrix's negative
+ * controls prove broken. Bad input exits 2 with nothing written.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireRealStack } from '../harness/availability.js';
+import { REAL_STACK_TIMEOUT_MS } from '../harness/process.js';
+import { ensureDjangoEnv, PROVISION_TIMEOUT_MS, type DjangoEnv } from '../harness/python-env.js';
+import { repoRoot } from '../harness/repo.js';
+import { sharedPostgres } from '../harness/shared.js';
+import { runMain, type CliResult } from '../cli/in-process.js';
+import type { VerifyReport } from '../../src/verify/verify.js';
+
+const decision = requireRealStack({ django: ['5.2'] });
+const work = mkdtempSync(join(tmpdir(), 'bg-verify-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let env: DjangoEnv;
+let serverUrl: string;
+
+function git(project: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=verify', '-c', 'user.email=verify@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: project, encoding: 'utf8' });
+}
+
+/** A copy of an example as a fresh git repository, its first commit the release in production. */
+function exampleRepo(example: 'shop' | 'zoo', name: string): string {
+  const project = join(work, name);
+  cpSync(join(repoRoot(), 'examples', example), project, { recursive: true, filter: (source) => !/__pycache__|db\.sqlite3$/.test(source) });
+  git(project, 'init', '-q');
+  git(project, 'add', '-A');
+  git(project, 'commit', '-qm', 'the release in production');
+  return project;
+}
+
+function cli(project: string, ...args: string[]): Promise<CliResult> {
+  return runMain([...args, '--project', project, '--python', env.python]);
+}
+
+function verify(project: string, change: string, ...args: string[]): Promise<CliResult> {
+  return cli(project, 'verify', change, '--database-url', serverUrl, ...args);
+}
+
+async function generate(project: string, ...args: string[]): Promise<string> {
+  const result = await cli(project, ...args, '--yes', '--json');
+  expect(result.code, result.stderr).toBe(0);
+  return (JSON.parse(result.stdout) as { change: string }).change;
+}
+
+/** The developer's part of a release: the code outside models and migrations uses the new name. */
+function renameInCode(project: string, files: string[], from: RegExp, to: string): void {
+  for (const file of files) {
+    const path = join(project, file);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(from, to));
+  }
+}
+
+/** Replaces the phase's generated migration with a hand-written one (the one-release change a team writes without bg-scaffold). */
+function replaceMigration(project: string, app: string, text: string): void {
+  const dir = join(project, app, 'migrations');
+  const generated = readdirSync(dir).filter((name) => /^\d{4}_.*\.py$/.test(name)).sort().at(-1)!;
+  writeFileSync(join(dir, generated), text);
+}
+
+const failedChecks = (stdout: string) => stdout.split('\n').filter((line) => /^\s+FAILED/.test(line)).map((line) => line.replace(/^\s+FAILED\s+\S+\s+/, '').replace(/\s{2,}.*$/, ''));
+
+/** The developer's part of the shop's rename: admin, services, views and templates use `qty`, as does Order.total. */
+function switchShopToQty(project: string): void {
+  renameInCode(project, ['shop/admin.py', 'shop/services.py', 'shop/views.py', 'shop/templates/shop/order_detail.html'], /\bquantity\b/g, 'qty');
+  renameInCode(project, ['shop/models.py'], /self\.quantity\b/g, 'self.qty');
+}
+
+describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and PostgreSQL', () => {
+  beforeAll(async () => {
+    env = await ensureDjangoEnv('5.2');
+    serverUrl = (await sharedPostgres()).url('postgres');
+  }, PROVISION_TIMEOUT_MS);
+
+  it(
+    "passes a rename once the developer's part of the release is done, and names the check that fails before",
+    async () => {
+      const project = exampleRepo('shop', 'rename');
+      const change = await generate(project, 'rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'trigger', '--batch-size', '100');
+
+      // The admin still lists "quantity": Django's system checks stop the new release's migrate.
+      const before = await verify(project, change);
+      expect(before.code).toBe(1);
+      expect(failedChecks(before.stdout)).toEqual(['migrate (previous code writing)']);
+      expect(before.stdout).toMatch(/admin\.E108.*'quantity'/);
+
+      switchShopToQty(project);
+      const after = await verify(project, change);
+      expect(after.code, after.stdout + after.stderr).toBe(0);
+      expect(after.stdout).toContain('verify order-quantity-to-qty: phase 1/2 (rename-column, trigger)');
+      expect(after.stdout).toContain('previous release: HEAD (phase 1\'s migration is not committed)');
+      expect(after.stdout).toContain('checked:          shop.Order.quantity → qty');
+      for (const check of [
+        'migrate (previous code writing)',
+        'previous code writes during the window',
+        'new code reads what previous code wrote',
+        'previous code reads what new code wrote',
+        'makemigrations --check finds no changes',
+        'migrate backwards to 0003_shipment',
+        'previous code works after the rollback',
+        'migrate forwards again',
+      ]) {
+        expect(after.stdout).toMatch(new RegExp(`^\\s+ok\\s+1/2\\s+${check.replace(/[()]/g, '\\$&')}`, 'm'));
+      }
+      expect(after.stdout).toMatch(/^1[0-9] checks passed in \d+ s$/m);
+
+      // Release 1 ships; phase 2 is verified against it, and phase 1 again from the commits.
+      git(project, 'add', '-A');
+      git(project, 'commit', '-qm', 'release 1');
+      expect((await cli(project, 'advance', change, '--yes')).code).toBe(0);
+      const phase2 = await verify(project, change, '--json');
+      expect(phase2.code, phase2.stdout).toBe(0);
+      const report = JSON.parse(phase2.stdout) as VerifyReport;
+      expect([report.phase, report.field, report.ok]).toEqual([2, 'qty', true]);
+      const phase1 = JSON.parse((await verify(project, change, '--phase', '1', '--json')).stdout) as VerifyReport;
+      expect(phase1.previous).toMatch(/\^ \(the commit before phase 1's migration\)$/);
+      expect([phase1.next, phase1.ok]).toEqual(['HEAD', true]);
+      // The user's tree is only read.
+      expect(git(project, 'status', '--short').split('\n').filter(Boolean).sort()).toEqual([
+        ' M .bg-scaffold/order-quantity-to-qty/PLAN.md',
+        ' M .bg-scaffold/order-quantity-to-qty/plan.json',
+        ' M shop/models.py',
+        '?? shop/migrations/0005_order_qty_contract.py',
+      ]);
+    },
+    REAL_STACK_TIMEOUT_MS,
+  );
+
+  it(
+    'passes a rename on the zoo (UUID key, no save(), settings that read DATABASE_URL) on a throwaway local server',
+    async () => {
+      const project = exampleRepo('zoo', 'zoo-rename');
+      const change = await generate(project, 'rename-column', '--app', 'library', '--model', 'Author', '--field', 'website', '--to', 'homepage', '--strategy', 'trigger');
+      // No --database-url: verify starts PostgreSQL itself.
+      const result = await cli(project, 'verify', change);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain('checked:          library.Author.website → homepage');
+      expect(failedChecks(result.stdout)).toEqual([]);
+    },
+    REAL_STACK_TIMEOUT_MS,
+  );
+
+  it(
+    'passes drop-table, and fails the same release with the foreign key simply dropped (orphans)',
+    async () => {
+      const project = exampleRepo('shop', 'drop-table');
+      const change = await generate(project, 'drop-table', '--app', 'shop', '--model', 'Shipment');
+      withoutShipmentInTheCode(project);
+      const planned = await verify(project, change);
+      expect(planned.code, planned.stdout).toBe(0);
+      expect(planned.stdout).toMatch(/ok\s+1\/2\s+new code deletes a shop\.Order that shop_shipment\.order_id points at \(CASCADE\)/);
+
+      replaceMigration(project, 'shop', DROP_FOREIGN_KEY_ONLY);
+      const naive = await verify(project, change);
+      expect(naive.code).toBe(1);
+      expect(failedChecks(naive.stdout)).toEqual(['new code deletes a shop.Order that shop_shipment.order_id points at (CASCADE)', 'previous code reads what new code wrote']);
+      expect(naive.stdout).toContain('orphans');
+    },
+    REAL_STACK_TIMEOUT_MS,
+  );
+
+  it(
+    "fails a naive RenameField, a column dropped with its field, and add-column's single release, naming the previous release's failures",
+    async () => {
+      const rename = exampleRepo('shop', 'naive-rename');
+      const renameChange = await generate(rename, 'rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'trigger');
+      switchShopToQty(rename);
+      replaceMigration(rename, 'shop', NAIVE_RENAME);
+
+      const remove = exampleRepo('shop', 'naive-remove');
+      const removeChange = await generate(remove, 'remove-column', '--app', 'shop', '--model', 'Order', '--field', 'note');
+      renameInCode(remove, ['shop/admin.py'], /"status", "note", "placed_at"/, '"status", "placed_at"');
+      renameInCode(remove, ['shop/services.py'], /quantity: int, note: str = ""\) -> Order:/, 'quantity: int) -> Order:');
+      renameInCode(remove, ['shop/services.py'], /quantity=quantity, note=note\)/, 'quantity=quantity)');
+      replaceMigration(remove, 'shop', NAIVE_REMOVE);
+
+      const add = exampleRepo('shop', 'single-release-add');
+      const addChange = await generate(add, 'add-column', '--app', 'shop', '--model', 'Order', '--name', 'weight', '--type', 'BigIntegerField', '--backfill-sql', 'quantity::bigint * 2', '--strategy', 'single-release');
+
+      for (const [project, change] of [[rename, renameChange], [remove, removeChange], [add, addChange]] as const) {
+        const result = await verify(project, change);
+        expect(result.code, `${change}: ${result.stdout}`).toBe(1);
+        expect(failedChecks(result.stdout), change).toContain('previous code writes during the window');
+        expect(result.stdout, change).toMatch(/FAILED\s+1\/\d\s+previous code writes during the window\s+\d+ error\(s\); first: \w+: (ProgrammingError|IntegrityError|NotNullViolation)/);
+      }
+    },
+    REAL_STACK_TIMEOUT_MS,
+  );
+});
+
+describe('bg-scaffold verify: bad input exits 2 and starts nothing', () => {
+  const project = join(work, 'bad-input');
+  beforeAll(() => {
+    cpSync(join(repoRoot(), 'examples', 'shop'), project, { recursive: true });
+  });
+
+  it.each([
+    [['verify', 'no-such-change'], /^bg-scaffold: unknown change "no-such-change"; this project has no changes in \.bg-scaffold\//],
+    [['verify'], /missing required argument 'change'/],
+    [['verify', 'x', '--phase', '0'], /--phase.*expected a whole number/],
+  ])('%j', async (args, message) => {
+    const result = await runMain([...args, '--project', project]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('a phase not generated yet, a URL that is not PostgreSQL, a plan for SQLite', async () => {
+    const generated = await runMain(['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--yes', '--project', project]);
+    expect(generated.code, generated.stderr).toBe(0);
+    const phase = await runMain(['verify', 'order-quantity-to-qty', '--phase', '2', '--project', project]);
+    expect([phase.code, phase.stderr.trim()]).toEqual([2, 'bg-scaffold: --phase 2: change "order-quantity-to-qty" has phases 1 to 1 generated (of 2); pick one of those']);
+    const url = await runMain(['verify', 'order-quantity-to-qty', '--database-url', 'mysql://localhost/shop', '--project', project]);
+    expect([url.code, url.stderr.trim()]).toEqual([2, 'bg-scaffold: --database-url must be a postgres:// URL, not mysql://']);
+    const sqlite = await runMain(['add-column', '--app', 'shop', '--model', 'Order', '--name', 'label', '--type', 'CharField', '--max-length', '20', '--null', '--database', 'sqlite', '--yes', '--project', project]);
+    expect(sqlite.code, sqlite.stderr).toBe(0);
+    const onSqlite = await runMain(['verify', 'order-add-label', '--project', project]);
+    expect(onSqlite.code).toBe(2);
+    expect(onSqlite.stderr).toMatch(/^bg-scaffold: verify runs on PostgreSQL, and change "order-add-label" was planned for sqlite/);
+  });
+});
+
+/** The admin and services without Shipment: the developer's part of drop-table's release 1. */
+function withoutShipmentInTheCode(project: string): void {
+  const edit = (file: string, replacements: Array<[string | RegExp, string]>) => {
+    let text = readFileSync(join(project, file), 'utf8');
+    for (const [from, to] of replacements) {
+      const changed = text.replace(from, to);
+      if (changed === text) throw new Error(`"${String(from)}" not found in ${file}`);
+      text = changed;
+    }
+    writeFileSync(join(project, file), text);
+  };
+  edit('shop/admin.py', [
+    ['from .models import Customer, Order, Product, Shipment', 'from .models import Customer, Order, Product'],
+    [/\n\nclass ShipmentInline\(admin\.StackedInline\):\n(?: {4}.*\n)+/, ''],
+    ['    inlines = [ShipmentInline]\n', ''],
+    [/\n\n@admin\.register\(Shipment\)\n(?:.*\n?)*$/, '\n'],
+  ]);
+  edit('shop/services.py', [
+    ['from .models import Customer, Order, Product, Shipment', 'from .models import Customer, Order, Product'],
+    [/\n\n@transaction\.atomic\ndef ship\((?:.*\n?)*$/, '\n'],
+  ]);
+}
+
+const NAIVE_RENAME = `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0003_shipment")]
+
+    operations = [migrations.RenameField(model_name="order", old_name="quantity", new_name="qty")]
+`;
+
+const NAIVE_REMOVE = `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0003_shipment")]
+
+    operations = [migrations.RemoveField(model_name="order", name="note")]
+`;
+
+const DROP_FOREIGN_KEY_ONLY = `from django.db import migrations
+
+DROP_FOREIGN_KEYS = """
+DO $$
+DECLARE fk record;
+BEGIN
+    FOR fk IN SELECT conname FROM pg_constraint
+              WHERE conrelid = 'shop_shipment'::regclass AND contype = 'f' LOOP
+        EXECUTE format('ALTER TABLE shop_shipment DROP CONSTRAINT %I', fk.conname);
+    END LOOP;
+END $$;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0003_shipment")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunSQL(DROP_FOREIGN_KEYS, migrations.RunSQL.noop)],
+            state_operations=[migrations.DeleteModel(name="Shipment")],
+        ),
+    ]
+`;
