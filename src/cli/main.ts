@@ -37,7 +37,7 @@ async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** What a terminal user may start with no arguments: an operation, advancing a change in flight, status or check. */
+/** What a terminal user may start with no arguments: an operation, advancing or verifying a change in flight, status or check. */
 async function chooseCommand(context: CommandContext): Promise<string[]> {
   const [{ OPERATIONS }, { changesInFlight }] = await Promise.all([import('../operations/index.js'), import('../commands/advance.js')]);
   const prompter = context.io.prompter ?? inquirerPrompter(context.io);
@@ -48,6 +48,13 @@ async function chooseCommand(context: CommandContext): Promise<string[]> {
       value: ['advance', change.change],
       short: `advance ${change.change}`,
     })),
+    ...changesInFlight(context.cwd)
+      .filter((change) => change.generated > 0)
+      .map((change) => ({
+        name: `verify ${change.change}: phase ${change.generated}/${change.phases} with the previous and the new release on a scratch PostgreSQL`,
+        value: ['verify', change.change],
+        short: `verify ${change.change}`,
+      })),
     { name: 'status: every change in the project and its phase', value: ['status'], short: 'status' },
     { name: 'check: code that still uses a name a change took away, and stalled changes', value: ['check'], short: 'check' },
   ];

@@ -78,13 +78,13 @@ describe('bg-scaffold advance without a change', () => {
 });
 
 describe('bg-scaffold without arguments', () => {
-  it('in a terminal, offers the operations, advancing each change in flight, status and check; and runs the one chosen', async () => {
+  it('in a terminal, offers the operations, advancing and verifying each change in flight, status and check; and runs the one chosen', async () => {
     const dir = await projectWithChanges();
     // The menu's answer is the command's arguments.
     const prompter = oneAnswer(['status']);
     const run = await runMain([], { isTTY: true, prompter, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
-    expect(prompter.offered.map((choice) => choice.short)).toEqual(['rename-column', 'add-column', 'remove-column', 'drop-table', 'advance order-quantity-to-qty', 'status', 'check']);
+    expect(prompter.offered.map((choice) => choice.short)).toEqual(['rename-column', 'add-column', 'remove-column', 'drop-table', 'advance order-quantity-to-qty', 'verify order-quantity-to-qty', 'status', 'check']);
     expect(run.stdout).toMatch(/^order-note-to-memo \(rename-column, db-column\): its 1 phase generated/);
   });
 
