@@ -28,7 +28,7 @@ export interface PhaseTrees {
   next: ReleaseTree;
 }
 
-/** Folders never copied out of a working tree outside git. */
+/** Folders that are never a release's code (a working tree's copy leaves them out). */
 const NOT_CODE = new Set(['.git', 'node_modules', '.venv', 'venv', '__pycache__', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.tox']);
 
 async function git(top: string, args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
@@ -120,7 +120,8 @@ async function exportCommit(top: string, ref: string, dest: string): Promise<voi
 async function copyWorkingTree(top: string, dest: string): Promise<void> {
   const listed = await runCommand('git', ['-C', top, 'ls-files', '-z', '--cached', '--others', '--exclude-standard']);
   if (listed.code !== 0) throw new Error(`git ls-files failed: ${listed.stderr.trim()}`);
-  const files = listed.stdout.split('\0').filter(Boolean);
+  // A virtualenv or node_modules that the repository forgot to ignore is not code either.
+  const files = listed.stdout.split('\0').filter((file) => file && !file.split('/').some((part) => NOT_CODE.has(part)));
   const dirs = new Set(files.map((file) => path.dirname(path.join(dest, file))));
   await Promise.all([...dirs].map((dir) => fs.mkdir(dir, { recursive: true })));
   for (const file of files) {
