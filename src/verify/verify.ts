@@ -94,8 +94,14 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
     try {
       await server.createDatabase(dbName);
     } catch (error) {
-      const why = (error as Error).message.split('\n').find((line) => /ERROR|error|denied/.test(line)) ?? (error as Error).message.split('\n')[0];
-      throw new BgScaffoldError(`cannot create the scratch database ${dbName}: ${why.trim()}; give a --database-url whose role may CREATE DATABASE`);
+      // The client's own words (psql's or psycopg's last line), not the command that failed.
+      const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);
+      const why = lines.find((line) => /^psql: error:|FATAL|ERROR|Error:/.test(line)) ?? lines[lines.length - 1] ?? 'no answer';
+      throw new BgScaffoldError(
+        /connect|refused|timeout|resolve|host/i.test(why)
+          ? `cannot connect to the PostgreSQL server of --database-url: ${why}`
+          : `cannot create the scratch database ${dbName}: ${why}; give a --database-url whose role may CREATE DATABASE`,
+      );
     }
     cleanups.unshift(() => server.dropDatabase(dbName));
     const code = { python: runtime.python, databaseUrl: server.url(dbName), target: verification.target, settings: runtime.settings };
