@@ -96,7 +96,7 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
     } catch (error) {
       // The client's own words (psql's or psycopg's last line), not the command that failed.
       const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);
-      const why = lines.find((line) => /^psql: error:|FATAL|ERROR|Error:/.test(line)) ?? lines[lines.length - 1] ?? 'no answer';
+      const why = lines.find((line) => /^(psql: error:|FATAL|ERROR|[\w.]*Error:)/.test(line)) ?? lines[lines.length - 1] ?? 'no answer';
       throw new BgScaffoldError(
         /connect|refused|timeout|resolve|host/i.test(why)
           ? `cannot connect to the PostgreSQL server of --database-url: ${why}`
