@@ -303,7 +303,7 @@ def describe():
     """The target model as a check needs it.
 
     fields: the fields a check can write and read back, best first: plain editable columns that
-    are not keys, not unique and without choices, numbers first (F() expressions add to them).
+    are not keys and have no choices, numbers first (F() expressions add to them), unique last.
     relations: its foreign keys, with the table, column and on_delete the database must keep
     honouring once a release's code no longer has them.
     """
@@ -321,7 +321,7 @@ def describe():
                     "onDelete": field.remote_field.on_delete.__name__,
                 }
             )
-        if field.primary_key or field.is_relation or field.unique or field.choices:
+        if field.primary_key or field.is_relation or field.choices:
             continue
         if (
             not field.editable
@@ -337,7 +337,8 @@ def describe():
         ):
             continue
         rank = 0 if kind in INTEGER_RANGES else 1 if kind in TEXT_KINDS else 2
-        candidates.append((rank, field.name))
+        # A unique field only when nothing else will do: random values rarely collide.
+        candidates.append((rank + 3 if field.unique else rank, field.name))
     fields = [name for _, name in sorted(candidates, key=lambda c: c[0])]
     return {"fields": fields, "relations": relations, "errors": []}
 

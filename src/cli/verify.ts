@@ -86,7 +86,7 @@ export function formatReport(report: VerifyReport): string {
     `verify ${report.change}: phase ${report.phase}/${report.phases} (${report.op}, ${report.strategy})`,
     `  previous release: ${report.previous}`,
     `  new release:      ${report.next}`,
-    `  checked:          ${report.model}.${report.field || '?'}, on PostgreSQL ${report.postgres} and Django ${report.django}`,
+    `  checked:          ${report.field ? `${report.model}.${report.field}` : `${report.model} (in neither release's code)`}, on PostgreSQL ${report.postgres} and Django ${report.django}`,
     '',
     ...report.cells.map((cell) => formatCell(cell, width)),
     '',
