@@ -11,8 +11,11 @@
  */
 import type { DriverResult, ManageResult, ReleaseServer } from './release-server.js';
 
-/** `ok`, `failed`, or `stale (declared)` where the plan itself stamps the risk of stale reads. */
-export type CellStatus = 'ok' | 'failed' | 'stale (declared)';
+/**
+ * `ok`, `failed`, `stale (declared)` where the plan itself stamps the risk of stale reads, or
+ * `skipped` where the release's code has no model to check (a change took it out).
+ */
+export type CellStatus = 'ok' | 'failed' | 'stale (declared)' | 'skipped';
 
 /** One check of one phase. */
 export interface PhaseCell {
@@ -85,17 +88,18 @@ export interface PhaseOutcome {
 }
 
 /** A driver answer as a cell's verdict and detail. */
-export function summarize(result: DriverResult & { absent?: boolean; detail?: string }): { ok: boolean; detail: string } {
-  if (result.absent) return { ok: true, detail: result.detail ?? 'the model is not in this release' };
+export function summarize(result: DriverResult & { absent?: boolean; detail?: string }): { ok: boolean; detail: string; verdict: boolean | CellStatus } {
+  const verdict = (ok: boolean, detail: string) => ({ ok, detail, verdict: ok });
+  if (result.absent) return { ok: true, detail: result.detail ?? 'the model is not in this release', verdict: 'skipped' };
   if (result.errors.length > 0) {
     const first = result.errors[0]!;
-    return { ok: false, detail: `${result.errors.length} error(s); first: ${first.op}: ${first.error}`.slice(0, 300) };
+    return verdict(false, `${result.errors.length} error(s); first: ${first.op}: ${first.error}`.slice(0, 300));
   }
   if (result.mismatchCount) {
     const m = result.mismatches![0]!;
-    return { ok: false, detail: `${result.mismatchCount}/${result.checked} rows differ; e.g. pk ${m.pk}: expected ${m.expected}, got ${m.got}` };
+    return verdict(false, `${result.mismatchCount}/${result.checked} rows differ; e.g. pk ${m.pk}: expected ${m.expected}, got ${m.got}`);
   }
-  return { ok: true, detail: result.ops !== undefined ? `${result.ops} ops` : result.checked !== undefined ? `${result.checked} rows` : '' };
+  return verdict(true, result.ops !== undefined ? `${result.ops} ops` : result.checked !== undefined ? `${result.checked} rows` : '');
 }
 
 /** The last lines manage.py printed, on one line. */
@@ -146,15 +150,15 @@ export async function verifyPhase(phase: PhaseToVerify): Promise<PhaseOutcome> {
   }
   const blueLoad = blueStart.started ? await timed('previous writer stops', blue.request('load-stop')) : blueStart;
   const blueSummary = summarize(blueLoad);
-  record('previous code writes during the window', blueSummary.ok, blueSummary.detail);
+  record('previous code writes during the window', blueSummary.verdict, blueSummary.detail);
   if (migrate.code !== 0) return { cells, migrated: false };
   const greenSummary = summarize(greenLoad);
-  record('new code writes during the window', greenSummary.ok, greenSummary.detail);
+  record('new code writes during the window', greenSummary.verdict, greenSummary.detail);
 
   const stale = phase.staleReadsDeclared ?? false;
   for (const [who, server, writes] of [['previous', blue, previous.writes], ['new', green, next.writes]] as const) {
     const audit = summarize(await timed('audit', server.request('verify-audit', request(writes))));
-    const status: CellStatus = audit.ok ? 'ok' : stale && who === 'previous' ? 'stale (declared)' : 'failed';
+    const status: CellStatus = audit.verdict === 'skipped' ? 'skipped' : audit.ok ? 'ok' : stale && who === 'previous' ? 'stale (declared)' : 'failed';
     record(`${who} code reads the last value written by either`, status, audit.detail);
   }
 
@@ -163,16 +167,16 @@ export async function verifyPhase(phase: PhaseToVerify): Promise<PhaseOutcome> {
   const nextRun = await timed('exercise', green.request('exercise', request(next.writes)));
   const p = summarize(previousRun);
   const n = summarize(nextRun);
-  record('previous code: create/get/filter/save/update/bulk/delete', p.ok, p.detail);
-  record('new code: create/get/filter/save/update/bulk/delete', n.ok, n.detail);
+  record('previous code: create/get/filter/save/update/bulk/delete', p.verdict, p.detail);
+  record('new code: create/get/filter/save/update/bulk/delete', n.verdict, n.detail);
   for (const reference of phase.referencesLeft ?? []) {
     const deleted = summarize(await timed('delete referenced', green.request('delete-referenced', { ...reference })));
     record(`new code deletes a ${reference.parent} that ${reference.table}.${reference.column} points at (${reference.onDelete})`, deleted.ok, deleted.detail);
   }
   const readsNew = summarize(await timed('read', blue.request('read', { ...request(previous.writes), expect: nextRun.written ?? {} })));
-  record('previous code reads what new code wrote', readsNew.ok ? 'ok' : stale ? 'stale (declared)' : 'failed', readsNew.detail);
+  record('previous code reads what new code wrote', readsNew.ok ? readsNew.verdict : stale ? 'stale (declared)' : 'failed', readsNew.detail);
   const readsPrevious = summarize(await timed('read', green.request('read', { ...request(next.writes), expect: previousRun.written ?? {} })));
-  record('new code reads what previous code wrote', readsPrevious.ok, readsPrevious.detail);
+  record('new code reads what previous code wrote', readsPrevious.verdict, readsPrevious.detail);
 
   const check = await timed('makemigrations --check', green.manage(['makemigrations', '--check', '--dry-run']));
   record('makemigrations --check finds no changes', check.code === 0, manageDetail(check));
@@ -185,7 +189,7 @@ export async function verifyPhase(phase: PhaseToVerify): Promise<PhaseOutcome> {
     record(`migrate backwards to ${phase.backTo}`, back.code === 0, manageDetail(back));
     if (back.code === 0) {
       const rolledBack = summarize(await timed('exercise after rollback', blue.request('exercise', request(previous.writes))));
-      record('previous code works after the rollback', rolledBack.ok, rolledBack.detail);
+      record('previous code works after the rollback', rolledBack.verdict, rolledBack.detail);
       if (phase.afterRollback) {
         const problem = await timed('own check', phase.afterRollback.run());
         record(phase.afterRollback.check, problem === null, problem ?? '');

@@ -191,10 +191,11 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
   const { record, verification, phase, previous, next, progress } = check;
   const { plan } = record;
   const cells: PhaseCell[] = [];
-  const setup = (name: string, ok: boolean, detail: string) => {
-    cells.push({ phase: 'setup', check: name, status: ok ? 'ok' : 'failed', detail });
-    progress(`setup: ${name}: ${ok ? 'ok' : 'failed'}`);
-    return ok;
+  const setup = (name: string, ok: boolean | 'skipped', detail: string) => {
+    const status = ok === 'skipped' ? 'skipped' : ok ? 'ok' : 'failed';
+    cells.push({ phase: 'setup', check: name, status, detail });
+    progress(`setup: ${name}: ${status}`);
+    return ok !== false;
   };
   progress("setup: migrating to the previous release's schema");
   const migrate = await previous.manage(['migrate', '--no-input']);
@@ -217,7 +218,7 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
   const seeded = await previous.request('seed', { field: previousField, rows: check.rows });
   const seedSummary = summarize(seeded);
   const seedDetail = seedSummary.ok && !inNeither ? `${verification.target} rows by the previous release` : seedSummary.detail;
-  if (!setup(`seed ${check.rows.toLocaleString('en')} rows`, seedSummary.ok, seedDetail)) return { cells, field: fieldLabel };
+  if (!setup(`seed ${check.rows.toLocaleString('en')} rows`, seedSummary.verdict === 'skipped' ? 'skipped' : seedSummary.ok, seedDetail)) return { cells, field: fieldLabel };
 
   const outcome = await verifyPhase({
     label: `${phase}/${plan.phases.length}`,
