@@ -172,9 +172,15 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
 
       replaceMigration(project, 'shop', DROP_FOREIGN_KEY_ONLY);
       const naive = await verify(project, change);
-      expect(naive.code).toBe(1);
-      expect(failedChecks(naive.stdout)).toEqual(['new code deletes a shop.Order that shop_shipment.order_id points at (CASCADE)', 'previous code reads what new code wrote']);
-      expect(naive.stdout).toContain('orphans');
+      expect(naive.code, naive.stdout).toBe(1);
+      // The hand-written migration drops the constraints with no lock_timeout while the previous
+      // release writes shipments: on a loaded machine PostgreSQL may end it in a deadlock with
+      // those writes (a failed migrate). When it gets through, the orphans are what fail.
+      const failed = failedChecks(naive.stdout);
+      if (failed[0] !== 'migrate (previous code writing)') {
+        expect(failed, naive.stdout).toEqual(['new code deletes a shop.Order that shop_shipment.order_id points at (CASCADE)', 'previous code reads what new code wrote']);
+        expect(naive.stdout).toContain('orphans');
+      }
     },
     REAL_STACK_TIMEOUT_MS,
   );
