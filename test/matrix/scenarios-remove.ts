@@ -28,7 +28,7 @@ export async function edit(project: string, file: string, replacements: Array<[s
 const WITHOUT_TOTAL: [RegExp, string] = [/\n    @property\n    def total\(self\):\n        return self\.product\.price \* self\.quantity\n/, ''];
 
 /** The admin and services without Shipment. */
-async function withoutShipment(project: string): Promise<void> {
+export async function withoutShipment(project: string): Promise<void> {
   await edit(project, 'shop/admin.py', [
     ['from .models import Customer, Order, Product, Shipment', 'from .models import Customer, Order, Product'],
     [/\n\nclass ShipmentInline\(admin\.StackedInline\):\n(?: {4}.*\n)+/, ''],
@@ -109,17 +109,8 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-/**
- * Release 1 of drop-table with Django's foreign key simply dropped: the new release deletes an
- * order that has a shipment, the shipment stays behind pointing at nothing, and the previous
- * release, which still has Shipment, loses it from select_related() (DESIGN §2, measured).
- */
-async function dropShipmentWithoutReplacement(project: string): Promise<void> {
-  await edit(project, 'shop/models.py', [[/\n\n\nclass Shipment\(models\.Model\):\n(?:(?: {4}.*)?\n)+$/, '\n']]);
-  await withoutShipment(project);
-  await fs.writeFile(
-    path.join(project, 'shop', 'migrations', '0004_delete_shipment.py'),
-    `from django.db import migrations
+/** Shipment leaves Django's state, and only its foreign keys leave the database. */
+export const DROP_SHIPMENT_FOREIGN_KEYS_MIGRATION = `from django.db import migrations
 
 DROP_FOREIGN_KEYS = """
 DO $$
@@ -144,7 +135,19 @@ class Migration(migrations.Migration):
             state_operations=[migrations.DeleteModel(name="Shipment")],
         ),
     ]
-`,
+`;
+
+/**
+ * Release 1 of drop-table with Django's foreign key simply dropped: the new release deletes an
+ * order that has a shipment, the shipment stays behind pointing at nothing, and the previous
+ * release, which still has Shipment, loses it from select_related() (DESIGN §2, measured).
+ */
+async function dropShipmentWithoutReplacement(project: string): Promise<void> {
+  await edit(project, 'shop/models.py', [[/\n\n\nclass Shipment\(models\.Model\):\n(?:(?: {4}.*)?\n)+$/, '\n']]);
+  await withoutShipment(project);
+  await fs.writeFile(
+    path.join(project, 'shop', 'migrations', '0004_delete_shipment.py'),
+    DROP_SHIPMENT_FOREIGN_KEYS_MIGRATION,
   );
 }
 

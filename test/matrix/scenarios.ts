@@ -20,19 +20,8 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
-async function editFile(file: string, edit: (text: string) => string): Promise<void> {
-  const text = await fs.readFile(file, 'utf8');
-  const changed = edit(text);
-  if (changed === text) throw new Error(`negative control: nothing to change in ${file}`);
-  await fs.writeFile(file, changed);
-}
-
-/** What `makemigrations` writes when told "yes, quantity was renamed to qty". */
-async function naiveRename(project: string): Promise<void> {
-  await editFile(path.join(project, 'shop', 'models.py'), (t) => t.replace('    quantity = models.IntegerField()', '    qty = models.IntegerField()'));
-  await fs.writeFile(
-    path.join(project, 'shop', 'migrations', '0004_rename_quantity_order_qty.py'),
-    `from django.db import migrations
+/** The migration `makemigrations` writes when told "yes, quantity was renamed to qty". */
+export const NAIVE_RENAME_MIGRATION = `from django.db import migrations
 
 
 class Migration(migrations.Migration):
@@ -47,16 +36,10 @@ class Migration(migrations.Migration):
             new_name="qty",
         ),
     ]
-`,
-  );
-}
+`;
 
-/** The field leaves the model and its column is dropped in the same release. */
-async function dropWithField(project: string): Promise<void> {
-  await editFile(path.join(project, 'shop', 'models.py'), (t) => t.replace(/\n    note = models\.TextField\([^\n]*\)/, ''));
-  await fs.writeFile(
-    path.join(project, 'shop', 'migrations', '0004_remove_order_note.py'),
-    `from django.db import migrations
+/** The migration that drops Order.note's column in the release its field leaves the model. */
+export const NAIVE_REMOVE_NOTE_MIGRATION = `from django.db import migrations
 
 
 class Migration(migrations.Migration):
@@ -70,7 +53,30 @@ class Migration(migrations.Migration):
             name="note",
         ),
     ]
-`,
+`;
+
+async function editFile(file: string, edit: (text: string) => string): Promise<void> {
+  const text = await fs.readFile(file, 'utf8');
+  const changed = edit(text);
+  if (changed === text) throw new Error(`negative control: nothing to change in ${file}`);
+  await fs.writeFile(file, changed);
+}
+
+/** What `makemigrations` writes when told "yes, quantity was renamed to qty". */
+async function naiveRename(project: string): Promise<void> {
+  await editFile(path.join(project, 'shop', 'models.py'), (t) => t.replace('    quantity = models.IntegerField()', '    qty = models.IntegerField()'));
+  await fs.writeFile(
+    path.join(project, 'shop', 'migrations', '0004_rename_quantity_order_qty.py'),
+    NAIVE_RENAME_MIGRATION,
+  );
+}
+
+/** The field leaves the model and its column is dropped in the same release. */
+async function dropWithField(project: string): Promise<void> {
+  await editFile(path.join(project, 'shop', 'models.py'), (t) => t.replace(/\n    note = models\.TextField\([^\n]*\)/, ''));
+  await fs.writeFile(
+    path.join(project, 'shop', 'migrations', '0004_remove_order_note.py'),
+    NAIVE_REMOVE_NOTE_MIGRATION,
   );
 }
 

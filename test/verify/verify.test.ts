@@ -18,6 +18,8 @@ import { repoRoot } from '../harness/repo.js';
 import { sharedPostgres } from '../harness/shared.js';
 import { runMain, type CliResult } from '../cli/in-process.js';
 import type { VerifyReport } from '../../src/verify/verify.js';
+import { NAIVE_REMOVE_NOTE_MIGRATION, NAIVE_RENAME_MIGRATION } from '../matrix/scenarios.js';
+import { DROP_SHIPMENT_FOREIGN_KEYS_MIGRATION, withoutShipment } from '../matrix/scenarios-remove.js';
 
 const decision = requireRealStack({ django: ['5.2', 'latest'] });
 // The server packages the harness keeps (test/harness/postgres-majors.ts), for --postgres.
@@ -165,12 +167,12 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
     async () => {
       const project = exampleRepo('shop', 'drop-table');
       const change = await generate(project, 'drop-table', '--app', 'shop', '--model', 'Shipment');
-      withoutShipmentInTheCode(project);
+      await withoutShipment(project);
       const planned = await verify(project, change);
       expect(planned.code, planned.stdout).toBe(0);
       expect(planned.stdout).toMatch(/ok\s+1\/2\s+new code deletes a shop\.Order that shop_shipment\.order_id points at \(CASCADE\)/);
 
-      replaceMigration(project, 'shop', DROP_FOREIGN_KEY_ONLY);
+      replaceMigration(project, 'shop', DROP_SHIPMENT_FOREIGN_KEYS_MIGRATION);
       const naive = await verify(project, change);
       expect(naive.code, naive.stdout).toBe(1);
       // The hand-written migration drops the constraints with no lock_timeout while the previous
@@ -191,14 +193,14 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
       const rename = exampleRepo('shop', 'naive-rename');
       const renameChange = await generate(rename, 'rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'trigger');
       switchShopToQty(rename);
-      replaceMigration(rename, 'shop', NAIVE_RENAME);
+      replaceMigration(rename, 'shop', NAIVE_RENAME_MIGRATION);
 
       const remove = exampleRepo('shop', 'naive-remove');
       const removeChange = await generate(remove, 'remove-column', '--app', 'shop', '--model', 'Order', '--field', 'note');
       renameInCode(remove, ['shop/admin.py'], /"status", "note", "placed_at"/, '"status", "placed_at"');
       renameInCode(remove, ['shop/services.py'], /quantity: int, note: str = ""\) -> Order:/, 'quantity: int) -> Order:');
       renameInCode(remove, ['shop/services.py'], /quantity=quantity, note=note\)/, 'quantity=quantity)');
-      replaceMigration(remove, 'shop', NAIVE_REMOVE);
+      replaceMigration(remove, 'shop', NAIVE_REMOVE_NOTE_MIGRATION);
 
       const add = exampleRepo('shop', 'single-release-add');
       const addChange = await generate(add, 'add-column', '--app', 'shop', '--model', 'Order', '--name', 'weight', '--type', 'BigIntegerField', '--backfill-sql', 'quantity::bigint * 2', '--strategy', 'single-release');
@@ -248,69 +250,3 @@ describe('bg-scaffold verify: bad input exits 2 and starts nothing', () => {
     expect(onSqlite.stderr).toMatch(/^bg-scaffold: verify runs on PostgreSQL, and change "order-add-label" was planned for sqlite/);
   });
 });
-
-/** The admin and services without Shipment: the developer's part of drop-table's release 1. */
-function withoutShipmentInTheCode(project: string): void {
-  const edit = (file: string, replacements: Array<[string | RegExp, string]>) => {
-    let text = readFileSync(join(project, file), 'utf8');
-    for (const [from, to] of replacements) {
-      const changed = text.replace(from, to);
-      if (changed === text) throw new Error(`"${String(from)}" not found in ${file}`);
-      text = changed;
-    }
-    writeFileSync(join(project, file), text);
-  };
-  edit('shop/admin.py', [
-    ['from .models import Customer, Order, Product, Shipment', 'from .models import Customer, Order, Product'],
-    [/\n\nclass ShipmentInline\(admin\.StackedInline\):\n(?: {4}.*\n)+/, ''],
-    ['    inlines = [ShipmentInline]\n', ''],
-    [/\n\n@admin\.register\(Shipment\)\n(?:.*\n?)*$/, '\n'],
-  ]);
-  edit('shop/services.py', [
-    ['from .models import Customer, Order, Product, Shipment', 'from .models import Customer, Order, Product'],
-    [/\n\n@transaction\.atomic\ndef ship\((?:.*\n?)*$/, '\n'],
-  ]);
-}
-
-const NAIVE_RENAME = `from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("shop", "0003_shipment")]
-
-    operations = [migrations.RenameField(model_name="order", old_name="quantity", new_name="qty")]
-`;
-
-const NAIVE_REMOVE = `from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("shop", "0003_shipment")]
-
-    operations = [migrations.RemoveField(model_name="order", name="note")]
-`;
-
-const DROP_FOREIGN_KEY_ONLY = `from django.db import migrations
-
-DROP_FOREIGN_KEYS = """
-DO $$
-DECLARE fk record;
-BEGIN
-    FOR fk IN SELECT conname FROM pg_constraint
-              WHERE conrelid = 'shop_shipment'::regclass AND contype = 'f' LOOP
-        EXECUTE format('ALTER TABLE shop_shipment DROP CONSTRAINT %I', fk.conname);
-    END LOOP;
-END $$;
-"""
-
-
-class Migration(migrations.Migration):
-    dependencies = [("shop", "0003_shipment")]
-
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunSQL(DROP_FOREIGN_KEYS, migrations.RunSQL.noop)],
-            state_operations=[migrations.DeleteModel(name="Shipment")],
-        ),
-    ]
-`;
