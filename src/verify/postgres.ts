@@ -23,8 +23,8 @@ const SUPERUSER = 'postgres';
 export interface PgServer {
   /** Connection URL of a database on this server (DATABASE_URL for manage.py). */
   url(dbName: string): string;
-  /** Creates an empty database; an existing one of that name is dropped first. */
-  createDatabase(name: string): Promise<void>;
+  /** Creates an empty database (or a copy of `template`); an existing one of that name is dropped first. */
+  createDatabase(name: string, template?: string): Promise<void>;
   dropDatabase(name: string): Promise<void>;
   /** Runs SQL in a database; returns the rows, one a line, columns separated by `|`. */
   query(dbName: string, sql: string): Promise<string>;
@@ -167,9 +167,10 @@ export function serverOver(adminUrl: string, client: SqlClient, stop: () => Prom
   };
   return {
     url,
-    async createDatabase(name) {
+    async createDatabase(name, template) {
       const quoted = quoteIdent(checkDbName(name));
-      await client.run(adminUrl, [`DROP DATABASE IF EXISTS ${quoted}`, `CREATE DATABASE ${quoted}`]);
+      const copy = template ? ` TEMPLATE ${quoteIdent(checkDbName(template))}` : '';
+      await client.run(adminUrl, [`DROP DATABASE IF EXISTS ${quoted}`, `CREATE DATABASE ${quoted}${copy}`]);
     },
     async dropDatabase(name) {
       await client.run(adminUrl, [`DROP DATABASE IF EXISTS ${quoteIdent(checkDbName(name))}`]);

@@ -27,6 +27,7 @@ import {
 } from './postgres.js';
 import { ReleaseServer, type Answer } from './release-server.js';
 import { checkPostgresMajor, postgresMajorBinDir } from './postgres-major.js';
+import { runCommand } from './process.js';
 import { phaseTrees } from './release-trees.js';
 
 export interface VerifyRequest {
@@ -42,6 +43,12 @@ export interface VerifyRequest {
   previous?: string;
   python?: string;
   settings?: string;
+  /**
+   * The project's own tests, run in each release's tree once the phase's checks pass, with
+   * DATABASE_URL on the scratch database; its test database is prepared at the phase's schema
+   * (`--keepdb` keeps it: then each release's tests run against the schema both serve).
+   */
+  testCommand?: string;
   /** Rows of the changed model the previous release writes before the phase (default 1,000). */
   rows?: number;
   /** Each step as it starts or a check as it ends, for a progress line. */
@@ -67,6 +74,9 @@ export interface VerifyReport {
 }
 
 const DEFAULT_ROWS = 1000;
+
+/** Only a hang reaches this: a project's test suite may take many minutes. */
+const TEST_COMMAND_TIMEOUT_MS = 60 * 60_000;
 
 export async function verifyChange(request: VerifyRequest): Promise<VerifyReport> {
   const started = Date.now();
@@ -121,6 +131,15 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
       throw new BgScaffoldError(`the previous release's Django does not start with ${runtime.python} (${runtime.pythonSource}): ${why}; pass --python with the project's interpreter${runtime.settings ? '' : ' and --settings'}`);
     }
     const cells = await checkPhase({ record, verification, phase, previous, next, rows: request.rows ?? DEFAULT_ROWS, progress });
+    if (request.testCommand && cells.migrated) {
+      await Promise.all([previous.close(), next.close()]); // a template database takes no other sessions
+      for (const [who, tree] of [['previous', trees.previous.project], ['new', trees.next.project]] as const) {
+        progress(`running the ${who} release's tests`);
+        const cell = await runTestCommand({ command: request.testCommand, who, tree, server, dbName, python: runtime.python, settings: runtime.settings, label: `${phase}/${plan.phases.length}` });
+        cells.cells.push(cell);
+        progress(`${cell.phase} ${cell.check}: ${cell.status}`);
+      }
+    }
     return {
       change: plan.change,
       op: plan.op,
@@ -198,7 +217,7 @@ interface PhaseCheck {
 }
 
 /** The previous release's schema and rows, then the engine's check of the phase. */
-async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; field: string }> {
+async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; field: string; migrated: boolean }> {
   const { record, verification, phase, previous, next, progress } = check;
   const { plan } = record;
   const cells: PhaseCell[] = [];
@@ -211,7 +230,7 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
   progress("setup: migrating to the previous release's schema");
   const migrate = await previous.manage(['migrate', '--no-input']);
   const migrateDetail = (migrate.stderr || migrate.stdout).trim().split('\n').slice(-1)[0] ?? '';
-  if (!setup("migrate to the previous release's schema", migrate.code === 0, migrateDetail.slice(0, 300))) return { cells, field: '' };
+  if (!setup("migrate to the previous release's schema", migrate.code === 0, migrateDetail.slice(0, 300))) return { cells, field: '', migrated: false };
 
   const [before, after] = [verification.release(phase - 1), verification.release(phase)];
   const [previousModel, nextModel] = await Promise.all([previous.request('describe'), next.request('describe')]);
@@ -223,13 +242,13 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
   const fieldLabel = inNeither ? '' : previousField === nextField ? (previousField ?? '') : `${previousField} → ${nextField}`;
   if (!inNeither && (!previousField || !nextField)) {
     setup('choose a field both releases write', false, `${verification.target} has no plain field (number, text, date) that both releases' models have`);
-    return { cells, field: '' };
+    return { cells, field: '', migrated: false };
   }
   progress(`setup: writing ${check.rows} rows of ${verification.target}`);
   const seeded = await previous.request('seed', { field: previousField, rows: check.rows });
   const seedSummary = summarize(seeded);
   const seedDetail = seedSummary.ok && !inNeither ? `${verification.target} rows by the previous release` : seedSummary.detail;
-  if (!setup(`seed ${check.rows.toLocaleString('en')} rows`, seedSummary.verdict === 'skipped' ? 'skipped' : seedSummary.ok, seedDetail)) return { cells, field: fieldLabel };
+  if (!setup(`seed ${check.rows.toLocaleString('en')} rows`, seedSummary.verdict === 'skipped' ? 'skipped' : seedSummary.ok, seedDetail)) return { cells, field: fieldLabel, migrated: false };
 
   const outcome = await verifyPhase({
     label: `${phase}/${plan.phases.length}`,
@@ -245,7 +264,7 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
     onCell: (cell) => progress(`${cell.phase} ${cell.check}: ${cell.status}`),
   });
   cells.push(...outcome.cells);
-  return { cells, field: fieldLabel };
+  return { cells, field: fieldLabel, migrated: outcome.migrated };
 }
 
 /** The first plain field of the previous release's model that the new release's model has too (or has no model at all). */
@@ -258,4 +277,41 @@ function commonField(before: Answer, after: Answer, avoid: string[]): string | n
 function referencesLeft(before: Answer, after: Answer): ReferenceLeft[] {
   const kept = new Set((after.absent ? [] : (after.relations ?? [])).map((relation) => relation.field));
   return (before.relations ?? []).filter((relation) => !kept.has(relation.field));
+}
+
+interface TestRun {
+  command: string;
+  who: 'previous' | 'new';
+  tree: string;
+  server: PgServer;
+  dbName: string;
+  python: string;
+  settings: string | null;
+  label: string;
+}
+
+/**
+ * The project's own tests in one release's tree. Django's test runner uses `test_<NAME>`: it is
+ * made here as a copy of the scratch database at the phase's schema, so that with --keepdb the
+ * tests of either release run against the schema both releases serve; without it, the runner
+ * builds a fresh one from that release's migrations.
+ */
+async function runTestCommand(run: TestRun): Promise<PhaseCell> {
+  const testDb = `test_${run.dbName}`.slice(0, 63);
+  await run.server.createDatabase(testDb, run.dbName);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: run.server.url(run.dbName),
+    // `python manage.py test` finds the project's interpreter first.
+    PATH: [path.dirname(run.python), process.env.PATH ?? ''].join(path.delimiter),
+  };
+  if (run.settings) env.DJANGO_SETTINGS_MODULE = run.settings;
+  try {
+    const result = await runCommand('/bin/sh', ['-c', run.command], { cwd: run.tree, env, timeoutMs: TEST_COMMAND_TIMEOUT_MS });
+    const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((line) => line.trim()).filter(Boolean);
+    const detail = result.code === 0 ? (lines.find((line) => /^Ran \d+ tests?/.test(line)) ?? lines.at(-1) ?? '') : (lines.find((line) => /^(FAIL|ERROR):|Error:/.test(line)) ?? lines.at(-1) ?? `exit ${result.code}`);
+    return { phase: run.label, check: `${run.who} code: ${run.command}`, status: result.code === 0 ? 'ok' : 'failed', detail: detail.slice(0, 300) };
+  } finally {
+    await run.server.dropDatabase(testDb).catch(() => {});
+  }
 }

@@ -6,7 +6,7 @@
  * controls prove broken. Bad input exits 2 with nothing written.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,9 +75,33 @@ function replaceMigration(project: string, app: string, text: string): void {
 
 const failedChecks = (stdout: string) => stdout.split('\n').filter((line) => /^\s+FAILED/.test(line)).map((line) => line.replace(/^\s+FAILED\s+\S+\s+/, '').replace(/\s{2,}.*$/, ''));
 
-/** The developer's part of the shop's rename: admin, services, views and templates use `qty`, as does Order.total. */
+/** The team's own test of the shop, committed with the release in production. */
+function withOrderTest(project: string): void {
+  writeFileSync(
+    join(project, 'shop', 'tests.py'),
+    `from django.test import TestCase
+
+from .models import Customer, Order, Product
+
+
+class OrderTests(TestCase):
+    def test_an_order_keeps_its_quantity(self):
+        customer = Customer.objects.create(email="t@example.com", name="T")
+        product = Product.objects.create(sku="T-1", name="T", price="1.00")
+        order = Order.objects.create(customer=customer, product=product, quantity=3, reference="T-1")
+        self.assertEqual(Order.objects.get(pk=order.pk).quantity, 3)
+`,
+  );
+  git(project, 'add', '-A');
+  git(project, 'commit', '-qm', 'a test of orders');
+}
+
+const TEST_COMMAND = 'python manage.py test shop --keepdb';
+
+/** The developer's part of the shop's rename: admin, services, views, templates and tests use `qty`, as does Order.total. */
 function switchShopToQty(project: string): void {
-  renameInCode(project, ['shop/admin.py', 'shop/services.py', 'shop/views.py', 'shop/templates/shop/order_detail.html'], /\bquantity\b/g, 'qty');
+  const code = ['shop/admin.py', 'shop/services.py', 'shop/views.py', 'shop/templates/shop/order_detail.html'];
+  renameInCode(project, [...code, ...(existsSync(join(project, 'shop', 'tests.py')) ? ['shop/tests.py'] : [])], /\bquantity\b/g, 'qty');
   renameInCode(project, ['shop/models.py'], /self\.product\.price \* self\.quantity/, 'self.product.price * self.qty');
 }
 
@@ -92,6 +116,7 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
     "passes a rename once the developer's part of the release is done, and names the check that fails before",
     async () => {
       const project = exampleRepo('shop', 'rename');
+      withOrderTest(project);
       const change = await generate(project, 'rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'trigger', '--batch-size', '100');
 
       // The admin still lists "quantity": Django's system checks stop the new release's migrate.
@@ -101,7 +126,7 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
       expect(before.stdout).toMatch(/admin\.E108.*'quantity'/);
 
       switchShopToQty(project);
-      const after = await verify(project, change);
+      const after = await verify(project, change, '--test-command', TEST_COMMAND);
       expect(after.code, after.stdout + after.stderr).toBe(0);
       expect(after.stdout).toContain('verify order-quantity-to-qty: phase 1/2 (rename-column, trigger)');
       expect(after.stdout).toContain('previous release: HEAD (phase 1\'s migration is not committed)');
@@ -115,6 +140,9 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
         'migrate backwards to 0003_shipment',
         'previous code works after the rollback',
         'migrate forwards again',
+        // The team's own tests of each release, against the phase's schema (--keepdb).
+        `previous code: ${TEST_COMMAND}`,
+        `new code: ${TEST_COMMAND}`,
       ]) {
         expect(after.stdout).toMatch(new RegExp(`^\\s+ok\\s+1/2\\s+${check.replace(/[()]/g, '\\$&')}`, 'm'));
       }
@@ -191,6 +219,7 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
     "fails a naive RenameField, a column dropped with its field, and add-column's single release, naming the previous release's failures",
     async () => {
       const rename = exampleRepo('shop', 'naive-rename');
+      withOrderTest(rename);
       const renameChange = await generate(rename, 'rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'trigger');
       switchShopToQty(rename);
       replaceMigration(rename, 'shop', NAIVE_RENAME_MIGRATION);
@@ -205,12 +234,18 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
       const add = exampleRepo('shop', 'single-release-add');
       const addChange = await generate(add, 'add-column', '--app', 'shop', '--model', 'Order', '--name', 'weight', '--type', 'BigIntegerField', '--backfill-sql', 'quantity::bigint * 2', '--strategy', 'single-release');
 
+      const results = new Map<string, CliResult>();
       for (const [project, change] of [[rename, renameChange], [remove, removeChange], [add, addChange]] as const) {
-        const result = await verify(project, change);
+        const result = await verify(project, change, ...(project === rename ? ['--test-command', TEST_COMMAND] : []));
+        results.set(change, result);
         expect(result.code, `${change}: ${result.stdout}`).toBe(1);
         expect(failedChecks(result.stdout), change).toContain('previous code writes during the window');
         expect(result.stdout, change).toMatch(/FAILED\s+1\/\d\s+previous code writes during the window\s+\d+ error\(s\); first: \w+: (ProgrammingError|IntegrityError|NotNullViolation)/);
       }
+      // The team's own test of the previous release fails against the renamed column too; the new release's passes.
+      const tests = results.get(renameChange)!;
+      expect(tests.stdout).toMatch(new RegExp(`FAILED\\s+1/2\\s+previous code: ${TEST_COMMAND}\\s+ERROR: test_an_order_keeps_its_quantity`));
+      expect(tests.stdout).toMatch(new RegExp(`ok\\s+1/2\\s+new code: ${TEST_COMMAND}\\s+Ran 1 test`));
     },
     REAL_STACK_TIMEOUT_MS,
   );
