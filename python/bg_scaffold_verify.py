@@ -175,7 +175,51 @@ def encode(value):
         return str(value)
     if isinstance(value, (bytes, memoryview)):
         return bytes(value).hex()
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return str(
+            value
+        )  # beyond what a JSON number carries exactly (JavaScript's doubles)
     return value
+
+
+# The values at the edges of each integer type: the range of its PostgreSQL column.
+INTEGER_EDGES = {
+    "SmallIntegerField": (-32_768, 32_767),
+    "IntegerField": (-2_147_483_648, 2_147_483_647),
+    "BigIntegerField": (-9_223_372_036_854_775_808, 9_223_372_036_854_775_807),
+    "PositiveSmallIntegerField": (0, 32_767),
+    "PositiveIntegerField": (0, 2_147_483_647),
+    "PositiveBigIntegerField": (0, 9_223_372_036_854_775_807),
+}
+
+
+def edge_values(model, name):
+    """Values at the edges of a field's type, and NULL where it takes one: the starting rows
+    carry them, so that a copy, a cast or a trigger that mishandles one shows in a read."""
+    field = model._meta.get_field(name)
+    kind = field.get_internal_type()
+    edges = [None] if field.null else []
+    if kind in INTEGER_EDGES:
+        low, high = INTEGER_EDGES[kind]
+        edges += [low, high, 0, 1] + ([-1] if low < 0 else [])
+    elif kind in TEXT_KINDS:
+        longest = field.max_length or 1000
+        edges += [
+            "",
+            "ü✓🐍"[:longest],
+            "x" * longest,
+        ]
+    elif kind == "BooleanField":
+        edges += [True, False]
+    elif kind == "DateField":
+        edges += [datetime.date(1, 1, 1), datetime.date(9999, 12, 31)]
+    elif kind == "DecimalField":
+        places = field.decimal_places or 0
+        largest = decimal.Decimal(10**field.max_digits - 1).scaleb(-places)
+        edges += [largest, -largest, decimal.Decimal(0).scaleb(-places)]
+    elif kind == "UUIDField":
+        edges += [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
+    return edges
 
 
 class Values:
@@ -584,8 +628,10 @@ def exercise(field):
     return run.result()
 
 
-def read(field, expected):
-    """Reads rows another release wrote ({pk: value}) and compares them with what it says it wrote."""
+def read(field, expected, allow_missing=False):
+    """Reads rows another release wrote ({pk: value}) and compares them with what it says it wrote.
+
+    With allow_missing, a row that is gone is no mismatch (a check deleted it since)."""
     Model = target_model()
     mismatches = []
     errors = []
@@ -597,6 +643,8 @@ def read(field, expected):
             )
         }
         for pk, value in expected.items():
+            if allow_missing and pk not in rows:
+                continue
             got = rows.get(pk, "<missing>")
             if got != value:
                 mismatches.append({"pk": pk, "expected": value, "got": got})
@@ -782,13 +830,29 @@ def seed(field, rows):
         written = own(sys.modules[__name__], field, rows)
     else:
         values = Values(Model, field, random.Random(0))
-        with transaction.atomic():
-            created = Model.objects.bulk_create(
-                [Model(**new_row(Model, field, values.random())) for _ in range(rows)]
+        edges = edge_values(Model, field)
+        # Every fourth row leaves its other nullable fields NULL; the rest take their defaults.
+        nullable = [
+            f.name
+            for f in Model._meta.concrete_fields
+            if f.null and f.editable and not f.primary_key and f.name != field
+        ]
+
+        def row(i):
+            kwargs = new_row(
+                Model, field, edges[i] if i < len(edges) else values.random()
             )
+            if i % 4 == 1:
+                kwargs.update({name: None for name in nullable if name not in fills()})
+            return Model(**kwargs)
+
+        with transaction.atomic():
+            created = Model.objects.bulk_create([row(i) for i in range(rows)])
         written = {str(obj.pk): encode(getattr(obj, field)) for obj in created}
     pks = sorted(written, key=lambda pk: (len(pk), pk))
-    return {"written": written, "shared": pks[100:400], "errors": []}
+    # The first 100 rows no writer touches: each release reads them back after the phase.
+    before = {pk: written[pk] for pk in pks[:100]}
+    return {"written": written, "before": before, "shared": pks[100:400], "errors": []}
 
 
 class Writer:
@@ -889,7 +953,7 @@ def handle(request, writers):
     if command == "exercise":
         return exercise(field)
     if command == "read":
-        return read(field, request["expect"])
+        return read(field, request["expect"], bool(request.get("allowMissing")))
     if command == "verify-audit":
         return verify_audit(field)
     if command == "seed":

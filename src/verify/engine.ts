@@ -45,6 +45,8 @@ export interface PhaseToVerify {
   next: { server: ReleaseServer; writes: ReleaseWrites };
   /** The rows the concurrent writers share (the seed names them). */
   sharedPks: Array<string | number>;
+  /** Rows written before the phase that no writer touches (edge values, NULLs): the new release reads them back. */
+  rowsBefore?: Record<string, unknown>;
   /** The app of the change, and the migration `migrate <app> <backTo>` rolls the phase back to. */
   app: string;
   backTo: string;
@@ -177,6 +179,10 @@ export async function verifyPhase(phase: PhaseToVerify): Promise<PhaseOutcome> {
   record('previous code reads what new code wrote', readsNew.ok ? readsNew.verdict : stale ? 'stale (declared)' : 'failed', readsNew.detail);
   const readsPrevious = summarize(await timed('read', green.request('read', { ...request(next.writes), expect: previousRun.written ?? {} })));
   record('new code reads what previous code wrote', readsPrevious.verdict, readsPrevious.detail);
+  if (phase.rowsBefore && Object.keys(phase.rowsBefore).length > 0) {
+    const before = summarize(await timed('read', green.request('read', { ...request(next.writes), expect: phase.rowsBefore, allowMissing: true })));
+    record('new code reads the rows written before the phase (edge values, NULLs)', before.verdict, before.detail);
+  }
 
   const check = await timed('makemigrations --check', green.manage(['makemigrations', '--check', '--dry-run']));
   record('makemigrations --check finds no changes', check.code === 0, manageDetail(check));

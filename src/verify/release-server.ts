@@ -39,6 +39,8 @@ export interface DriverResult {
   written?: Record<string, unknown>;
   /** seed: the keys of the rows the concurrent writers share. */
   shared?: Array<string | number>;
+  /** seed: the rows no writer touches, with the value each was given. */
+  before?: Record<string, unknown>;
   errors: Array<{ op: string; error: string }>;
   mismatchCount?: number;
   mismatches?: Array<{ pk: string | number; expected: unknown; got: unknown }>;

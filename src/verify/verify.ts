@@ -255,6 +255,7 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
     previous: { server: previous, writes: { field: previousField!, fills: before.fills } },
     next: { server: next, writes: { field: nextField!, fills: after.fills } },
     sharedPks: seeded.shared ?? [],
+    rowsBefore: seeded.before,
     app: plan.app,
     backTo: record.applied[phase - 1]?.after ?? 'zero',
     irreversible: plan.phases[phase - 1]?.migration?.irreversible ?? null,

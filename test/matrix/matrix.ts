@@ -278,6 +278,7 @@ export async function runScenario(
         previous: { server: blueServer, writes: { field: previousField, sets: scenario.sets?.[k - 1] } },
         next: { server: greenServer, writes: { field: nextField, sets: scenario.sets?.[k] } },
         sharedPks,
+        rowsBefore: start.seed.before,
         app: appLabel(target),
         backTo: leafMigration(previous, target),
         irreversible: readIrreversible(next, k),
