@@ -109,10 +109,19 @@ def setup_django(project):
 
 
 def database_settings(url):
-    """DATABASES["default"] entries for a postgres:// URL."""
+    """DATABASES["default"] entries for a postgres:// URL, or a sqlite:///PATH file."""
     from urllib.parse import unquote, urlsplit
 
     parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # Two releases write from two processes: each transaction takes the file's write lock when
+        # it begins and waits for it (as a server's writer waits for a row), instead of failing at
+        # once when a reader's transaction would have to become a writer (Django 5.1+).
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": unquote(parts.path),
+            "OPTIONS": {"timeout": 60, "transaction_mode": "IMMEDIATE"},
+        }
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")),
@@ -706,8 +715,13 @@ def ensure_audit_table():
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} "
-            "(id bigserial PRIMARY KEY, row_pk text NOT NULL, value text NOT NULL, writer text NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} ("
+            + (
+                "id bigserial PRIMARY KEY"
+                if connection.vendor == "postgresql"
+                else "id integer PRIMARY KEY AUTOINCREMENT"
+            )
+            + ", row_pk text NOT NULL, value text NOT NULL, writer text NOT NULL)"
         )
 
 
@@ -798,6 +812,9 @@ def verify_audit(field):
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT DISTINCT ON (row_pk) row_pk, value FROM {AUDIT_TABLE} ORDER BY row_pk, id DESC"
+            if connection.vendor == "postgresql"
+            else f"SELECT row_pk, value FROM {AUDIT_TABLE} a WHERE id = "
+            f"(SELECT max(id) FROM {AUDIT_TABLE} b WHERE b.row_pk = a.row_pk)"
         )
         last = {pk: json.loads(value) for pk, value in cursor.fetchall()}
     rows = {

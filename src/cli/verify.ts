@@ -21,7 +21,7 @@ interface VerifyFlags {
 
 export function verifyCommand(context: CommandContext): Command {
   const command = new Command('verify')
-    .description("run a generated phase on a scratch PostgreSQL with the previous and the new release's code side by side")
+    .description("run a generated phase on a scratch database with the previous and the new release's code side by side")
     .argument('<change>', 'the change id (bg-scaffold status lists them)')
     .option('--project <dir>', 'the Django project, the folder with manage.py (default: the current directory)')
     .option('--phase <n>', 'the phase to verify (default: the last generated)', wholeNumber)
@@ -92,7 +92,7 @@ export function formatReport(report: VerifyReport): string {
     `verify ${report.change}: phase ${report.phase}/${report.phases} (${report.op}, ${report.strategy})`,
     `  previous release: ${report.previous}`,
     `  new release:      ${report.next}`,
-    `  checked:          ${report.field ? `${report.model}.${report.field}` : `${report.model} (in neither release's code)`}, on PostgreSQL ${report.postgres} and Django ${report.django}`,
+    `  checked:          ${report.field ? `${report.model}.${report.field}` : `${report.model} (in neither release's code)`}, on ${report.database} and Django ${report.django}`,
     '',
     ...report.cells.map((cell) => formatCell(cell, width)),
     '',

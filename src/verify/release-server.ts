@@ -90,12 +90,14 @@ export class ReleaseServer {
       ...process.env,
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONUNBUFFERED: '1',
-      // For settings that read it; the engine puts the URL into DATABASES["default"] in any case.
-      DATABASE_URL: code.databaseUrl,
       BG_VERIFY_DATABASE_URL: code.databaseUrl,
       BG_VERIFY_TARGET: code.target,
     };
     delete childEnv.DJANGO_SETTINGS_MODULE;
+    // For settings that read it; the engine puts the URL into DATABASES["default"] in any case. A
+    // SQLite file is left to that alone: settings that parse DATABASE_URL may take only servers.
+    delete childEnv.DATABASE_URL;
+    if (code.databaseUrl.startsWith('postgres')) childEnv.DATABASE_URL = code.databaseUrl;
     delete childEnv.BG_VERIFY_EXTENSION;
     if (code.settings) childEnv.DJANGO_SETTINGS_MODULE = code.settings;
     if (code.extension) childEnv.BG_VERIFY_EXTENSION = code.extension;

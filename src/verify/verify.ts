@@ -66,7 +66,8 @@ export interface VerifyReport {
   field: string;
   previous: string;
   next: string;
-  postgres: string;
+  /** `PostgreSQL 15.18`, `SQLite` */
+  database: string;
   django: string;
   cells: PhaseCell[];
   ok: boolean;
@@ -83,8 +84,12 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
   const progress = request.onProgress ?? (() => {});
   const record = readChangeRecord(request.projectRoot, request.change);
   const { plan } = record;
-  if (plan.database !== 'postgresql') {
-    throw new BgScaffoldError(`verify runs on PostgreSQL, and change "${plan.change}" was planned for ${plan.database}; its migrations are plain Django operations there`);
+  if (plan.database === 'mysql') {
+    throw new BgScaffoldError(`verify runs on PostgreSQL and SQLite, and change "${plan.change}" was planned for MySQL; verify it on a MySQL of your own by hand for now`);
+  }
+  const onSqlite = plan.database === 'sqlite';
+  if (onSqlite && (request.databaseUrl || request.postgres || request.testCommand)) {
+    throw new BgScaffoldError(`change "${plan.change}" was planned for SQLite: verify runs it on a scratch SQLite file, without --database-url, --postgres or --test-command`);
   }
   const generated = record.applied.length;
   const phase = request.phase ?? generated;
@@ -103,24 +108,8 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
   try {
     progress('reading the two releases');
     const trees = await phaseTrees(request.projectRoot, record, phase, workDir, request.previous);
-    progress('starting PostgreSQL');
-    const binDir = request.postgres ? await postgresMajorBinDir(request.postgres, progress) : undefined;
-    const { server, version } = await scratchServer(request.databaseUrl, runtime.python, cleanups, binDir);
-    const dbName = `bg_scaffold_verify_${process.pid}_${Date.now().toString(36)}`;
-    try {
-      await server.createDatabase(dbName);
-    } catch (error) {
-      // The client's own words (psql's or psycopg's last line), not the command that failed.
-      const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);
-      const why = lines.find((line) => /^(psql: error:|FATAL|ERROR|[\w.]*Error:)/.test(line)) ?? lines[lines.length - 1] ?? 'no answer';
-      throw new BgScaffoldError(
-        /connect|refused|timeout|resolve|host/i.test(why)
-          ? `cannot connect to the PostgreSQL server of --database-url: ${why}`
-          : `cannot create the scratch database ${dbName}: ${why}; give a --database-url whose role may CREATE DATABASE`,
-      );
-    }
-    cleanups.unshift(() => server.dropDatabase(dbName));
-    const code = { python: runtime.python, databaseUrl: server.url(dbName), target: verification.target, settings: runtime.settings };
+    const scratch = onSqlite ? { url: `sqlite:///${path.join(workDir, 'verify.sqlite3')}`, database: 'SQLite', postgres: null } : await postgresScratch(request, runtime.python, cleanups, progress);
+    const code = { python: runtime.python, databaseUrl: scratch.url, target: verification.target, settings: runtime.settings };
     progress('starting Django for both releases');
     const previous = new ReleaseServer({ ...code, tree: trees.previous.project });
     const next = new ReleaseServer({ ...code, tree: trees.next.project });
@@ -131,7 +120,8 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
       throw new BgScaffoldError(`the previous release's Django does not start with ${runtime.python} (${runtime.pythonSource}): ${why}; pass --python with the project's interpreter${runtime.settings ? '' : ' and --settings'}`);
     }
     const cells = await checkPhase({ record, verification, phase, previous, next, rows: request.rows ?? DEFAULT_ROWS, progress });
-    if (request.testCommand && cells.migrated) {
+    if (request.testCommand && cells.migrated && scratch.postgres) {
+      const { server, dbName } = scratch.postgres;
       await Promise.all([previous.close(), next.close()]); // a template database takes no other sessions
       for (const [who, tree] of [['previous', trees.previous.project], ['new', trees.next.project]] as const) {
         progress(`running the ${who} release's tests`);
@@ -150,7 +140,7 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
       field: cells.field,
       previous: trees.previous.source,
       next: trees.next.source,
-      postgres: version,
+      database: scratch.database,
       django: ready.django ?? '?',
       cells: cells.cells,
       ok: cells.cells.every((cell) => cell.status !== 'failed'),
@@ -159,6 +149,36 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
   }
+}
+
+interface Scratch {
+  /** What the releases' settings get: postgres://… or sqlite:///… */
+  url: string;
+  /** `PostgreSQL 15.18` */
+  database: string;
+  postgres: { server: PgServer; dbName: string } | null;
+}
+
+/** A scratch database on the user's server or a throwaway one, dropped by a cleanup. */
+async function postgresScratch(request: VerifyRequest, python: string, cleanups: Array<() => Promise<unknown>>, progress: (line: string) => void): Promise<Scratch> {
+  progress('starting PostgreSQL');
+  const binDir = request.postgres ? await postgresMajorBinDir(request.postgres, progress) : undefined;
+  const { server, version } = await scratchServer(request.databaseUrl, python, cleanups, binDir);
+  const dbName = `bg_scaffold_verify_${process.pid}_${Date.now().toString(36)}`;
+  try {
+    await server.createDatabase(dbName);
+  } catch (error) {
+    // The client's own words (psql's or psycopg's last line), not the command that failed.
+    const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);
+    const why = lines.find((line) => /^(psql: error:|FATAL|ERROR|[\w.]*Error:)/.test(line)) ?? lines[lines.length - 1] ?? 'no answer';
+    throw new BgScaffoldError(
+      /connect|refused|timeout|resolve|host/i.test(why)
+        ? `cannot connect to the PostgreSQL server of --database-url: ${why}`
+        : `cannot create the scratch database ${dbName}: ${why}; give a --database-url whose role may CREATE DATABASE`,
+    );
+  }
+  cleanups.unshift(() => server.dropDatabase(dbName));
+  return { url: server.url(dbName), database: `PostgreSQL ${version}`, postgres: { server, dbName } };
 }
 
 function checkDatabaseUrl(url: string): void {

@@ -191,6 +191,28 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
   );
 
   it(
+    "passes the SQLite copy plan's retire phase on a scratch SQLite file, rollback included",
+    async () => {
+      const project = exampleRepo('shop', 'sqlite-copy');
+      const change = await generate(project, ...['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'copy'], '--database', 'sqlite');
+      git(project, 'add', '-A');
+      git(project, 'commit', '-qm', 'release 1');
+      expect((await cli(project, 'advance', change, '--yes')).code).toBe(0);
+      switchShopToQty(project); // release 2 reads qty
+      git(project, 'add', '-A');
+      git(project, 'commit', '-qm', 'release 2');
+      expect((await cli(project, 'advance', change, '--yes')).code).toBe(0);
+      // Release 3 takes quantity out of Django's state; its rollback refills it through the model.
+      const result = await cli(project, 'verify', change);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain('verify order-quantity-to-qty: phase 3/4 (rename-column, copy)');
+      expect(result.stdout).toMatch(/on SQLite and Django/);
+      expect(result.stdout).toMatch(/ok\s+3\/4\s+migrate backwards to 0005_order_qty_fill/);
+    },
+    REAL_STACK_TIMEOUT_MS,
+  );
+
+  it(
     'passes drop-table, and fails the same release with the foreign key simply dropped (orphans)',
     async () => {
       const project = exampleRepo('shop', 'drop-table');
@@ -273,7 +295,7 @@ describe('bg-scaffold verify: bad input exits 2 and starts nothing', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('a phase not generated yet, a URL that is not PostgreSQL, a plan for SQLite', async () => {
+  it('a phase not generated yet, a URL that is not PostgreSQL, a plan for MySQL, a server for a SQLite plan', async () => {
     const generated = await runMain(['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--yes', '--project', project]);
     expect(generated.code, generated.stderr).toBe(0);
     const phase = await runMain(['verify', 'order-quantity-to-qty', '--phase', '2', '--project', project]);
@@ -282,10 +304,14 @@ describe('bg-scaffold verify: bad input exits 2 and starts nothing', () => {
     expect([url.code, url.stderr.trim()]).toEqual([2, 'bg-scaffold: --database-url must be a postgres:// URL, not mysql://']);
     const major = await runMain(['verify', 'order-quantity-to-qty', '--postgres', '9', '--project', project]);
     expect([major.code, major.stderr.trim()]).toEqual([2, 'bg-scaffold: --postgres 9: the server packages have majors 10 to 18; give one of those']);
-    const sqlite = await runMain(['add-column', '--app', 'shop', '--model', 'Order', '--name', 'label', '--type', 'CharField', '--max-length', '20', '--null', '--database', 'sqlite', '--yes', '--project', project]);
+    const mysql = await runMain(['add-column', '--app', 'shop', '--model', 'Order', '--name', 'label', '--type', 'CharField', '--max-length', '20', '--null', '--database', 'mysql', '--yes', '--project', project]);
+    expect(mysql.code, mysql.stderr).toBe(0);
+    const onMysql = await runMain(['verify', 'order-add-label', '--project', project]);
+    expect(onMysql.code).toBe(2);
+    expect(onMysql.stderr).toMatch(/^bg-scaffold: verify runs on PostgreSQL and SQLite, and change "order-add-label" was planned for MySQL/);
+    const sqlite = await runMain(['add-column', '--app', 'shop', '--model', 'Order', '--name', 'memo', '--type', 'TextField', '--null', '--database', 'sqlite', '--yes', '--project', project]);
     expect(sqlite.code, sqlite.stderr).toBe(0);
-    const onSqlite = await runMain(['verify', 'order-add-label', '--project', project]);
-    expect(onSqlite.code).toBe(2);
-    expect(onSqlite.stderr).toMatch(/^bg-scaffold: verify runs on PostgreSQL, and change "order-add-label" was planned for sqlite/);
+    const serverForSqlite = await runMain(['verify', 'order-add-memo', '--postgres', '16', '--project', project]);
+    expect([serverForSqlite.code, serverForSqlite.stderr.trim()]).toEqual([2, 'bg-scaffold: change "order-add-memo" was planned for SQLite: verify runs it on a scratch SQLite file, without --database-url, --postgres or --test-command']);
   });
 });

@@ -809,15 +809,21 @@ function copyRetireSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
   const oldCol = r.oldColumn;
   const forget: StateOperation[] = [...metaStateOperations(r), { kind: 'RemoveField', modelName: r.modelName, name: field.name }];
   if (r.database !== 'postgresql') {
+    // In this order, so that on rollback Django's state has the field back before the refill
+    // (it runs through the model), and the refill runs before NOT NULL comes back.
     return [
-      {
-        kind: 'separate',
-        comment: `"${oldCol}" becomes nullable in the database and leaves Django's state; the column stays until the next release.`,
-        databaseOperations: field.nullable ? [] : [{ kind: 'AlterField', modelName: r.modelName, name: field.name, field: fields.oldNullable }],
-        stateOperations: forget,
-      },
-      // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
+      ...(field.nullable
+        ? []
+        : [
+            {
+              kind: 'separate',
+              comment: `"${oldCol}" becomes nullable in the database: the next release inserts rows without it. Django's state forgets the field below.`,
+              databaseOperations: [{ kind: 'AlterField', modelName: r.modelName, name: field.name, field: fields.oldNullable }],
+              stateOperations: [],
+            } satisfies MigrationOperation,
+          ]),
       { kind: 'backfill-orm', comment: `Rollback only: refills ${field.name} for rows this release inserted without it.`, modelName: r.model.name, target: field.name, source: r.to, backwardsOnly: true },
+      { kind: 'state-only', comment: `Django forgets ${field.name}; its column stays until the next release.`, operations: forget },
     ];
   }
   return [

@@ -50,8 +50,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # "quantity" becomes nullable in the database and leaves Django's state; the
-        # column stays until the next release.
+        # "quantity" becomes nullable in the database: the next release inserts rows
+        # without it. Django's state forgets the field below.
         migrations.SeparateDatabaseAndState(
             database_operations=[
                 migrations.AlterField(
@@ -60,10 +60,14 @@ class Migration(migrations.Migration):
                     field=models.IntegerField(null=True),
                 ),
             ],
+            state_operations=[],
+        ),
+        # Rollback only: refills quantity for rows this release inserted without it.
+        migrations.RunPython(migrations.RunPython.noop, copy_qty_to_quantity),
+        # Django forgets quantity; its column stays until the next release.
+        migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.RemoveField(model_name="order", name="quantity"),
             ],
         ),
-        # Rollback only: refills quantity for rows this release inserted without it.
-        migrations.RunPython(migrations.RunPython.noop, copy_qty_to_quantity),
     ]
