@@ -1,5 +1,6 @@
 /** `bg-scaffold status`: every change in the project, where it stands, what comes next, how long it has waited. */
 import { readChangeRecords } from '../record/change-record.js';
+import { appliedMigrations, phasesApplied, type Environment, type EnvironmentPhases } from './environments.js';
 import { collectChanges, daysBetween, waitingSince, type ChangeInFlight } from './changes.js';
 import { isGitWorkTree } from './git.js';
 import { scanProject } from './references.js';
@@ -22,6 +23,8 @@ export interface ChangeStatus {
   waitingSince: string | null;
   waitedDays: number | null;
   dateSource: 'git' | 'record' | null;
+  /** With --database-url: per environment, the phases its database has applied. */
+  environments?: EnvironmentPhases[];
 }
 
 export interface StatusReport {
@@ -31,13 +34,23 @@ export interface StatusReport {
 export interface StatusOptions {
   now: Date;
   onProgress?: (done: number, total: number) => void;
+  /** Environments whose django_migrations say which phases ran there, and the Python to read SQLite or a server without psql. */
+  environments?: Environment[];
+  python?: string;
 }
 
 export async function projectStatus(projectRoot: string, options: StatusOptions): Promise<StatusReport> {
   const records = readChangeRecords(projectRoot);
   const { markers } = await scanProject(projectRoot, { targets: [], markers: true, onProgress: options.onProgress });
   const inGit = isGitWorkTree(projectRoot);
-  const changes = collectChanges(records, markers).map((change) => changeStatus(projectRoot, change, inGit, options.now));
+  const environments = options.environments ?? [];
+  const migrations = await Promise.all(environments.map((environment) => appliedMigrations(environment, options.python ?? 'python3')));
+  const changes = collectChanges(records, markers).map((change) => {
+    const status = changeStatus(projectRoot, change, inGit, options.now);
+    if (environments.length === 0 || !change.record) return status;
+    const record = change.record;
+    return { ...status, environments: environments.map((environment, i) => ({ environment: environment.name, applied: phasesApplied(record, migrations[i]!) })) };
+  });
   return { changes };
 }
 

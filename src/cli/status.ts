@@ -1,19 +1,30 @@
 /** `bg-scaffold status`: every change in flight, its phase, what comes next and how long it has waited. */
 import { Command } from 'commander';
 import { projectStatus, type ChangeStatus, type StatusReport } from '../check/status.js';
+import { parseEnvironment } from '../check/environments.js';
+import { chooseDjangoRuntime } from '../project/introspect.js';
 import { progressIndicator, projectRoot } from './check.js';
 import type { CommandContext } from './run-command.js';
 
 interface StatusFlags {
   project?: string;
   json?: boolean;
+  databaseUrl: string[];
+  python?: string;
 }
 
 export function statusCommand(context: CommandContext): Command {
   const command = new Command('status')
     .description('list every change in the project: its phase, what the next phase does, and how long it has waited')
     .option('--project <dir>', 'the Django project, the folder with manage.py (default: the current directory)')
-    .option('--json', 'print the changes as JSON on stdout');
+    .option('--json', 'print the changes as JSON on stdout')
+    .option(
+      '--database-url <[name=]url>',
+      "an environment's database (postgres:// or sqlite:///PATH): say which phases its django_migrations has applied; repeat for each environment",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option('--python <path>', "with --database-url, the Python that reads SQLite files and servers when psql is missing (default: as for generation)");
   command.addHelpText(
     'after',
     [
@@ -21,11 +32,17 @@ export function statusCommand(context: CommandContext): Command {
       'Changes are read from .bg-scaffold/*/plan.json and from the markers bg-scaffold stamps into code and',
       'migrations. The wait is counted from the git commit of the current phase\'s migration, or, outside',
       'git or before that commit, from the date the phase was applied.',
+      '',
+      'A phase is generated into the tree; it is applied where its migration has run. With --database-url',
+      "status reads each environment's django_migrations and says which phases ran there:",
+      '  bg-scaffold status --database-url staging=postgres://... --database-url production=postgres://...',
     ].join('\n'),
   );
   return command.action(async (flags: StatusFlags) => {
     const dir = projectRoot(flags.project, context.cwd);
-    const report = await projectStatus(dir, { now: new Date(), onProgress: progressIndicator(context.io, 'status') });
+    const environments = flags.databaseUrl.map(parseEnvironment);
+    const python = environments.length > 0 ? chooseDjangoRuntime(dir, { python: flags.python }).python : undefined;
+    const report = await projectStatus(dir, { now: new Date(), onProgress: progressIndicator(context.io, 'status'), environments, python });
     context.io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
   });
 }
@@ -42,6 +59,7 @@ function formatChange(change: ChangeStatus): string {
   const lines = [`${change.change} (${how}): ${state}`];
   if (change.app && change.model) lines.push(`  model: ${change.app}.${change.model}`);
   if (!change.recorded) lines.push(`  no record: only markers in the code name this change (bg-scaffold check reports them)`);
+  for (const where of change.environments ?? []) lines.push(`  ${where.environment}: ${appliedIn(where.applied, change.phases)}`);
   if (change.next) lines.push(`  next: phase ${change.next.phase}/${change.phases}, ${change.next.title}`, `        ${change.next.command}`);
   if (change.waitingSince && !change.complete) {
     const source = change.dateSource === 'git' ? 'git commit' : 'record';
@@ -50,6 +68,13 @@ function formatChange(change: ChangeStatus): string {
     lines.push(`  last phase generated: ${change.waitingSince.slice(0, 10)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `phase 1/2 applied`, `no phase applied yet`, or the phases when they do not follow each other. */
+function appliedIn(phases: number[], total: number): string {
+  if (phases.length === 0) return 'no phase applied yet';
+  const inOrder = phases.every((phase, i) => phase === i + 1);
+  return inOrder ? `phase ${phases.length}/${total} applied` : `phases ${phases.join(', ')} of ${total} applied (not in order: check its migrations)`;
 }
 
 function days(count: number): string {
