@@ -15,6 +15,7 @@ interface VerifyFlags {
   python?: string;
   settings?: string;
   rows?: number;
+  writes?: number;
   testCommand?: string;
   json?: boolean;
 }
@@ -32,6 +33,7 @@ export function verifyCommand(context: CommandContext): Command {
     .option('--settings <module>', "the Django settings module (default: DJANGO_SETTINGS_MODULE, else manage.py's)")
     .option('--test-command <cmd>', "the project's own tests, run in each release's tree after the checks, with DATABASE_URL on the scratch database: e.g. \"python manage.py test --keepdb\" (with --keepdb, against the phase's schema)")
     .option('--rows <n>', 'rows of the changed model the previous release writes before the phase', wholeNumber, 1000)
+    .option('--writes <n>', "operations of each release's writer while the phase migrates and after (more find rarer races, fewer run faster)", wholeNumber, 300)
     .option('--json', 'print the report as JSON on stdout');
   command.addHelpText(
     'after',
@@ -62,6 +64,7 @@ export function verifyCommand(context: CommandContext): Command {
       python: flags.python,
       settings: flags.settings,
       rows: flags.rows,
+      writes: flags.writes,
       testCommand: flags.testCommand,
       onProgress: progress,
     }).finally(() => progress && context.io.stderr.write('\r\x1b[K'));

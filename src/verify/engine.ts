@@ -59,7 +59,7 @@ export interface PhaseToVerify {
    * new release deletes a row each points at, and the database must do what on_delete said.
    */
   referencesLeft?: ReferenceLeft[];
-  /** Operations of the new release's writer (default 300). */
+  /** Operations of each release's writer during the window (default 300; the previous one writes at least this many, until the new one is done). */
   loadOps?: number;
   /** A check of the caller's own after the migration (the matrix's SQL checks); a problem fails it. */
   afterMigrate?: { check: string; run: () => Promise<string | null> };
@@ -135,7 +135,7 @@ export async function verifyPhase(phase: PhaseToVerify): Promise<PhaseOutcome> {
   // the previous release's writer has written.
   const blueStart = await timed(
     'previous writer starts',
-    blue.request('load-start', { ...request(previous.writes), writer: 'previous', ops: 300, pks: phase.sharedPks, seed, warmup: 20 }),
+    blue.request('load-start', { ...request(previous.writes), writer: 'previous', ops: phase.loadOps ?? 300, pks: phase.sharedPks, seed, warmup: 20 }),
   );
   const migrate = await timed('migrate (previous writing)', async () => {
     await green.ready;

@@ -51,6 +51,8 @@ export interface VerifyRequest {
   testCommand?: string;
   /** Rows of the changed model the previous release writes before the phase (default 1,000). */
   rows?: number;
+  /** Operations of each release's writer during the phase's window (default 300). */
+  writes?: number;
   /** Each step as it starts or a check as it ends, for a progress line. */
   onProgress?: (line: string) => void;
 }
@@ -119,7 +121,7 @@ export async function verifyChange(request: VerifyRequest): Promise<VerifyReport
       const why = ready.errors[0]?.error ?? 'no answer';
       throw new BgScaffoldError(`the previous release's Django does not start with ${runtime.python} (${runtime.pythonSource}): ${why}; pass --python with the project's interpreter${runtime.settings ? '' : ' and --settings'}`);
     }
-    const cells = await checkPhase({ record, verification, phase, previous, next, rows: request.rows ?? DEFAULT_ROWS, progress });
+    const cells = await checkPhase({ record, verification, phase, previous, next, rows: request.rows ?? DEFAULT_ROWS, writes: request.writes, progress });
     if (request.testCommand && cells.migrated && scratch.postgres) {
       const { server, dbName } = scratch.postgres;
       await Promise.all([previous.close(), next.close()]); // a template database takes no other sessions
@@ -233,6 +235,7 @@ interface PhaseCheck {
   previous: ReleaseServer;
   next: ReleaseServer;
   rows: number;
+  writes?: number;
   progress: (line: string) => void;
 }
 
@@ -282,6 +285,7 @@ async function checkPhase(check: PhaseCheck): Promise<{ cells: PhaseCell[]; fiel
     staleReadsDeclared: verification.staleReadsDeclared(phase),
     referencesLeft: referencesLeft(previousModel, nextModel),
     seed: phase,
+    loadOps: check.writes,
     onCell: (cell) => progress(`${cell.phase} ${cell.check}: ${cell.status}`),
   });
   cells.push(...outcome.cells);

@@ -48,8 +48,11 @@ function cli(project: string, ...args: string[]): Promise<CliResult> {
   return runMain([...args, '--project', project, '--python', env.python]);
 }
 
+/** Fewer rows and writes than a user's default: the blue-green matrix runs the full load through the same engine. */
+const LIGHT = ['--rows', '400', '--writes', '100'];
+
 function verify(project: string, change: string, ...args: string[]): Promise<CliResult> {
-  return cli(project, 'verify', change, '--database-url', serverUrl, ...args);
+  return cli(project, 'verify', change, '--database-url', serverUrl, ...LIGHT, ...args);
 }
 
 async function generate(project: string, ...args: string[]): Promise<string> {
@@ -176,13 +179,13 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
       const project = exampleRepo('zoo', 'zoo-rename');
       const change = await generate(project, 'rename-column', '--app', 'library', '--model', 'Author', '--field', 'website', '--to', 'homepage', '--strategy', 'trigger');
       // No --database-url: verify starts PostgreSQL itself.
-      const result = await cli(project, 'verify', change);
+      const result = await cli(project, 'verify', change, ...LIGHT);
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stdout).toContain('checked:          library.Author.website → homepage');
       expect(failedChecks(result.stdout)).toEqual([]);
 
       const latest = await ensureDjangoEnv('latest');
-      const newest = await runMain(['verify', change, '--postgres', POSTGRES_FOR_DJANGO.latest, '--python', latest.python, '--project', project]);
+      const newest = await runMain(['verify', change, '--postgres', POSTGRES_FOR_DJANGO.latest, ...LIGHT, '--python', latest.python, '--project', project]);
       expect(newest.code, newest.stdout + newest.stderr).toBe(0);
       expect(newest.stdout).toContain(`on PostgreSQL ${POSTGRES_FOR_DJANGO.latest}.`);
       expect(newest.stdout).toContain(`and Django ${latest.django}`);
@@ -203,7 +206,7 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
       git(project, 'commit', '-qm', 'release 2');
       expect((await cli(project, 'advance', change, '--yes')).code).toBe(0);
       // Release 3 takes quantity out of Django's state; its rollback refills it through the model.
-      const result = await cli(project, 'verify', change);
+      const result = await cli(project, 'verify', change, ...LIGHT);
       expect(result.code, result.stdout + result.stderr).toBe(0);
       expect(result.stdout).toContain('verify order-quantity-to-qty: phase 3/4 (rename-column, copy)');
       expect(result.stdout).toMatch(/on SQLite and Django/);
