@@ -98,7 +98,7 @@ export interface Scenario {
    * or model that leaves the code (admin, services), as a real release would.
    */
   developer?: (project: string, release: number) => Promise<void>;
-  /** Operations of the new release's writer per phase (default 300): fewer for quick metadata-only phases. */
+  /** Operations of each release's writer per phase (default 250): fewer for quick metadata-only phases. */
   loadOps?: number;
   /**
    * Django lines to run on (default: all). A scenario that repeats another's plan shape with a
@@ -208,7 +208,7 @@ export async function runScenario(
   };
   // The new release's writes; the previous release writes the whole window, so both together
   // make a couple of thousand operations per phase.
-  const loadOps = options.loadOps ?? scenario.loadOps ?? 300;
+  const loadOps = options.loadOps ?? scenario.loadOps ?? 250;
   await fs.mkdir(workDir, { recursive: true });
 
   // The starting schema and data, migrated and seeded once per Django version by release 0.

@@ -65,7 +65,6 @@ export const NEGATIVE_CONTROLS: Scenario[] = [
     cli: [...add, '--name', 'weight', '--type', 'BigIntegerField', '--backfill-sql', 'quantity::bigint * 2', '--strategy', 'single-release'],
     codeField: ['quantity', 'quantity'],
     sets: [{}, { weight: 11 }],
-    loadOps: 300,
     expectBroken: true,
     djangoLines: ['5.2'], // test/verify runs it again through the user's command
   },

@@ -49,7 +49,6 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column with a default (Order.note)',
     cli: remove('Order', 'note'),
     codeField: quantityEveryRelease(2),
-    loadOps: 300,
     developer: async (project, release) => {
       if (release !== 1) return;
       await edit(project, 'shop/admin.py', [['"status", "note", "placed_at"', '"status", "placed_at"']]);
@@ -64,7 +63,6 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column NOT NULL without a default (Product.price)',
     cli: remove('Product', 'price'),
     codeField: quantityEveryRelease(3),
-    loadOps: 300,
     // The same three-release plan as the NOT NULL foreign key below, which runs on both lines.
     djangoLines: ['5.2'],
     developer: async (project, release) => {
@@ -77,7 +75,6 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column already nullable (Shipment.shipped_at)',
     cli: remove('Shipment', 'shipped_at'),
     codeField: quantityEveryRelease(2),
-    loadOps: 300,
     developer: async (project, release) => {
       if (release !== 1) return;
       await edit(project, 'shop/admin.py', [['"tracking_code", "shipped_at"]', '"tracking_code"]']]);
@@ -89,7 +86,6 @@ export const SCENARIOS: Scenario[] = [
     name: 'remove-column NOT NULL foreign key (Order.product)',
     cli: remove('Order', 'product'),
     codeField: quantityEveryRelease(3),
-    loadOps: 300,
     developer: async (project, release) => {
       if (release !== 2) return;
       await edit(project, 'shop/admin.py', [[/"customer", "product", /g, '"customer", ']]);
@@ -102,7 +98,6 @@ export const SCENARIOS: Scenario[] = [
     name: 'drop-table (Shipment)',
     cli: ['drop-table', '--app', 'shop', '--model', 'Shipment'],
     codeField: quantityEveryRelease(2),
-    loadOps: 300,
     developer: async (project, release) => {
       if (release === 1) await withoutShipment(project);
     },
@@ -156,7 +151,6 @@ export const NEGATIVE_CONTROLS: Scenario[] = [
     name: "negative: drop Django's foreign key without a database-level replacement",
     naive: dropShipmentWithoutReplacement,
     codeField: ['quantity', 'quantity'],
-    loadOps: 300,
     expectBroken: true,
     djangoLines: ['5.2'], // test/verify runs it again through the user's command
   },
