@@ -5,7 +5,7 @@
  */
 import { BgScaffoldError } from '../errors.js';
 import type { ChangeRecord } from '../record/change-record.js';
-import { findPgBinDir, findPsql, PsqlClient, PsycopgClient, type SqlClient } from '../verify/postgres.js';
+import { clientErrorLine, findPgBinDir, findPsql, PsqlClient, PsycopgClient, type SqlClient } from '../verify/postgres.js';
 import { runCommand } from '../verify/process.js';
 
 export interface Environment {
@@ -44,9 +44,7 @@ export async function appliedMigrations(environment: Environment, python: string
   try {
     rows = environment.url.startsWith('sqlite:') ? await sqliteRows(python, sqlitePath(environment.url), query) : await postgresClient(python).run(environment.url, [query]);
   } catch (error) {
-    const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);
-    const why = lines.find((line) => /^(psql: error:|FATAL|ERROR|[\w.]*Error:)/.test(line)) ?? lines.at(-1) ?? 'no answer';
-    throw new BgScaffoldError(`cannot read django_migrations of ${environment.name}: ${why}`);
+    throw new BgScaffoldError(`cannot read django_migrations of ${environment.name}: ${clientErrorLine(error as Error)}`);
   }
   return new Set(rows.split('\n').filter(Boolean).map((row) => row.replace('|', '.')));
 }

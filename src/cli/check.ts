@@ -186,15 +186,19 @@ function plural(count: number, noun: string): string {
 /** Below this many files a scan is quick enough not to need a progress line. */
 const PROGRESS_THRESHOLD = 1000;
 
+/** Progress goes to a terminal's stderr, never to scripts or CI logs. */
+export function showsProgress(io: Io): boolean {
+  const env = io.env ?? process.env;
+  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
+  return !ci && (io.isTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY));
+}
+
 /**
  * A progress line on stderr (`check: 1200/5000 files`), redrawn in place at most every 100 ms, for
  * interactive runs only: stderr is a terminal and CI is unset. Returns undefined otherwise.
  */
 export function progressIndicator(io: Io, label: string): ((done: number, total: number) => void) | undefined {
-  const env = io.env ?? process.env;
-  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
-  const terminal = io.isTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY);
-  if (ci || !terminal) return undefined;
+  if (!showsProgress(io)) return undefined;
   let last = 0;
   let shown = false;
   return (done, total) => {

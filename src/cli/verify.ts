@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { PhaseCell } from '../verify/engine.js';
 import { verifyChange, type VerifyReport } from '../verify/verify.js';
-import { projectRoot } from './check.js';
+import { projectRoot, showsProgress } from './check.js';
 import type { Io } from './io.js';
 import type { CommandContext } from './run-command.js';
 
@@ -80,10 +80,7 @@ function wholeNumber(value: string): number {
 
 /** On a terminal, one line that says what runs now (phases take minutes); nothing in scripts and CI. */
 function progressLine(io: Io): ((line: string) => void) | undefined {
-  const env = io.env ?? process.env;
-  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
-  const terminal = io.isTTY ?? Boolean((io.stderr as { isTTY?: boolean }).isTTY);
-  if (ci || !terminal) return undefined;
+  if (!showsProgress(io)) return undefined;
   const started = Date.now();
   return (line) => io.stderr.write(`\r\x1b[Kverify ${Math.round((Date.now() - started) / 1000)}s: ${line.slice(0, 100)}`);
 }

@@ -149,6 +149,12 @@ export class PsycopgClient implements SqlClient {
   }
 }
 
+/** The client's own words in a failed run's error (psql's or psycopg's line), not the command that failed. */
+export function clientErrorLine(error: Error): string {
+  const lines = error.message.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.find((line) => /^(psql: error:|FATAL|ERROR|[\w.]*Error:)/.test(line)) ?? lines.at(-1) ?? 'no answer';
+}
+
 /** psql from the server's binaries, else on PATH. */
 export function findPsql(binDir?: string): string | undefined {
   if (binDir && existsSync(path.join(binDir, 'psql'))) return path.join(binDir, 'psql');

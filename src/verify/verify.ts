@@ -13,6 +13,7 @@ import { chooseDjangoRuntime } from '../project/introspect.js';
 import { readChangeRecord, type ChangeRecord } from '../record/change-record.js';
 import { summarize, verifyPhase, type PhaseCell, type ReferenceLeft } from './engine.js';
 import {
+  clientErrorLine,
   findPgBinDir,
   findPsql,
   localAdminUrl,
@@ -170,9 +171,7 @@ async function postgresScratch(request: VerifyRequest, python: string, cleanups:
   try {
     await server.createDatabase(dbName);
   } catch (error) {
-    // The client's own words (psql's or psycopg's last line), not the command that failed.
-    const lines = (error as Error).message.split('\n').map((line) => line.trim()).filter(Boolean);
-    const why = lines.find((line) => /^(psql: error:|FATAL|ERROR|[\w.]*Error:)/.test(line)) ?? lines[lines.length - 1] ?? 'no answer';
+    const why = clientErrorLine(error as Error);
     throw new BgScaffoldError(
       /connect|refused|timeout|resolve|host/i.test(why)
         ? `cannot connect to the PostgreSQL server of --database-url: ${why}`
