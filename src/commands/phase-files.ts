@@ -30,13 +30,15 @@ export function renderPhaseFiles(args: {
   migrationNumber: number;
   /** The app's leaf migration this phase's migration depends on. */
   leaf: string | null;
+  /** The leaves of the other apps whose tables the migration changes (plan.otherApps). */
+  otherLeaves?: Array<[string, string]>;
 }): PhaseFiles {
   const { renderer, plan, phase, app } = args;
   const modelsAfter = applyPhaseToModels(args.modelsSource, args.modelsFile, plan, phase, renderer);
   if (!phase.migration) return { migration: null, migrationName: null, modelsAfter, opsModule: null };
   const migration = renderMigration(renderer, plan, phase, app.migrationsDir, {
     number: args.migrationNumber,
-    dependencies: args.leaf ? [[app.label, args.leaf]] : [],
+    dependencies: [...(args.leaf ? [[app.label, args.leaf] as [string, string]] : []), ...(args.otherLeaves ?? [])],
   });
   const opsModule = opsClassesUsed(phase).length > 0 ? runtimeCopy(app.migrationsDir) : null;
   return { migration, migrationName: migrationName(args.migrationNumber, phase.migration.slug), modelsAfter, opsModule };

@@ -8,6 +8,7 @@ import { renameColumnVerification } from './rename-column/verify.js';
 import { addColumnVerification } from './add-column/verify.js';
 import { removeColumnVerification } from './remove-column/verify.js';
 import { dropTableVerification } from './drop-table/verify.js';
+import { changeColumnTypeVerification } from './change-column-type/verify.js';
 
 /** What one release's code writes on the target model. */
 export interface ReleaseUnderVerify {
@@ -43,6 +44,8 @@ export function verificationOf(plan: ChangePlan): Verification {
       return removeColumnVerification(plan);
     case 'drop-table':
       return dropTableVerification(plan);
+    case 'change-column-type':
+      return changeColumnTypeVerification(plan);
     default:
       throw new Error(`no verification for operation ${plan.op}`);
   }

@@ -32,6 +32,9 @@ const OPS_CLASS: Partial<Record<MigrationOperation['kind'], string>> = {
   'backwards-only': 'Backwards',
   'replace-foreign-key': 'ReplaceForeignKey',
   'drop-table': 'DropTable',
+  'sync-column': 'SyncColumn',
+  'mirror-column': 'MirrorColumn',
+  'swap-columns': 'SwapColumns',
 };
 
 export function migrationFileName(number: number, slug: string): string {

@@ -253,6 +253,10 @@ function editField(context: EditContext, edit: Extract<ModelEdit, { kind: 'edit-
   const field = locateField(context, locateModel(context, edit.model), edit.model, edit.field);
   const edits: TextEdit[] = [];
   if (edit.rename) edits.push({ start: field.target.startIndex, end: field.target.endIndex, text: edit.rename });
+  if (edit.callee) {
+    const callee = field.call.childForFieldName('function')!;
+    edits.push({ start: callee.startIndex, end: callee.endIndex, text: edit.callee });
+  }
   // The change's last phase leaves no marker behind: its `unmark` strips the earlier phases' too.
   const note = context.unmarked.has(edit.model) ? null : edit.note;
   const args = argumentEdits(context, field.statement, field.call, edit.setKwargs, edit.removeKwargs, note);
@@ -316,7 +320,7 @@ function insertField(context: EditContext, edit: Extract<ModelEdit, { kind: 'ins
     throw new BgScaffoldError(`${context.file}:${line}: class ${edit.model} already declares a field "${edit.name}"; was this phase applied by hand?`);
   }
   const marker = markerComment(context.marker, edit.note);
-  const anchor = edit.after !== null ? locateField(context, cls, edit.model, edit.after) : (fields[fields.length - 1] ?? null);
+  const anchor = edit.first ? null : edit.after !== null ? locateField(context, cls, edit.model, edit.after) : (fields[fields.length - 1] ?? null);
   if (anchor) {
     // After the anchor's statement and its trailing comment, at its indentation.
     const at = nextLineStart(source, anchor.statement.endIndex);
@@ -324,14 +328,16 @@ function insertField(context: EditContext, edit: Extract<ModelEdit, { kind: 'ins
     const text = fieldStatementText(edit.name, edit.call, indentationAt(source, anchor.statement.startIndex), marker, eol);
     return [{ start: at, end: at, text: `${needsBreak ? eol : ''}${text}${eol}` }];
   }
-  // A model without fields yet: first in the body, after the docstring.
+  // First in the body (a model without fields yet, or a field that belongs first: the primary
+  // key), after the docstring and before the comments above the first statement.
   const header = positionOf(source, cls.startIndex).line;
   const first = statements[0];
   if (!first || positionOf(source, first.startIndex).line === header) {
     throw new BgScaffoldError(`${context.file}:${header}: put the body of class ${edit.model} on its own lines so bg-scaffold can add a field to it`);
   }
   const docstring = docstringOf(cls);
-  const at = docstring ? nextLineStart(source, docstring.endIndex) : lineStart(source, first.startIndex);
+  const body = cls.childForFieldName('body');
+  const at = docstring ? nextLineStart(source, docstring.endIndex) : body && edit.first ? lineStart(source, body.startIndex) : lineStart(source, first.startIndex);
   const text = fieldStatementText(edit.name, edit.call, indentationAt(source, first.startIndex), marker, eol);
   return [{ start: at, end: at, text: `${text}${eol}` }];
 }

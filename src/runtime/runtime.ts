@@ -13,7 +13,7 @@ import { join, posix } from 'node:path';
 import { packageRoot } from '../package-root.js';
 
 /** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
-export const RUNTIME_VERSION = 3;
+export const RUNTIME_VERSION = 4;
 
 export interface RuntimeRelease {
   version: number;
@@ -55,6 +55,13 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
       'a try that waits for locks on more than one table (a foreign key and the table it points at) gives up before a writer it blocks could reach deadlock_timeout, with more tries; a deadlock cancels the try, never the writer (the previous release\'s INSERT failed while a foreign key was dropped)',
       'what sqlmigrate shows parses as SQL, for the linters that read it: every description is one line, and a backfill\'s batch statement is shown prepared, its first and last key $1 and $2',
       'a long backfill\'s progress line also says about how long is left (from the planner\'s row estimate and the pace so far)',
+    ],
+  },
+  {
+    version: 4,
+    sha256: 'd3d2d6ca4b8ec46611118fc172afb32d407e83103f23d6df4e773db7115a2e7f',
+    changes: [
+      'column swaps for change-column-type: SyncColumn (a trigger that fills a new column from the old one, failing a write whose value the new type cannot hold), MirrorColumn (every index and constraint of a column built again on another, from the catalog) and SwapColumns (the names swapped in one short transaction, identity, sequence and default moved; backwards, a refill and the swap back)',
     ],
   },
 ];

@@ -29,10 +29,15 @@ export async function stageChange(facts: ProjectFacts, common: ResolvedCommon, r
   // A plan that deletes its model keeps the file it was in (drop-table: gone after release 1).
   const modelsFile = typeof plan.inputs.modelsFile === 'string' ? plan.inputs.modelsFile : findModel(app, plan.model).file;
   const renderer = new TemplateRenderer(common.packs);
+  // The other apps whose tables the plan changes: their tables must exist when it runs.
+  const otherLeaves = (plan.otherApps ?? []).flatMap((label): Array<[string, string]> => {
+    const other = requireSingleLeaf(findApp(facts, label));
+    return other ? [[label, other]] : [];
+  });
 
   // This phase, numbered after the app's leaf *now*: other migrations may have landed since the last phase.
   const modelsSource = stage.read(modelsFile) ?? '';
-  const files = renderPhaseFiles({ renderer, plan, phase, app, modelsFile, modelsSource, migrationNumber: app.nextNumber, leaf });
+  const files = renderPhaseFiles({ renderer, plan, phase, app, modelsFile, modelsSource, migrationNumber: app.nextNumber, leaf, otherLeaves });
   if (files.modelsAfter !== modelsSource) stage.write(modelsFile, files.modelsAfter);
   if (files.migration) stage.create(files.migration.path, files.migration.content);
   if (files.opsModule && !stage.exists(files.opsModule.path)) stage.create(files.opsModule.path, files.opsModule.content);
@@ -52,7 +57,7 @@ export async function stageChange(facts: ProjectFacts, common: ResolvedCommon, r
     let source = files.modelsAfter;
     let previousLeaf = files.migrationName ?? leaf;
     for (const later of plan.phases.slice(1)) {
-      const expected = renderPhaseFiles({ renderer, plan, phase: later, app, modelsFile, modelsSource: source, migrationNumber: app.nextNumber + later.number - 1, leaf: previousLeaf });
+      const expected = renderPhaseFiles({ renderer, plan, phase: later, app, modelsFile, modelsSource: source, migrationNumber: app.nextNumber + later.number - 1, leaf: previousLeaf, otherLeaves });
       const laterDir = phaseReviewDir(plan.change, later.number);
       if (expected.migration) stage.create(reviewPath(laterDir, expected.migration.path), expected.migration.content);
       stage.create(reviewPath(laterDir, `${modelsFile}.patch`), modelsPatch(modelsFile, source, expected.modelsAfter));

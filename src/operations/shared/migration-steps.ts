@@ -15,7 +15,7 @@ export const INDEX_LOCK_TIMEOUT = '1min';
  * is for steps that queue ahead of traffic.
  */
 export function stepLock(op: MigrationOperation, lock: LockSettings): LockSettings {
-  return op.kind === 'create-index' ? { ...lock, lockTimeout: INDEX_LOCK_TIMEOUT } : lock;
+  return op.kind === 'create-index' || op.kind === 'mirror-column' ? { ...lock, lockTimeout: INDEX_LOCK_TIMEOUT } : lock;
 }
 
 /**

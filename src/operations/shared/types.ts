@@ -5,7 +5,7 @@
  */
 import type { Database } from '../../project/types.js';
 
-export type Operation = 'rename-column' | 'add-column' | 'remove-column' | 'drop-table';
+export type Operation = 'rename-column' | 'add-column' | 'remove-column' | 'drop-table' | 'change-column-type';
 
 export type RenameStrategy = 'db-column' | 'trigger' | 'copy';
 
@@ -36,6 +36,8 @@ export interface ChangePlan {
   warnings: string[];
   /** Which database/Django combinations this plan's shape is verified on by the test matrix. */
   verifiedOn: string[];
+  /** Other apps whose tables the migrations change: each migration also depends on their leaf at the time. */
+  otherApps?: string[];
 }
 
 export interface Phase {
@@ -207,7 +209,37 @@ export type MigrationOperation =
    */
   | { kind: 'drop-table'; comment: string; table: string; model: ModelDefinition | null }
   /** `DROP TABLE` of each table in order, quoted by the database's own schema editor (non-PostgreSQL plans). */
-  | { kind: 'drop-table-portable'; comment: string; tables: string[] };
+  | { kind: 'drop-table-portable'; comment: string; tables: string[] }
+  /**
+   * A trigger that sets `target` to `valueSql` (SQL over the row's columns, `source` among them) on
+   * every INSERT and every UPDATE of `source`; `checked`: a value the target's type cannot hold fails
+   * the write with a message naming the change (a conversion that can fail), never truncated.
+   */
+  | { kind: 'sync-column'; comment: string; table: string; source: string; target: string; functionName: string; valueSql: string; targetType: string; checked: boolean; change: string }
+  /**
+   * Every index and CHECK / FOREIGN KEY constraint on `column` built again on `newColumn`, as the
+   * catalog has them when the migration runs (CONCURRENTLY; NOT VALID, then VALIDATE); a foreign key
+   * to a column `references` maps (`{table: {column: new column}}`) points at the new one.
+   */
+  | { kind: 'mirror-column'; comment: string; table: string; column: string; newColumn: string; references: Record<string, Record<string, string>> }
+  /** Each new column takes its old column's place in one short transaction (see SwappedColumn). */
+  | { kind: 'swap-columns'; comment: string; change: string; columns: SwappedColumn[] };
+
+/**
+ * One column of a column swap, as the runtime's SwapColumns takes it (Python's names): `new` takes
+ * `column`'s place and `column` is kept as `park`; `sync` is the trigger that fed `new`; `pk` keys
+ * a rollback's refill; `rollback` is SQL of the column's value as `park`'s type.
+ */
+export interface SwappedColumn {
+  table: string;
+  column: string;
+  new: string;
+  park: string;
+  sync: string;
+  pk: string;
+  not_null: boolean;
+  rollback: string;
+}
 
 /**
  * A change to a model in models.py. Edits are surgical: only the named field's statement changes,
@@ -227,6 +259,8 @@ export type ModelEdit =
       setKwargs: Record<string, string>;
       removeKwargs: string[];
       note: string;
+      /** The field's new class, as the call names it (`models.BigIntegerField`); absent: the class stays. */
+      callee?: string;
     }
   /** Add a field right after `after`, built from a copy of `copyOf`'s call with kwargs changed. */
   | {
@@ -255,7 +289,7 @@ export type ModelEdit =
    * model's last field), marked with this change's marker and `note`. `call` is Python source,
    * e.g. `models.IntegerField(null=True)`; a long call is laid out one argument per line.
    */
-  | { kind: 'insert-field'; model: string; after: string | null; name: string; call: string; note: string }
+  | { kind: 'insert-field'; model: string; after: string | null; name: string; call: string; note: string; first?: boolean }
   /**
    * Remove a model's class (with its decorators and the comment lines directly above it) and the
    * blank lines before it, so the classes around it keep their spacing.

@@ -1,0 +1,12 @@
+from django.db import models
+
+
+class Invoice(models.Model):
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="invoices")
+    # Invoice numbers are digits, but were kept as text since the first import.
+    number = models.IntegerField(unique=True)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    issued_on = models.DateField()
+
+    def __str__(self):
+        return f"Invoice {self.number}"
