@@ -7,7 +7,7 @@
  * and the report names it.
  */
 
-export type Operation = 'rename-column' | 'add-column' | 'remove-column' | 'drop-table';
+export type Operation = 'rename-column' | 'add-column' | 'remove-column' | 'drop-table' | 'change-column-type';
 
 export interface BenchChange {
   /** Names the scenarios: `rename-column/trigger 1/2`. */
@@ -28,6 +28,8 @@ export const GENERATED: readonly BenchChange[] = [
   { id: 'remove-column', operation: 'remove-column', cli: ['remove-column', ...ORDER, '--field', 'note'] },
   // Shipment is the model nothing points at; dropping it also drops its foreign key to shop_order.
   { id: 'drop-table', operation: 'drop-table', cli: ['drop-table', '--app', 'shop', '--model', 'Shipment'] },
+  // A column swap in 3 phases: expand (new bigint column, sync trigger, backfill, indexes), swap, contract.
+  { id: 'change-column-type/int-to-bigint', operation: 'change-column-type', cli: ['change-column-type', ...ORDER, '--field', 'quantity', '--type', 'BigIntegerField'] },
 ];
 
 /** What `makemigrations` writes for the same change: the model edit and the migration. */
@@ -40,7 +42,7 @@ export interface NaiveChange {
   models(source: string): string;
   /** The migration's operations, in makemigrations' formatting. */
   operations: string;
-  /** Whether it imports `models` (AddField does). */
+  /** Whether it imports `models` (AddField and AlterField do). */
   importsModels?: boolean;
 }
 
@@ -80,6 +82,15 @@ export const NAIVE: readonly NaiveChange[] = [
       return source.slice(0, start) + (next < 0 ? '\n' : source.slice(next));
     },
     operations: field('DeleteModel', ['name="Shipment"']),
+  },
+  {
+    // int -> bigint in place: PostgreSQL rewrites shop_order and its indexes under ACCESS EXCLUSIVE.
+    id: 'change-column-type naive',
+    operation: 'change-column-type',
+    name: 'alter_order_quantity',
+    models: (source) => replaceOnce(source, '    quantity = models.IntegerField()\n', '    quantity = models.BigIntegerField()\n'),
+    operations: field('AlterField', ['model_name="order"', 'name="quantity"', 'field=models.BigIntegerField()']),
+    importsModels: true,
   },
 ];
 

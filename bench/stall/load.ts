@@ -111,6 +111,8 @@ export interface PgbenchTarget {
   dir: string;
   clients: number;
   threads: number;
+  /** pgbench -M. */
+  protocol: 'prepared' | 'extended' | 'simple';
 }
 
 /** Closed loop for `seconds`: the maximum throughput of this load, in transactions per second. */
@@ -208,7 +210,7 @@ interface PgbenchResult {
 }
 
 function runPgbench(target: PgbenchTarget, args: string[], applicationName: string): Promise<PgbenchResult> {
-  const argv = ['-n', '-M', 'prepared', '-c', String(target.clients), '-j', String(target.threads), ...args, target.server.url(target.db)];
+  const argv = ['-n', '-M', target.protocol, '-c', String(target.clients), '-j', String(target.threads), ...args, target.server.url(target.db)];
   return new Promise((resolve, reject) => {
     const child = spawn(target.pgbench, argv, { cwd: target.dir, env: { ...process.env, PGAPPNAME: applicationName }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

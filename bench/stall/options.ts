@@ -1,5 +1,7 @@
 /** The write-stall benchmark's settings: the method's defaults, quick mode, and the command line. */
 
+export type Protocol = 'prepared' | 'extended' | 'simple';
+
 export interface StallOptions {
   /** Orders in shop_order before the load starts. */
   rows: number;
@@ -14,6 +16,13 @@ export interface StallOptions {
   triggerOverhead: boolean;
   clients: number;
   threads: number;
+  /**
+   * pgbench's query protocol. `prepared` (the method's default) keeps a server-side plan per
+   * statement; Django prepares nothing by default (psycopg 3: client-side binding over the simple
+   * protocol, prepare_threshold None; psycopg2: simple protocol), which only matters when a
+   * column's type changes under a prepared SELECT ("cached plan must not change result type").
+   */
+  protocol: Protocol;
   /** The open-loop rate as a share of the maximum throughput measured first. */
   rateShare: number;
   /** Load before the migration starts: the run's steady state. */
@@ -46,6 +55,7 @@ export function defaultOptions(quick: boolean): StallOptions {
     triggerOverhead: true,
     clients: 8,
     threads: 2,
+    protocol: 'prepared',
     rateShare: 0.4,
     preSeconds: quick ? 2 : 5,
     tailSeconds: quick ? 1 : 3,
@@ -65,6 +75,8 @@ export const USAGE = `npm run bench:stall -- [options]
   --no-lock-queue      skip the lock-queue runs (a 6 s reader holding shop_order)
   --no-trigger-overhead
   --clients N          pgbench clients (default 8)
+  --protocol P         pgbench -M: prepared (default), extended, or simple (what Django sends
+                       by default: it prepares nothing server-side)
   --rate-share X       open-loop rate as a share of the maximum throughput (default 0.4)
   --lock-timeout T, --lock-retries N, --batch-size N
                        passed to bg-scaffold (default: its own defaults, 1s and 10 tries)
@@ -107,6 +119,12 @@ export function parseStallArgs(argv: readonly string[]): StallOptions {
       case '--clients':
         options.clients = count(flag);
         break;
+      case '--protocol': {
+        const protocol = value(flag);
+        if (protocol !== 'prepared' && protocol !== 'extended' && protocol !== 'simple') throw new Error('--protocol must be prepared, extended or simple');
+        options.protocol = protocol;
+        break;
+      }
       case '--rate-share': {
         const share = Number(value(flag));
         if (!(share > 0 && share <= 1)) throw new Error('--rate-share must be above 0 and at most 1');

@@ -79,6 +79,8 @@ export interface StallReport {
     runs: number;
     clients: number;
     threads: number;
+    /** pgbench -M (absent in reports written before the option: prepared). */
+    protocol?: string;
     maxTps: number;
     rateShare: number;
     rate: number;
@@ -207,7 +209,7 @@ export function markdownReport(report: StallReport): string {
   const lines = [
     ...(report.complete ? [] : [`**Incomplete: ${report.scenarios.length} scenarios so far (the run was still going at ${report.finishedAt}).**`, '']),
     `${settings.rows.toLocaleString('en-US')} rows in shop_order, ${settings.runs} runs per scenario (median of per-run maxima); ` +
-      `pgbench open loop at ${Math.round(settings.rate).toLocaleString('en-US')} tps = ${Math.round(settings.rateShare * 100)}% of the ${Math.round(settings.maxTps).toLocaleString('en-US')} tps maximum, ${settings.clients} clients; ` +
+      `pgbench open loop at ${Math.round(settings.rate).toLocaleString('en-US')} tps = ${Math.round(settings.rateShare * 100)}% of the ${Math.round(settings.maxTps).toLocaleString('en-US')} tps maximum, ${settings.clients} clients, -M ${settings.protocol ?? 'prepared'}; ` +
       `lock_timeout ${settings.lockTimeout}, ${settings.lockRetries} tries.`,
     `Baseline (load, no migration, ${settings.baselineSeconds} s): max write latency ${fmt(report.baseline.maxLatencyMs)} ms (runs: ${report.baseline.runs.map(fmt).join(', ')} ms).`,
     '',

@@ -172,6 +172,7 @@ async function measure(bench: Bench, startedAt: string, progress?: StallContext[
         runs: options.runs,
         clients: options.clients,
         threads: options.threads,
+        protocol: options.protocol,
         maxTps: Math.round(maxTps),
         rateShare: options.rateShare,
         rate: Math.round(bench.rate),
@@ -272,7 +273,7 @@ function scenariosOf(change: PreparedChange, options: StallOptions): Scenario[] 
 }
 
 function target(bench: Bench, label: string): PgbenchTarget {
-  return { pgbench: bench.pgbench, server: bench.server, db: RUN_DB, dir: path.join(bench.work, `load-${label}`), clients: bench.options.clients, threads: bench.options.threads };
+  return { pgbench: bench.pgbench, server: bench.server, db: RUN_DB, dir: path.join(bench.work, `load-${label}`), clients: bench.options.clients, threads: bench.options.threads, protocol: bench.options.protocol };
 }
 
 /** A fresh copy of the template as the run's database, after a CHECKPOINT. */

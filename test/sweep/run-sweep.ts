@@ -5,7 +5,7 @@ import { DJANGO_LINES, ensureDjangoEnv } from '../harness/python-env.js';
 import { repoRoot } from '../harness/repo.js';
 import { renderSweep, runSweep, sweepCells } from './sweep.js';
 
-const examples = process.argv.length > 2 ? process.argv.slice(2) : ['shop', 'zoo'];
+const examples = process.argv.length > 2 ? process.argv.slice(2) : ['shop', 'zoo', 'legacy'];
 const envs = await Promise.all(DJANGO_LINES.map((line) => ensureDjangoEnv(line)));
 const cells = (await Promise.all(examples.map((example) => sweepCells(example, envs[0]!.python)))).flat();
 const started = Date.now();

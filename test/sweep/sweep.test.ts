@@ -1,6 +1,6 @@
 /**
  * The field sweep (test/sweep/sweep.ts) in the suite: every twenty-fourth cell of each operation over
- * examples/shop and examples/zoo, to keep `npm test` within its time. `npm run sweep` runs every
+ * examples/shop, examples/zoo and examples/legacy, to keep `npm test` within its time. `npm run sweep` runs every
  * cell and writes the whole table to test-results/sweep.md.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ describe.skipIf(decision === 'skip')('the field sweep over the example projects'
     'every cell generates and advances through every phase with Django clean on both lines, or is refused in one line',
     async () => {
       const envs = await Promise.all(DJANGO_LINES.map((line) => ensureDjangoEnv(line)));
-      const cells = [...(await sweepCells('shop', envs[0]!.python)), ...(await sweepCells('zoo', envs[0]!.python))];
+      const cells = [...(await sweepCells('shop', envs[0]!.python)), ...(await sweepCells('zoo', envs[0]!.python)), ...(await sweepCells('legacy', envs[0]!.python))];
       // Every twenty-fourth cell of each operation: each operation meets fields of several kinds.
       const seen = new Map<string, number>();
       const sample = cells.filter((cell) => {
@@ -27,7 +27,7 @@ describe.skipIf(decision === 'skip')('the field sweep over the example projects'
       const describe = (r: SweepResult) => `${r.example} ${r.app}.${r.model}.${r.field ?? ''} ${r.operation}: ${r.reason}`;
       expect(results.filter((r) => r.outcome === 'failed').map(describe)).toEqual([]);
       // The sample holds every operation, and plans that go all the way.
-      expect(new Set(results.map((r) => r.operation)).size).toBe(10);
+      expect(new Set(results.map((r) => r.operation)).size).toBe(12);
       expect(results.filter((r) => r.outcome === 'ok').length).toBeGreaterThan(sample.length / 3);
     },
     REAL_STACK_TIMEOUT_MS + PROVISION_TIMEOUT_MS,

@@ -99,6 +99,15 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
         cells.push({ ...on, field: field.name, operation: 'rename-column copy (sqlite)', args: ['rename-column', ...fieldArgs, ...to, '--strategy', 'copy', ...sqlite] });
         cells.push({ ...on, field: field.name, operation: 'remove-column', args: ['remove-column', ...fieldArgs, ...pg] });
         cells.push({ ...on, field: field.name, operation: 'remove-column (sqlite)', args: ['remove-column', ...fieldArgs, ...sqlite] });
+        const retype = newTypeFor(field.fieldClass, field.primaryKey);
+        cells.push({ ...on, field: field.name, operation: 'change-column-type', args: ['change-column-type', ...fieldArgs, ...retype, ...pg] });
+        cells.push({ ...on, field: field.name, operation: 'change-column-type (sqlite)', args: ['change-column-type', ...fieldArgs, ...retype, ...sqlite] });
+      }
+      const auto = model.django?.autoPk;
+      if (auto) {
+        // The key Django adds: changed by declaring it.
+        const retype = ['--type', auto.postgresType === 'bigint' ? 'AutoField' : 'BigAutoField'];
+        cells.push({ ...on, field: auto.name, operation: 'change-column-type', args: ['change-column-type', ...base, '--field', auto.name, ...retype, ...pg] });
       }
       const note = ['--name', 'sweep_note', '--type', 'CharField', '--max-length', '20', '--null'];
       cells.push({ ...on, field: null, operation: 'add-column nullable', args: ['add-column', ...base, ...note, ...pg] });
@@ -108,6 +117,14 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
     }
   }
   return cells;
+}
+
+/** The type a sweep cell changes a field to: a wider one of its kind, or text. */
+function newTypeFor(fieldClass: string, primaryKey: boolean): string[] {
+  if (primaryKey) return ['--type', fieldClass === 'BigAutoField' ? 'AutoField' : 'BigAutoField'];
+  if (/IntegerField$/.test(fieldClass)) return ['--type', fieldClass === 'BigIntegerField' ? 'IntegerField' : 'BigIntegerField'];
+  if (fieldClass === 'CharField' || fieldClass === 'SlugField' || fieldClass === 'EmailField') return ['--type', 'TextField'];
+  return ['--type', 'CharField', '--max-length', '300'];
 }
 
 const cli = (args: string[]) => runMain(args, { env: process.env });

@@ -40,6 +40,8 @@ export const COLUMN_TYPES = {
 export type ColumnType = keyof typeof COLUMN_TYPES;
 
 const AUTO_FIELDS = new Set<string>(['SmallAutoField', 'AutoField', 'BigAutoField']);
+/** The classes whose columns bg-scaffold changes: numbers and text (a date or a JSON document is not cast). */
+const CHANGEABLE = new Set<string>([...Object.keys(COLUMN_TYPES), 'SlugField', 'EmailField', 'URLField']);
 const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
 
 export interface ChangeColumnTypeInput {
@@ -101,8 +103,10 @@ interface TypeChange {
 /** The field's new keyword arguments: sizes the new class takes, set; the ones it does not, dropped. */
 function kwargsFor(input: ChangeColumnTypeInput, field: DjangoField | null): { set: Record<string, string>; remove: string[] } {
   const set: Record<string, string> = {};
+  // A size the new class does not take goes, whether models.py writes it or the class implies it
+  // (EmailField's max_length): makemigrations would write the field without it.
   const remove: string[] = [];
-  const has = (name: string) => field !== null && name in field.kwargs;
+  const has = (name: string) => field !== null && (name in field.kwargs || (field.django?.migration && 'kwargs' in field.django.migration ? field.django.migration.kwargs.some(([key]) => key === name) : false));
   if (input.type === 'CharField') {
     if (input.maxLength !== undefined) set.max_length = String(input.maxLength);
     else if (!has('max_length')) fail(`--type CharField needs --max-length (the most characters it holds)`);
@@ -226,12 +230,19 @@ function describeChange(input: ChangeColumnTypeInput, change: string): TypeChang
   const { app, model, field } = input;
   const autoPk = field === null ? model.django?.autoPk : null;
   if (field === null && (!autoPk || autoPk.name !== input.fieldName)) fail(`unknown field "${input.fieldName}" on ${app.label}.${model.name}`);
+  if (field === null && (model.django?.parents.length ?? 0) > 0) {
+    fail(`${model.name}.${input.fieldName} links ${model.name} to its parent ${model.django!.parents.join(', ')}: its type follows the parent's key; change that key's type instead`);
+  }
   if (field && isRelation(field)) {
     fail(`${model.name}.${field.name} is a relation: its column's type follows the key of the model it points at; change that key's type instead`);
   }
   if (field && (field.fieldClass === 'ManyToManyField' || field.column === '')) fail(`${model.name}.${field.name} has no column of its own; --field must name a concrete field`);
   if (field?.inheritedFrom) fail(`${model.name}.${field.name} is declared in ${field.inheritedFrom.className}, a base class; change it there, for every model that inherits it`);
   const newClass = input.type as ColumnType;
+  const currentClass = field ? (field.django?.internalType ?? field.fieldClass) : 'AutoField';
+  if (!CHANGEABLE.has(currentClass)) {
+    fail(`${model.name}.${input.fieldName} is a ${field?.fieldClass}: bg-scaffold changes the types of number and text fields; change it with makemigrations`);
+  }
   const primaryKey = field === null || field.primaryKey;
   if (primaryKey && !AUTO_FIELDS.has(newClass) && field === null) {
     fail(`${model.name}.${input.fieldName} is the primary key Django adds: --type must be SmallAutoField, AutoField or BigAutoField`);
