@@ -231,6 +231,17 @@ def edge_values(model, name):
     return edges
 
 
+def integer_range(kind):
+    """The range of an integer field's values, within BG_VERIFY_INTEGER_RANGE (`low:high`) when
+    set: a type change's old range, so that values written after it can be taken back."""
+    given = os.environ.get("BG_VERIFY_INTEGER_RANGE")
+    if not given:
+        return INTEGER_RANGES[kind]
+    least, most = (int(part) for part in given.split(":"))
+    low, high = INTEGER_EDGES[kind]
+    return max(low, least), min(high, most)
+
+
 class Values:
     """Distinct values for one field of this release's model, as the field's type takes them."""
 
@@ -246,7 +257,13 @@ class Values:
     def random(self):
         rng = self.rng
         if self.integer:
-            return rng.randint(*INTEGER_RANGES[self.kind])
+            low, high = integer_range(self.kind)
+            if os.environ.get("BG_VERIFY_INTEGER_RANGE") and rng.random() < 0.25:
+                # At the ends of the range (a type change's old type): what overflows shows.
+                return rng.choice(
+                    [low + rng.randint(0, 100), high - rng.randint(0, 100)]
+                )
+            return rng.randint(low, high)
         if self.kind == "DateField":
             return datetime.date(2000, 1, 1) + datetime.timedelta(
                 days=rng.randint(0, 20_000)
@@ -513,8 +530,10 @@ def exercise(field):
     values = Values(Model, field)
     # Integers count up from a random base (F() expressions add to them), inside the field's range;
     # other types draw a value each.
-    top = INTEGER_RANGES[values.kind][1] - 100 if values.integer else 1_000_000
+    top = integer_range(values.kind)[1] - 100 if values.integer else 1_000_000
     base = random.randint(1, min(1_000_000, top))
+    if values.integer and os.environ.get("BG_VERIFY_INTEGER_RANGE"):
+        base = top - 1_000  # F() expressions then add up to the old type's limit
 
     def value(step):
         return base + step if values.integer else values.random()

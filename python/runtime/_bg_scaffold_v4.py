@@ -1285,12 +1285,15 @@ class SwapColumns(BlueGreenOperation):
     parked column drops NOT NULL, so that rows written from now on leave it empty.
 
     ``columns``: dicts of table, column, new, park, sync (the trigger's function), pk
-    (the table's key, for a refill), not_null, and rollback (SQL of the column's value
-    as the parked column's type, for migrating backwards).
+    (the table's key, for a refill), not_null, and for migrating backwards: rollback
+    (SQL of the column's value as the parked column's type), and value, type and checked
+    (the sync trigger's, as SyncColumn takes them).
 
     Backwards, when the data allows: a trigger and a batched refill bring the parked
     columns up to date, their indexes and constraints are built again, and the same
-    swap puts them back.
+    swap puts them back; then the state before the swap is whole again: the sync trigger
+    (created in the swap's transaction, so no write escapes it), NOT NULL and the
+    indexes and constraints of the new columns.
     """
 
     summary = "Swap in the new columns: {names}"
@@ -1344,13 +1347,37 @@ class SwapColumns(BlueGreenOperation):
             if c["not_null"]:
                 _set_not_null(steps, table, park)
         for c in self.columns:
-            references = {t: m for t, m in back.items()}
             MirrorColumn(
-                c["table"], c["column"], c["park"], references=references, **settings
+                c["table"], c["column"], c["park"], references=back, **settings
             ).forwards(steps)
-        self.swap(steps, roles)
+        syncs = [self.sync(c, settings) for c in self.columns]
+        self.swap(steps, roles, then=[sql for sync in syncs for sql in sync.sql(steps)])
+        ahead = {c["table"]: {} for c in self.columns}
+        for c in self.columns:
+            ahead[c["table"]][c["column"]] = c["new"]
+        for c in self.columns:
+            if c["not_null"]:
+                _set_not_null(steps, c["table"], c["new"])
+        for c in self.columns:
+            MirrorColumn(
+                c["table"], c["column"], c["new"], references=ahead, **settings
+            ).forwards(steps)
 
-    def swap(self, steps, roles):
+    def sync(self, c, settings):
+        """The trigger that feeds ``new`` from ``column`` before the swap."""
+        return SyncColumn(
+            c["table"],
+            c["column"],
+            c["new"],
+            function=c["sync"],
+            value_sql=c["value"],
+            target_type=c["type"],
+            checked=c["checked"],
+            change=self.change,
+            **settings,
+        )
+
+    def swap(self, steps, roles, then=()):
         """One transaction: for each (column, old, new, park, sync) of ``roles``, ``new``
         takes ``old``'s place, and ``old`` becomes ``park``."""
         q = steps.quote
@@ -1412,7 +1439,7 @@ class SwapColumns(BlueGreenOperation):
             ]
             last += self.moved_defaults(steps, c["table"], old, park, shape)
             last.append(f"{alter} ALTER COLUMN {q(park)} DROP NOT NULL")
-        statements = first + drops + renames + takes + last
+        statements = first + drops + renames + takes + last + list(then)
         steps.ddl(f"swap {self.names}", *statements)
 
     def moved_defaults(self, steps, table, old, park, shape):

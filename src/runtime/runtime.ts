@@ -59,7 +59,7 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 4,
-    sha256: 'd3d2d6ca4b8ec46611118fc172afb32d407e83103f23d6df4e773db7115a2e7f',
+    sha256: '0eb27ba9e3f3ffb1e06d13db31e340c762e130c622562267f2a7d4c1dcc37624',
     changes: [
       'column swaps for change-column-type: SyncColumn (a trigger that fills a new column from the old one, failing a write whose value the new type cannot hold), MirrorColumn (every index and constraint of a column built again on another, from the catalog) and SwapColumns (the names swapped in one short transaction, identity, sequence and default moved; backwards, a refill and the swap back)',
     ],

@@ -31,6 +31,11 @@ export interface ReleaseCode {
   settings: string | null;
   /** A Python file of the project's own hooks (bg_scaffold_verify.load_extension). */
   extension?: string;
+  /**
+   * `low:high`: integers this release writes stay within it, a quarter of them near its ends (the
+   * old type's range of a type change, so that a rollback can take them back).
+   */
+  integerRange?: string;
 }
 
 export interface DriverResult {
@@ -101,6 +106,8 @@ export class ReleaseServer {
     delete childEnv.BG_VERIFY_EXTENSION;
     if (code.settings) childEnv.DJANGO_SETTINGS_MODULE = code.settings;
     if (code.extension) childEnv.BG_VERIFY_EXTENSION = code.extension;
+    delete childEnv.BG_VERIFY_INTEGER_RANGE;
+    if (code.integerRange) childEnv.BG_VERIFY_INTEGER_RANGE = code.integerRange;
     this.child = spawn(code.python, [DRIVER, '--project', code.tree, 'serve'], { cwd: code.tree, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     this.ready = new Promise((resolve) => this.pending.push({ op: 'django.setup', resolve }));
     this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

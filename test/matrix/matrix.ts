@@ -54,9 +54,9 @@ const exampleDir = (target: MatrixTarget) => path.join(repoRoot(), 'examples', t
 const SHOP_EXTENSION = path.join(repoRoot(), 'test', 'matrix', 'shop_extension.py');
 
 /** A release's server for a tree of the matrix: the target's model, the shop's checks on the shop. */
-function releaseServer(env: DjangoEnv, tree: string, databaseUrl: string, target: MatrixTarget): ReleaseServer {
+function releaseServer(env: DjangoEnv, tree: string, databaseUrl: string, target: MatrixTarget, integerRange?: string): ReleaseServer {
   const extension = target.example === SHOP_ORDER.example ? SHOP_EXTENSION : undefined;
-  return new ReleaseServer({ python: env.python, tree, databaseUrl, target: target.model, settings: null, extension });
+  return new ReleaseServer({ python: env.python, tree, databaseUrl, target: target.model, settings: null, extension, integerRange });
 }
 
 export interface Scenario {
@@ -98,6 +98,8 @@ export interface Scenario {
    * or model that leaves the code (admin, services), as a real release would.
    */
   developer?: (project: string, release: number) => Promise<void>;
+  /** `low:high`: integers every release writes stay within it, a quarter near its ends (a type change's old range). */
+  integerRange?: string;
   /** Operations of each release's writer per phase (default 250): fewer for quick metadata-only phases. */
   loadOps?: number;
   /**
@@ -233,7 +235,7 @@ export async function runScenario(
     await copyProject(exampleDir(target), project);
     const tree = (release: number) => path.join(trees, `release-${release}`);
     const release = (k: number): ReleaseServer => servers.get(k)!;
-    const startRelease = (k: number) => servers.set(k, releaseServer(env, tree(k), url, target));
+    const startRelease = (k: number) => servers.set(k, releaseServer(env, tree(k), url, target, scenario.integerRange));
     await snapshot(project, tree(0));
     startRelease(0);
     // The concurrent writers share 300 rows the seed names (of the shop's, not the first 100

@@ -553,6 +553,9 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
     pk: n.column.pk,
     not_null: !n.column.nullable,
     rollback: rollbackValue(n.column),
+    value: n.value,
+    type: n.column.newType,
+    checked: n.checked,
   }));
   const sameCode = `The same code as the previous release: the model still declares \`${t.fieldName}\` as before, on the old column.`;
   return [

@@ -228,7 +228,8 @@ export type MigrationOperation =
 /**
  * One column of a column swap, as the runtime's SwapColumns takes it (Python's names): `new` takes
  * `column`'s place and `column` is kept as `park`; `sync` is the trigger that fed `new`; `pk` keys
- * a rollback's refill; `rollback` is SQL of the column's value as `park`'s type.
+ * a rollback's refill; `rollback` is SQL of the column's value as `park`'s type; `value`, `type` and
+ * `checked` are the sync trigger's, which a rollback puts back.
  */
 export interface SwappedColumn {
   table: string;
@@ -239,6 +240,10 @@ export interface SwappedColumn {
   pk: string;
   not_null: boolean;
   rollback: string;
+  /** The sync trigger's value SQL, the new type, and whether it checks: to rebuild it when migrating backwards. */
+  value: string;
+  type: string;
+  checked: boolean;
 }
 
 /**

@@ -50,6 +50,9 @@ class Migration(migrations.Migration):
                     "pk": "id",
                     "not_null": True,
                     "rollback": '"quantity"',
+                    "value": '"quantity"',
+                    "type": "bigint",
+                    "checked": False,
                 }
             ],
             change="order-quantity-to-biginteger",

@@ -51,6 +51,9 @@ class Migration(migrations.Migration):
                     "pk": "id",
                     "not_null": True,
                     "rollback": '"number"::text',
+                    "value": "number::integer",
+                    "type": "integer",
+                    "checked": True,
                 }
             ],
             change="invoice-number-to-integer",
