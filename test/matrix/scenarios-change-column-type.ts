@@ -64,6 +64,7 @@ export const SCENARIOS: Scenario[] = [
     cli: ['change-column-type', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--type', 'BigIntegerField', '--batch-size', '100'],
     codeField: same('quantity', 3),
     integerRange: INT32,
+    loadOps: 150,
     verify: {
       check: 'the column is what the phase says',
       run: (_tree, phase, _env, sql) => expectRows(sql, [['shop_order.quantity', typeOf('shop_order', 'quantity'), phase === 1 ? 'integer' : 'bigint']]),
@@ -75,6 +76,7 @@ export const SCENARIOS: Scenario[] = [
     cli: ['change-column-type', '--app', 'accounts', '--model', 'Account', '--field', 'id', '--type', 'BigAutoField', '--batch-size', '100'],
     codeField: same('visits', 3),
     integerRange: INT32,
+    loadOps: 150,
     verify: { check: 'the key and the foreign keys to it follow the plan', run: (_tree, phase, _env, sql) => keysFollow(sql, phase) },
   },
   {
