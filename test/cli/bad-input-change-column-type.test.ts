@@ -47,7 +47,7 @@ describe('change-column-type: bad input gets one line, exit 2, nothing written',
   it('a type it does not change columns to, and the type the field has already', async () => {
     const dir = project();
     await expectRefused(dir, changeType(dir, 'Order', 'quantity', '--type', 'JSONField'), /--type JSONField is not a type bg-scaffold changes columns to; choose one of SmallIntegerField, /);
-    await expectRefused(dir, changeType(dir, 'Order', 'quantity', '--type', 'IntegerField'), /Order\.quantity is a IntegerField already \(integer\)/);
+    await expectRefused(dir, changeType(dir, 'Order', 'quantity', '--type', 'IntegerField'), /Order\.quantity is already IntegerField \(integer\)/);
   });
 
   it('a cast PostgreSQL cannot make implicitly asks for --using, with an example', async () => {
@@ -58,7 +58,7 @@ describe('change-column-type: bad input gets one line, exit 2, nothing written',
   it('a relation, a date and a size for the wrong type', async () => {
     const dir = project();
     await expectRefused(dir, changeType(dir, 'Order', 'product', '--type', 'BigIntegerField'), /Order\.product is a relation: its column's type follows the key of the model it points at/);
-    await expectRefused(dir, changeType(dir, 'Order', 'placed_at', '--type', 'CharField', '--max-length', '40'), /Order\.placed_at is a DateTimeField: bg-scaffold changes the types of number and text fields/);
+    await expectRefused(dir, changeType(dir, 'Order', 'placed_at', '--type', 'CharField', '--max-length', '40'), /Order\.placed_at \(DateTimeField\) is neither a number nor a text field, the types bg-scaffold changes/);
     await expectRefused(dir, changeType(dir, 'Order', 'quantity', '--type', 'BigIntegerField', '--max-length', '4'), /--max-length applies to --type CharField only/);
     await expectRefused(dir, changeType(dir, 'Order', 'note', '--type', 'CharField'), /--type CharField needs --max-length/);
   });

@@ -241,7 +241,7 @@ function describeChange(input: ChangeColumnTypeInput, change: string): TypeChang
   const newClass = input.type as ColumnType;
   const currentClass = field ? (field.django?.internalType ?? field.fieldClass) : 'AutoField';
   if (!CHANGEABLE.has(currentClass)) {
-    fail(`${model.name}.${input.fieldName} is a ${field?.fieldClass}: bg-scaffold changes the types of number and text fields; change it with makemigrations`);
+    fail(`${model.name}.${input.fieldName} (${field?.fieldClass}) is neither a number nor a text field, the types bg-scaffold changes; change it with makemigrations`);
   }
   const primaryKey = field === null || field.primaryKey;
   if (primaryKey && !AUTO_FIELDS.has(newClass) && field === null) {
@@ -257,7 +257,7 @@ function describeChange(input: ChangeColumnTypeInput, change: string): TypeChang
     fail(`bg-scaffold cannot tell the PostgreSQL type of ${model.name}.${input.fieldName} without Django; run it with the project's Python (--python, or BG_PYTHON)`);
   }
   if (oldType !== null && oldType.replace(/, /g, ',') === newType.replace(/, /g, ',') && (field?.fieldClass ?? '') === newClass) {
-    fail(`${model.name}.${input.fieldName} is a ${newClass} already (${newType}); choose another --type or size`);
+    fail(`${model.name}.${input.fieldName} is already ${newClass} (${newType}); choose another --type or size`);
   }
   if (input.database === 'postgresql' && input.using === undefined && oldType !== null && !assignable(oldType, newType)) {
     fail(`PostgreSQL has no implicit cast from ${oldType} to ${newType}; pass --using with the SQL of the new value, e.g. --using "${field?.column ?? input.fieldName}::${newType}"`);
