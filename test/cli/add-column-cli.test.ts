@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Choice, Prompter } from '../../src/cli/interactive.js';
 import { runMain } from './in-process.js';
+import { asked, ScriptedPrompter, terminal } from './scripted-prompter.js';
 import { snapshotTree } from './snapshot-tree.js';
 
 const example = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'shop');
@@ -20,34 +20,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(project, { recursive: true, force: true }));
 
-/** Answers questions in order, and records what was asked. */
-class ScriptedPrompter implements Prompter {
-  readonly asked: Array<{ kind: string; message: string; choices?: Choice<unknown>[]; default?: unknown }> = [];
-  readonly validations: Array<(value: string) => true | string> = [];
-  constructor(private readonly answers: unknown[]) {}
-
-  private next<T>(kind: string, question: { message: string; choices?: Choice<T>[]; default?: unknown }): Promise<T> {
-    this.asked.push({ kind, message: question.message, choices: question.choices as Choice<unknown>[], default: question.default });
-    if (this.answers.length === 0) throw new Error(`unexpected question: ${question.message}`);
-    return Promise.resolve(this.answers.shift() as T);
-  }
-  select<T>(q: { message: string; choices: Choice<T>[]; default?: T }) {
-    return this.next<T>('select', q);
-  }
-  search<T>(q: { message: string; choices: Choice<T>[] }) {
-    return this.next<T>('search', q);
-  }
-  input(q: { message: string; default?: string; validate?: (value: string) => true | string }) {
-    if (q.validate) this.validations.push(q.validate);
-    return this.next<string>('input', q);
-  }
-  confirm(q: { message: string; default?: boolean }) {
-    return this.next<boolean>('confirm', q);
-  }
-}
-
-const terminal = (prompter: Prompter) => ({ isTTY: true, prompter });
-const asked = (p: ScriptedPrompter) => p.asked.map((q) => `${q.kind} ${q.message}`);
 const planJson = (change: string) => JSON.parse(readFileSync(path.join(project, '.bg-scaffold', change, 'plan.json'), 'utf8'));
 
 describe('add-column in a terminal', () => {

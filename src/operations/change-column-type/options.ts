@@ -3,7 +3,7 @@ import type { DjangoField, DjangoModel } from '../../project/types.js';
 import { type AskContext, text, wholeNumber } from '../options.js';
 import { isRelation, postgresColumnType } from '../shared/django-fields.js';
 import { appOption, changeIdOption, modelOption } from '../shared/target-options.js';
-import { COLUMN_TYPES, type ColumnType, typeChangeKind } from './plan.js';
+import { COLUMN_TYPES, type ColumnType, offeredChange } from './plan.js';
 
 const TYPES = Object.keys(COLUMN_TYPES) as ColumnType[];
 const INTEGERS = ['SmallIntegerField', 'IntegerField', 'BigIntegerField', 'PositiveSmallIntegerField', 'PositiveIntegerField', 'PositiveBigIntegerField'];
@@ -80,12 +80,7 @@ export const CHANGE_COLUMN_TYPE_OPTIONS = {
       return context.prompter.select<ColumnType>({
         message: `New type for ${model.name}.${target.name} (${target.postgresType ?? target.fieldClass})`,
         choices: typesFrom(target).map((t) => {
-          const how =
-            context.database !== 'postgresql'
-              ? `Django's AlterField (${context.database} blocks writes while it runs)`
-              : typeChangeKind(target.postgresType, COLUMN_TYPES[t], false) === 'metadata-only' && t !== 'CharField'
-                ? 'metadata only: one release'
-                : 'column swap: three releases';
+          const how = context.database !== 'postgresql' ? `Django's AlterField: 1 release (${context.database} blocks writes while it runs)` : offeredChange(target.postgresType, t);
           return { name: `${t.padEnd(26)}  ${how}`, value: t, short: t };
         }),
       });

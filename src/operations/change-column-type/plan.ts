@@ -221,6 +221,13 @@ function otherAppsOf(t: TypeChange): { otherApps?: string[] } {
   return others.length > 0 ? { otherApps: others } : {};
 }
 
+/** What PostgreSQL does to change a `current` column to `type`, before its size is asked: a terminal shows it beside the type. */
+export function offeredChange(current: string | null, type: ColumnType): string {
+  if (current !== null && type === 'CharField' && family(current) === 'string' && current !== 'text') return 'metadata only if longer (1 release), else column swap (3)';
+  if (current !== null && type === 'DecimalField' && family(current) === 'numeric') return 'metadata only with more digits, same places (1 release), else column swap (3)';
+  return typeChangeKind(current, COLUMN_TYPES[type], false) === 'metadata-only' ? 'metadata only: 1 release' : 'column swap: 3 releases';
+}
+
 /** Which kind of change the request is on PostgreSQL, for a terminal to show before anything is written. */
 export function typeChangeKind(oldType: string | null, newType: string, using: boolean): TypeChangeKind {
   return oldType !== null && !using && isMetadataOnly(oldType, newType) ? 'metadata-only' : 'column-swap';
