@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeFileName } from '../../src/runtime/runtime.js';
 import { copyProject } from '../harness/django-project.js';
 import { REAL_STACK_TIMEOUT_MS, runChecked, runCommand } from '../harness/process.js';
 import { repoRoot, shopExampleDir } from '../harness/repo.js';
@@ -43,7 +44,7 @@ describe('the package a user installs', () => {
     const linked = [...readme.matchAll(/\]\(((?!https?:|#)[^)#\s]+)/g)].map((match) => match[1]!);
     expect(linked.length).toBeGreaterThan(0);
     for (const link of linked) expect(files, link).toContain(link);
-    expect(files).toEqual(expect.arrayContaining(['bin/bg-scaffold.js', 'dist/bundle/main.js', 'python/runtime/_bg_scaffold_v3.py', 'python/bg_scaffold_introspect.py']));
+    expect(files).toEqual(expect.arrayContaining(['bin/bg-scaffold.js', 'dist/bundle/main.js', `python/runtime/${runtimeFileName()}`, 'python/bg_scaffold_introspect.py']));
     expect(files.filter((file) => file.endsWith('.map'))).toEqual([]);
     expect(files.filter((file) => file.startsWith('test/') || file.includes('.test.'))).toEqual([]);
   });
@@ -65,7 +66,7 @@ describe('the package a user installs', () => {
     await copyProject(shopExampleDir(), project);
     const run = await runCommand(bin(), ['rename-column', '--project', project, '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--yes', '--no-django'], { cwd: app });
     expect(run.code, run.stderr).toBe(0);
-    expect(existsSync(path.join(project, 'shop', 'migrations', '_bg_scaffold_v3.py'))).toBe(true);
+    expect(existsSync(path.join(project, 'shop', 'migrations', runtimeFileName()))).toBe(true);
     expect(existsSync(path.join(project, '.bg-scaffold', 'order-quantity-to-qty', 'plan.json'))).toBe(true);
   });
 });

@@ -606,7 +606,7 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
       name: 'swap',
       title: `Swap the ${c.newType} columns in: ${t.model.name}.${t.fieldName} becomes a ${t.newClass}`,
       state: `\`${t.fieldName}\` is a \`${t.newClass}\` (one AlterField).`,
-      database: `In one short transaction under lock_timeout: drops the triggers; the old columns take the names ${names.map((n) => `"${n.park}"`).join(', ')} and the new ones the old names; their indexes and constraints${t.primaryKey ? ' (the primary key and the foreign keys to it included)' : ''} take the old ones' names; ${t.primaryKey ? 'the identity or sequence moves to the new key; ' : 'the default moves; '}the old columns drop NOT NULL.`,
+      database: `In one short transaction under lock_timeout: drops the triggers; ${names.map((n) => `"${n.column.table}"."${n.column.column}" becomes "${n.park}"`).join(', ')}, and each new column takes the old one's name; their indexes and constraints${t.primaryKey ? ' (the primary key and the foreign keys to it included)' : ''} take the old ones' names; ${t.primaryKey ? 'the identity or sequence moves to the new key; ' : 'the default moves; '}the old columns drop NOT NULL.`,
       code: `Declares \`${t.fieldName}\` as \`${t.newClass}\`. The previous release's code, which still says ${c.oldType}, reads and writes the same column.`,
       serving: {
         duringMigration: 'release 1',
