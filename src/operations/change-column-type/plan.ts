@@ -370,6 +370,15 @@ function imports(t: TypeChange): string[] {
   return t.stateField.imports.filter((line) => line !== 'from django.db import models' && line !== 'from django.db import migrations');
 }
 
+/**
+ * Measured in the write-stall benchmark: a statement the server prepared before the column's type
+ * changed fails once after it, whichever way the type changes. Django binds on the client unless
+ * told otherwise, so only connections that prepare on the server meet it.
+ */
+function preparedStatementsRisk(c: ChangedColumn): string {
+  return `Statements prepared on the server before the change (psycopg's prepare_threshold, a pooler that prepares) fail once after it with "cached plan must not change result type" when they read ${c.table}.${c.column}; Django binds on the client by default and is not affected`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL, no rewrite: one ALTER under lock_timeout.
 
@@ -390,7 +399,7 @@ function metadataOnlyPhases(t: TypeChange): Phase[] {
         afterSwitch: [`the previous release and this one, on the same column, now ${c.newType}`],
       },
       beforeNext: ['Nothing: the change is complete.'],
-      risks: [],
+      risks: [preparedStatementsRisk(c)],
       migration: {
         slug: slugOf(t, 'type'),
         atomic: false,
@@ -439,7 +448,7 @@ function portablePhases(t: TypeChange): Phase[] {
       migration: {
         slug: slugOf(t, 'type'),
         atomic: true,
-        why: [`Django's own AlterField: ${t.database} has no way to change a column's type without blocking writes.`],
+        why: [`Django's own AlterField: ${t.database === 'mysql' ? 'MySQL' : 'SQLite'} has no way to change a column's type without blocking writes.`],
         imports: imports(t),
         irreversible: null,
         operations: [{ kind: 'django', comment: `${locks}.`, operation: alterField(t) }],
@@ -550,7 +559,9 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
   const c = own.column;
   const followers = names.slice(1).map((n) => n.column.label);
   const followersNote = followers.length > 0 ? ` and the foreign keys that point at it (${followers.join(', ')})` : '';
-  const columnsNote = names.map((n) => `"${n.column.table}"."${n.column.column}"`).join(', ');
+  // Titles go into PLAN.md's timeline, where a colon or a quote would end the entry.
+  const columnsNote = names.map((n) => `${n.column.table}.${n.column.column}`).join(', ');
+  const plural = names.length > 1;
   const swapped: SwappedColumn[] = names.map((n) => ({
     table: n.column.table,
     column: n.column.column,
@@ -570,7 +581,7 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
       number: 1,
       of: 3,
       name: 'expand',
-      title: `Add ${c.newType} copies of ${columnsNote}, kept in sync by trigger`,
+      title: `Add ${plural ? `${c.newType} copies of ${columnsNote}` : `a ${c.newType} copy of ${columnsNote}`}, kept in sync by trigger`,
       state: 'Unchanged: Django does not know the new columns.',
       database: `Adds ${names.map((n) => `"${n.column.table}"."${n.newColumn}" (${n.column.newType})`).join(', ')}; a trigger copies every write of the old column into the new one${own.checked ? ` (a value ${c.newType} cannot hold fails the write)` : ''}; backfills existing rows in batches; ${names.some((n) => !n.column.nullable) ? 'sets NOT NULL through a validated CHECK; ' : ''}builds every index and constraint of the old column on the new one (CONCURRENTLY; NOT VALID, then VALIDATE).`,
       code: sameCode,
@@ -604,7 +615,7 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
       number: 2,
       of: 3,
       name: 'swap',
-      title: `Swap the ${c.newType} columns in: ${t.model.name}.${t.fieldName} becomes a ${t.newClass}`,
+      title: `Swap in the ${c.newType} column${plural ? 's' : ''}, so that ${t.model.name}.${t.fieldName} becomes ${t.newClass}`,
       state: `\`${t.fieldName}\` is a \`${t.newClass}\` (one AlterField).`,
       database: `In one short transaction under lock_timeout: drops the triggers; ${names.map((n) => `"${n.column.table}"."${n.column.column}" becomes "${n.park}"`).join(', ')}, and each new column takes the old one's name; their indexes and constraints${t.primaryKey ? ' (the primary key and the foreign keys to it included)' : ''} take the old ones' names; ${t.primaryKey ? 'the identity or sequence moves to the new key; ' : 'the default moves; '}the old columns drop NOT NULL.`,
       code: `Declares \`${t.fieldName}\` as \`${t.newClass}\`. The previous release's code, which still says ${c.oldType}, reads and writes the same column.`,
@@ -615,7 +626,7 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
       beforeNext: [
         'This release is fully rolled out, and migrating it backwards is no longer wanted: release 3 drops the old columns that a rollback would refill.',
       ],
-      risks: [],
+      risks: [preparedStatementsRisk(c)],
       migration: {
         slug: slugOf(t, 'swap'),
         atomic: false,
@@ -639,7 +650,7 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
       number: 3,
       of: 3,
       name: 'contract',
-      title: `Drop the old ${c.oldType} column${names.length > 1 ? 's' : ''}`,
+      title: `Drop the old ${c.oldType} column${plural ? 's' : ''}`,
       state: 'Unchanged.',
       database: `Drops ${names.map((n) => `"${n.column.table}"."${n.park}"`).join(', ')}, which nothing reads or writes since release 2.`,
       code: `As in release 2.`,

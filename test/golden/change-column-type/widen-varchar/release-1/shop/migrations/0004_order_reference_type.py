@@ -11,6 +11,10 @@
 # - the previous release and this one, on the same column, now varchar(40)
 # Before the next release ships:
 # - Nothing: the change is complete.
+# RISK: Statements prepared on the server before the change (psycopg's
+# prepare_threshold, a pooler that prepares) fail once after it with "cached plan must
+# not change result type" when they read shop_order.reference; Django binds on the
+# client by default and is not affected
 # Roll back, once this release's code has stopped serving:
 #   python manage.py migrate shop 0003_shipment
 #
