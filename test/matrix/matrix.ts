@@ -100,7 +100,7 @@ export interface Scenario {
   developer?: (project: string, release: number) => Promise<void>;
   /** `low:high`: integers every release writes stay within it, a quarter near its ends (a type change's old range). */
   integerRange?: string;
-  /** Operations of each release's writer per phase (default 200): fewer for quick metadata-only phases. */
+  /** Operations of each release's writer per phase (default 160): fewer for quick metadata-only phases. */
   loadOps?: number;
   /**
    * Django lines to run on (default: all). A scenario that repeats another's plan shape with a
@@ -210,7 +210,7 @@ export async function runScenario(
   };
   // The new release's writes; the previous release writes the whole window, so both together
   // make a couple of thousand operations per phase.
-  const loadOps = options.loadOps ?? scenario.loadOps ?? 200;
+  const loadOps = options.loadOps ?? scenario.loadOps ?? 160;
   await fs.mkdir(workDir, { recursive: true });
 
   // The starting schema and data, migrated and seeded once per Django version by release 0.
