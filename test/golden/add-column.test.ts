@@ -3,19 +3,19 @@
  * release, so that a template change shows up in review as a diff of generated migrations.
  * Refresh with `UPDATE_GOLDEN=1 npx vitest run test/golden`.
  */
-import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
 import { stageAddColumn, type AddColumnRequest } from '../../src/operations/add-column/operation.js';
 import { formatPython } from '../../src/render/format.js';
+import { compareRelease } from './golden-files.js';
 import { asGoldenFiles } from './runtime-copies.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldenRoot = join(repo, 'test', 'golden', 'add-column');
-const update = process.env.UPDATE_GOLDEN === '1';
 
 const order = { app: 'shop', model: 'Order' } as const;
 const scenarios: Array<{ name: string; request: Omit<AddColumnRequest, 'projectDir'> }> = [
@@ -44,29 +44,6 @@ afterAll(() => {
   else process.env.SOURCE_DATE_EPOCH = savedEpoch;
 });
 
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/'))
-    .sort();
-}
-
-function compareRelease(scenario: string, release: number, written: Map<string, string>) {
-  const dir = join(goldenRoot, scenario, `release-${release}`);
-  if (update) {
-    rmSync(dir, { recursive: true, force: true });
-    for (const [path, content] of written) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), content);
-    }
-  }
-  expect([...written.keys()].sort(), `files written in release ${release}`).toEqual(listFiles(dir));
-  for (const [path, content] of written) {
-    expect(content, `${scenario} release ${release}: ${path}`).toBe(readFileSync(join(dir, path), 'utf8'));
-  }
-}
-
 describe.each(scenarios)('add-column golden files: $name', ({ name, request }) => {
   it('writes the expected files in every release, and generated Python is ruff-formatted', async () => {
     const project = join(work, name);
@@ -83,7 +60,7 @@ describe.each(scenarios)('add-column golden files: $name', ({ name, request }) =
         if (path.endsWith('.py') && !userFile) expect(formatPython(content, path), `${path} is ruff-formatted`).toBe(content);
       }
       await staged.stage.commit();
-      compareRelease(name, release, asGoldenFiles(repo, written));
+      compareRelease(goldenRoot, name, release, asGoldenFiles(repo, written));
     }
     await expect(stageAdvance({ projectDir: project, change: staged.plan.change })).rejects.toThrow(/complete/);
   });

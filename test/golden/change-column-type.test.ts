@@ -5,9 +5,9 @@
  * a narrowing cast with --using (legacy), and Django's AlterField on SQLite.
  * Refresh with `UPDATE_GOLDEN=1 npx vitest run test/golden`.
  */
-import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageAdvance } from '../../src/commands/advance.js';
@@ -15,11 +15,11 @@ import { type ChangeColumnTypeRequest, stageChangeColumnType } from '../../src/o
 import { formatPython } from '../../src/render/format.js';
 import { requireRealStack } from '../harness/availability.js';
 import { ensureDjangoEnv } from '../harness/python-env.js';
+import { compareRelease } from './golden-files.js';
 import { asGoldenFiles } from './runtime-copies.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const goldenRoot = join(repo, 'test', 'golden', 'change-column-type');
-const update = process.env.UPDATE_GOLDEN === '1';
 
 interface Scenario {
   name: string;
@@ -49,29 +49,6 @@ afterAll(() => {
   else process.env.SOURCE_DATE_EPOCH = savedEpoch;
 });
 
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)).split('\\').join('/'))
-    .sort();
-}
-
-function compareRelease(scenario: string, release: number, written: Map<string, string>) {
-  const dir = join(goldenRoot, scenario, `release-${release}`);
-  if (update) {
-    rmSync(dir, { recursive: true, force: true });
-    for (const [path, content] of written) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), content);
-    }
-  }
-  expect([...written.keys()].sort(), `files written in release ${release}`).toEqual(listFiles(dir));
-  for (const [path, content] of written) {
-    expect(content, `${scenario} release ${release}: ${path}`).toBe(readFileSync(join(dir, path), 'utf8'));
-  }
-}
-
 describe.each(scenarios)('change-column-type golden files: $name', ({ name, example, django, request }) => {
   const run = django ? requireRealStack({ postgres: false, django: ['5.2'] }) === 'run' : true;
   it.runIf(run)('writes the expected files in every release, and generated Python is ruff-formatted', async () => {
@@ -90,7 +67,7 @@ describe.each(scenarios)('change-column-type golden files: $name', ({ name, exam
         if (path.endsWith('.py') && !path.endsWith('models.py')) expect(formatPython(content, path), `${path} is ruff-formatted`).toBe(content);
       }
       await staged.stage.commit();
-      compareRelease(name, release, asGoldenFiles(repo, written));
+      compareRelease(goldenRoot, name, release, asGoldenFiles(repo, written));
     }
     await expect(stageAdvance({ ...read, projectDir: project, change: staged.plan.change })).rejects.toThrow(/complete/);
   });

@@ -411,7 +411,6 @@ function metadataOnlyPhases(t: TypeChange): Phase[] {
         ],
         imports: imports(t),
         irreversible: null,
-        rollbackLoses: undefined,
         operations: [
           { kind: 'ddl', comment: `Metadata only: no rewrite and no scan.`, sql: [alter(c.newType)], reverseSql: [alter(c.oldType)] },
           { kind: 'state-only', comment: `Django's state follows models.py; the database change is above.`, operations: [alterField(t)] },
