@@ -26,7 +26,13 @@ import re
 import sys
 import time
 
-from django.db import DatabaseError, IntegrityError, NotSupportedError, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    transaction,
+)
 from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.operations.base import Operation
 
@@ -1336,14 +1342,21 @@ class SwapColumns(BlueGreenOperation):
                 **settings,
             ).forwards(steps)
             where = f"{q(park)} IS DISTINCT FROM ({c['rollback']})"
-            BackfillInBatches(
-                table,
-                f"{q(park)} = {c['rollback']}",
-                where,
-                pk=c["pk"],
-                batch_size=self.batch_size,
-                **settings,
-            ).forwards(steps)
+            try:
+                BackfillInBatches(
+                    table,
+                    f"{q(park)} = {c['rollback']}",
+                    where,
+                    pk=c["pk"],
+                    batch_size=self.batch_size,
+                    **settings,
+                ).forwards(steps)
+            except DataError as error:
+                raise DataError(
+                    f"bg-scaffold {self.change}: {table}.{column} holds a value that"
+                    f" {park} cannot hold ({error}), so the swap cannot be undone"
+                    " while that row is there"
+                ) from error
             if c["not_null"]:
                 _set_not_null(steps, table, park)
         for c in self.columns:

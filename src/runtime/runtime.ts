@@ -59,7 +59,7 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 4,
-    sha256: '0eb27ba9e3f3ffb1e06d13db31e340c762e130c622562267f2a7d4c1dcc37624',
+    sha256: 'ca50e5284f7117dfa34c977dcddb5c999168a19327f64b7a27fad8ff86ebf0a6',
     changes: [
       'column swaps for change-column-type: SyncColumn (a trigger that fills a new column from the old one, failing a write whose value the new type cannot hold), MirrorColumn (every index and constraint of a column built again on another, from the catalog) and SwapColumns (the names swapped in one short transaction, identity, sequence and default moved; backwards, a refill and the swap back)',
     ],

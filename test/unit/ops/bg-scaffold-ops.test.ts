@@ -1,5 +1,5 @@
 /**
- * The runtime every generated PostgreSQL migration imports (`<app>/migrations/_bg_scaffold_v3.py`,
+ * The runtime every generated PostgreSQL migration imports (`<app>/migrations/_bg_scaffold_v<N>.py`,
  * copied from python/runtime/; src/runtime/runtime.ts and test/unit/runtime/ hold it to its version).
  * Its behaviour is tested in Python, against real Django and PostgreSQL (test/python/test_bg_scaffold_ops.py);
  * this file writes the copy a migrations folder receives and runs that suite on each Django line.
