@@ -182,7 +182,8 @@ export function changeColumnTypePlan(input: ChangeColumnTypeInput): ChangePlan {
   validateChangeId(change);
   const typeChange = describeChange(input, change);
   const [own] = typeChange.columns;
-  const kind: TypeChangeKind = database === 'postgresql' && input.using === undefined && typeChange.columns.length === 1 && isMetadataOnly(own!.oldType, own!.newType) ? 'metadata-only' : 'column-swap';
+  // A key with the foreign keys that follow it is an integer, never changed in place.
+  const kind = typeChangeKind(own!.oldType, own!.newType, input.using !== undefined);
   const phases = database !== 'postgresql' ? portablePhases(typeChange) : kind === 'metadata-only' ? metadataOnlyPhases(typeChange) : swapPhases(typeChange, input.batchSize);
   const warnings: string[] = [];
   if (database === 'sqlite') warnings.push(sqliteWarning());
@@ -229,7 +230,7 @@ export function offeredChange(current: string | null, type: ColumnType): string 
 }
 
 /** Which kind of change the request is on PostgreSQL, for a terminal to show before anything is written. */
-export function typeChangeKind(oldType: string | null, newType: string, using: boolean): TypeChangeKind {
+function typeChangeKind(oldType: string | null, newType: string, using: boolean): TypeChangeKind {
   return oldType !== null && !using && isMetadataOnly(oldType, newType) ? 'metadata-only' : 'column-swap';
 }
 
