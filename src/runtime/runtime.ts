@@ -13,7 +13,7 @@ import { join, posix } from 'node:path';
 import { packageRoot } from '../package-root.js';
 
 /** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
-export const RUNTIME_VERSION = 4;
+export const RUNTIME_VERSION = 5;
 
 export interface RuntimeRelease {
   version: number;
@@ -62,6 +62,13 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
     sha256: 'ca50e5284f7117dfa34c977dcddb5c999168a19327f64b7a27fad8ff86ebf0a6',
     changes: [
       'column swaps for change-column-type: SyncColumn (a trigger that fills a new column from the old one, failing a write whose value the new type cannot hold), MirrorColumn (every index and constraint of a column built again on another, from the catalog) and SwapColumns (the names swapped in one short transaction, identity, sequence and default moved; backwards, a refill and the swap back)',
+    ],
+  },
+  {
+    version: 5,
+    sha256: 'd9a6bee0be0e213a43dd3872d733e1a60609abeaaeb578cacfdc899caae2950f',
+    changes: [
+      'indexes and constraints without blocking writes: AddIndexConcurrently / RemoveIndexConcurrently (any Meta index, built and dropped CONCURRENTLY under its own name, an INVALID leftover rebuilt), AddConstraintConcurrently (a UniqueConstraint as a unique index built CONCURRENTLY, its duplicates named first; a CheckConstraint added NOT VALID and validated, its violations counted first), DropIndexConcurrently; a unique CreateIndexConcurrently names the duplicates that stop it',
     ],
   },
 ];

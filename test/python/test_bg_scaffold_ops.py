@@ -26,6 +26,7 @@ import threading
 import time
 import unittest
 from pathlib import Path
+from unittest import mock
 from urllib.parse import unquote, urlsplit
 
 import django
@@ -35,6 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 RUNTIME_DIR = REPO / "python" / "runtime"
 DATABASE_URL = os.environ.get("BG_OPS_DATABASE_URL", "")
 APP = "shop_ops"
+ORDERS = "shop_orders"  # an app whose migrations use Django's operations, concurrently
+ORDER_TABLE = "shop_orders_order"
 
 _project = tempfile.TemporaryDirectory(prefix="bg-ops-")
 PROJECT = Path(_project.name)
@@ -69,6 +72,15 @@ def write_project():
     (MIGRATIONS / "0001_initial.py").write_text(INITIAL_MIGRATION)
     (MIGRATIONS / "0002_enforce_sku.py").write_text(ENFORCE_MIGRATION)
     (MIGRATIONS / "0003_relax_sku.py").write_text(RELAX_MIGRATION)
+    orders = PROJECT / ORDERS / "migrations"
+    orders.mkdir(parents=True)
+    for path in (PROJECT / ORDERS / "__init__.py", PROJECT / ORDERS / "models.py"):
+        path.write_text("")
+    (orders / "__init__.py").write_text("")
+    (orders / RUNTIME.name).write_text(rendered_module())
+    (orders / "0001_initial.py").write_text(ORDERS_INITIAL)
+    (orders / "0002_concurrently.py").write_text(ORDERS_CONCURRENTLY)
+    (orders / "0003_remove.py").write_text(ORDERS_REMOVE)
 
 
 INITIAL_MIGRATION = textwrap.dedent(
@@ -152,6 +164,117 @@ RELAX_MIGRATION = textwrap.dedent(
 )
 
 
+ORDERS_INITIAL = textwrap.dedent(
+    """\
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        initial = True
+        dependencies = []
+        operations = [
+            migrations.CreateModel(
+                name="Order",
+                fields=[
+                    ("id", models.BigAutoField(primary_key=True)),
+                    ("reference", models.CharField(max_length=20, null=True)),
+                    ("customer", models.IntegerField(null=True)),
+                    ("status", models.CharField(max_length=10, default="new")),
+                    ("amount", models.IntegerField(default=0)),
+                    ("placed_at", models.DateTimeField(null=True)),
+                ],
+            ),
+            migrations.RunSQL(
+                "INSERT INTO shop_orders_order"
+                " (reference, customer, status, amount, placed_at)"
+                " SELECT 'R-' || i, i % 5,"
+                " CASE WHEN i % 2 = 0 THEN 'paid' ELSE 'new' END, i, now()"
+                " FROM generate_series(1, 30) i",
+                migrations.RunSQL.noop,
+            ),
+        ]
+    """
+)
+
+# Each new operation, as bg-scaffold generates it.
+ORDERS_CONCURRENTLY = textwrap.dedent(
+    """\
+    from django.db import migrations, models
+    from django.db.models.functions import Upper
+
+    from ._bg_scaffold_vN import (
+        AddConstraintConcurrently,
+        AddIndexConcurrently,
+        CreateIndexConcurrently,
+    )
+
+
+    class Migration(migrations.Migration):
+        atomic = False
+        dependencies = [("shop_orders", "0001_initial")]
+        operations = [
+            AddIndexConcurrently(
+                "order",
+                models.Index(fields=["placed_at"], name="order_placed_at_idx"),
+                lock_timeout="1s",
+                retries=10,
+            ),
+            AddIndexConcurrently(
+                "order",
+                models.Index(
+                    fields=["customer"],
+                    condition=models.Q(status="paid"),
+                    name="order_paid_customer_idx",
+                ),
+            ),
+            AddIndexConcurrently(
+                "order", models.Index(Upper("reference"), name="order_upper_ref_idx")
+            ),
+            AddConstraintConcurrently(
+                "order",
+                models.UniqueConstraint(fields=["reference"], name="order_reference_uniq"),
+            ),
+            AddConstraintConcurrently(
+                "order",
+                models.UniqueConstraint(
+                    fields=["customer", "reference"],
+                    condition=models.Q(status="paid"),
+                    name="order_paid_reference_uniq",
+                ),
+            ),
+            AddConstraintConcurrently(
+                "order",
+                models.CheckConstraint(
+                    condition=models.Q(amount__gte=0), name="order_amount_gte_0"
+                ),
+            ),
+            # Database only: the index of a field given db_index=True.
+            CreateIndexConcurrently("shop_orders_order", "amount"),
+        ]
+    """
+).replace("_bg_scaffold_vN", MODULE)
+
+# Django's own RemoveConstraint must find what AddConstraintConcurrently built.
+ORDERS_REMOVE = textwrap.dedent(
+    """\
+    from django.db import migrations
+
+    from ._bg_scaffold_vN import DropIndexConcurrently, RemoveIndexConcurrently
+
+
+    class Migration(migrations.Migration):
+        atomic = False
+        dependencies = [("shop_orders", "0002_concurrently")]
+        operations = [
+            RemoveIndexConcurrently("order", "order_placed_at_idx"),
+            migrations.RemoveConstraint("order", "order_reference_uniq"),
+            migrations.RemoveConstraint("order", "order_paid_reference_uniq"),
+            DropIndexConcurrently("shop_orders_order", "amount"),
+        ]
+    """
+).replace("_bg_scaffold_vN", MODULE)
+
+
 def django_database():
     url = urlsplit(DATABASE_URL)
     return {
@@ -172,7 +295,7 @@ def setUpModule():
     write_project()
     sys.path.insert(0, str(PROJECT))
     settings.configure(
-        INSTALLED_APPS=[APP],
+        INSTALLED_APPS=[APP, ORDERS],
         DATABASES={
             "default": django_database(),
             "lite": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
@@ -341,8 +464,10 @@ class TheModule(unittest.TestCase):
         from django.db import connection
         from django.db.migrations.loader import MigrationLoader
 
-        names = {name for app, name in MigrationLoader(connection).disk_migrations}
+        disk = MigrationLoader(connection).disk_migrations
+        names = {name for app, name in disk if app == APP}
         self.assertEqual(names, {"0001_initial", "0002_enforce_sku", "0003_relax_sku"})
+        self.assertEqual(len([app for app, _ in disk if app == ORDERS]), 3)
 
     def test_imports_only_django_and_the_standard_library(self):
         tree = ast.parse(rendered_module())
@@ -393,6 +518,7 @@ class TheModule(unittest.TestCase):
             ops.SetNotNull("t", "v"),
             ops.DropNotNull("t", "v", lock_timeout="500ms"),
             ops.CreateIndexConcurrently("t", "name", suffix="_like", opclass="x_ops"),
+            ops.DropIndexConcurrently("t", "v", suffix="_uniq", unique=True, retries=3),
             ops.AddForeignKey(
                 "child", "parent_id", "parent", "id", on_delete="CASCADE"
             ),
@@ -413,6 +539,84 @@ class TheModule(unittest.TestCase):
             self.assertEqual(type(rebuilt), type(operation))
             self.assertEqual(MigrationWriter.serialize(rebuilt)[0], source)
             self.assertEqual(rebuilt.describe(), operation.describe())
+
+    def test_djangos_operations_done_concurrently_serialize_with_their_lock_settings(
+        self,
+    ):
+        from django.db import models
+        from django.db.migrations.writer import MigrationWriter
+        from django.db.models.functions import Upper
+
+        operations = [
+            ops.AddIndexConcurrently(
+                "order",
+                models.Index(fields=["placed_at"], name="order_placed_at_idx"),
+                lock_timeout="2s",
+                retries=3,
+            ),
+            ops.AddIndexConcurrently(
+                "order", models.Index(Upper("reference"), name="order_upper_idx")
+            ),
+            ops.RemoveIndexConcurrently("order", "order_placed_at_idx", retries=4),
+            ops.AddConstraintConcurrently(
+                "order",
+                models.UniqueConstraint(
+                    fields=["reference"],
+                    condition=models.Q(status="paid"),
+                    name="order_paid_reference_uniq",
+                ),
+                lock_timeout="500ms",
+            ),
+            ops.AddConstraintConcurrently(
+                "order",
+                models.CheckConstraint(
+                    condition=models.Q(amount__gte=0), name="order_amount_gte_0"
+                ),
+            ),
+        ]
+        module = f"{APP}.migrations.{MODULE}"
+        for operation in operations:
+            source, imports = MigrationWriter.serialize(operation)
+            self.assertIn(f"import {module}", imports)
+            self.assertIn(f"{module}.{type(operation).__name__}(", source)
+            namespace = {APP: importlib.import_module(APP), "models": models}
+            namespace["django"] = django
+            rebuilt = eval(source, namespace)
+            self.assertEqual(type(rebuilt), type(operation))
+            self.assertEqual(MigrationWriter.serialize(rebuilt)[0], source)
+            _, _, kwargs = rebuilt.deconstruct()
+            settings = (kwargs["lock_timeout"], kwargs["retries"])
+            self.assertEqual(settings, (operation.lock_timeout, operation.retries))
+            self.assertEqual(rebuilt.describe(), operation.describe())
+            self.assertNotIn("\n", operation.describe())
+        self.assertEqual(
+            operations[0].describe(),
+            "Add index order_placed_at_idx on order concurrently",
+        )
+
+    def test_djangos_operations_done_concurrently_change_the_state_as_djangos_do(self):
+        from django.db import migrations, models
+        from django.db.migrations.state import ModelState, ProjectState
+
+        state = ProjectState()
+        state.add_model(
+            ModelState(APP, "order", [("id", models.BigAutoField(primary_key=True))])
+        )
+        index = models.Index(fields=["id"], name="order_id_idx")
+        unique = models.UniqueConstraint(fields=["id"], name="order_id_uniq")
+        ops.AddIndexConcurrently("order", index).state_forwards(APP, state)
+        ops.AddConstraintConcurrently("order", unique).state_forwards(APP, state)
+        options = state.models[APP, "order"].options
+        self.assertEqual(
+            (options["indexes"], options["constraints"]), ([index], [unique])
+        )
+        ops.RemoveIndexConcurrently("order", "order_id_idx").state_forwards(APP, state)
+        self.assertEqual(state.models[APP, "order"].options["indexes"], [])
+        # squashmigrations: an index added, then removed, is no operation at all.
+        add = ops.AddIndexConcurrently("order", index)
+        self.assertIsInstance(add, migrations.AddIndex)
+        remove = ops.RemoveIndexConcurrently("order", "order_id_idx")
+        self.assertEqual(add.reduce(remove, APP), [])
 
     def test_operations_change_no_model_state_and_manage_their_own_transactions(self):
         from django.db.migrations.state import ProjectState
@@ -1095,6 +1299,95 @@ class IndexTests(OpsTestCase):
         with self.assertRaisesRegex(Exception, "needs atomic = False"):
             run(ops.CreateIndexConcurrently("t", "v"), atomic=True)
 
+    def test_unique_names_the_duplicate_values_before_building_anything(self):
+        from django.db import IntegrityError
+
+        sql("UPDATE t SET v = 1 WHERE id <= 3; UPDATE t SET v = 2 WHERE id IN (4, 5)")
+        with self.assertRaises(IntegrityError) as raised:
+            run(ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True))
+        self.assertEqual(
+            str(raised.exception),
+            "bg-scaffold: t.v has duplicate values, so it cannot be made unique: "
+            "'1' (3 rows), '2' (2 rows); make them unique (or narrow the constraint) "
+            "and run migrate again",
+        )
+        self.assertIsNone(index_is_valid(django_name("t", "v", "_uniq")))
+
+    def test_unique_names_ten_duplicated_values_and_counts_the_rest(self):
+        from django.db import IntegrityError
+
+        sql("UPDATE t SET v = id % 12")  # 12 values, each in 2 or 3 rows
+        with self.assertRaisesRegex(IntegrityError, r"\(2 rows\) and 2 more; make"):
+            run(ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True))
+
+    def test_unique_does_not_count_nulls_as_duplicates(self):
+        sql("UPDATE t SET v = NULL WHERE id <= 3")
+        run(ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True))
+        self.assertEqual(constraint("t", django_name("t", "v", "_uniq"))[0], "u")
+
+    def test_a_duplicate_written_during_a_unique_build_drops_the_invalid_index(self):
+        from django.db import IntegrityError
+
+        sql("UPDATE t SET v = 1 WHERE id <= 2")
+        name = django_name("t", "v", "_uniq")
+        # As if the duplicate was written after the search for duplicates found none.
+        found_none = mock.patch.object(ops._UniqueKey, "refuse_duplicates")
+        expected = (
+            r"^bg-scaffold: t.v has duplicate values, so it cannot be made unique: "
+            r"Key \(v\)=\(1\) is duplicated \(the unfinished index was dropped again\)"
+        )
+        with found_none, self.assertRaisesRegex(IntegrityError, expected):
+            run(ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True))
+        self.assertIsNone(index_is_valid(name))
+
+    def test_sqlmigrate_shows_the_search_for_duplicates_before_the_build(self):
+        editor = run(
+            ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True),
+            collect_sql=True,
+        )
+        shown = "\n".join(editor.collected_sql)
+        search = (
+            'SELECT quote_nullable("v"), count(*), count(*) OVER () FROM "t" WHERE'
+            ' "v" IS NOT NULL GROUP BY "v" HAVING count(*) > 1'
+            ' ORDER BY count(*) DESC, "v" LIMIT 10;'
+        )
+        self.assertLess(shown.index(search), shown.index("CREATE UNIQUE INDEX"))
+        sql(search)  # it parses and runs
+
+    def test_drop_index_drops_it_and_builds_it_again_backwards(self):
+        name = django_name("t", "v", "")
+        drop = ops.DropIndexConcurrently("t", "v")
+        self.assertEqual(drop.describe(), "Drop index on t.v concurrently")
+        run(ops.CreateIndexConcurrently("t", "v"))
+        run(drop)
+        run(drop)
+        self.assertIsNone(index_is_valid(name))
+        run(drop, "backwards")
+        run(drop, "backwards")
+        self.assertTrue(index_is_valid(name))
+
+    def test_drop_unique_index_drops_the_constraint_and_builds_it_again_backwards(self):
+        name = django_name("t", "v", "_uniq")
+        drop = ops.DropIndexConcurrently("t", "v", suffix="_uniq", unique=True)
+        run(ops.CreateIndexConcurrently("t", "v", suffix="_uniq", unique=True))
+        run(drop)
+        self.assertIsNone(constraint("t", name))
+        self.assertIsNone(index_is_valid(name))
+        run(drop, "backwards")
+        self.assertEqual(constraint("t", name), ("u", True, False))
+        run(drop)
+        sql("UPDATE t SET v = 1 WHERE id <= 2")
+        with self.assertRaisesRegex(Exception, "t.v has duplicate values"):
+            run(drop, "backwards")
+
+    def test_drop_unique_index_drops_the_constraint_postgresql_named_itself(self):
+        # A field created unique=True: Django writes UNIQUE into the column's definition.
+        sql("ALTER TABLE t ADD COLUMN code integer UNIQUE")
+        self.assertEqual(constraint("t", "t_code_key")[0], "u")
+        run(ops.DropIndexConcurrently("t", "code", suffix="_uniq", unique=True))
+        self.assertIsNone(constraint("t", "t_code_key"))
+        sql("INSERT INTO t (code) VALUES (1), (1)")  # no longer unique
+
     def test_waits_out_an_open_writing_transaction_with_retries(self):
         # The build waits for transactions that wrote to the table; each timeout
         # leaves an INVALID index that the next try drops.
@@ -1306,8 +1599,16 @@ class GeneratedMigration(unittest.TestCase):
         table = "shop_ops_product"
         # upper("P1") is upper("p1"): the unique index fails after the backfill and NOT NULL.
         sql(f"INSERT INTO {table} (name) VALUES ('P1')")
+        from django.db import IntegrityError
+
         stderr = io.StringIO()
-        with contextlib.redirect_stderr(stderr), self.assertRaises(Exception):
+        duplicates = (
+            f"{table}.sku has duplicate values, so it cannot be made unique: 'P1'"
+        )
+        with (
+            contextlib.redirect_stderr(stderr),
+            self.assertRaisesRegex(IntegrityError, duplicates),
+        ):
             self.manage("migrate", APP, "0002")
         self.assertIn(
             "shop_ops.0002_enforce_sku stopped halfway and is not recorded as applied. "
@@ -1720,6 +2021,444 @@ class ColumnSwapTests(OpsTestCase):
         stopped = "acct-id-to-bigint: acct.id holds a value that id_bg_old cannot hold"
         with self.assertRaisesRegex(DataError, stopped):
             run(swap, "backwards")
+
+
+# --- Django's index and constraint operations, concurrently ----------------------------
+
+
+def manage(*args):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO(), verbosity=0)
+    return out.getvalue()
+
+
+def orders_state():
+    """The project state after shop_orders 0001_initial: the Order model."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    return MigrationLoader(connection).project_state((ORDERS, "0001_initial"))
+
+
+def run_on_orders(
+    operation, direction="forwards", *, before=None, atomic=False, using="default"
+):
+    """Run one operation on the Order model the way Django's executor does: from
+    ``before`` (the state after 0001_initial) to the state the operation leads to."""
+    from django.db import connections
+
+    before = before or orders_state()
+    after = before.clone()
+    operation.state_forwards(ORDERS, after)
+    with connections[using].schema_editor(atomic=atomic) as editor:
+        if direction == "forwards":
+            operation.database_forwards(ORDERS, editor, before, after)
+        else:
+            operation.database_backwards(ORDERS, editor, after, before)
+
+
+def index_definition(name):
+    return value("SELECT pg_get_indexdef(to_regclass(%s))", [name])
+
+
+class OrdersTestCase(unittest.TestCase):
+    """shop_orders at 0001_initial: the Order table, 30 rows, every other one "paid"."""
+
+    def setUp(self):
+        manage("migrate", ORDERS, "0001_initial")
+        self.addCleanup(manage, "migrate", ORDERS, "zero")
+
+
+class AddIndexConcurrentlyTests(OrdersTestCase):
+    def index(self, *expressions, **options):
+        from django.db import models
+
+        return models.Index(*expressions, name="order_test_idx", **options)
+
+    def test_builds_djangos_index_on_fields_and_drops_it_backwards(self):
+        operation = ops.AddIndexConcurrently("order", self.index(fields=["-placed_at"]))
+        run_on_orders(operation)
+        run_on_orders(operation)  # a valid index of that name: the step ran before
+        self.assertTrue(index_is_valid("order_test_idx"))
+        self.assertEqual(
+            index_definition("order_test_idx"),
+            f"CREATE INDEX order_test_idx ON public.{ORDER_TABLE}"
+            " USING btree (placed_at DESC)",
+        )
+        run_on_orders(operation, "backwards")
+        run_on_orders(operation, "backwards")
+        self.assertIsNone(index_is_valid("order_test_idx"))
+
+    def test_builds_a_partial_index_with_djangos_condition(self):
+        from django.db import models
+
+        index = self.index(fields=["customer"], condition=models.Q(status="paid"))
+        run_on_orders(ops.AddIndexConcurrently("order", index))
+        self.assertTrue(index_is_valid("order_test_idx"))
+        self.assertIn(
+            "(customer) WHERE ((status)::text = 'paid'::text)",
+            index_definition("order_test_idx"),
+        )
+
+    def test_builds_an_index_on_an_expression(self):
+        from django.db.models.functions import Upper
+
+        run_on_orders(ops.AddIndexConcurrently("order", self.index(Upper("reference"))))
+        self.assertTrue(index_is_valid("order_test_idx"))
+        self.assertIn("(upper((reference)::text))", index_definition("order_test_idx"))
+
+    def test_rebuilds_an_invalid_index_of_the_same_name_left_by_a_failed_build(self):
+        with self.assertRaises(psycopg.errors.UniqueViolation):
+            sql(
+                f"CREATE UNIQUE INDEX CONCURRENTLY order_test_idx ON {ORDER_TABLE} (status)"
+            )
+        self.assertIs(index_is_valid("order_test_idx"), False)
+        run_on_orders(
+            ops.AddIndexConcurrently("order", self.index(fields=["placed_at"]))
+        )
+        self.assertIs(index_is_valid("order_test_idx"), True)
+        self.assertTrue(index_definition("order_test_idx").endswith("(placed_at)"))
+
+    def test_refuses_an_atomic_migration_and_builds_nothing(self):
+        from django.db import NotSupportedError
+
+        operation = ops.AddIndexConcurrently("order", self.index(fields=["placed_at"]))
+        with self.assertRaisesRegex(NotSupportedError, "needs atomic = False"):
+            run_on_orders(operation, atomic=True)
+        self.assertIsNone(index_is_valid("order_test_idx"))
+
+    def test_refuses_a_database_that_is_not_postgresql(self):
+        from django.db import NotSupportedError
+
+        operation = ops.AddIndexConcurrently("order", self.index(fields=["placed_at"]))
+        with self.assertRaisesRegex(NotSupportedError, "migration for PostgreSQL"):
+            run_on_orders(operation, using="lite")
+
+    def test_remove_index_drops_it_and_builds_it_again_from_the_state_backwards(self):
+        from django.db import models
+
+        index = self.index(fields=["customer"], condition=models.Q(status="paid"))
+        add = ops.AddIndexConcurrently("order", index)
+        with_index = orders_state()
+        add.state_forwards(ORDERS, with_index)
+        run_on_orders(add)
+        built = index_definition("order_test_idx")
+        remove = ops.RemoveIndexConcurrently("order", "order_test_idx")
+        self.assertEqual(
+            remove.describe(), "Remove index order_test_idx from order concurrently"
+        )
+        run_on_orders(remove, before=with_index)
+        run_on_orders(remove, before=with_index)
+        self.assertIsNone(index_is_valid("order_test_idx"))
+        run_on_orders(remove, "backwards", before=with_index)
+        run_on_orders(remove, "backwards", before=with_index)
+        self.assertTrue(index_is_valid("order_test_idx"))
+        self.assertEqual(index_definition("order_test_idx"), built)
+
+    def test_waits_out_an_open_writing_transaction_with_retries(self):
+        operation = ops.AddIndexConcurrently(
+            "order", self.index(fields=["placed_at"]), lock_timeout="100ms"
+        )
+        with Blocker(f"UPDATE {ORDER_TABLE} SET amount = 1 WHERE id = 1", 1.0):
+            captured = io.StringIO()
+            with contextlib.redirect_stderr(captured):
+                run_on_orders(operation)
+        self.assertIn("no lock in 100ms", captured.getvalue())
+        self.assertTrue(index_is_valid("order_test_idx"))
+
+
+class AddConstraintConcurrentlyTests(OrdersTestCase):
+    def unique(self, *expressions, **options):
+        from django.db import models
+
+        options.setdefault("name", "order_test_uniq")
+        return ops.AddConstraintConcurrently(
+            "order", models.UniqueConstraint(*expressions, **options)
+        )
+
+    def check(self, **condition):
+        from django.db import models
+
+        return ops.AddConstraintConcurrently(
+            "order",
+            models.CheckConstraint(
+                condition=models.Q(**condition), name="order_test_check"
+            ),
+        )
+
+    def test_unique_on_fields_becomes_a_real_unique_constraint(self):
+        operation = self.unique(fields=["reference"])
+        self.assertEqual(
+            operation.describe(),
+            "Add unique constraint order_test_uniq on order concurrently",
+        )
+        run_on_orders(operation)
+        run_on_orders(operation)
+        self.assertEqual(constraint(ORDER_TABLE, "order_test_uniq"), ("u", True, False))
+        with self.assertRaises(psycopg.errors.UniqueViolation):
+            sql(
+                f"INSERT INTO {ORDER_TABLE} (reference, status, amount) VALUES ('R-1', 'new', 1)"
+            )
+        run_on_orders(operation, "backwards")
+        run_on_orders(operation, "backwards")
+        self.assertIsNone(constraint(ORDER_TABLE, "order_test_uniq"))
+        self.assertIsNone(index_is_valid("order_test_uniq"))
+
+    def test_unique_keeps_django_deferrable_and_nulls_not_distinct(self):
+        from django.db import models
+
+        deferred = models.Deferrable.DEFERRED
+        run_on_orders(self.unique(fields=["reference"], deferrable=deferred))
+        self.assertEqual(constraint(ORDER_TABLE, "order_test_uniq"), ("u", True, True))
+        self.assertIn(
+            "DEFERRABLE INITIALLY DEFERRED",
+            value(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+                ["order_test_uniq"],
+            ),
+        )
+        run_on_orders(self.unique(fields=["reference"]), "backwards")
+        sql(f"UPDATE {ORDER_TABLE} SET placed_at = NULL")
+        run_on_orders(self.unique(fields=["placed_at"]))  # NULLs are distinct
+        run_on_orders(self.unique(fields=["placed_at"]), "backwards")
+        sql(
+            f"UPDATE {ORDER_TABLE} SET placed_at = now() + id * interval '1s' WHERE id > 2"
+        )
+        if int(value("SHOW server_version_num")) < 150000:
+            # NULLS NOT DISTINCT is PostgreSQL 15+: Django creates no constraint it cannot
+            # express there (models.W047 says so), and neither does the runtime.
+            run_on_orders(self.unique(fields=["placed_at"], nulls_distinct=False))
+            self.assertIsNone(constraint(ORDER_TABLE, "order_test_uniq"))
+            return
+        with self.assertRaisesRegex(Exception, r"placed_at .*: NULL \(2 rows\); make"):
+            run_on_orders(self.unique(fields=["placed_at"], nulls_distinct=False))
+        sql(f"UPDATE {ORDER_TABLE} SET placed_at = now() + id * interval '1s'")
+        run_on_orders(self.unique(fields=["placed_at"], nulls_distinct=False))
+        self.assertIn(
+            "UNIQUE NULLS NOT DISTINCT",
+            value(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+                ["order_test_uniq"],
+            ),
+        )
+
+    def test_unique_on_fields_with_duplicates_names_them_and_builds_nothing(self):
+        from django.db import IntegrityError
+
+        sql(
+            f"UPDATE {ORDER_TABLE} SET reference = 'R-1' WHERE id IN (2, 3);"
+            f"UPDATE {ORDER_TABLE} SET reference = 'R-4' WHERE id = 5"
+        )
+        with self.assertRaises(IntegrityError) as raised:
+            run_on_orders(self.unique(fields=["reference"]))
+        self.assertEqual(
+            str(raised.exception),
+            f"bg-scaffold: {ORDER_TABLE}.reference has duplicate values, so unique "
+            "constraint order_test_uniq cannot be added: 'R-1' (3 rows), 'R-4' (2 "
+            "rows); make them unique (or narrow the constraint) and run migrate again",
+        )
+        self.assertIsNone(constraint(ORDER_TABLE, "order_test_uniq"))
+        self.assertIsNone(index_is_valid("order_test_uniq"))
+
+    def test_a_conditional_unique_constraint_is_a_unique_index_only(self):
+        from django.db import models
+
+        operation = self.unique(
+            fields=["customer", "reference"], condition=models.Q(status="paid")
+        )
+        run_on_orders(operation)
+        run_on_orders(operation)
+        self.assertIsNone(constraint(ORDER_TABLE, "order_test_uniq"))
+        self.assertTrue(index_is_valid("order_test_uniq"))
+        self.assertIn(
+            "CREATE UNIQUE INDEX order_test_uniq",
+            index_definition("order_test_uniq"),
+        )
+        self.assertIn(
+            "WHERE ((status)::text = 'paid'::text)", index_definition("order_test_uniq")
+        )
+        run_on_orders(operation, "backwards")
+        self.assertIsNone(index_is_valid("order_test_uniq"))
+
+    def test_a_conditional_unique_constraint_counts_only_the_rows_it_covers(self):
+        from django.db import IntegrityError, models
+
+        operation = self.unique(
+            fields=["customer", "reference"], condition=models.Q(status="paid")
+        )
+        # Rows 1 and 3 are "new": not covered, not duplicates.
+        sql(
+            f"UPDATE {ORDER_TABLE} SET customer = 1, reference = 'X' WHERE id IN (1, 3)"
+        )
+        run_on_orders(operation)
+        run_on_orders(operation, "backwards")
+        sql(
+            f"UPDATE {ORDER_TABLE} SET customer = 2, reference = 'Y' WHERE id IN (2, 4)"
+        )
+        expected = (
+            f"{ORDER_TABLE} (customer, reference) (where \"status\" = 'paid') has "
+            "duplicate values, so unique constraint order_test_uniq cannot be added: "
+            "('2', 'Y') (2 rows); "
+        )
+        with self.assertRaisesRegex(IntegrityError, re.escape(expected)):
+            run_on_orders(operation)
+        self.assertIsNone(index_is_valid("order_test_uniq"))
+
+    def test_a_unique_expression_with_duplicates_leaves_no_invalid_index(self):
+        from django.db import IntegrityError
+        from django.db.models.functions import Upper
+
+        sql(f"UPDATE {ORDER_TABLE} SET reference = 'r-1' WHERE id = 2")
+        expected = (
+            "Key (upper(reference::text))=(R-1) is duplicated (the unfinished index"
+            " was dropped again)"
+        )
+        with self.assertRaisesRegex(IntegrityError, re.escape(expected)):
+            run_on_orders(self.unique(Upper("reference")))
+        self.assertIsNone(index_is_valid("order_test_uniq"))
+        sql(f"UPDATE {ORDER_TABLE} SET reference = 'R-2' WHERE id = 2")
+        run_on_orders(self.unique(Upper("reference")))
+        self.assertTrue(index_is_valid("order_test_uniq"))
+        self.assertIsNone(constraint(ORDER_TABLE, "order_test_uniq"))
+
+    def test_check_is_added_not_valid_then_validated(self):
+        operation = self.check(customer__gte=0)
+        self.assertEqual(
+            operation.describe(),
+            "Add check constraint order_test_check on order NOT VALID, then validate it",
+        )
+        sql(f"UPDATE {ORDER_TABLE} SET customer = NULL WHERE id <= 3")  # NULL passes
+        run_on_orders(operation)
+        run_on_orders(operation)
+        self.assertEqual(
+            constraint(ORDER_TABLE, "order_test_check"), ("c", True, False)
+        )
+        with self.assertRaises(psycopg.errors.CheckViolation):
+            sql(
+                f"INSERT INTO {ORDER_TABLE} (customer, status, amount) VALUES (-1, 'new', 1)"
+            )
+        run_on_orders(operation, "backwards")
+        run_on_orders(operation, "backwards")
+        self.assertIsNone(constraint(ORDER_TABLE, "order_test_check"))
+
+    def test_check_with_violating_rows_counts_them_and_adds_nothing(self):
+        from django.db import IntegrityError
+
+        sql(f"UPDATE {ORDER_TABLE} SET amount = -id WHERE id <= 3")
+        with self.assertRaises(IntegrityError) as raised:
+            run_on_orders(self.check(amount__gte=0))
+        self.assertEqual(
+            str(raised.exception),
+            f"bg-scaffold: 3 rows violate check constraint order_test_check on "
+            f'{ORDER_TABLE} ("amount" >= 0), so it cannot be added; fix them and run '
+            "migrate again",
+        )
+        self.assertIsNone(constraint(ORDER_TABLE, "order_test_check"))
+
+    def test_check_validates_a_not_valid_leftover_of_an_earlier_run(self):
+        sql(
+            f"ALTER TABLE {ORDER_TABLE} ADD CONSTRAINT order_test_check"
+            " CHECK (amount >= 0) NOT VALID"
+        )
+        run_on_orders(self.check(amount__gte=0))
+        self.assertEqual(
+            constraint(ORDER_TABLE, "order_test_check"), ("c", True, False)
+        )
+
+    def test_check_that_fails_validation_is_removed_again(self):
+        from django.db import IntegrityError
+
+        sql(f"UPDATE {ORDER_TABLE} SET amount = -1 WHERE id = 1")
+        # As if the row was written after the count found none.
+        found_none = mock.patch.object(ops._Steps, "select", return_value=[])
+        with (
+            found_none,
+            self.assertRaisesRegex(IntegrityError, "was validated violate"),
+        ):
+            run_on_orders(self.check(amount__gte=0))
+        self.assertIsNone(constraint(ORDER_TABLE, "order_test_check"))
+
+    def test_refuses_other_kinds_of_constraint_naming_them(self):
+        from django.contrib.postgres.constraints import ExclusionConstraint
+        from django.db import NotSupportedError
+
+        exclusion = ExclusionConstraint(
+            name="order_excl", expressions=[("customer", "=")]
+        )
+        operation = ops.AddConstraintConcurrently("order", exclusion)
+        for direction in ("forwards", "backwards"):
+            with self.assertRaisesRegex(NotSupportedError, "not ExclusionConstraint"):
+                run_on_orders(operation, direction)
+
+
+class ConcurrentlyGeneratedMigration(unittest.TestCase):
+    """shop_orders 0002 adds an index of each kind, unique constraints and a check;
+    0003 removes some, with Django's own RemoveConstraint among them."""
+
+    def tearDown(self):
+        manage("migrate", ORDERS, "zero")
+
+    def assert_built_as_0002_builds(self):
+        for name in ("order_placed_at_idx", "order_paid_customer_idx"):
+            self.assertTrue(index_is_valid(name), name)
+        self.assertIn(
+            "upper((reference)::text)", index_definition("order_upper_ref_idx")
+        )
+        self.assertTrue(index_is_valid(django_name(ORDER_TABLE, "amount", "")))
+        self.assertEqual(
+            constraint(ORDER_TABLE, "order_reference_uniq"), ("u", True, False)
+        )
+        self.assertIsNone(constraint(ORDER_TABLE, "order_paid_reference_uniq"))
+        self.assertTrue(index_is_valid("order_paid_reference_uniq"))
+        self.assertEqual(
+            constraint(ORDER_TABLE, "order_amount_gte_0"), ("c", True, False)
+        )
+
+    def test_migrates_forwards_and_backwards_and_django_finds_what_it_built(self):
+        manage("migrate", ORDERS, "0002")
+        self.assert_built_as_0002_builds()
+        manage("migrate", ORDERS, "0003")
+        self.assertIsNone(index_is_valid("order_placed_at_idx"))
+        self.assertIsNone(index_is_valid("order_reference_uniq"))
+        self.assertIsNone(index_is_valid("order_paid_reference_uniq"))
+        self.assertIsNone(index_is_valid(django_name(ORDER_TABLE, "amount", "")))
+        manage("migrate", ORDERS, "0002")
+        self.assert_built_as_0002_builds()
+        manage("migrate", ORDERS, "0001")
+        indexes = sql(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass",
+            [ORDER_TABLE],
+        )
+        self.assertEqual(indexes, [(f"{ORDER_TABLE}_pkey",)])
+        self.assertIsNone(constraint(ORDER_TABLE, "order_amount_gte_0"))
+
+    def shown(self, *args):
+        """sqlmigrate's statements, after checking that each is SQL as it stands."""
+        shown = manage("sqlmigrate", ORDERS, *args)
+        self.assertNotIn("CANNOT BE WRITTEN AS SQL", shown)
+        self.assertNotRegex(shown, r"%s|%\(|\{\{")
+        statements = [
+            line for line in shown.splitlines() if line and not line.startswith("--")
+        ]
+        for statement in statements:
+            self.assertTrue(statement.endswith(";"), statement)
+        return statements
+
+    def test_sqlmigrate_shows_sql_that_builds_what_migrate_builds(self):
+        for args in (["0003"], ["0003", "--backwards"], ["0002", "--backwards"]):
+            self.assertTrue(self.shown(*args))
+        manage("migrate", ORDERS, "0001")
+        statements = self.shown("0002")
+        self.assertIn(
+            f'CREATE INDEX CONCURRENTLY "order_placed_at_idx" ON "{ORDER_TABLE}"'
+            ' ("placed_at");',
+            statements,
+        )
+        for statement in statements:  # by hand, one by one, as an operator would
+            sql(statement)
+        self.assert_built_as_0002_builds()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-# bg-scaffold runtime, version 4: the steps of the PostgreSQL migrations bg-scaffold
+# bg-scaffold runtime, version 5: the steps of the PostgreSQL migrations bg-scaffold
 # generates. Copied unchanged into each app's migrations folder, never edited there: a
-# change of behaviour ships as a new version under a new name (_bg_scaffold_v5.py),
+# change of behaviour ships as a new version under a new name (_bg_scaffold_v6.py),
 # beside this one, so a migration keeps the code it was generated and tested with;
 # `bg-scaffold check` reports a copy that differs from the one bg-scaffold ships.
 # Django's migration loader skips modules whose names start with "_": not a migration.
@@ -16,8 +16,13 @@ gives up before a writer it blocks could reach deadlock_timeout), and is safe to
 again: migrations using these operations have ``atomic = False``, and after a failure
 halfway, running migrate again finishes the job.
 
-These operations change only the database; the migration's own Django operations change
-the model state. ``manage.py sqlmigrate`` shows their SQL without touching the database.
+Most of these operations change only the database; the migration's own Django operations
+change the model state. AddIndexConcurrently, RemoveIndexConcurrently and
+AddConstraintConcurrently are Django's AddIndex, RemoveIndex and AddConstraint, and change
+the state as those do; only their database step differs: indexes are built CONCURRENTLY,
+CHECK constraints added NOT VALID and then validated, and rows that would break a unique
+index or a check are named before anything is locked or built. ``manage.py sqlmigrate``
+shows the SQL of every operation without touching the database.
 """
 
 import hashlib
@@ -34,7 +39,9 @@ from django.db import (
     transaction,
 )
 from django.db.migrations.exceptions import IrreversibleError
+from django.db.migrations.operations import AddConstraint, AddIndex, RemoveIndex
 from django.db.migrations.operations.base import Operation
+from django.db.models import CheckConstraint, UniqueConstraint
 
 LOCK_NOT_AVAILABLE = "55P03"  # the SQLSTATE of a lock timeout
 DEADLOCK_DETECTED = "40P01"
@@ -170,6 +177,24 @@ class _Steps:
         """None when there is no such constraint."""
         sql = "SELECT convalidated FROM pg_constraint WHERE conrelid = %s::regclass"
         return self.fact(f"{sql} AND conname = %s", self.quote(table), name)
+
+    def index_is_valid(self, name):
+        """None when there is no such index; False for one a failed build left."""
+        sql = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
+        return self.fact(sql, self.quote(name))
+
+    def select(self, why, sql):
+        """The rows of a read-only query that must find nothing before a step runs;
+        under sqlmigrate, the query after a comment on ``why``, and no rows.
+
+        ``sql`` runs without parameters: a "%" in it is literal.
+        """
+        if self.showing:
+            self.editor.collected_sql.extend([f"-- bg-scaffold: {why}", f"{sql};"])
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
 
     def show(self, how, statements):
         """Under sqlmigrate: the statements, after a comment on how they would run."""
@@ -432,9 +457,7 @@ class BlueGreenOperation(Operation):
 
     def __init__(self, *, lock_timeout="1s", retries=10):
         self.defined_in = _calling_module()
-        if not re.fullmatch(r"\d+(us|ms|s|min|h|d)?", str(lock_timeout)):
-            raise ValueError(f"lock_timeout looks like '1s', '200ms': {lock_timeout!r}")
-        self.lock_timeout, self.retries = lock_timeout, max(1, int(retries))
+        self.lock_timeout, self.retries = _lock_settings(lock_timeout, retries)
 
     def describe(self):
         # One line: migrate prints it after "Applying", sqlmigrate in a "--" comment.
@@ -444,17 +467,29 @@ class BlueGreenOperation(Operation):
         """Nothing: the migration's own Django operations change the model state."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        steps = _Steps(self, schema_editor)
-        try:
-            self.forwards(steps)
-        except Exception:
-            advice = _stopped_halfway(app_label, self.defined_in)
-            if advice and not steps.showing:
-                _say(advice)
-            raise
+        _run_forwards(self, app_label, schema_editor, self.forwards)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         self.backwards(_Steps(self, schema_editor))
+
+
+def _lock_settings(lock_timeout, retries):
+    """An operation's lock_timeout and retries; lock_timeout goes into SQL as written."""
+    if not re.fullmatch(r"\d+(us|ms|s|min|h|d)?", str(lock_timeout)):
+        raise ValueError(f"lock_timeout looks like '1s', '200ms': {lock_timeout!r}")
+    return lock_timeout, max(1, int(retries))
+
+
+def _run_forwards(operation, app_label, schema_editor, forwards):
+    """forwards(steps); when it fails, how to finish or undo the migration it stopped."""
+    steps = _Steps(operation, schema_editor)
+    try:
+        forwards(steps)
+    except Exception:
+        advice = _stopped_halfway(app_label, operation.defined_in)
+        if advice and not steps.showing:
+            _say(advice)
+        raise
 
 
 def _calling_module():
@@ -712,7 +747,9 @@ class CreateIndexConcurrently(BlueGreenOperation):
 
     ``suffix`` is Django's: "" for db_index, "_like" for a CharField's pattern_ops
     index, "_uniq" for unique. A unique index then becomes a real UNIQUE constraint
-    (``ADD CONSTRAINT ... USING INDEX``), as Django expects of a unique field.
+    (``ADD CONSTRAINT ... USING INDEX``), as Django expects of a unique field. Before a
+    unique build, duplicate values are looked for and named: the build would find them
+    only after scanning the table, and name one.
     """
 
     def __init__(
@@ -739,7 +776,13 @@ class CreateIndexConcurrently(BlueGreenOperation):
         column = " ".join(filter(None, [q(self.column), self.opclass]))
         index = f"INDEX CONCURRENTLY IF NOT EXISTS {q(name)} ON {q(self.table)}"
         unique = "UNIQUE " if self.unique else ""
-        steps.concurrently(f"create {name}", name, f"CREATE {unique}{index} ({column})")
+        create = f"CREATE {unique}{index} ({column})"
+        if not self.unique:
+            steps.concurrently(f"create {name}", name, create)
+        elif not steps.index_is_valid(name):
+            unique_key = _UniqueKey(self.table, [self.column])
+            unique_key.refuse_duplicates(steps)
+            unique_key.build(steps, name, create)
         if self.unique and steps.constraint_is_valid(self.table, name) is None:
             constraint = f"ADD CONSTRAINT {q(name)} UNIQUE USING INDEX {q(name)}"
             steps.ddl(f"attach {name}", f"ALTER TABLE {q(self.table)} {constraint}")
@@ -751,6 +794,120 @@ class CreateIndexConcurrently(BlueGreenOperation):
             steps.ddl(f"drop constraint {name}", drop)
         drop = f"DROP INDEX CONCURRENTLY IF EXISTS {q(name)}"
         steps.concurrently(f"drop {name}", name, drop)
+
+
+class DropIndexConcurrently(CreateIndexConcurrently):
+    """DROP INDEX CONCURRENTLY, for a field that loses db_index=True or unique=True:
+    CreateIndexConcurrently the other way round, as DropNotNull is SetNotNull's.
+
+    A field created unique (CreateModel, AddField) has its UNIQUE written in the column's
+    definition, and PostgreSQL names that constraint ``<table>_<column>_key``, not
+    Django's ``_uniq``: with ``unique``, that one goes too. Migrating backwards rebuilds
+    the index under Django's name, which Django finds as it finds its own.
+    """
+
+    def describe(self):
+        kind = "unique index" if self.unique else "index"
+        return f"Drop {kind} on {self.table}.{self.column} concurrently"
+
+    def forwards(self, steps):
+        q = steps.quote
+        if self.unique:
+            for name in _unique_constraints_named_by_postgresql(
+                steps, self.table, self.column
+            ):
+                drop = (
+                    f"ALTER TABLE {q(self.table)} DROP CONSTRAINT IF EXISTS {q(name)}"
+                )
+                steps.ddl(f"drop constraint {name}", drop)
+        CreateIndexConcurrently.backwards(self, steps)
+
+    backwards = CreateIndexConcurrently.forwards
+
+
+def _unique_constraints_named_by_postgresql(steps, table, column):
+    """The UNIQUE constraints on ``column`` alone that PostgreSQL named itself (an
+    inline UNIQUE: ``<table>_<column>_key``, cut to 63 bytes, or ``_key1`` ...)."""
+    attnum = _attnum(steps, table, column)
+    if steps.showing or attnum is None:
+        return []
+    sql = (
+        "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s)"
+        " AND contype = 'u' AND conkey = ARRAY[%s]::smallint[]"
+        " AND conname ~ '_key[0-9]*$' ORDER BY conname"
+    )
+    return [name for (name,) in _rows(steps, sql, steps.quote(table), attnum)]
+
+
+class _UniqueKey:
+    """The columns of a unique index or constraint, and the rows it covers: for the
+    search for duplicates before the build, and for the error that names them."""
+
+    def __init__(self, table, columns, *, condition=None, nulls_distinct=None):
+        self.table, self.columns = table, columns
+        self.condition, self.nulls_distinct = condition, nulls_distinct
+        if not columns:  # a unique index on expressions
+            named = table
+        elif len(columns) == 1:
+            named = f"{table}.{columns[0]}"
+        else:
+            named = f"{table} ({', '.join(columns)})"
+        self.what = f"{named} (where {condition})" if condition else named
+
+    def refuse_duplicates(self, steps, so="it cannot be made unique"):
+        """IntegrityError naming up to 10 duplicated values, before any lock is taken
+        or any index built."""
+        q, keys = steps.quote, [steps.quote(column) for column in self.columns]
+        shown = [f"quote_nullable({key})" for key in keys]
+        value = (
+            shown[0]
+            if len(shown) == 1
+            else f"'(' || concat_ws(', ', {', '.join(shown)}) || ')'"
+        )
+        # NULLs are distinct, as in the index, unless NULLS NOT DISTINCT.
+        covered = (
+            [] if self.nulls_distinct is False else [f"{k} IS NOT NULL" for k in keys]
+        )
+        covered += [f"({self.condition})"] if self.condition else []
+        where = f" WHERE {' AND '.join(covered)}" if covered else ""
+        grouped = ", ".join(keys)
+        duplicates = steps.select(
+            "first, stops if rows share a value it must keep unique",
+            f"SELECT {value}, count(*), count(*) OVER () FROM {q(self.table)}{where}"
+            f" GROUP BY {grouped} HAVING count(*) > 1"
+            f" ORDER BY count(*) DESC, {grouped} LIMIT 10",
+        )
+        if not duplicates:
+            return
+        listed = ", ".join(f"{key} ({rows} rows)" for key, rows, _ in duplicates)
+        more = duplicates[0][2] - len(duplicates)
+        listed += f" and {more} more" if more else ""
+        raise IntegrityError(self.message(so, listed))
+
+    def build(self, steps, name, create, so="it cannot be made unique"):
+        """``create``, a CREATE UNIQUE INDEX CONCURRENTLY of ``name``. When it fails on
+        a duplicate (one written during the build), the INVALID index goes before the
+        error names the duplicate: left behind, it would still refuse duplicates the
+        serving code writes, and slow every write."""
+        try:
+            steps.concurrently(f"create {name}", name, create)
+        except IntegrityError as error:
+            _drop_index(steps, name)
+            diagnostic = getattr(error.__cause__, "diag", None)
+            detail = getattr(diagnostic, "message_detail", None) or str(error)
+            found = f"{detail.rstrip('.')} (the unfinished index was dropped again)"
+            raise IntegrityError(self.message(so, found)) from error
+
+    def message(self, so, found):
+        return (
+            f"bg-scaffold: {self.what} has duplicate values, so {so}: {found}; make "
+            "them unique (or narrow the constraint) and run migrate again"
+        )
+
+
+def _drop_index(steps, name):
+    drop = f"DROP INDEX CONCURRENTLY IF EXISTS {steps.quote(name)}"
+    steps.concurrently(f"drop {name}", name, drop)
 
 
 class AddForeignKey(BlueGreenOperation):
@@ -976,6 +1133,235 @@ class DropTable(BlueGreenOperation):
             django.create_model(model)
         statements = [sql.rstrip(";") for sql in django.collected_sql]
         steps.ddl(f"recreate {self.table}", *statements)
+
+
+# ---------------------------------------------------------------------------------------
+# Django's own index and constraint operations, with their database step done without a
+# long lock: the model state, squashing (reduce) and the autodetector's view of them stay
+# Django's.
+
+
+class _DjangoOperationInSteps:
+    """What AddIndexConcurrently, RemoveIndexConcurrently and AddConstraintConcurrently
+    add to the Django operation they extend: its database step runs as a
+    BlueGreenOperation's does (lock_timeout per try, ``retries`` tries, long
+    transactions waited out, and after a failure, how to finish or undo the migration),
+    and deconstruct() keeps lock_timeout and retries for squashmigrations.
+
+    forwards() and backwards() take the steps and the model as the state after the step
+    has it; a model the router keeps off this database is left alone, as Django does.
+    """
+
+    def take_lock_settings(self, lock_timeout, retries):
+        self.defined_in = _calling_module()
+        self.lock_timeout, self.retries = _lock_settings(lock_timeout, retries)
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        settings = {"lock_timeout": self.lock_timeout, "retries": self.retries}
+        return name, args, {**kwargs, **settings}
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _run_forwards(
+                self,
+                app_label,
+                schema_editor,
+                lambda steps: self.forwards(steps, model),
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            self.backwards(_Steps(self, schema_editor), model)
+
+
+def _create_index(steps, name, create):
+    """``create``, Django's CREATE INDEX CONCURRENTLY of ``name`` (it has no IF NOT
+    EXISTS), unless a valid index of that name is there: the step ran before. An INVALID
+    one, left by a failed build, is dropped and built again."""
+    if not steps.index_is_valid(name):
+        steps.concurrently(f"create {name}", name, create)
+
+
+def _concurrently(create):
+    """Django's CREATE [UNIQUE] INDEX statement, as CREATE [UNIQUE] INDEX CONCURRENTLY."""
+    head = re.match(r"CREATE (UNIQUE )?INDEX ", create)
+    return f"{head.group()}CONCURRENTLY {create[head.end() :]}"
+
+
+class AddIndexConcurrently(_DjangoOperationInSteps, AddIndex):
+    """Django's AddIndex, its index built with CREATE INDEX CONCURRENTLY: reads and
+    writes go on while it builds. The SQL is Django's own (fields, expressions,
+    condition, opclasses, include, name). The migration needs ``atomic = False``.
+    Backwards: DROP INDEX CONCURRENTLY.
+    """
+
+    def __init__(self, model_name, index, *, lock_timeout="1s", retries=10):
+        super().__init__(model_name, index)
+        self.take_lock_settings(lock_timeout, retries)
+
+    def describe(self):
+        return f"Add index {self.index.name} on {self.model_name} concurrently"
+
+    def forwards(self, steps, model):
+        create = self.index.create_sql(model, steps.editor, concurrently=True)
+        _create_index(steps, self.index.name, str(create))
+
+    def backwards(self, steps, model):
+        _drop_index(steps, self.index.name)
+
+
+class RemoveIndexConcurrently(_DjangoOperationInSteps, RemoveIndex):
+    """Django's RemoveIndex, with DROP INDEX CONCURRENTLY, which waits for the queries
+    using the index instead of locking them out. Backwards: the index, as the state
+    before the removal has it, built as AddIndexConcurrently builds it.
+    """
+
+    def __init__(self, model_name, name, *, lock_timeout="1s", retries=10):
+        super().__init__(model_name, name)
+        self.take_lock_settings(lock_timeout, retries)
+
+    def describe(self):
+        return f"Remove index {self.name} from {self.model_name} concurrently"
+
+    def forwards(self, steps, model):
+        _drop_index(steps, self.name)
+
+    def backwards(self, steps, model):
+        (index,) = [index for index in model._meta.indexes if index.name == self.name]
+        create = index.create_sql(model, steps.editor, concurrently=True)
+        _create_index(steps, self.name, str(create))
+
+
+class AddConstraintConcurrently(_DjangoOperationInSteps, AddConstraint):
+    """Django's AddConstraint, without a lock that stops writers while the table is
+    scanned. Rows that would break the constraint are counted first, and named in the
+    error, before anything is locked or built.
+
+    A UniqueConstraint is built as a unique index CONCURRENTLY, under the constraint's
+    name. One on plain fields then becomes the UNIQUE constraint Django would have
+    added (``ADD CONSTRAINT ... USING INDEX``); one with a condition, expressions,
+    include or opclasses stays a unique index, as Django itself makes it. Either way
+    Django's RemoveConstraint finds it later. A CheckConstraint is added NOT VALID,
+    then validated under a lock that lets writers go on. The migration needs
+    ``atomic = False`` for a unique constraint. Backwards: the constraint, or the index,
+    is dropped.
+    """
+
+    def __init__(self, model_name, constraint, *, lock_timeout="1s", retries=10):
+        super().__init__(model_name, constraint)
+        self.take_lock_settings(lock_timeout, retries)
+
+    def describe(self):
+        name, model = self.constraint.name, self.model_name
+        if isinstance(self.constraint, CheckConstraint):
+            return f"Add check constraint {name} on {model} NOT VALID, then validate it"
+        if isinstance(self.constraint, UniqueConstraint):
+            return f"Add unique constraint {name} on {model} concurrently"
+        return f"Add constraint {name} on {model}"
+
+    def forwards(self, steps, model):
+        if isinstance(self.constraint, CheckConstraint):
+            return self.add_check(steps, model)
+        if isinstance(self.constraint, UniqueConstraint):
+            return self.add_unique(steps, model)
+        raise self.unsupported()
+
+    def backwards(self, steps, model):
+        c, q = self.constraint, steps.quote
+        if not isinstance(c, (CheckConstraint, UniqueConstraint)):
+            raise self.unsupported()
+        if isinstance(c, CheckConstraint) or self.attached():
+            alter = f"ALTER TABLE {q(model._meta.db_table)}"
+            drop = f"{alter} DROP CONSTRAINT IF EXISTS {q(c.name)}"
+            steps.ddl(f"drop constraint {c.name}", drop)
+        if isinstance(c, UniqueConstraint):
+            # All there is of a conditional one; of a plain one, what a run that
+            # stopped before attaching it left.
+            _drop_index(steps, c.name)
+
+    def unsupported(self):
+        kind = type(self.constraint).__name__
+        return NotSupportedError(
+            f"{self.describe()}: bg-scaffold adds UniqueConstraint and CheckConstraint "
+            f"concurrently, not {kind}; use migrations.AddConstraint for it."
+        )
+
+    def attached(self):
+        """Whether Django makes this unique constraint a constraint, not only an index."""
+        c = self.constraint
+        return not (c.condition or c.include or c.opclasses or c.expressions)
+
+    def add_unique(self, steps, model):
+        c, editor, q = self.constraint, steps.editor, steps.quote
+        table, name = model._meta.db_table, c.name
+        if c.create_sql(model, editor) is None:
+            return  # Django adds nothing either: this PostgreSQL lacks a feature it needs
+        columns = [model._meta.get_field(field).column for field in c.fields]
+        if self.attached():
+            nulls = editor._unique_index_nulls_distinct_sql(c.nulls_distinct)
+            create = f"CREATE UNIQUE INDEX CONCURRENTLY {q(name)} ON {q(table)}"
+            create += f" ({', '.join(map(q, columns))}){nulls}"
+        else:
+            create = _concurrently(str(c.create_sql(model, editor)))
+        so = f"unique constraint {name} cannot be added"
+        unique_key = _UniqueKey(
+            table,
+            columns,
+            condition=c._get_condition_sql(model, editor),
+            nulls_distinct=c.nulls_distinct,
+        )
+        if not steps.index_is_valid(name):
+            if columns:  # duplicates of expressions are left for the build to find
+                unique_key.refuse_duplicates(steps, so)
+            unique_key.build(steps, name, create, so)
+        if self.attached() and steps.constraint_is_valid(table, name) is None:
+            using = f"UNIQUE USING INDEX {q(name)}"
+            using += editor._deferrable_constraint_sql(c.deferrable)
+            attach = f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {using}"
+            steps.ddl(f"attach {name}", attach)
+
+    def add_check(self, steps, model):
+        """As _set_not_null adds its check: NOT VALID, then VALIDATE CONSTRAINT, which
+        scans the table under a lock that lets writers go on. Each step is skipped when
+        done, so a run after a failure picks up from there."""
+        c, q, table = self.constraint, steps.quote, model._meta.db_table
+        check = c._get_check_sql(model, steps.editor)
+        alter = f"ALTER TABLE {q(table)}"
+        label = f"check constraint {c.name} on {table}"
+        drop = f"{alter} DROP CONSTRAINT IF EXISTS {q(c.name)}"
+        valid = steps.constraint_is_valid(table, c.name)
+        if valid:
+            return
+        # A CHECK passes when its expression is NULL: only rows where it is false count.
+        found = steps.select(
+            "first, stops if rows violate it",
+            f"SELECT count(*) FROM {q(table)} WHERE NOT ({check})",
+        )
+        violating = found[0][0] if found else 0
+        if violating:
+            if valid is not None:  # left NOT VALID by an earlier run: it goes too
+                steps.ddl(f"drop {c.name}", drop)
+            rows = "1 row violates" if violating == 1 else f"{violating} rows violate"
+            raise IntegrityError(
+                f"bg-scaffold: {rows} {label} ({check}), so it cannot be added; fix "
+                "them and run migrate again"
+            )
+        if valid is None:
+            add = f"{c.create_sql(model, steps.editor)} NOT VALID"
+            steps.ddl(f"add {c.name}", add)
+        try:
+            steps.ddl(f"validate {c.name}", f"{alter} VALIDATE CONSTRAINT {q(c.name)}")
+        except IntegrityError as error:
+            # A NOT VALID check still refuses new rows that break it: left in place, it
+            # would break the serving code that writes them. Drop it, then report.
+            steps.ddl(f"drop {c.name} after failed validation", drop)
+            raise IntegrityError(
+                f"bg-scaffold: rows written while {label} was validated violate it (it"
+                " was removed again); fix them and run migrate again"
+            ) from error
 
 
 # ---------------------------------------------------------------------------------------
