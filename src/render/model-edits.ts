@@ -9,6 +9,7 @@ import type { ModelEdit } from '../operations/shared/types.js';
 import { readFieldStatement, type FieldSyntax } from '../project/models.js';
 import {
   applyEdits,
+  assignmentOf,
   bodyStatements,
   callArguments,
   docstringOf,
@@ -25,6 +26,7 @@ import {
   type TextEdit,
 } from '../python/edit.js';
 import { assertParses, parsePython, positionOf, type SyntaxNode, type SyntaxTree } from '../python/parser.js';
+import { formatPython } from './format.js';
 
 /** Which change and phase an edit belongs to; stamped on every line it changes. */
 export interface PhaseMarker {
@@ -288,26 +290,44 @@ function addField(context: EditContext, edit: Extract<ModelEdit, { kind: 'add-fi
   return [{ start: at, end: at, text: `${needsBreak ? eol : ''}${indent}${statement}${eol}` }];
 }
 
-/** Longest line an inserted field statement keeps on one line (ruff's default width). */
-const FIELD_LINE_WIDTH = 88;
+/** Longest line a statement bg-scaffold writes keeps on one line (ruff's default width). */
+const LINE_WIDTH = 88;
 
-/** The callee and argument texts of a field call given as Python source; refuses anything else. */
-function parseFieldCall(call: string): { callee: string; args: string[] } {
+/** Columns a line takes, a tab counting as 4 (ruff's default indent width). */
+function columns(line: string): number {
+  return line.replace(/\t/g, '    ').length;
+}
+
+/** A call given as Python source (`kind` names the edit that gave it), parsed; refuses anything else. */
+function parseCall(call: string, kind: string): SyntaxNode {
   const tree = parsePython(call);
   const statement = tree.rootNode.namedChildren[0];
   const expression = statement?.type === 'expression_statement' ? statement.namedChild(0) : null;
   if (tree.rootNode.hasError || tree.rootNode.namedChildCount !== 1 || !expression || expression.type !== 'call') {
-    throw new Error(`insert-field: "${call}" is not a single call expression`);
+    throw new Error(`${kind}: "${call}" is not a single call expression`);
   }
-  return { callee: expression.childForFieldName('function')!.text, args: callArguments(expression).map((a) => a.text) };
+  return expression;
+}
+
+/**
+ * `<head><call><tail>  # marker` on one line or, when that is longer than ruff's line, the call
+ * laid out one argument per line (ruff keeps that layout: its trailing comma), the marker after
+ * its `(`. A null marker: no comment.
+ */
+function callLines(layout: { head: string; tail: string; indent: string; unit: string; eol: string; kind: string }, call: string, marker: string | null): string {
+  const { head, tail, indent, unit, eol, kind } = layout;
+  const comment = marker === null ? '' : `  ${marker}`;
+  const oneLine = `${indent}${head}${call}${tail}`;
+  if (columns(oneLine) <= LINE_WIDTH) return `${oneLine}${comment}`;
+  const parsed = parseCall(call, kind);
+  const callee = parsed.childForFieldName('function')!.text;
+  const args = callArguments(parsed).map((argument) => `${indent}${unit}${argument.text},`);
+  return [`${indent}${head}${callee}(${comment}`, ...args, `${indent})${tail}`].join(eol);
 }
 
 /** `name = call  # marker` on one line, or one argument per line (marker after the `(`) when too long. */
 function fieldStatementText(name: string, call: string, indent: string, marker: string, eol: string): string {
-  const oneLine = `${indent}${name} = ${call}`;
-  if (oneLine.length <= FIELD_LINE_WIDTH) return `${oneLine}  ${marker}`;
-  const { callee, args } = parseFieldCall(call);
-  return [`${indent}${name} = ${callee}(  ${marker}`, ...args.map((arg) => `${indent}    ${arg},`), `${indent})`].join(eol);
+  return callLines({ head: `${name} = `, tail: '', indent, unit: '    ', eol, kind: 'insert-field' }, call, marker);
 }
 
 function insertField(context: EditContext, edit: Extract<ModelEdit, { kind: 'insert-field' }>): TextEdit[] {
@@ -458,30 +478,268 @@ function nameArgument(call: SyntaxNode): string | null {
   return content?.text ?? null;
 }
 
-/**
- * Takes the index `name` out of the model's `Meta.indexes`: its list item, or the whole
- * `indexes = [...]` statement when it was the only one (`pass` where Meta would be left empty).
- */
-function removeMetaIndex(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-meta-index' }>): TextEdit[] {
-  const { source } = context;
-  const meta = metaClassOf(locateModel(context, edit.model));
-  const statements = meta ? bodyStatements(meta) : [];
-  for (const statement of statements) {
-    const assignment = statement.type === 'expression_statement' ? statement.namedChild(0) : null;
-    if (assignment?.type !== 'assignment' || assignment.childForFieldName('left')?.text !== 'indexes') continue;
-    const list = assignment.childForFieldName('right');
-    if (list?.type !== 'list') continue;
-    const items = list.namedChildren.filter((child): child is SyntaxNode => child !== null && child.type !== 'comment');
-    const item = items.find((candidate) => candidate.type === 'call' && nameArgument(candidate) === edit.name);
-    if (!item) continue;
-    if (items.length > 1) return [removeListItem(source, items, item)];
-    const lines = { start: lineStart(source, statement.startIndex), end: nextLineStart(source, statement.endIndex) };
-    const onlyStatement = statements.length === 1;
-    return [{ ...lines, text: onlyStatement ? `${indentationAt(source, statement.startIndex)}pass${context.eol}` : '' }];
-  }
-  throw new BgScaffoldError(
-    `${context.file}: ${edit.model}'s Meta.indexes has no index named "${edit.name}"; was it renamed or removed by hand? restore it or update the change`,
+type MetaList = 'indexes' | 'constraints';
+
+/** What one phase does to one Meta list of a model: entries added (in order) and entries removed by name. */
+interface MetaListChange {
+  list: MetaList;
+  added: { entry: string; note: string }[];
+  removed: string[];
+}
+
+/** The marker an added entry carries, from its note; null in the phase that unmarks the model. */
+type EntryMarker = (note: string) => string | null;
+
+/** One level of indentation in a class: its body's indentation past its header's (4 spaces when unclear). */
+function indentUnit(source: string, cls: SyntaxNode): string {
+  const header = indentationAt(source, cls.startIndex);
+  const first = bodyStatements(cls)[0];
+  const body = first ? indentationAt(source, first.startIndex) : '';
+  return body.startsWith(header) && body.length > header.length ? body.slice(header.length) : '    ';
+}
+
+/** The statement `<list> = ...` of a Meta class (the last one: it is the one Django sees), or null. */
+function listStatementOf(meta: SyntaxNode, list: MetaList): SyntaxNode | null {
+  const statements = bodyStatements(meta).filter((statement) => assignmentOf(statement)?.childForFieldName('left')?.text === list);
+  return statements[statements.length - 1] ?? null;
+}
+
+const LIST_ENTRY = { indexes: 'index', constraints: 'constraint' } as const;
+
+function noEntry(context: EditContext, model: string, list: MetaList, name: string): BgScaffoldError {
+  return new BgScaffoldError(
+    `${context.file}: ${model}'s Meta.${list} has no ${LIST_ENTRY[list]} named "${name}"; was it renamed or removed by hand? restore it or update the change`,
   );
+}
+
+/** Where a statement starts, `file:line` for messages. */
+function lineOfNode(context: EditContext, node: SyntaxNode): string {
+  return `${context.file}:${positionOf(context.source, node.startIndex).line}`;
+}
+
+/**
+ * The edits of one model's Meta for all its list changes in a phase, computed together so that two
+ * entries added to a model without Meta make one `class Meta`, and removals and additions in one
+ * list never touch the same text twice.
+ */
+function metaListEdits(context: EditContext, model: string, changes: MetaListChange[]): TextEdit[] {
+  const cls = locateModel(context, model);
+  const meta = metaClassOf(cls);
+  const marker: EntryMarker = (note) => (context.unmarked.has(model) ? null : markerComment(context.marker, note));
+  const edits: TextEdit[] = [];
+  const missing: MetaListChange[] = [];
+  for (const change of changes) {
+    const statement = meta ? listStatementOf(meta, change.list) : null;
+    if (meta && statement) edits.push(...listEdits(context, model, meta, statement, change, marker));
+    else if (change.removed.length > 0) throw noEntry(context, model, change.list, change.removed[0]!);
+    else {
+      checkNames(context, model, change, [], cls);
+      missing.push(change);
+    }
+  }
+  if (missing.length === 0) return edits;
+  return [...edits, meta ? addListStatements(context, model, meta, missing, marker) : addMetaClass(context, model, cls, missing, marker)];
+}
+
+/** Refuses an added entry whose `name=` the list already has (or another added entry has). */
+function checkNames(context: EditContext, model: string, change: MetaListChange, kept: SyntaxNode[], at: SyntaxNode): void {
+  const names = new Set(kept.map((item) => (item.type === 'call' ? nameArgument(item) : null)));
+  for (const { entry } of change.added) {
+    const name = nameArgument(parseCall(entry, 'add-meta-entry'));
+    if (name === null) continue;
+    if (names.has(name)) {
+      throw new BgScaffoldError(
+        `${lineOfNode(context, at)}: ${model}'s Meta.${change.list} already has an entry named "${name}"; was this phase applied by hand? remove that entry, or rename the new one in the change`,
+      );
+    }
+    names.add(name);
+  }
+}
+
+/** The indentation the formatter writes: 4 spaces a level. */
+const FORMAT_UNIT = '    ';
+
+/**
+ * An added entry, with its comma, as `ruff format` lays it out in a Meta list: the formatter is
+ * given a module that nests it as deep as every Meta list item is (a module-level model, its Meta,
+ * the list), and its lines are taken back out, re-indented to `indent` plus `unit` a level. A tab
+ * is as wide as 4 spaces to ruff, so in a file indented with tabs this is ruff's layout exactly;
+ * in one indented by 2 spaces it is the layout of ruff's default 4.
+ */
+function formattedEntry(context: EditContext, model: string, list: MetaList, entry: string, indent: string, unit: string): string[] {
+  const depth = 3;
+  const listLine = `${FORMAT_UNIT.repeat(depth - 1)}${list} = [`;
+  const closeLine = `${FORMAT_UNIT.repeat(depth - 1)}]`;
+  const module = [`class ${model}:`, `${FORMAT_UNIT}class Meta:`, listLine, `${FORMAT_UNIT.repeat(depth)}${entry},`, closeLine, ''].join('\n');
+  let formatted: string;
+  try {
+    formatted = formatPython(module, context.file);
+  } catch (error) {
+    // formatPython's message: `… is not valid Python: <ruff's reason> at byte range a..b` and the module.
+    const reason = /is not valid Python: (.*?)(?: at byte range \S+)?$/m.exec(error instanceof Error ? error.message : '')?.[1];
+    throw new BgScaffoldError(
+      `${context.file}: the ${LIST_ENTRY[list]} to add to ${model}'s Meta.${list} is not valid Python${reason ? ` (${reason})` : ''}: ${entry}; correct the change's options, then run this again`,
+    );
+  }
+  const lines = formatted.split('\n');
+  return lines.slice(lines.indexOf(listLine) + 1, lines.lastIndexOf(closeLine)).map((line) => {
+    const levels = Math.floor((line.length - line.trimStart().length) / FORMAT_UNIT.length) - depth;
+    // Less indented than the entry: a line of a multi-line string, its text kept as is.
+    if (levels < 0) return line;
+    return `${indent}${unit.repeat(levels)}${line.slice((depth + levels) * FORMAT_UNIT.length)}`;
+  });
+}
+
+/**
+ * The added entries' lines as list items at `indent`, each laid out by ruff without its marker, so
+ * the file is ruff's once the change is unmarked; the marker goes on the entry's last line (`),`
+ * when ruff splits it).
+ */
+function entryLines(context: EditContext, model: string, change: MetaListChange, indent: string, unit: string, marker: EntryMarker): string[] {
+  return change.added.flatMap(({ entry, note }) => {
+    const lines = formattedEntry(context, model, change.list, entry, indent, unit);
+    const comment = marker(note);
+    if (comment !== null) lines[lines.length - 1] += `  ${comment}`;
+    return lines;
+  });
+}
+
+/** Lines of a new `<list> = [` … `]` statement holding the added entries, at `indent`. */
+function listStatementLines(context: EditContext, model: string, change: MetaListChange, indent: string, unit: string, marker: EntryMarker): string[] {
+  return [`${indent}${change.list} = [`, ...entryLines(context, model, change, `${indent}${unit}`, unit, marker), `${indent}]`];
+}
+
+/** Edits of an existing `<list> = [...]` (or tuple) statement in Meta. */
+function listEdits(
+  context: EditContext,
+  model: string,
+  meta: SyntaxNode,
+  statement: SyntaxNode,
+  change: MetaListChange,
+  marker: EntryMarker,
+): TextEdit[] {
+  const { source, eol } = context;
+  const value = assignmentOf(statement)!.childForFieldName('right')!;
+  if (value.type !== 'list' && value.type !== 'tuple') {
+    const edit = change.added.length > 0 ? 'add to it' : `take "${change.removed[0]}" out of it`;
+    throw new BgScaffoldError(
+      `${lineOfNode(context, statement)}: ${model}'s Meta.${change.list} is not a list literal, so bg-scaffold cannot ${edit}; write it as ${change.list} = [...] with its items spelled out, then run this again`,
+    );
+  }
+  const tuple = value.type === 'tuple';
+  const items = value.namedChildren.filter((child): child is SyntaxNode => child !== null && child.type !== 'comment');
+  const removed = change.removed.map((name) => {
+    const item = items.find((candidate) => candidate.type === 'call' && nameArgument(candidate) === name);
+    if (!item) throw noEntry(context, model, change.list, name);
+    return item;
+  });
+  const survivors = items.filter((item) => !removed.includes(item));
+  checkNames(context, model, change, survivors, statement);
+  if (survivors.length === 0 && change.added.length === 0) return [removeStatement(context, meta, statement)];
+
+  const unit = indentUnit(source, meta);
+  const indent = indentationAt(source, statement.startIndex);
+  const singleLine = positionOf(source, value.startIndex).line === positionOf(source, value.endIndex).line;
+  const ownLines = items.map((item) => ownLinesEnd(source, item));
+
+  if (!singleLine && ownLines.every((end) => end !== null)) {
+    // One item per line: removed items' lines go, added ones follow the last item left, at its indentation.
+    const edits = removed.map((item): TextEdit => ({ start: lineStart(source, item.startIndex), end: ownLines[items.indexOf(item)]!, text: '' }));
+    const anchor = survivors[survivors.length - 1];
+    // A tuple left with one item needs its comma, or it is no longer a tuple.
+    if (anchor && !commaAfter(anchor) && (change.added.length > 0 || (tuple && survivors.length === 1))) {
+      edits.push({ start: anchor.endIndex, end: anchor.endIndex, text: ',' });
+    }
+    if (change.added.length > 0) {
+      const at = lineBreakAt(source, anchor ? anchor.endIndex : value.startIndex);
+      const lines = entryLines(context, model, change, anchor ? indentationAt(source, anchor.startIndex) : `${indent}${unit}`, unit, marker);
+      edits.push({ start: at, end: at, text: lines.map((line) => `${eol}${line}`).join('') });
+    }
+    return edits;
+  }
+
+  if (change.added.length === 0 && removed.length === 1) {
+    const edit = removeListItem(source, items, removed[0]!);
+    const survivor = survivors[0]!;
+    if (!tuple || survivors.length > 1) return [edit];
+    // `(a, b)` less `b` is `(a,)`, not `(a)`: the survivor keeps (or gets) its comma.
+    const comma = commaAfter(survivor);
+    if (comma && edit.start === comma.startIndex) return [{ ...edit, start: comma.endIndex }];
+    return comma ? [edit] : [edit, { start: survivor.endIndex, end: survivor.endIndex, text: ',' }];
+  }
+  const [open, close] = [source[value.startIndex]!, source[value.endIndex - 1]!];
+  if (change.added.length === 0 && singleLine) {
+    const texts = survivors.map((item) => item.text).join(', ');
+    return [{ start: value.startIndex, end: value.endIndex, text: `${open}${texts}${tuple && survivors.length === 1 ? ',' : ''}${close}` }];
+  }
+  // A one-line list (or a hanging one) becomes one item per line, its items' text kept as is.
+  if (value.namedChildren.some((child) => child?.type === 'comment')) {
+    throw new BgScaffoldError(
+      `${lineOfNode(context, statement)}: ${model}'s Meta.${change.list} shares lines between items and comments; put each item on its own line, then run this again`,
+    );
+  }
+  const lines = [...survivors.map((item) => `${indent}${unit}${item.text},`), ...entryLines(context, model, change, `${indent}${unit}`, unit, marker)];
+  return [{ start: value.startIndex, end: value.endIndex, text: `${open}${eol}${lines.map((line) => `${line}${eol}`).join('')}${indent}${close}` }];
+}
+
+/** Takes a Meta statement out, its lines whole; `pass` where Meta would be left empty. */
+function removeStatement(context: EditContext, meta: SyntaxNode, statement: SyntaxNode): TextEdit {
+  const { source } = context;
+  const lines = { start: lineStart(source, statement.startIndex), end: nextLineStart(source, statement.endIndex) };
+  const onlyStatement = bodyStatements(meta).length === 1;
+  return { ...lines, text: onlyStatement ? `${indentationAt(source, statement.startIndex)}pass${context.eol}` : '' };
+}
+
+/** Adds the missing list statements as Meta's last; a lone `pass` (on a line of its own) gives way. */
+function addListStatements(context: EditContext, model: string, meta: SyntaxNode, changes: MetaListChange[], marker: EntryMarker): TextEdit {
+  const { source, eol } = context;
+  const statements = bodyStatements(meta);
+  const last = statements[statements.length - 1]!;
+  if (positionOf(source, last.startIndex).line === positionOf(source, meta.startIndex).line) {
+    throw new BgScaffoldError(`${lineOfNode(context, meta)}: put the body of ${model}'s class Meta on its own lines so bg-scaffold can add to it`);
+  }
+  const indent = indentationAt(source, last.startIndex);
+  const text = changes.flatMap((change) => listStatementLines(context, model, change, indent, indentUnit(source, meta), marker)).join(eol);
+  const docstring = docstringOf(meta);
+  const rest = statements.filter((statement) => statement !== docstring);
+  const passLine = { start: lineStart(source, last.startIndex), end: lineEnd(source, last.startIndex) };
+  if (rest.length === 1 && last.type === 'pass_statement' && /^[ \t]*pass[ \t\r]*$/.test(source.slice(passLine.start, passLine.end))) {
+    return { start: passLine.start, end: lineBreakAt(source, last.startIndex), text };
+  }
+  const at = nextLineStart(source, last.endIndex);
+  const needsBreak = at === source.length && !source.endsWith('\n');
+  return { start: at, end: at, text: `${needsBreak ? eol : ''}${text}${eol}` };
+}
+
+const DEFINITIONS = new Set(['function_definition', 'class_definition', 'decorated_definition']);
+
+/**
+ * Adds `class Meta:` with the lists, where Django's style guide has it: after the fields and
+ * managers, before the first method or nested class; one blank line on each side.
+ */
+function addMetaClass(context: EditContext, model: string, cls: SyntaxNode, changes: MetaListChange[], marker: EntryMarker): TextEdit {
+  const { source, eol } = context;
+  const statements = bodyStatements(cls);
+  const header = positionOf(source, cls.startIndex).line;
+  if (!statements[0] || positionOf(source, statements[0].startIndex).line === header) {
+    throw new BgScaffoldError(`${context.file}:${header}: put the body of class ${model} on its own lines so bg-scaffold can add a Meta to it`);
+  }
+  const indent = indentationAt(source, statements[0].startIndex);
+  const unit = indentUnit(source, cls);
+  const block = [`${indent}class Meta:`, ...changes.flatMap((change) => listStatementLines(context, model, change, `${indent}${unit}`, unit, marker))].join(eol);
+  const firstDefinition = statements.findIndex((statement) => DEFINITIONS.has(statement.type));
+  const before = firstDefinition === -1 ? statements : statements.slice(0, firstDefinition);
+  const anchor = before[before.length - 1];
+  if (!anchor) {
+    // The body starts with a method: Meta goes first, above the comments about that method.
+    let at = lineStart(source, statements[0].startIndex);
+    while (positionOf(source, at).line > header + 1 && /^[ \t]*#/.test(lineAbove(source, at).text)) at = lineAbove(source, at).start;
+    return { start: at, end: at, text: `${block}${eol}${eol}` };
+  }
+  const at = nextLineStart(source, anchor.endIndex);
+  const needsBreak = at === source.length && !source.endsWith('\n');
+  const followedClosely = at < source.length && !isBlankLine(source.slice(at, lineEnd(source, at)));
+  return { start: at, end: at, text: `${needsBreak ? eol : ''}${eol}${block}${eol}${followedClosely ? eol : ''}` };
 }
 
 function overlaps(a: TextEdit, b: TextEdit): boolean {
@@ -508,6 +766,14 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
   };
   const textEdits: TextEdit[] = [];
   const unmarkEdits: TextEdit[] = [];
+  const metaChanges = new Map<string, MetaListChange[]>();
+  const metaListChange = (model: string, list: MetaList): MetaListChange => {
+    const changes = metaChanges.get(model) ?? [];
+    metaChanges.set(model, changes);
+    let change = changes.find((candidate) => candidate.list === list);
+    if (!change) changes.push((change = { list, added: [], removed: [] }));
+    return change;
+  };
   for (const edit of edits) {
     switch (edit.kind) {
       case 'edit-field':
@@ -531,11 +797,19 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
       case 'rename-in-meta':
         textEdits.push(...renameInMeta(context, edit));
         break;
+      // A model's Meta list edits are gathered and made together, after this loop.
+      case 'add-meta-entry':
+        metaListChange(edit.model, edit.list).added.push({ entry: edit.entry, note: edit.note });
+        break;
+      case 'remove-meta-entry':
+        metaListChange(edit.model, edit.list).removed.push(edit.name);
+        break;
       case 'remove-meta-index':
-        textEdits.push(...removeMetaIndex(context, edit));
+        metaListChange(edit.model, 'indexes').removed.push(edit.name);
         break;
     }
   }
+  for (const [model, changes] of metaChanges) textEdits.push(...metaListEdits(context, model, changes));
   const kept = unmarkEdits.filter((edit) => !textEdits.some((other) => overlaps(edit, other)));
   return applyEdits(source, [...textEdits, ...kept], file);
 }

@@ -5,7 +5,18 @@
  */
 import type { Database } from '../../project/types.js';
 
-export type Operation = 'rename-column' | 'add-column' | 'remove-column' | 'drop-table' | 'change-column-type';
+export type Operation =
+  | 'rename-column'
+  | 'add-column'
+  | 'remove-column'
+  | 'drop-table'
+  | 'change-column-type'
+  | 'set-not-null'
+  | 'drop-not-null'
+  | 'add-index'
+  | 'remove-index'
+  | 'add-unique'
+  | 'add-check';
 
 export type RenameStrategy = 'db-column' | 'trigger' | 'copy';
 
@@ -223,7 +234,30 @@ export type MigrationOperation =
    */
   | { kind: 'mirror-column'; comment: string; table: string; column: string; newColumn: string; references: Record<string, Record<string, string>> }
   /** Each new column takes its old column's place in one short transaction (see SwappedColumn). */
-  | { kind: 'swap-columns'; comment: string; change: string; columns: SwappedColumn[] };
+  | { kind: 'swap-columns'; comment: string; change: string; columns: SwappedColumn[] }
+  /** The inverse of `create-index`: a field's index (or unique constraint) dropped CONCURRENTLY, rebuilt when migrating backwards. */
+  | {
+      kind: 'drop-index';
+      comment: string;
+      table: string;
+      column: string;
+      suffix: '' | '_like' | '_uniq';
+      opclass: string | null;
+      unique: boolean;
+    }
+  /**
+   * Django's AddIndex, its index built CONCURRENTLY from Django's own SQL for it (fields,
+   * expressions, condition, include, opclasses): `index` is the Python expression, `models.Index(...)`.
+   */
+  | { kind: 'add-index-concurrently'; comment: string; modelName: string; index: string }
+  /** Django's RemoveIndex, dropped CONCURRENTLY; rebuilt CONCURRENTLY from the state when migrating backwards. */
+  | { kind: 'remove-index-concurrently'; comment: string; modelName: string; name: string }
+  /**
+   * Django's AddConstraint without a long lock: a UniqueConstraint as a unique index built
+   * CONCURRENTLY (its duplicates named first), a CheckConstraint added NOT VALID and validated
+   * (its violations counted first). `constraint` is the Python expression.
+   */
+  | { kind: 'add-constraint-concurrently'; comment: string; modelName: string; constraint: string };
 
 /**
  * One column of a column swap, as the runtime's SwapColumns takes it (Python's names): `new` takes
@@ -287,8 +321,19 @@ export type ModelEdit =
    * *_together, indexes, constraints): its strings (`"-from"`, `"from__year"`) and Q keywords.
    */
   | { kind: 'rename-in-meta'; model: string; from: string; to: string; note: string }
-  /** Remove the index `name` from the model's `Meta.indexes` (the whole `indexes = [...]` when it was the only one). */
+  /** `remove-meta-entry` of list `indexes`, the kind plans stored before it was generalised still name. */
   | { kind: 'remove-meta-index'; model: string; name: string }
+  /**
+   * Add `entry`, the Python source of one call (`models.Index(fields=["placed_at"], name="...")`),
+   * as the last item of the model's `Meta.<list>`, marked with this change's marker and `note`.
+   * A missing `<list>` or `class Meta` is added; a long entry is laid out one argument per line.
+   */
+  | { kind: 'add-meta-entry'; model: string; list: 'indexes' | 'constraints'; entry: string; note: string }
+  /**
+   * Remove the entry whose `name=` is `name` from the model's `Meta.<list>` (the whole
+   * `<list> = [...]` when it was the only one; `pass` where Meta would be left empty).
+   */
+  | { kind: 'remove-meta-entry'; model: string; list: 'indexes' | 'constraints'; name: string }
   /**
    * Insert a brand-new field statement `name = <call>` after the field `after` (null: after the
    * model's last field), marked with this change's marker and `note`. `call` is Python source,
