@@ -15,7 +15,7 @@ import type { StagedTree } from '../stage/staged-tree.js';
 import type { AnswersOf, Declarations } from './options.js';
 import type { ChangePlan } from './shared/types.js';
 
-export type OperationName = 'rename-column' | 'add-column' | 'remove-column' | 'drop-table' | 'change-column-type';
+export type OperationName = import('./shared/types.js').Operation;
 
 /** A plan, and any edit beyond the phase's own files that staging it takes. */
 export interface PlannedChange {

@@ -9,6 +9,7 @@ import { addColumnVerification } from './add-column/verify.js';
 import { removeColumnVerification } from './remove-column/verify.js';
 import { dropTableVerification } from './drop-table/verify.js';
 import { changeColumnTypeVerification } from './change-column-type/verify.js';
+import { schemaOnlyVerification } from './shared/schema-only-verify.js';
 
 /** What one release's code writes on the target model. */
 export interface ReleaseUnderVerify {
@@ -46,6 +47,13 @@ export function verificationOf(plan: ChangePlan): Verification {
       return dropTableVerification(plan);
     case 'change-column-type':
       return changeColumnTypeVerification(plan);
+    case 'set-not-null':
+    case 'drop-not-null':
+    case 'add-index':
+    case 'remove-index':
+    case 'add-unique':
+    case 'add-check':
+      return schemaOnlyVerification(plan);
     default:
       throw new Error(`no verification for operation ${plan.op}`);
   }

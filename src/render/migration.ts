@@ -35,6 +35,10 @@ const OPS_CLASS: Partial<Record<MigrationOperation['kind'], string>> = {
   'sync-column': 'SyncColumn',
   'mirror-column': 'MirrorColumn',
   'swap-columns': 'SwapColumns',
+  'drop-index': 'DropIndexConcurrently',
+  'add-index-concurrently': 'AddIndexConcurrently',
+  'remove-index-concurrently': 'RemoveIndexConcurrently',
+  'add-constraint-concurrently': 'AddConstraintConcurrently',
 };
 
 export function migrationFileName(number: number, slug: string): string {

@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { snapshotTree as snapshotTreeOf } from './snapshot-tree.js';
 
 export { snapshotTree } from './snapshot-tree.js';
 
@@ -41,4 +43,20 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * Runs the CLI on `dir` and expects a refusal as the product promises it: exit 2, one
+ * `bg-scaffold: ` line on stderr matching `message`, nothing on stdout, the tree byte for byte as it was.
+ */
+export async function expectRefused(dir: string, args: string[], message: RegExp): Promise<void> {
+  const before = snapshotTreeOf(dir);
+  const result = await runCli(args);
+  expect(result.code, result.stderr).toBe(2);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines, 'exactly one line on stderr').toHaveLength(1);
+  expect(lines[0]).toMatch(/^bg-scaffold: /);
+  expect(lines[0]).toMatch(message);
+  expect(result.stdout).toBe('');
+  expect(snapshotTreeOf(dir)).toEqual(before);
 }

@@ -28,7 +28,7 @@ const same = (field: string, releases: number) => Array.from({ length: releases 
  * Each named index as PostgreSQL has it: null when every one is there, valid and
  * on `columns` (null: must not exist), else what differs.
  */
-async function indexesAre(sql: (query: string) => Promise<string>, expected: Record<string, string | null>): Promise<string | null> {
+export async function indexesAre(sql: (query: string) => Promise<string>, expected: Record<string, string | null>): Promise<string | null> {
   const problems: string[] = [];
   for (const [name, columns] of Object.entries(expected)) {
     const found = (await sql(`SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indexrelid = to_regclass('${name}')`)).trim();
@@ -45,7 +45,7 @@ async function indexesAre(sql: (query: string) => Promise<string>, expected: Rec
  * Each named CHECK constraint of `table`: null when each is as expected (true: validated, false:
  * NOT VALID, null: absent), else what differs.
  */
-async function checksAre(sql: (query: string) => Promise<string>, table: string, expected: Record<string, boolean | null>): Promise<string | null> {
+export async function checksAre(sql: (query: string) => Promise<string>, table: string, expected: Record<string, boolean | null>): Promise<string | null> {
   const problems: string[] = [];
   for (const [name, validated] of Object.entries(expected)) {
     const found = (await sql(`SELECT convalidated FROM pg_constraint WHERE conrelid = '${table}'::regclass AND conname = '${name}' AND contype = 'c'`)).trim();

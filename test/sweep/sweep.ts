@@ -102,6 +102,24 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
         const retype = newTypeFor(field.fieldClass, field.primaryKey);
         cells.push({ ...on, field: field.name, operation: 'change-column-type', args: ['change-column-type', ...fieldArgs, ...retype, ...pg] });
         cells.push({ ...on, field: field.name, operation: 'change-column-type (sqlite)', args: ['change-column-type', ...fieldArgs, ...retype, ...sqlite] });
+        const fill = fillFor(field.fieldClass);
+        cells.push({ ...on, field: field.name, operation: 'set-not-null', args: ['set-not-null', ...fieldArgs, ...fill, ...pg] });
+        cells.push({ ...on, field: field.name, operation: 'set-not-null (sqlite)', args: ['set-not-null', ...fieldArgs, ...fill, ...sqlite] });
+        cells.push({ ...on, field: field.name, operation: 'drop-not-null', args: ['drop-not-null', ...fieldArgs, ...pg] });
+        cells.push({ ...on, field: field.name, operation: 'add-index', args: ['add-index', ...fieldArgs, ...pg] });
+        cells.push({ ...on, field: field.name, operation: 'remove-index', args: ['remove-index', ...fieldArgs, ...pg] });
+        cells.push({ ...on, field: field.name, operation: 'add-unique', args: ['add-unique', ...fieldArgs, ...pg] });
+        cells.push({ ...on, field: field.name, operation: 'add-unique (sqlite)', args: ['add-unique', ...fieldArgs, ...sqlite] });
+      }
+      // A Meta index and a UniqueConstraint on the model's first two columns, and a check on its key.
+      const columns = model.fields.filter((f) => !f.primaryKey && f.column !== '' && !f.inheritedFrom).slice(0, 2).map((f) => f.name);
+      if (columns.length > 0) {
+        cells.push({ ...on, field: null, operation: 'add-index meta', args: ['add-index', ...base, '--fields', columns.join(','), ...pg] });
+        cells.push({ ...on, field: null, operation: 'add-unique meta', args: ['add-unique', ...base, '--fields', columns.join(','), ...pg] });
+      }
+      cells.push({ ...on, field: null, operation: 'add-check', args: ['add-check', ...base, '--condition', 'Q(pk__isnull=False)', ...pg] });
+      for (const index of model.django?.meta.indexes ?? []) {
+        cells.push({ ...on, field: null, operation: `remove-index ${index.name}`, args: ['remove-index', ...base, '--name', index.name, ...pg] });
       }
       const auto = model.django?.autoPk;
       if (auto) {
@@ -117,6 +135,14 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
     }
   }
   return cells;
+}
+
+/** A --fill for set-not-null that the field's column can hold, where one is easy to give. */
+function fillFor(fieldClass: string): string[] {
+  if (/IntegerField$/.test(fieldClass) || fieldClass === 'DecimalField' || fieldClass === 'FloatField') return ['--fill', '0'];
+  if (/^(Char|Text|Slug|Email|URL)Field$/.test(fieldClass)) return ['--fill', 'x'];
+  if (fieldClass === 'BooleanField') return ['--fill', 'false'];
+  return [];
 }
 
 /** The type a sweep cell changes a field to: a wider one of its kind, or text. */

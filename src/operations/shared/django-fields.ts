@@ -243,10 +243,16 @@ export function primaryKeyColumn(model: DjangoModel): string {
  * Refuses a field that the operation cannot change as a column of this model's table: a primary
  * key, a field without a column of its own, or one declared in an abstract base class elsewhere.
  */
-export function requireConcreteColumn(model: DjangoModel, field: DjangoField, flag: string, operation: 'rename' | 'remove' = 'rename'): void {
+export function requireConcreteColumn(model: DjangoModel, field: DjangoField, flag: string, operation: 'rename' | 'remove' | 'change' = 'rename'): void {
   const what = `${model.name}.${field.name}`;
   if (field.primaryKey) {
-    fail(operation === 'remove' ? `${what} is the primary key, and a primary key cannot be removed; ${flag} must name another field` : `${what} is the primary key; bg-scaffold does not rename primary keys`);
+    fail(
+      operation === 'remove'
+        ? `${what} is the primary key, and a primary key cannot be removed; ${flag} must name another field`
+        : operation === 'change'
+          ? `${what} is the primary key (NOT NULL, indexed and unique already); ${flag} must name another field`
+          : `${what} is the primary key; bg-scaffold does not rename primary keys`,
+    );
   }
   if (field.django?.generic || field.fieldClass === 'GenericForeignKey') {
     fail(`${what} is a GenericForeignKey and has no column of its own (it reads two other fields): ${operation} it in the model by hand, no migration is needed`);

@@ -27,6 +27,12 @@ export function heldFields(record: ChangeRecord): string[] | 'model' {
     case 'add-column':
       return names('name');
     case 'remove-column':
+    case 'change-column-type':
+    case 'set-not-null':
+    case 'drop-not-null':
+    case 'add-index':
+    case 'remove-index':
+    case 'add-unique':
       return names('field');
     case 'drop-table':
       return 'model';

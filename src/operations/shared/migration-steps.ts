@@ -15,7 +15,7 @@ export const INDEX_LOCK_TIMEOUT = '1min';
  * is for steps that queue ahead of traffic.
  */
 export function stepLock(op: MigrationOperation, lock: LockSettings): LockSettings {
-  return op.kind === 'create-index' || op.kind === 'mirror-column' ? { ...lock, lockTimeout: INDEX_LOCK_TIMEOUT } : lock;
+  return ['create-index', 'drop-index', 'mirror-column', 'add-index-concurrently', 'remove-index-concurrently', 'add-constraint-concurrently'].includes(op.kind) ? { ...lock, lockTimeout: INDEX_LOCK_TIMEOUT } : lock;
 }
 
 /**
@@ -55,6 +55,7 @@ function stateExpressions(op: StateOperation): string[] {
   }
 }
 
+
 /** The Python expressions a step writes, its nested state operations' included. */
 function stepExpressions(op: MigrationOperation): string[] {
   switch (op.kind) {
@@ -72,6 +73,10 @@ function stepExpressions(op: MigrationOperation): string[] {
       return op.model ? [...op.model.fields.map((field) => field.field), ...Object.values(op.model.options)] : [];
     case 'backwards-only':
       return stepExpressions(op.operation);
+    case 'add-index-concurrently':
+      return [op.index];
+    case 'add-constraint-concurrently':
+      return [op.constraint];
     default:
       return [];
   }

@@ -1,0 +1,153 @@
+/**
+ * add-index: a field's own index (`db_index=True`) or a Meta index (fields, descending, a
+ * condition), built CONCURRENTLY under Django's own name in a non-atomic migration, so that writes
+ * never wait for the build (DESIGN §2 "Further operations"). One release: an index changes no
+ * row, and the previous release's code runs the same on either schema. Pure: request → ChangePlan.
+ */
+import { fail } from '../../errors.js';
+import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
+import { djangoIndexesOf, migrationFieldExpression, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { conditionExpression, djangoIndexName, type IndexField, parseIndexFields, requireFreeName } from '../shared/indexes.js';
+import { deriveChangeId, validateChangeId } from '../shared/names.js';
+import { pythonString } from '../shared/python-literals.js';
+import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
+import type { ChangePlan, LockSettings, MigrationOperation } from '../shared/types.js';
+
+export interface AddIndexInput {
+  app: DjangoApp;
+  /** Every app of the project: index names are unique per schema. */
+  apps: DjangoApp[];
+  model: DjangoModel;
+  /** `--field`: the field's own index. */
+  field?: DjangoField;
+  /** `--fields a,-b`: a Meta index. */
+  fields?: string;
+  name?: string;
+  condition?: string;
+  database: Database;
+  lock: LockSettings;
+  batchSize: number;
+  changeId: string | undefined;
+}
+
+const BUILD_WHY = [
+  'A plain CREATE INDEX holds a lock that stops every write to the table until the build ends',
+  '(minutes on a large table). CONCURRENTLY builds while writers go on; it cannot run in a',
+  "transaction, so this migration is not atomic. A build that fails leaves an INVALID index: it",
+  'is dropped and built again when migrate runs again.',
+];
+
+export function addIndexPlan(input: AddIndexInput): ChangePlan {
+  const { model } = input;
+  requireOwnTable(model);
+  if (model.abstract) fail(`${model.name} is abstract and has no table; add the index on the abstract model by hand and run makemigrations`);
+  if ((input.field === undefined) === (input.fields === undefined)) fail('give --field (the field\'s own index) or --fields (a Meta index on one or more fields), not both');
+  return input.field ? fieldIndexPlan(input, input.field) : metaIndexPlan(input, input.fields!);
+}
+
+function fieldIndexPlan(input: AddIndexInput, field: DjangoField): ChangePlan {
+  const { app, model, database } = input;
+  requireConcreteColumn(model, field, '--field', 'change');
+  if (input.name !== undefined || input.condition !== undefined) fail('--name and --condition are for a Meta index: give --fields instead of --field');
+  if (field.unique) fail(`${model.name}.${field.name} is unique, and its unique constraint is its index already`);
+  if (field.dbIndex) fail(`${model.name}.${field.name} has its index already (db_index=True${field.relatedModel ? ', as every ForeignKey has' : ''}); bg-scaffold remove-index takes it away`);
+  const change = input.changeId ?? deriveChangeId([model.name, field.name, 'index']);
+  validateChangeId(change);
+  const indexed = { ...field, dbIndex: true };
+  const stateField = migrationFieldExpression(field, app.label, { set: { db_index: 'True' } });
+  const alter = { kind: 'AlterField' as const, modelName: model.name.toLowerCase(), name: field.name, field: stateField.source };
+  const postgres = database === 'postgresql';
+  const builds: MigrationOperation[] = djangoIndexesOf(indexed).map((index) => ({
+    kind: 'create-index',
+    comment: index.suffix === '_like' ? `Django's second index for LIKE lookups on text (${index.opclass}), CONCURRENTLY.` : `${field.name}'s index under Django's own name, CONCURRENTLY: writers go on.`,
+    table: model.dbTable,
+    column: field.column,
+    suffix: index.suffix,
+    opclass: index.opclass,
+    unique: false,
+  }));
+  const operations: MigrationOperation[] = postgres
+    ? [...builds, { kind: 'state-only', comment: `Django's state: ${field.name} has db_index=True; the indexes are built above.`, operations: [alter] }]
+    : [{ kind: 'django', comment: `Django's AlterField: ${portableLocking(database)}.`, operation: alter }];
+  return singleReleasePlan({
+    op: 'add-index',
+    change,
+    app: app.label,
+    model: model.name,
+    inputs: { app: app.label, model: model.name, field: field.name, fields: null, name: null, condition: null, database },
+    strategy: 'concurrently',
+    database,
+    lock: input.lock,
+    batchSize: input.batchSize,
+    name: 'index',
+    title: `Index ${model.name}.${field.name}`,
+    state: `\`${field.name}\` gets \`db_index=True\`.`,
+    database_: postgres ? `CREATE INDEX CONCURRENTLY under Django's name${builds.length > 1 ? ', and the LIKE index Django adds for text' : ''}: writes go on during the build.` : `Django's AlterField: ${portableLocking(database)}.`,
+    previousRelease: null,
+    risks: postgres ? [] : [`${portableLocking(database)}.`],
+    slug: `${model.name.toLowerCase()}_${field.name}_index`,
+    why: postgres ? BUILD_WHY : [`Django's own AlterField: ${portableLocking(database)}.`],
+    operations,
+    imports: stateField.imports,
+    modelEdits: [{ kind: 'edit-field', model: model.name, field: field.name, rename: null, setKwargs: { db_index: 'True' }, removeKwargs: [], note: 'indexed' }],
+  });
+}
+
+/** `models.Index(fields=[...], name=..., condition=...)` as makemigrations writes it. */
+export function indexExpression(fields: IndexField[], name: string, condition: string | null): string {
+  const names = fields.map((f) => pythonString(f.descending ? `-${f.field.name}` : f.field.name));
+  // Keyword arguments sorted by name, as makemigrations writes them.
+  const parts = [...(condition ? [`condition=${condition}`] : []), `fields=[${names.join(', ')}]`, `name=${pythonString(name)}`];
+  return `models.Index(${parts.join(', ')})`;
+}
+
+function metaIndexPlan(input: AddIndexInput, fieldsText: string): ChangePlan {
+  const { app, model, database } = input;
+  const fields = parseIndexFields(fieldsText, model, '--fields', { descending: true });
+  const condition = input.condition !== undefined ? conditionExpression(input.condition, model) : null;
+  const name = input.name ?? djangoIndexName(model.dbTable, fields);
+  requireFreeName(name, input.apps, 'index', input.name !== undefined ? '--name' : `the index name Django computes, "${name}",`);
+  const same = model.django?.meta.indexes.find((index) => index.condition === null && condition === null && index.fields.join(',') === fields.map((f) => (f.descending ? `-${f.field.name}` : f.field.name)).join(','));
+  if (same) fail(`${model.name}'s Meta already has an index on ${fieldsText} ("${same.name}"); a second one would only slow writes`);
+  const change = input.changeId ?? deriveChangeId([model.name, ...fields.map((f) => f.field.name), 'index']);
+  validateChangeId(change);
+  const index = indexExpression(fields, name, condition);
+  const modelName = model.name.toLowerCase();
+  const postgres = database === 'postgresql';
+  const operations: MigrationOperation[] = postgres
+    ? [{ kind: 'add-index-concurrently', comment: `Django's AddIndex, built CONCURRENTLY from Django's own SQL for it: writers go on.`, modelName, index }]
+    : [{ kind: 'django', comment: `Django's AddIndex: ${portableLocking(database)}.`, operation: { kind: 'AddIndex', modelName, index } }];
+  const list = fields.map((f) => f.field.name).join(', ');
+  return singleReleasePlan({
+    op: 'add-index',
+    change,
+    app: app.label,
+    model: model.name,
+    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, database },
+    strategy: 'concurrently',
+    database,
+    lock: input.lock,
+    batchSize: input.batchSize,
+    name: 'index',
+    title: `Index ${model.name} on ${list}${condition ? ' (partial)' : ''}`,
+    state: `\`Meta.indexes\` gains \`${name}\`.`,
+    database_: postgres ? `CREATE INDEX CONCURRENTLY "${name}": writes go on during the build.` : `Django's AddIndex: ${portableLocking(database)}.`,
+    previousRelease: null,
+    risks: postgres ? [] : [`${portableLocking(database)}.`],
+    slug: `${modelName}_${fields.map((f) => f.field.name).join('_')}_index`,
+    why: postgres ? BUILD_WHY : [`Django's own AddIndex: ${portableLocking(database)}.`],
+    operations,
+    modelEdits: [{ kind: 'add-meta-entry', model: model.name, list: 'indexes', entry: index, note: 'indexed' }],
+  });
+}
+
+/** Whether a field can get its own index, for the field list: the reason it cannot, or undefined. */
+export function fieldIndexRefusal(field: DjangoField): string | undefined {
+  if (field.primaryKey) return 'the primary key (indexed already)';
+  if (field.fieldClass === 'ManyToManyField' || field.column === '') return 'no column of its own';
+  if (field.unique) return 'unique (indexed already)';
+  if (field.dbIndex) return 'indexed already';
+  if (field.inheritedFrom) return `declared in ${field.inheritedFrom.className}`;
+  return undefined;
+}
+

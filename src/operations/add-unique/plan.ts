@@ -1,0 +1,150 @@
+/**
+ * add-unique: a field's `unique=True` or a Meta `UniqueConstraint` (fields, a condition), without
+ * the lock that stops writes while PostgreSQL checks every row (DESIGN §2): duplicates are counted
+ * first and named, the unique index is built CONCURRENTLY, then attached as the constraint
+ * (`ADD CONSTRAINT … USING INDEX`, a catalog change) where PostgreSQL allows it; a conditional
+ * constraint stays a unique index, as Django itself makes it. One release. Pure: request → ChangePlan.
+ */
+import { fail } from '../../errors.js';
+import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
+import { isRelation, likeIndexOpclass, migrationFieldExpression, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { conditionExpression, parseIndexFields, requireFreeName } from '../shared/indexes.js';
+import { deriveChangeId, validateChangeId } from '../shared/names.js';
+import { pythonString } from '../shared/python-literals.js';
+import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
+import type { ChangePlan, LockSettings, MigrationOperation } from '../shared/types.js';
+
+export interface AddUniqueInput {
+  app: DjangoApp;
+  apps: DjangoApp[];
+  model: DjangoModel;
+  /** `--field`: the field gets unique=True. */
+  field?: DjangoField;
+  /** `--fields a,b`: a Meta UniqueConstraint. */
+  fields?: string;
+  name?: string;
+  condition?: string;
+  database: Database;
+  lock: LockSettings;
+  batchSize: number;
+  changeId: string | undefined;
+}
+
+const WHY = [
+  'ADD CONSTRAINT … UNIQUE builds its index under a lock that stops every write until it ends.',
+  'Here duplicates are counted first (the migration stops, naming up to 10, before any lock),',
+  'the unique index is built CONCURRENTLY while writers go on, then attached as the constraint',
+  'in a catalog-only step under lock_timeout. A failed build is dropped and redone on re-run.',
+];
+
+const DUPLICATES = 'Once the index exists, a write of the previous release that duplicates a value fails with an IntegrityError; one that lands during the build fails the build (the migration says so; run it again once the duplicate is gone).';
+
+export function addUniquePlan(input: AddUniqueInput): ChangePlan {
+  const { model } = input;
+  requireOwnTable(model);
+  if (model.abstract) fail(`${model.name} is abstract and has no table; add the constraint on the abstract model by hand and run makemigrations`);
+  if ((input.field === undefined) === (input.fields === undefined)) fail('give --field (the field becomes unique=True) or --fields (a Meta UniqueConstraint on one or more fields), not both');
+  return input.field ? fieldUniquePlan(input, input.field) : constraintPlan(input, input.fields!);
+}
+
+function fieldUniquePlan(input: AddUniqueInput, field: DjangoField): ChangePlan {
+  const { app, model, database } = input;
+  requireConcreteColumn(model, field, '--field', 'change');
+  if (input.name !== undefined || input.condition !== undefined) fail('--name and --condition are for a Meta UniqueConstraint: give --fields instead of --field');
+  if (field.unique) fail(`${model.name}.${field.name} is unique already`);
+  if (isRelation(field)) fail(`${model.name}.${field.name} is a ForeignKey: a unique one is a OneToOneField (Django warns, fields.W342); change it to OneToOneField by hand, or use --fields ${field.name} for a UniqueConstraint`);
+  const change = input.changeId ?? deriveChangeId([model.name, field.name, 'unique']);
+  validateChangeId(change);
+  const stateField = migrationFieldExpression(field, app.label, { set: { unique: 'True' } });
+  const alter = { kind: 'AlterField' as const, modelName: model.name.toLowerCase(), name: field.name, field: stateField.source };
+  const postgres = database === 'postgresql';
+  const like = likeIndexOpclass(field);
+  const table = model.dbTable;
+  const steps: MigrationOperation[] = [
+    { kind: 'create-index', comment: `Counts duplicates first; the unique index CONCURRENTLY, then attached as the constraint under Django's name.`, table, column: field.column, suffix: '_uniq', opclass: null, unique: true },
+    // A field indexed already keeps its LIKE index; a new unique text field gets one, as Django gives it.
+    ...(like && !field.dbIndex ? [{ kind: 'create-index', comment: `Django's LIKE index for text (${like}), CONCURRENTLY.`, table, column: field.column, suffix: '_like', opclass: like, unique: false } satisfies MigrationOperation] : []),
+    // Django drops a field's plain index once it is unique: the constraint's index serves instead.
+    ...(field.dbIndex ? [{ kind: 'drop-index', comment: `The plain index goes, as Django drops it: the unique index serves its lookups.`, table, column: field.column, suffix: '', opclass: null, unique: false } satisfies MigrationOperation] : []),
+    { kind: 'state-only', comment: `Django's state: ${field.name} is unique; the database change is above.`, operations: [alter] },
+  ];
+  return singleReleasePlan({
+    op: 'add-unique',
+    change,
+    app: app.label,
+    model: model.name,
+    inputs: { app: app.label, model: model.name, field: field.name, fields: null, name: null, condition: null, database },
+    strategy: 'concurrently',
+    database,
+    lock: input.lock,
+    batchSize: input.batchSize,
+    name: 'unique',
+    title: `Make ${model.name}.${field.name} unique`,
+    state: `\`${field.name}\` gets \`unique=True\`.`,
+    database_: postgres ? 'Duplicates counted first; a unique index built CONCURRENTLY and attached as the constraint (catalog only).' : `Django's AlterField: ${portableLocking(database)}.`,
+    previousRelease: 'must not write a duplicate value',
+    risks: [DUPLICATES],
+    slug: `${model.name.toLowerCase()}_${field.name}_unique`,
+    why: postgres ? WHY : [`Django's own AlterField: ${portableLocking(database)}.`],
+    operations: postgres ? steps : [{ kind: 'django', comment: `Django's AlterField: ${portableLocking(database)}.`, operation: alter }],
+    imports: stateField.imports,
+    modelEdits: [{ kind: 'edit-field', model: model.name, field: field.name, rename: null, setKwargs: { unique: 'True' }, removeKwargs: [], note: 'unique' }],
+  });
+}
+
+/** `models.UniqueConstraint(fields=[...], condition=..., name=...)` as makemigrations writes it. */
+export function uniqueConstraintExpression(fields: string[], name: string, condition: string | null): string {
+  // Keyword arguments sorted by name, as makemigrations writes them.
+  const parts = [...(condition ? [`condition=${condition}`] : []), `fields=[${fields.map(pythonString).join(', ')}]`, `name=${pythonString(name)}`];
+  return `models.UniqueConstraint(${parts.join(', ')})`;
+}
+
+function constraintPlan(input: AddUniqueInput, fieldsText: string): ChangePlan {
+  const { app, model, database } = input;
+  const fields = parseIndexFields(fieldsText, model, '--fields', { descending: false }).map((f) => f.field);
+  const condition = input.condition !== undefined ? conditionExpression(input.condition, model) : null;
+  const name = input.name ?? `${model.dbTable}_${fields.map((f) => f.column).join('_')}_uniq`;
+  requireFreeName(name, input.apps, 'constraint', input.name !== undefined ? '--name' : `the constraint name "${name}"`);
+  if (condition === null && fields.length === 1 && fields[0]!.unique) fail(`${model.name}.${fields[0]!.name} is unique already`);
+  const same = model.django?.meta.constraints.find((c) => c.type === 'UniqueConstraint' && c.condition === null && condition === null && c.fields.join(',') === fields.map((f) => f.name).join(','));
+  if (same) fail(`${model.name}'s Meta already has a UniqueConstraint on ${fieldsText} ("${same.name}")`);
+  const change = input.changeId ?? deriveChangeId([model.name, ...fields.map((f) => f.name), 'unique']);
+  validateChangeId(change);
+  const constraint = uniqueConstraintExpression(fields.map((f) => f.name), name, condition);
+  const modelName = model.name.toLowerCase();
+  const postgres = database === 'postgresql';
+  const operations: MigrationOperation[] = postgres
+    ? [{ kind: 'add-constraint-concurrently', comment: `Django's AddConstraint: duplicates counted first, the unique index CONCURRENTLY, then${condition ? ' kept as the index (a conditional constraint is one in Django too)' : ' attached as the constraint'}.`, modelName, constraint }]
+    : [{ kind: 'django', comment: `Django's AddConstraint: ${portableLocking(database)}.`, operation: { kind: 'AddConstraint', modelName, constraint } }];
+  return singleReleasePlan({
+    op: 'add-unique',
+    change,
+    app: app.label,
+    model: model.name,
+    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, database },
+    strategy: 'concurrently',
+    database,
+    lock: input.lock,
+    batchSize: input.batchSize,
+    name: 'unique',
+    title: `Make ${model.name} unique on ${fields.map((f) => f.name).join(', ')}${condition ? ' (conditional)' : ''}`,
+    state: `\`Meta.constraints\` gains \`${name}\`.`,
+    database_: postgres ? `Duplicates counted first; a unique index "${name}" built CONCURRENTLY${condition ? '' : ' and attached as the constraint (catalog only)'}.` : `Django's AddConstraint: ${portableLocking(database)}.`,
+    previousRelease: 'must not write a duplicate',
+    risks: [DUPLICATES],
+    slug: `${modelName}_${fields.map((f) => f.name).join('_')}_unique`,
+    why: postgres ? WHY : [`Django's own AddConstraint: ${portableLocking(database)}.`],
+    operations,
+    modelEdits: [{ kind: 'add-meta-entry', model: model.name, list: 'constraints', entry: constraint, note: 'unique' }],
+  });
+}
+
+/** Whether a field can become unique, for the field list: the reason it cannot, or undefined. */
+export function uniqueRefusal(field: DjangoField): string | undefined {
+  if (field.primaryKey) return 'the primary key (unique already)';
+  if (field.fieldClass === 'ManyToManyField' || field.column === '') return 'no column of its own';
+  if (field.unique) return 'unique already';
+  if (isRelation(field)) return 'a ForeignKey (a unique one is a OneToOneField)';
+  if (field.inheritedFrom) return `declared in ${field.inheritedFrom.className}`;
+  return undefined;
+}

@@ -1,0 +1,96 @@
+/**
+ * The index, constraint and NOT NULL operations in the matrix: each migration runs while the
+ * previous release writes, and both releases then write on the new schema. set-not-null on the
+ * zoo's Book.pages is the one whose previous release breaks a naive plan: it creates books without
+ * pages, so NULL, until the release that gives the field its default is everywhere.
+ *
+ * These plans run the same code on both sides and change no row (but the fill), so each runs on
+ * one Django line, alternating, with fewer writes per phase, to keep the suite's time
+ * (`BG_MATRIX_ALL_LINES=1 npm run matrix -- not-null` runs each on both).
+ */
+import type { MatrixTarget, Scenario } from './matrix.js';
+import { checksAre, indexesAre } from './scenarios-zoo.js';
+
+const BOOK: MatrixTarget = { example: 'zoo', model: 'library.Book' };
+const RACK: MatrixTarget = { example: 'zoo', model: 'stock.Rack', appDir: 'inventory' };
+const same = (field: string, releases: number) => Array.from({ length: releases + 1 }, () => field);
+
+/** Null when `query` prints `expected`, else what differs. */
+async function expectValue(sql: (query: string) => Promise<string>, what: string, query: string, expected: string): Promise<string | null> {
+  const found = (await sql(query)).trim();
+  return found === expected ? null : `${what}: expected ${expected}, found ${found || '(nothing)'}`;
+}
+
+const notNull = (table: string, column: string) => `SELECT attnotnull FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attname = '${column}'`;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'set-not-null, default first: the previous release inserts NULL (zoo Book.pages)',
+    target: BOOK,
+    cli: ['set-not-null', '--app', 'library', '--model', 'Book', '--field', 'pages', '--fill', '0', '--batch-size', '100'],
+    codeField: same('title', 2),
+    djangoLines: ['5.2'],
+    loadOps: 120,
+    verify: {
+      check: 'pages is NOT NULL only in phase 2, and no row is NULL then',
+      run: async (_tree, phase, _env, sql) =>
+        (await expectValue(sql, 'library_book.pages NOT NULL', notNull('library_book', 'pages'), phase === 2 ? 't' : 'f')) ??
+        (phase === 2 ? expectValue(sql, 'books without pages', 'SELECT count(*) FROM library_book WHERE pages IS NULL', '0') : null),
+    },
+    verifyAfterRollback: {
+      check: 'the rollback lets pages be NULL again, with no check left behind',
+      run: async (_phase, sql) =>
+        (await expectValue(sql, 'library_book.pages NOT NULL', notNull('library_book', 'pages'), 'f')) ??
+        expectValue(sql, 'checks left behind', `SELECT count(*) FROM pg_constraint WHERE conrelid = 'library_book'::regclass AND conname LIKE '%bg_notnull'`, '0'),
+    },
+  },
+  {
+    name: 'drop-not-null (shop Order.note)',
+    cli: ['drop-not-null', '--app', 'shop', '--model', 'Order', '--field', 'note'],
+    codeField: same('quantity', 1),
+    djangoLines: ['latest'],
+    loadOps: 100,
+    verify: { check: 'note accepts NULL', run: (_tree, _phase, _env, sql) => expectValue(sql, 'shop_order.note NOT NULL', notNull('shop_order', 'note'), 'f') },
+  },
+  {
+    name: 'add-index, a partial Meta index built CONCURRENTLY (shop Order)',
+    cli: ['add-index', '--app', 'shop', '--model', 'Order', '--fields', 'customer,-placed_at', '--condition', "Q(status='new')", '--name', 'order_new_customer_idx'],
+    codeField: same('quantity', 1),
+    djangoLines: ['5.2'],
+    loadOps: 100,
+    verify: { check: 'the partial index is valid', run: (_tree, _phase, _env, sql) => indexesAre(sql, { order_new_customer_idx: 'customer_id, placed_at DESC' }) },
+    verifyAfterRollback: { check: 'the rollback drops the index', run: (_phase, sql) => indexesAre(sql, { order_new_customer_idx: null }) },
+  },
+  {
+    name: 'remove-index, a Meta index dropped CONCURRENTLY (zoo Rack)',
+    target: RACK,
+    cli: ['remove-index', '--app', 'stock', '--model', 'Rack', '--name', 'stock_rack_site_height_idx'],
+    codeField: same('name', 1),
+    djangoLines: ['latest'],
+    loadOps: 100,
+    verify: { check: 'the index is gone', run: (_tree, _phase, _env, sql) => indexesAre(sql, { stock_rack_site_height_idx: null }) },
+    verifyAfterRollback: { check: 'the rollback builds it again', run: (_phase, sql) => indexesAre(sql, { stock_rack_site_height_idx: 'site_id, u_height' }) },
+  },
+  {
+    name: 'add-unique, a UniqueConstraint attached to its index built CONCURRENTLY (shop Order)',
+    cli: ['add-unique', '--app', 'shop', '--model', 'Order', '--fields', 'customer,reference'],
+    codeField: same('quantity', 1),
+    djangoLines: ['latest'],
+    loadOps: 100,
+    verify: {
+      check: 'the constraint is UNIQUE (customer_id, reference)',
+      run: (_tree, _phase, _env, sql) =>
+        expectValue(sql, 'shop_order_customer_id_reference_uniq', `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'shop_order'::regclass AND conname = 'shop_order_customer_id_reference_uniq'`, 'UNIQUE (customer_id, reference)'),
+    },
+    verifyAfterRollback: { check: 'the rollback drops it', run: (_phase, sql) => indexesAre(sql, { shop_order_customer_id_reference_uniq: null }) },
+  },
+  {
+    name: 'add-check, NOT VALID then validated (shop Order.quantity)',
+    cli: ['add-check', '--app', 'shop', '--model', 'Order', '--condition', 'Q(quantity__gte=-2147483648)'],
+    codeField: same('quantity', 1),
+    djangoLines: ['5.2'],
+    loadOps: 100,
+    verify: { check: 'the check is validated', run: (_tree, _phase, _env, sql) => checksAre(sql, 'shop_order', { shop_order_quantity_check: true }) },
+    verifyAfterRollback: { check: 'the rollback drops it', run: (_phase, sql) => checksAre(sql, 'shop_order', { shop_order_quantity_check: null }) },
+  },
+];
