@@ -8,7 +8,10 @@
  * one Django line, alternating, with fewer writes per phase, to keep the suite's time
  * (`BG_MATRIX_ALL_LINES=1 npm run matrix -- not-null` runs each on both).
  */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { MatrixTarget, Scenario } from './matrix.js';
+import { edit } from './scenarios-remove.js';
 import { checksAre, indexesAre } from './scenarios-zoo.js';
 
 const BOOK: MatrixTarget = { example: 'zoo', model: 'library.Book' };
@@ -92,5 +95,46 @@ export const SCENARIOS: Scenario[] = [
     loadOps: 100,
     verify: { check: 'the check is validated', run: (_tree, _phase, _env, sql) => checksAre(sql, 'shop_order', { shop_order_quantity_check: true }) },
     verifyAfterRollback: { check: 'the rollback drops it', run: (_phase, sql) => checksAre(sql, 'shop_order', { shop_order_quantity_check: null }) },
+  },
+];
+
+/**
+ * What makemigrations writes for `pages = PositiveIntegerField(blank=True, default=0)`: one
+ * AlterField that fills the NULLs and sets NOT NULL in one release, while the previous release
+ * still creates books without pages.
+ */
+async function naiveSetNotNull(project: string): Promise<void> {
+  await edit(project, 'library/models/books.py', [['    pages = models.PositiveIntegerField(null=True, blank=True)', '    pages = models.PositiveIntegerField(blank=True, default=0)']]);
+  await fs.writeFile(
+    path.join(project, 'library', 'migrations', '0004_alter_book_pages.py'),
+    `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("library", "0003_pseudonym"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="book",
+            name="pages",
+            field=models.PositiveIntegerField(blank=True, default=0),
+        ),
+    ]
+`,
+  );
+}
+
+export const NEGATIVE_CONTROLS: Scenario[] = [
+  {
+    // The previous release's create() writes NULL into pages: it fails once the column is NOT NULL.
+    name: 'negative: naive NOT NULL in one release while the previous release inserts NULL (zoo Book.pages)',
+    target: BOOK,
+    naive: naiveSetNotNull,
+    codeField: same('title', 1),
+    djangoLines: ['latest'],
+    loadOps: 100,
+    expectBroken: true,
   },
 ];

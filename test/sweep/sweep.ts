@@ -119,7 +119,7 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
       }
       cells.push({ ...on, field: null, operation: 'add-check', args: ['add-check', ...base, '--condition', 'Q(pk__isnull=False)', ...pg] });
       for (const index of model.django?.meta.indexes ?? []) {
-        cells.push({ ...on, field: null, operation: `remove-index ${index.name}`, args: ['remove-index', ...base, '--name', index.name, ...pg] });
+        cells.push({ ...on, field: null, operation: 'remove-index meta', args: ['remove-index', ...base, '--name', index.name, ...pg] });
       }
       const auto = model.django?.autoPk;
       if (auto) {
