@@ -914,6 +914,8 @@ class AddForeignKey(BlueGreenOperation):
     """A FOREIGN KEY added NOT VALID, then validated: no long lock on either table.
 
     The name and DEFERRABLE INITIALLY DEFERRED are Django's own, as if it had added it.
+    Rows that point at nothing are looked for first, and named, before any lock: on an
+    existing column they are the usual reason a foreign key cannot be added.
     """
 
     summary = (
@@ -938,13 +940,60 @@ class AddForeignKey(BlueGreenOperation):
     def forwards(self, steps):
         q, name, alter = self.names(steps)
         valid = steps.constraint_is_valid(self.table, name)
+        if not valid:
+            self.refuse_orphans(steps)
         if valid is None:
             fk = f"FOREIGN KEY ({q(self.column)}) REFERENCES {q(self.to_table)}"
             fk = f"{fk} ({q(self.to_column)}) ON DELETE {self.on_delete}"
             not_valid = f"{fk} DEFERRABLE INITIALLY DEFERRED NOT VALID"
             steps.ddl(f"add {name}", f"{alter} ADD CONSTRAINT {q(name)} {not_valid}")
         if not valid:
-            steps.ddl(f"validate {name}", f"{alter} VALIDATE CONSTRAINT {q(name)}")
+            try:
+                steps.ddl(f"validate {name}", f"{alter} VALIDATE CONSTRAINT {q(name)}")
+            except IntegrityError as error:
+                # A row written since the search points at nothing. The NOT VALID
+                # constraint would still refuse such writes of the serving code: it goes
+                # again before the error is reported.
+                drop = f"{alter} DROP CONSTRAINT IF EXISTS {q(name)}"
+                steps.ddl(f"drop {name} after failed validation", drop)
+                diagnostic = getattr(error.__cause__, "diag", None)
+                detail = getattr(diagnostic, "message_detail", None) or str(error)
+                raise IntegrityError(
+                    self.message(
+                        f"{detail.rstrip('.')} (the constraint was removed again)"
+                    )
+                ) from error
+
+    def refuse_orphans(self, steps):
+        """IntegrityError naming up to 10 values of the column that no row of the
+        target holds, before any lock is taken."""
+        q, column, key = (
+            steps.quote,
+            f"t.{steps.quote(self.column)}",
+            steps.quote(self.to_column),
+        )
+        target = f"SELECT 1 FROM {q(self.to_table)} r WHERE r.{key} = {column}"
+        orphans = steps.select(
+            "first, stops if rows point at nothing",
+            f"SELECT quote_nullable({column}), count(*), count(*) OVER ()"
+            f" FROM {q(self.table)} t WHERE {column} IS NOT NULL AND NOT EXISTS ({target})"
+            f" GROUP BY {column} ORDER BY count(*) DESC, {column} LIMIT 10",
+        )
+        if not orphans:
+            return
+        listed = ", ".join(f"{value} ({rows} rows)" for value, rows, _ in orphans)
+        more = orphans[0][2] - len(orphans)
+        raise IntegrityError(
+            self.message(listed + (f" and {more} more" if more else ""))
+        )
+
+    def message(self, found):
+        return (
+            f"bg-scaffold: {self.table}.{self.column} holds values that no "
+            f"{self.to_table}.{self.to_column} has, so the foreign key cannot be added: "
+            f"{found}; delete those rows, point them at existing ones or set them NULL, "
+            "then run migrate again"
+        )
 
     def backwards(self, steps):
         q, name, alter = self.names(steps)

@@ -8,7 +8,8 @@ import { addIndex } from './add-index/operation.js';
 import { removeIndex } from './remove-index/operation.js';
 import { addUnique } from './add-unique/operation.js';
 import { addCheck } from './add-check/operation.js';
+import { addForeignKey } from './add-foreign-key/operation.js';
 import { removeColumn } from './remove-column/operation.js';
 import { renameColumn } from './rename-column/operation.js';
 
-export const OPERATIONS = [renameColumn, addColumn, removeColumn, dropTable, changeColumnType, setNotNull, dropNotNull, addIndex, removeIndex, addUnique, addCheck];
+export const OPERATIONS = [renameColumn, addColumn, removeColumn, dropTable, changeColumnType, setNotNull, dropNotNull, addIndex, removeIndex, addUnique, addCheck, addForeignKey];

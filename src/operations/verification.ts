@@ -53,6 +53,7 @@ export function verificationOf(plan: ChangePlan): Verification {
     case 'remove-index':
     case 'add-unique':
     case 'add-check':
+    case 'add-foreign-key':
       return schemaOnlyVerification(plan);
     default:
       throw new Error(`no verification for operation ${plan.op}`);

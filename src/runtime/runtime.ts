@@ -66,9 +66,10 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 5,
-    sha256: 'd9a6bee0be0e213a43dd3872d733e1a60609abeaaeb578cacfdc899caae2950f',
+    sha256: 'c60d3d52b32c3b263c35ce2d7b8252a88f20a53a01f485c55d50ca5369684f08',
     changes: [
       'indexes and constraints without blocking writes: AddIndexConcurrently / RemoveIndexConcurrently (any Meta index, built and dropped CONCURRENTLY under its own name, an INVALID leftover rebuilt), AddConstraintConcurrently (a UniqueConstraint as a unique index built CONCURRENTLY, its duplicates named first; a CheckConstraint added NOT VALID and validated, its violations counted first), DropIndexConcurrently; a unique CreateIndexConcurrently names the duplicates that stop it',
+      'AddForeignKey names the values that point at nothing before any lock, and drops its NOT VALID constraint again when validation meets one written since',
     ],
   },
 ];

@@ -1,21 +1,25 @@
 /**
  * The index, constraint and NOT NULL operations: bad input gets one clear line on stderr, exit code
- * 2, and a project tree that is byte-for-byte unchanged. Runs the built CLI as a user would (read
- * statically, on the shop and the zoo).
+ * 2, and a project tree that is byte-for-byte unchanged. Runs main() in-process (read statically,
+ * on the shop and the zoo).
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
-import { expectRefused } from './run-cli.js';
+import { runMain } from './in-process.js';
+import { expectRefused as expectRefusedBy } from './run-cli.js';
+
+/** In-process: the binary's own refusals are bad-input.test.ts's; here the operations' checks. */
+const expectRefused = (dir: string, args: string[], message: RegExp) => expectRefusedBy(dir, args, message, (a) => runMain(a));
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples');
 const work = mkdtempSync(join(tmpdir(), 'bg-bad-input-schema-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 let counter = 0;
-function project(example: 'shop' | 'zoo' = 'shop'): string {
+function project(example: 'shop' | 'zoo' | 'legacy' = 'shop'): string {
   const dir = join(work, `p${counter++}`);
   cpSync(join(examples, example), dir, { recursive: true });
   return dir;
@@ -78,5 +82,23 @@ describe('set-not-null and drop-not-null: bad input gets one line, exit 2, nothi
     const dir = project('zoo');
     await expectRefused(dir, run(dir, 'set-not-null', 'stock', 'Rack', '--field', 'asset_tag', '--fill', 'x', '--fill-sql', 'name'), /give --fill or --fill-sql, not both/);
     await expectRefused(dir, run(dir, 'set-not-null', 'library', 'Book', '--field', 'published', '--fill-sql', 'coalesce(printed_on, now())'), /has no default|--fill-sql names "printed_on", not a column of library_book/);
+  });
+});
+
+describe('add-foreign-key: bad input gets one line, exit 2, nothing written', () => {
+  it('a column not named <name>_id, one that is no integer, a target that does not exist, and SQLite', async () => {
+    const dir = project('legacy');
+    await expectRefused(dir, run(dir, 'add-foreign-key', 'billing', 'Invoice', '--field', 'total', '--to', 'accounts.Account', '--on-delete', 'PROTECT'), /Invoice\.total is a DecimalField; a foreign key goes on an integer column that holds another model's keys/);
+    await expectRefused(dir, run(dir, 'add-foreign-key', 'billing', 'Invoice', '--field', 'approved_by_id', '--to', 'accounts.Acount', '--on-delete', 'PROTECT'), /cannot find the model "accounts\.Acount" that Invoice\.approved_by points at/);
+    await expectRefused(dir, run(dir, 'add-foreign-key', 'billing', 'Invoice', '--field', 'approved_by_id', '--to', 'accounts.Account', '--on-delete', 'PROTECT', '--database', 'sqlite'), /add-foreign-key is planned for PostgreSQL only \(SQLite rebuilds the table for a new constraint\): let makemigrations write it for sqlite/);
+    await expectRefused(dir, run(dir, 'add-foreign-key', 'billing', 'Invoice', '--field', 'approved_by_id', '--to', 'accounts.Account'), /--on-delete is needed: what deleting the target does \(CASCADE, PROTECT, RESTRICT, SET_NULL, DO_NOTHING\)/);
+    await expectRefused(dir, run(dir, 'add-foreign-key', 'billing', 'Invoice', '--field', 'account'), /Invoice\.account has its foreign key constraint already \(no db_constraint=False\)/);
+  });
+
+  it('a field that shares its reverse accessor with another relation to the same model needs --related-name', async () => {
+    const dir = project('legacy');
+    const models = join(dir, 'billing', 'models.py');
+    writeFileSync(models, readFileSync(models, 'utf8').replace('related_name="invoices"', 'db_index=True'));
+    await expectRefused(dir, run(dir, 'add-foreign-key', 'billing', 'Invoice', '--field', 'approved_by_id', '--to', 'accounts.Account', '--on-delete', 'PROTECT'), /Invoice\.account points at accounts\.Account too, and two reverse accessors would clash \(fields\.E304\); give --related-name, e\.g\. --related-name invoices_as_approved_by/);
   });
 });

@@ -46,12 +46,13 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
 }
 
 /**
- * Runs the CLI on `dir` and expects a refusal as the product promises it: exit 2, one
- * `bg-scaffold: ` line on stderr matching `message`, nothing on stdout, the tree byte for byte as it was.
+ * Runs the CLI on `dir` (the built binary, or `run`: main() in-process) and expects a refusal as
+ * the product promises it: exit 2, one `bg-scaffold: ` line on stderr matching `message`, nothing
+ * on stdout, the tree byte for byte as it was.
  */
-export async function expectRefused(dir: string, args: string[], message: RegExp): Promise<void> {
+export async function expectRefused(dir: string, args: string[], message: RegExp, run: (args: string[]) => Promise<CliRun> = runCli): Promise<void> {
   const before = snapshotTreeOf(dir);
-  const result = await runCli(args);
+  const result = await run(args);
   expect(result.code, result.stderr).toBe(2);
   const lines = result.stderr.trim().split('\n');
   expect(lines, 'exactly one line on stderr').toHaveLength(1);

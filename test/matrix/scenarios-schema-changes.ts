@@ -16,6 +16,7 @@ import { checksAre, indexesAre } from './scenarios-zoo.js';
 
 const BOOK: MatrixTarget = { example: 'zoo', model: 'library.Book' };
 const RACK: MatrixTarget = { example: 'zoo', model: 'stock.Rack', appDir: 'inventory' };
+const INVOICE: MatrixTarget = { example: 'legacy', model: 'billing.Invoice' };
 const same = (field: string, releases: number) => Array.from({ length: releases + 1 }, () => field);
 
 /** Null when `query` prints `expected`, else what differs. */
@@ -95,6 +96,24 @@ export const SCENARIOS: Scenario[] = [
     loadOps: 100,
     verify: { check: 'the check is validated', run: (_tree, _phase, _env, sql) => checksAre(sql, 'shop_order', { shop_order_quantity_check: true }) },
     verifyAfterRollback: { check: 'the rollback drops it', run: (_phase, sql) => checksAre(sql, 'shop_order', { shop_order_quantity_check: null }) },
+  },
+  {
+    // The previous release writes invoices while the constraint is added.
+    name: 'add-foreign-key on an integer column, ON DELETE SET NULL (legacy Invoice.approved_by_id)',
+    target: INVOICE,
+    cli: ['add-foreign-key', '--app', 'billing', '--model', 'Invoice', '--field', 'approved_by_id', '--to', 'accounts.Account', '--on-delete', 'SET_NULL'],
+    codeField: same('number', 1),
+    djangoLines: ['latest'],
+    loadOps: 100,
+    verify: {
+      check: 'the foreign key is validated, ON DELETE SET NULL',
+      run: (_tree, _phase, _env, sql) =>
+        expectValue(sql, 'billing_invoice.approved_by_id', `SELECT convalidated, confdeltype FROM pg_constraint WHERE conrelid = 'billing_invoice'::regclass AND contype = 'f' AND confrelid = 'accounts_account'::regclass AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'billing_invoice'::regclass AND attname = 'approved_by_id')]`, 't|n'),
+    },
+    verifyAfterRollback: {
+      check: 'the rollback drops it',
+      run: (_phase, sql) => expectValue(sql, 'foreign keys on approved_by_id', `SELECT count(*) FROM pg_constraint WHERE conrelid = 'billing_invoice'::regclass AND contype = 'f' AND confrelid = 'accounts_account'::regclass AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'billing_invoice'::regclass AND attname = 'approved_by_id')]`, '0'),
+    },
   },
 ];
 

@@ -1421,11 +1421,39 @@ class ForeignKeyTests(OpsTestCase):
         run(ops.AddForeignKey("child", "parent_id", "parent", "id"))
         self.assertEqual(constraint("child", self.name), ("f", True, True))
 
-    def test_orphans_fail_validation_and_leave_the_constraint_not_valid(self):
-        sql("INSERT INTO child (parent_id) VALUES (99)")
-        with self.assertRaisesRegex(Exception, "violates foreign key"):
+    def test_rows_that_point_at_nothing_are_named_before_any_lock_and_nothing_is_added(
+        self,
+    ):
+        from django.db import IntegrityError
+
+        sql("INSERT INTO child (parent_id) VALUES (99), (99), (98)")
+        with self.assertRaises(IntegrityError) as raised:
             run(ops.AddForeignKey("child", "parent_id", "parent", "id"))
-        self.assertEqual(constraint("child", self.name), ("f", False, True))
+        self.assertEqual(
+            str(raised.exception),
+            "bg-scaffold: child.parent_id holds values that no parent.id has, so the "
+            "foreign key cannot be added: '99' (2 rows), '98' (1 rows); delete those rows, "
+            "point them at existing ones or set them NULL, then run migrate again",
+        )
+        self.assertIsNone(constraint("child", self.name))
+
+    def test_a_row_written_after_the_search_fails_validation_and_the_constraint_goes(
+        self,
+    ):
+        from unittest import mock
+
+        from django.db import IntegrityError
+
+        sql("INSERT INTO child (parent_id) VALUES (97)")
+        # As if the row came after the search: validation meets it.
+        with mock.patch.object(ops.AddForeignKey, "refuse_orphans"):
+            with self.assertRaisesRegex(
+                IntegrityError,
+                r'\(parent_id\)=\(97\) is not present in table "parent" '
+                r"\(the constraint was removed again\)",
+            ):
+                run(ops.AddForeignKey("child", "parent_id", "parent", "id"))
+        self.assertIsNone(constraint("child", self.name))
 
     def test_backwards_drops_it(self):
         operation = ops.AddForeignKey("child", "parent_id", "parent", "id")

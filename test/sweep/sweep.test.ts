@@ -10,7 +10,7 @@ import { REAL_STACK_TIMEOUT_MS } from '../harness/process.js';
 import { runSweep, sweepCells, type SweepResult } from './sweep.js';
 
 const decision = requireRealStack({ postgres: false });
-const ONE_RELEASE = /^(set-not-null|drop-not-null|add-index|remove-index|add-unique|add-check)\b/;
+const ONE_RELEASE = /^(set-not-null|drop-not-null|add-index|remove-index|add-unique|add-check|add-foreign-key)\b/;
 
 describe.skipIf(decision === 'skip')('the field sweep over the example projects', () => {
   it(
@@ -32,7 +32,7 @@ describe.skipIf(decision === 'skip')('the field sweep over the example projects'
       const describe = (r: SweepResult) => `${r.example} ${r.app}.${r.model}.${r.field ?? ''} ${r.operation}: ${r.reason}`;
       expect(results.filter((r) => r.outcome === 'failed').map(describe)).toEqual([]);
       // The sample holds every operation, and plans that go all the way.
-      expect(new Set(results.map((r) => r.operation)).size).toBe(21);
+      expect(new Set(results.map((r) => r.operation)).size).toBe(22);
       expect(results.filter((r) => r.outcome === 'ok').length).toBeGreaterThan(sample.length / 3);
     },
     REAL_STACK_TIMEOUT_MS + PROVISION_TIMEOUT_MS,

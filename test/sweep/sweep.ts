@@ -110,6 +110,9 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
         cells.push({ ...on, field: field.name, operation: 'remove-index', args: ['remove-index', ...fieldArgs, ...pg] });
         cells.push({ ...on, field: field.name, operation: 'add-unique', args: ['add-unique', ...fieldArgs, ...pg] });
         cells.push({ ...on, field: field.name, operation: 'add-unique (sqlite)', args: ['add-unique', ...fieldArgs, ...sqlite] });
+        // An integer column that holds keys: pointed at the app's first model (most fields are refused).
+        const target = app.models.find((m) => !m.abstract && m !== model) ?? model;
+        cells.push({ ...on, field: field.name, operation: 'add-foreign-key', args: ['add-foreign-key', ...fieldArgs, '--to', `${app.label}.${target.name}`, '--on-delete', 'PROTECT', ...pg] });
       }
       // A Meta index and a UniqueConstraint on the model's first two columns, and a check on its key.
       const columns = model.fields.filter((f) => !f.primaryKey && f.column !== '' && !f.inheritedFrom).slice(0, 2).map((f) => f.name);

@@ -33,6 +33,7 @@ export function heldFields(record: ChangeRecord): string[] | 'model' {
     case 'add-index':
     case 'remove-index':
     case 'add-unique':
+    case 'add-foreign-key':
       return names('field');
     case 'drop-table':
       return 'model';

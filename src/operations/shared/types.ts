@@ -16,7 +16,8 @@ export type Operation =
   | 'add-index'
   | 'remove-index'
   | 'add-unique'
-  | 'add-check';
+  | 'add-check'
+  | 'add-foreign-key';
 
 export type RenameStrategy = 'db-column' | 'trigger' | 'copy';
 

@@ -7,6 +7,8 @@ class Invoice(models.Model):
     number = models.IntegerField(unique=True)  # bg-scaffold: invoice-number-to-integer 2/3 now integer
     total = models.DecimalField(max_digits=10, decimal_places=2)
     issued_on = models.DateField()
+    # The account that approved it: an id kept without a foreign key since the first import.
+    approved_by_id = models.IntegerField(null=True, blank=True)
 
     def __str__(self):
         return f"Invoice {self.number}"

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0001_initial"),
-        ("billing", "0001_initial"),
+        ("billing", "0002_invoice_approved_by_id"),
     ]
 
     operations = [

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0003_account_id_swap"),
-        ("billing", "0001_initial"),
+        ("billing", "0002_invoice_approved_by_id"),
     ]
 
     operations = [

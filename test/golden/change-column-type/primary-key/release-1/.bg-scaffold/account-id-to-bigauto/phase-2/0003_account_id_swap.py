@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0002_account_id_expand"),
-        ("billing", "0001_initial"),
+        ("billing", "0002_invoice_approved_by_id"),
     ]
 
     operations = [

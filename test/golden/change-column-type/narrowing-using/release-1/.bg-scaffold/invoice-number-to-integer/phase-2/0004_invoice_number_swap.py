@@ -18,7 +18,7 @@
 # not change result type" when they read billing_invoice.number; Django binds on the
 # client by default and is not affected
 # Roll back, once this release's code has stopped serving:
-#   python manage.py migrate billing 0002_invoice_number_expand
+#   python manage.py migrate billing 0003_invoice_number_expand
 #
 # The whole timeline: .bg-scaffold/invoice-number-to-integer/PLAN.md
 from django.db import migrations, models
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("billing", "0002_invoice_number_expand"),
+        ("billing", "0003_invoice_number_expand"),
     ]
 
     operations = [

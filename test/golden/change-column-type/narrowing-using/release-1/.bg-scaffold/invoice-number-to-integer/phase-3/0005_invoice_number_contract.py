@@ -10,7 +10,7 @@
 # Before the next release ships:
 # - Nothing: the change is complete.
 # Roll back, once this release's code has stopped serving:
-#   python manage.py migrate billing 0003_invoice_number_swap
+#   python manage.py migrate billing 0004_invoice_number_swap
 #
 # The whole timeline: .bg-scaffold/invoice-number-to-integer/PLAN.md
 from django.db import migrations
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("billing", "0003_invoice_number_swap"),
+        ("billing", "0004_invoice_number_swap"),
     ]
 
     operations = [

@@ -16,7 +16,7 @@
 # - This release is fully rolled out: no instance of the previous release serves.
 # - Every row's new column is filled (the backfill ran to the end: migrate finished).
 # Roll back, once this release's code has stopped serving:
-#   python manage.py migrate billing 0001_initial
+#   python manage.py migrate billing 0002_invoice_approved_by_id
 #
 # The whole timeline: .bg-scaffold/invoice-number-to-integer/PLAN.md
 from django.db import migrations
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("billing", "0001_initial"),
+        ("billing", "0002_invoice_approved_by_id"),
     ]
 
     operations = [

@@ -1,0 +1,19 @@
+from django.db import models
+
+
+class Invoice(models.Model):
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="invoices")
+    # Invoice numbers are digits, but were kept as text since the first import.
+    number = models.CharField(max_length=20, unique=True)
+    total = models.DecimalField(max_digits=10, decimal_places=2)
+    issued_on = models.DateField()
+    # The account that approved it: an id kept without a foreign key since the first import.
+    approved_by = models.ForeignKey(  # bg-scaffold: invoice-approved-by-foreign-key 1/1 foreign key to accounts.Account, on approved_by_id
+        "accounts.Account",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+
+    def __str__(self):
+        return f"Invoice {self.number}"
