@@ -41,7 +41,7 @@ export function addCheckPlan(input: AddCheckInput): ChangePlan {
   const condition = conditionExpression(input.condition, model);
   const looked = conditionFields(condition).map((name) => model.fields.find((f) => f.name === name)?.column ?? name);
   const name = input.name ?? `${model.dbTable}_${looked.join('_')}_check`;
-  requireFreeName(name, input.apps, 'constraint', input.name !== undefined ? '--name' : `the constraint name "${name}"`);
+  requireFreeName(name, input.apps, 'constraint', input.name !== undefined);
   const change = input.changeId ?? deriveChangeId([model.name, ...conditionFields(condition), 'check']);
   validateChangeId(change);
   const constraint = checkConstraintExpression(condition, name, input.djangoVersion);
@@ -63,7 +63,7 @@ export function addCheckPlan(input: AddCheckInput): ChangePlan {
     name: 'check',
     title: `Check ${model.name}: ${input.condition.trim()}`,
     state: `\`Meta.constraints\` gains \`${name}\`.`,
-    database_: postgres
+    migrationDoes: postgres
       ? `Violating rows counted first; the CHECK added NOT VALID (a brief lock under lock_timeout; new writes are checked from then on), then VALIDATE CONSTRAINT, which scans under a lock writers pass.`
       : `Django's AddConstraint: ${portableLocking(database)}.`,
     previousRelease: 'must not write a row the check refuses',

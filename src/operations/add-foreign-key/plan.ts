@@ -203,7 +203,7 @@ function plan(input: AddForeignKeyInput, c: ForeignKeyChange): ChangePlan {
     name: 'foreign-key',
     title: c.title,
     state: c.state,
-    database_: `${c.indexed ? '' : 'The index built CONCURRENTLY; '}rows that point at no ${c.target.modelName} counted first; FOREIGN KEY (${c.column}) REFERENCES ${c.target.table} (${c.target.column}) ON DELETE ${action} added NOT VALID, then validated.`,
+    migrationDoes: `${c.indexed ? '' : 'The index built CONCURRENTLY; '}rows that point at no ${c.target.modelName} counted first; FOREIGN KEY (${c.column}) REFERENCES ${c.target.table} (${c.target.column}) ON DELETE ${action} added NOT VALID, then validated.`,
     previousRelease: `must not write a ${c.column} that points at no ${c.target.modelName}`,
     risks: [
       `Once the constraint is added, a write of the previous release that points ${c.column} at no ${c.target.modelName} fails, and so does its delete of a ${c.target.modelName} still pointed at${action === 'NO ACTION' ? '' : ` (ON DELETE ${action} handles that)`}.`,

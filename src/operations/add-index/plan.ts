@@ -82,7 +82,7 @@ function fieldIndexPlan(input: AddIndexInput, field: DjangoField): ChangePlan {
     name: 'index',
     title: `Index ${model.name}.${field.name}`,
     state: `\`${field.name}\` gets \`db_index=True\`.`,
-    database_: postgres ? `CREATE INDEX CONCURRENTLY under Django's name${builds.length > 1 ? ', and the LIKE index Django adds for text' : ''}: writes go on during the build.` : `Django's AlterField: ${portableLocking(database)}.`,
+    migrationDoes: postgres ? `CREATE INDEX CONCURRENTLY under Django's name${builds.length > 1 ? ', and the LIKE index Django adds for text' : ''}: writes go on during the build.` : `Django's AlterField: ${portableLocking(database)}.`,
     previousRelease: null,
     risks: postgres ? [] : [`${portableLocking(database)}.`],
     slug: `${model.name.toLowerCase()}_${field.name}_index`,
@@ -106,7 +106,7 @@ function metaIndexPlan(input: AddIndexInput, fieldsText: string): ChangePlan {
   const fields = parseIndexFields(fieldsText, model, '--fields', { descending: true });
   const condition = input.condition !== undefined ? conditionExpression(input.condition, model) : null;
   const name = input.name ?? djangoIndexName(model.dbTable, fields);
-  requireFreeName(name, input.apps, 'index', input.name !== undefined ? '--name' : `the index name Django computes, "${name}",`);
+  requireFreeName(name, input.apps, 'index', input.name !== undefined);
   const same = model.django?.meta.indexes.find((index) => index.condition === null && condition === null && index.fields.join(',') === fields.map((f) => (f.descending ? `-${f.field.name}` : f.field.name)).join(','));
   if (same) fail(`${model.name}'s Meta already has an index on ${fieldsText} ("${same.name}"); a second one would only slow writes`);
   const change = input.changeId ?? deriveChangeId([model.name, ...fields.map((f) => f.field.name), 'index']);
@@ -131,7 +131,7 @@ function metaIndexPlan(input: AddIndexInput, fieldsText: string): ChangePlan {
     name: 'index',
     title: `Index ${model.name} on ${list}${condition ? ' (partial)' : ''}`,
     state: `\`Meta.indexes\` gains \`${name}\`.`,
-    database_: postgres ? `CREATE INDEX CONCURRENTLY "${name}": writes go on during the build.` : `Django's AddIndex: ${portableLocking(database)}.`,
+    migrationDoes: postgres ? `CREATE INDEX CONCURRENTLY "${name}": writes go on during the build.` : `Django's AddIndex: ${portableLocking(database)}.`,
     previousRelease: null,
     risks: postgres ? [] : [`${portableLocking(database)}.`],
     slug: `${modelName}_${fields.map((f) => f.field.name).join('_')}_index`,

@@ -19,9 +19,9 @@ export const ADD_UNIQUE_OPTIONS = {
     description: 'UniqueConstraint: its name (default: <table>_<columns>_uniq)',
     suggest: (context) => {
       const model = context.model();
-      if (refusal(() => parseIndexFields(String(context.answers.fields), model, 'fields', { descending: false }))) return undefined;
-      const fields = parseIndexFields(String(context.answers.fields), model, 'fields', { descending: false });
-      return `${model.dbTable}_${fields.map((f) => f.field.column).join('_')}_uniq`;
+      let name: string | undefined;
+      refusal(() => (name = `${model.dbTable}_${parseIndexFields(String(context.answers.fields), model, 'fields', { descending: false }).map((f) => f.field.column).join('_')}_uniq`));
+      return name;
     },
   }),
   changeId: changeIdOption('<model>-<fields>-unique'),

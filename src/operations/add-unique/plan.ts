@@ -81,7 +81,7 @@ function fieldUniquePlan(input: AddUniqueInput, field: DjangoField): ChangePlan 
     name: 'unique',
     title: `Make ${model.name}.${field.name} unique`,
     state: `\`${field.name}\` gets \`unique=True\`.`,
-    database_: postgres ? 'Duplicates counted first; a unique index built CONCURRENTLY and attached as the constraint (catalog only).' : `Django's AlterField: ${portableLocking(database)}.`,
+    migrationDoes: postgres ? 'Duplicates counted first; a unique index built CONCURRENTLY and attached as the constraint (catalog only).' : `Django's AlterField: ${portableLocking(database)}.`,
     previousRelease: 'must not write a duplicate value',
     risks: [DUPLICATES],
     slug: `${model.name.toLowerCase()}_${field.name}_unique`,
@@ -104,7 +104,7 @@ function constraintPlan(input: AddUniqueInput, fieldsText: string): ChangePlan {
   const fields = parseIndexFields(fieldsText, model, '--fields', { descending: false }).map((f) => f.field);
   const condition = input.condition !== undefined ? conditionExpression(input.condition, model) : null;
   const name = input.name ?? `${model.dbTable}_${fields.map((f) => f.column).join('_')}_uniq`;
-  requireFreeName(name, input.apps, 'constraint', input.name !== undefined ? '--name' : `the constraint name "${name}"`);
+  requireFreeName(name, input.apps, 'constraint', input.name !== undefined);
   if (condition === null && fields.length === 1 && fields[0]!.unique) fail(`${model.name}.${fields[0]!.name} is unique already`);
   const same = model.django?.meta.constraints.find((c) => c.type === 'UniqueConstraint' && c.condition === null && condition === null && c.fields.join(',') === fields.map((f) => f.name).join(','));
   if (same) fail(`${model.name}'s Meta already has a UniqueConstraint on ${fieldsText} ("${same.name}")`);
@@ -129,7 +129,7 @@ function constraintPlan(input: AddUniqueInput, fieldsText: string): ChangePlan {
     name: 'unique',
     title: `Make ${model.name} unique on ${fields.map((f) => f.name).join(', ')}${condition ? ' (conditional)' : ''}`,
     state: `\`Meta.constraints\` gains \`${name}\`.`,
-    database_: postgres ? `Duplicates counted first; a unique index "${name}" built CONCURRENTLY${condition ? '' : ' and attached as the constraint (catalog only)'}.` : `Django's AddConstraint: ${portableLocking(database)}.`,
+    migrationDoes: postgres ? `Duplicates counted first; a unique index "${name}" built CONCURRENTLY${condition ? '' : ' and attached as the constraint (catalog only)'}.` : `Django's AddConstraint: ${portableLocking(database)}.`,
     previousRelease: 'must not write a duplicate',
     risks: [DUPLICATES],
     slug: `${modelName}_${fields.map((f) => f.name).join('_')}_unique`,

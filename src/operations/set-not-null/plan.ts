@@ -60,7 +60,7 @@ export function setNotNullPlan(input: SetNotNullInput): ChangePlan {
   if (!field.nullable) fail(`${model.name}.${field.name} is already NOT NULL (it has no null=True); bg-scaffold drop-not-null does the opposite`);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'not', 'null']);
   validateChangeId(change);
-  const c = describe(input, change);
+  const c = notNullChange(input, change);
   const phases = c.newDefault ? twoReleasePhases(c) : [enforcePhase(c, 1, 1)];
   const strategy = c.newDefault ? 'default-first' : 'single-release';
   return {
@@ -80,7 +80,7 @@ export function setNotNullPlan(input: SetNotNullInput): ChangePlan {
   };
 }
 
-function describe(input: SetNotNullInput, change: string): NotNullChange {
+function notNullChange(input: SetNotNullInput, change: string): NotNullChange {
   const { model, field } = input;
   const what = `${model.name}.${field.name}`;
   if (isRelation(field) && field.onDelete === 'SET_NULL') {

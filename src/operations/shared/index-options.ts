@@ -74,6 +74,7 @@ export function entryNameOption(words: { description: string; suggest: (context:
 /** Django's own name for a Meta index on the answered fields, for the name question's default. */
 export function suggestedIndexName(context: AskContext): string | undefined {
   const model = context.model();
-  const fields = refusal(() => parseIndexFields(String(context.answers.fields), model, 'fields', { descending: true })) === undefined ? parseIndexFields(String(context.answers.fields), model, 'fields', { descending: true }) : null;
-  return fields ? djangoIndexName(model.dbTable, fields) : undefined;
+  let name: string | undefined;
+  refusal(() => (name = djangoIndexName(model.dbTable, parseIndexFields(String(context.answers.fields), model, 'fields', { descending: true }))));
+  return name;
 }

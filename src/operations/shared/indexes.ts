@@ -63,7 +63,8 @@ function namesInList(meta: string, list: string): string[] {
  * Refuses a name any model of the project already gives an index or constraint: PostgreSQL names
  * indexes per schema, and Django checks constraint names across models (models.E032).
  */
-export function requireFreeName(name: string, apps: DjangoApp[], what: 'index' | 'constraint', flag = '--name'): void {
+export function requireFreeName(name: string, apps: DjangoApp[], what: 'index' | 'constraint', given: boolean): void {
+  const flag = given ? '--name' : `the ${what} name bg-scaffold derives,`;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(`${flag} "${name}" is not a valid index or constraint name; use letters, digits and underscores, not starting with a digit`);
   // Django refuses index names over 30 characters (models.E034); PostgreSQL cuts any name at 63.
   const longest = what === 'index' ? 30 : 63;
@@ -72,7 +73,7 @@ export function requireFreeName(name: string, apps: DjangoApp[], what: 'index' |
     for (const model of app.models) {
       const { indexes, constraints } = metaNamesOf(model);
       if (indexes.includes(name) || constraints.includes(name)) {
-        fail(`${flag} "${name}" is taken: ${app.label}.${model.name}'s Meta already has an index or constraint of that name; choose another with --name`);
+        fail(`${flag} "${name}" is taken: ${app.label}.${model.name}'s Meta already has an index or constraint of that name; ${given ? 'choose another' : 'give another with --name'}`);
       }
     }
   }
@@ -99,11 +100,11 @@ export function parseIndexFields(text: string, model: DjangoModel, flag: string,
   });
 }
 
-/** Python's `Q(...)` and `F(...)` as a models.py or migration writes them, from Django's `models` module. */
+/** Python's `Q(...)`, `F(...)` and `Value(...)` as a models.py or migration writes them, from Django's `models`. */
 function qualified(expression: string): string {
   // ruff format's quotes: a single-quoted string without a double quote or escape inside becomes double-quoted.
   const quoted = expression.replace(/"(?:[^"\\]|\\.)*"|'([^'"\\]*)'/g, (whole, single: string | undefined) => (single !== undefined ? `"${single}"` : whole));
-  return quoted.replace(/(^|[^.\w])(Q|F|Value|Lower|Upper)\(/g, (_whole, before: string, name: string) => `${before}${['Q', 'F', 'Value'].includes(name) ? `models.${name}` : `models.functions.${name}`}(`);
+  return quoted.replace(/(^|[^.\w])(Q|F|Value)\(/g, (_whole, before: string, name: string) => `${before}models.${name}(`);
 }
 
 /**

@@ -22,7 +22,7 @@ export interface SingleReleaseChange {
   title: string;
   state: string;
   /** What the migration does, for PLAN.md. */
-  database_: string;
+  migrationDoes: string;
   /** What the previous release must not do once the migration runs, if anything. */
   previousRelease: string | null;
   risks: string[];
@@ -43,7 +43,7 @@ export function singleReleasePlan(c: SingleReleaseChange): ChangePlan {
     name: c.name,
     title: c.title,
     state: c.state,
-    database: c.database_,
+    database: c.migrationDoes,
     code: 'The same code: only the model declaration changes.',
     serving: {
       duringMigration: c.previousRelease ? `the previous release, which ${c.previousRelease}` : 'the previous release',
