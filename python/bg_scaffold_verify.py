@@ -154,14 +154,20 @@ class Absent(Exception):
 
 
 def target_model():
-    """The model this release's code writes (its own class: a release may have changed it)."""
+    """The model this release's code writes (its own class: a release may have changed it).
+
+    TARGET may name it several ways, "shop.Order,shop.Purchase": the first this release's
+    code has (a renamed model is known by its old name before the rename, by its new one after).
+    """
     from django.apps import apps
 
-    label, name = TARGET.split(".")
-    try:
-        return apps.get_model(label, name)
-    except LookupError:
-        raise Absent(f"{TARGET} is not in this release's code") from None
+    for candidate in TARGET.split(","):
+        label, name = candidate.split(".")
+        try:
+            return apps.get_model(label, name)
+        except LookupError:
+            continue
+    raise Absent(f"{TARGET} is not in this release's code")
 
 
 def settings_use_tz():

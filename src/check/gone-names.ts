@@ -117,6 +117,6 @@ export function stateOperations(phase: Phase): LooseOperation[] {
 /** Migration operations name models in lower case (`order`); messages and scans want `Order`. */
 function classNames(plan: ChangePlan): (name: string) => string {
   const known = new Map<string, string>([[plan.model.toLowerCase(), plan.model]]);
-  for (const phase of plan.phases) for (const edit of phase.modelEdits) known.set(edit.model.toLowerCase(), edit.model);
+  for (const phase of plan.phases) for (const edit of phase.modelEdits) if ('model' in edit) known.set(edit.model.toLowerCase(), edit.model);
   return (name) => known.get(name.toLowerCase()) ?? name;
 }

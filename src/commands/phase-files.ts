@@ -38,7 +38,7 @@ export function renderPhaseFiles(args: {
   if (!phase.migration) return { migration: null, migrationName: null, modelsAfter, opsModule: null };
   const migration = renderMigration(renderer, plan, phase, app.migrationsDir, {
     number: args.migrationNumber,
-    dependencies: [...(args.leaf ? [[app.label, args.leaf] as [string, string]] : []), ...(args.otherLeaves ?? [])],
+    dependencies: [...(args.leaf ? [[app.label, args.leaf] as [string, string]] : []), ...(args.otherLeaves ?? []), ...(phase.migration.extraDependencies ?? [])],
   });
   const opsModule = opsClassesUsed(phase).length > 0 ? runtimeCopy(app.migrationsDir) : null;
   return { migration, migrationName: migrationName(args.migrationNumber, phase.migration.slug), modelsAfter, opsModule };

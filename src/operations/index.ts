@@ -9,7 +9,8 @@ import { removeIndex } from './remove-index/operation.js';
 import { addUnique } from './add-unique/operation.js';
 import { addCheck } from './add-check/operation.js';
 import { addForeignKey } from './add-foreign-key/operation.js';
+import { renameModel } from './rename-model/operation.js';
 import { removeColumn } from './remove-column/operation.js';
 import { renameColumn } from './rename-column/operation.js';
 
-export const OPERATIONS = [renameColumn, addColumn, removeColumn, dropTable, changeColumnType, setNotNull, dropNotNull, addIndex, removeIndex, addUnique, addCheck, addForeignKey];
+export const OPERATIONS = [renameColumn, addColumn, removeColumn, dropTable, changeColumnType, setNotNull, dropNotNull, addIndex, removeIndex, addUnique, addCheck, addForeignKey, renameModel];

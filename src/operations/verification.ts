@@ -55,6 +55,9 @@ export function verificationOf(plan: ChangePlan): Verification {
     case 'add-check':
     case 'add-foreign-key':
       return schemaOnlyVerification(plan);
+    case 'rename-model':
+      // The previous release's code names the class Order, this one's Purchase (and Order, until release 2).
+      return { ...schemaOnlyVerification(plan), target: `${plan.app}.${plan.model},${plan.app}.${String(plan.inputs.to)}` };
     default:
       throw new Error(`no verification for operation ${plan.op}`);
   }

@@ -35,6 +35,8 @@ export function commentLines(text: string, width = 78, bullet = false): string {
 export const templateHelpers: Record<string, TemplateHelper> = {
   /** `{{py value}}`: a Python literal (strings quoted as ruff keeps them, numbers with `_`). */
   py: (value: unknown) => pythonLiteral(value),
+  /** Text as Markdown shows it literally: `_` and `*` escaped outside code spans (`__init__.py` is not bold). */
+  mdText: (text: unknown) => String(text).replace(/(`[^`]*`)|([_*])/g, (_whole, code: string | undefined, mark: string | undefined) => code ?? `\\${mark}`),
   /** `{{comment text}}`: `# ` lines wrapped to fit inside an operations list. */
   comment: (text: unknown) => (typeof text === 'string' && text.trim() ? commentLines(text) : ''),
   /** `{{headerComment text}}`: module-level `# ` lines, wrapped at 86 columns. */

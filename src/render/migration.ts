@@ -80,6 +80,7 @@ function operationView(op: MigrationOperation, plan: ChangePlan): OperationParti
     case 'backfill-orm':
     case 'drop-column-portable':
     case 'drop-table-portable':
+    case 'rename-model-records':
       return { ...op, ...common, functionName: runPythonFunctionName(op)! };
     case 'run-sql':
       return { ...op, ...common, stateOperations: op.stateOperations.map(stateView) };

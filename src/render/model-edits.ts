@@ -21,8 +21,10 @@ import {
   lineStart,
   nextLineStart,
   isBlankLine,
+  keywordArgument,
   outerDefinition,
   startsLine,
+  stringValue,
   type TextEdit,
 } from '../python/edit.js';
 import { assertParses, parsePython, positionOf, type SyntaxNode, type SyntaxTree } from '../python/parser.js';
@@ -67,10 +69,23 @@ interface EditContext {
   comments: SyntaxNode[];
   /** Models this phase unmarks (the change is complete): its edits of them stamp no marker. */
   unmarked: Set<string>;
+  /** The batch's `rename-class` edits: old name → new name. */
+  renames: Map<string, string>;
+}
+
+/** The name the source gives the class that a `rename-class` of the batch renames to `name`; or null. */
+function nameBeforeRename(context: EditContext, name: string): string | null {
+  for (const [from, to] of context.renames) if (to === name) return from;
+  return null;
 }
 
 function locateModel(context: EditContext, model: string): SyntaxNode {
   const cls = findModuleClass(context.tree.rootNode, model);
+  const before = cls ? null : nameBeforeRename(context, model);
+  if (before !== null) {
+    // A bug in the plan, not in the user's file: a batch names a model as it is before the batch.
+    throw new Error(`class ${model} is still ${before} when this batch's edits are located: name it ${before}`);
+  }
   if (!cls) {
     throw new BgScaffoldError(
       `${context.file}: no class "${model}" at module level; was it renamed, moved or edited by hand? restore it or update the change`,
@@ -104,21 +119,31 @@ function insideString(tree: SyntaxTree, index: number): boolean {
   return false;
 }
 
+/** A comment's text and end without the `\r` of a CRLF line, which tree-sitter counts as part of it. */
+function commentSpan(comment: SyntaxNode): { text: string; end: number } {
+  const crlf = comment.text.endsWith('\r');
+  return { text: crlf ? comment.text.slice(0, -1) : comment.text, end: crlf ? comment.endIndex - 1 : comment.endIndex };
+}
+
 function commentOnLine(context: EditContext, index: number): SyntaxNode | null {
   const start = lineStart(context.source, index);
   const end = lineEnd(context.source, index);
   return context.comments.find((comment) => comment.startIndex >= start && comment.startIndex < end) ?? null;
 }
 
-/** Puts `change`'s marker on the statement's first line: replaces ours, or follows the user's comment. */
-function markerEdit(context: EditContext, statement: SyntaxNode, note: string): TextEdit {
+/**
+ * Puts `change`'s marker on the statement's first line (or the line of `line`, past the code
+ * before it there): replaces ours, or follows the user's comment.
+ */
+function markerEdit(context: EditContext, statement: SyntaxNode, note: string, line = statement.startIndex): TextEdit {
   const marker = markerComment(context.marker, note);
-  const comment = commentOnLine(context, statement.startIndex);
-  if (comment && comment.startIndex >= statement.startIndex) {
-    const kept = stripMarkers(comment.text, context.marker.change);
-    return { start: comment.startIndex, end: comment.endIndex, text: kept ? `${kept}  ${marker}` : marker };
+  const comment = commentOnLine(context, line);
+  if (comment && comment.startIndex >= line) {
+    const { text, end } = commentSpan(comment);
+    const kept = stripMarkers(text, context.marker.change);
+    return { start: comment.startIndex, end, text: kept ? `${kept}  ${marker}` : marker };
   }
-  let at = lineContentEnd(context.source, statement.startIndex);
+  let at = lineContentEnd(context.source, line);
   // A triple-quoted string that runs on past the first line cannot take a comment: use the last line.
   if (insideString(context.tree, at)) at = lineContentEnd(context.source, statement.endIndex);
   return { start: at, end: at, text: `  ${marker}` };
@@ -369,19 +394,119 @@ function lineAbove(source: string, start: number): { start: number; text: string
 }
 
 function removeModel(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-model' }>): TextEdit[] {
-  const { source } = context;
-  const definition = outerDefinition(locateModel(context, edit.model));
-  let start = lineStart(source, definition.startIndex);
-  // Comment lines right above the class (no blank line between) are about it.
+  return [removeTopLevel(context.source, outerDefinition(locateModel(context, edit.model)))];
+}
+
+/** Removes a module-level statement with the comment lines right above it and its blank lines. */
+function removeTopLevel(source: string, statement: SyntaxNode): TextEdit {
+  let start = lineStart(source, statement.startIndex);
+  // Comment lines right above it (no blank line between) are about it.
   while (start > 0 && /^[ \t]*#/.test(lineAbove(source, start).text)) start = lineAbove(source, start).start;
-  let end = nextLineStart(source, definition.endIndex);
+  let end = nextLineStart(source, statement.endIndex);
   // The blank lines before it go too, so the code around keeps its spacing; at the top of the
   // file, the blank lines after it go instead.
   while (start > 0 && isBlankLine(lineAbove(source, start).text)) start = lineAbove(source, start).start;
   if (start === 0) {
     while (end < source.length && isBlankLine(source.slice(end, lineEnd(source, end)))) end = nextLineStart(source, end);
   }
-  return [{ start, end, text: '' }];
+  return { start, end, text: '' };
+}
+
+function renameClass(context: EditContext, edit: Extract<ModelEdit, { kind: 'rename-class' }>): TextEdit[] {
+  const cls = locateModel(context, edit.model);
+  const taken = findModuleClass(context.tree.rootNode, edit.to);
+  if (taken) {
+    throw new BgScaffoldError(
+      `${lineOfNode(context, taken)}: there is already a class ${edit.to}, so ${edit.model} cannot take its name; was this phase applied by hand? rename or remove one of them, or choose another name`,
+    );
+  }
+  const name = cls.childForFieldName('name')!;
+  const edits: TextEdit[] = [{ start: name.startIndex, end: name.endIndex, text: edit.to }];
+  if (!context.unmarked.has(edit.model)) edits.push(markerEdit(context, cls, edit.note));
+  return edits;
+}
+
+/** The module-level statements `<name> = <identifier>`, in source order. */
+function aliasStatements(context: EditContext, name: string): SyntaxNode[] {
+  return context.tree.rootNode.namedChildren.filter((statement): statement is SyntaxNode => {
+    const assignment = statement ? assignmentOf(statement) : null;
+    return assignment?.childForFieldName('left')?.text === name && assignment.childForFieldName('right')?.type === 'identifier';
+  });
+}
+
+/**
+ * `<alias> = <model>` after the class's last line, two blank lines on each side as ruff has them
+ * between top-level statements: the two that followed the class now follow the alias. `earlier`
+ * are the batch's other edits: one of them may already end the file with a line break.
+ */
+function addAlias(context: EditContext, edit: Extract<ModelEdit, { kind: 'add-alias' }>, earlier: TextEdit[]): TextEdit[] {
+  const { source, eol } = context;
+  const model = nameBeforeRename(context, edit.model) ?? edit.model;
+  const cls = locateModel(context, model);
+  const clash = findModuleClass(context.tree.rootNode, edit.alias);
+  // A class of that name stays (unless the batch renames it away): the alias would hide it.
+  if (clash && !context.renames.has(edit.alias)) {
+    throw new BgScaffoldError(
+      `${lineOfNode(context, clash)}: class ${edit.alias} is still defined, so "${edit.alias} = ${edit.model}" would replace it; rename or remove that class first`,
+    );
+  }
+  const existing = context.tree.rootNode.namedChildren.find((statement) => statement && assignmentOf(statement)?.childForFieldName('left')?.text === edit.alias);
+  if (existing) {
+    throw new BgScaffoldError(
+      `${lineOfNode(context, existing)}: ${edit.alias} is already assigned at module level; was this phase applied by hand? remove that statement, then run this again`,
+    );
+  }
+  const at = nextLineStart(source, cls.endIndex);
+  const needsBreak = at === source.length && !source.endsWith('\n') && !earlier.some((other) => other.start === at && other.end === at);
+  const marker = context.unmarked.has(model) ? '' : `  ${markerComment(context.marker, edit.note)}`;
+  return [{ start: at, end: at, text: `${needsBreak ? eol : ''}${eol}${eol}${edit.alias} = ${edit.model}${marker}${eol}` }];
+}
+
+function removeAlias(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-alias' }>): TextEdit[] {
+  const statement = aliasStatements(context, edit.alias)[0];
+  if (!statement) {
+    throw new BgScaffoldError(
+      `${context.file}: no module-level "${edit.alias} = <class>" to remove; was it removed or changed by hand? restore it or update the change`,
+    );
+  }
+  return [removeTopLevel(context.source, statement)];
+}
+
+/** The target of a relation field's call: its `to=` value, else its first positional argument. */
+function relationTarget(call: SyntaxNode): SyntaxNode | null {
+  const keyword = keywordArgument(call, 'to');
+  if (keyword) return keyword.childForFieldName('value');
+  const first = callArguments(call)[0];
+  return first && !['keyword_argument', 'list_splat', 'dictionary_splat'].includes(first.type) ? first : null;
+}
+
+function retargetRelation(context: EditContext, edit: Extract<ModelEdit, { kind: 'retarget-relation' }>): TextEdit[] {
+  const field = locateField(context, locateModel(context, edit.model), edit.model, edit.field);
+  const target = relationTarget(field.call);
+  const where = `${lineOfNode(context, field.statement)}: ${edit.model}.${edit.field}`;
+  if (!target) throw new BgScaffoldError(`${where} names no model it relates to; write its target as the first argument or to=, then run this again`);
+  const value = stringValue(target);
+  if (value === null) {
+    // A class named in the model's own module follows when asked (the alias is there only
+    // until the next release); elsewhere the alias keeps a Python name working: nothing to do.
+    if (edit.classReference && target.type === 'identifier' && target.text === edit.from) {
+      const edits: TextEdit[] = [{ start: target.startIndex, end: target.endIndex, text: edit.to }];
+      if (!context.unmarked.has(edit.model)) edits.push(markerEdit(context, field.statement, edit.note));
+      return edits;
+    }
+    return [];
+  }
+  const parts = target.type === 'string' ? target.namedChildren.filter((child) => child?.type !== 'string_start' && child?.type !== 'string_end') : [];
+  const content = parts.length === 1 && parts[0]!.type === 'string_content' ? parts[0]! : null;
+  if (value !== edit.from) {
+    throw new BgScaffoldError(`${where} relates to "${value}", not "${edit.from}"; was it changed by hand? restore it or update the change`);
+  }
+  if (!content || content.text !== edit.from) {
+    throw new BgScaffoldError(`${where}: write its target as the plain string "${edit.from}" so bg-scaffold can point it at "${edit.to}", then run this again`);
+  }
+  const edits: TextEdit[] = [{ start: content.startIndex, end: content.endIndex, text: edit.to }];
+  if (!context.unmarked.has(edit.model)) edits.push(markerEdit(context, field.statement, edit.note));
+  return edits;
 }
 
 function removeField(context: EditContext, edit: Extract<ModelEdit, { kind: 'remove-field' }>): TextEdit[] {
@@ -404,10 +529,11 @@ function unmark(context: EditContext, edit: Extract<ModelEdit, { kind: 'unmark' 
   const edits: TextEdit[] = [];
   for (const comment of context.comments) {
     if (comment.startIndex < from || comment.startIndex > to) continue;
-    const kept = stripMarkers(comment.text, context.marker.change);
-    if (kept === comment.text) continue;
+    const { text, end } = commentSpan(comment);
+    const kept = stripMarkers(text, context.marker.change);
+    if (kept === text) continue;
     if (kept) {
-      edits.push({ start: comment.startIndex, end: comment.endIndex, text: kept });
+      edits.push({ start: comment.startIndex, end, text: kept });
     } else if (startsLine(source, comment.startIndex)) {
       edits.push({
         start: lineStart(source, comment.startIndex),
@@ -417,7 +543,7 @@ function unmark(context: EditContext, edit: Extract<ModelEdit, { kind: 'unmark' 
     } else {
       let start = comment.startIndex;
       while (start > 0 && ' \t'.includes(source[start - 1]!)) start -= 1;
-      edits.push({ start, end: comment.endIndex, text: '' });
+      edits.push({ start, end, text: '' });
     }
   }
   return edits;
@@ -498,9 +624,9 @@ function indentUnit(source: string, cls: SyntaxNode): string {
   return body.startsWith(header) && body.length > header.length ? body.slice(header.length) : '    ';
 }
 
-/** The statement `<list> = ...` of a Meta class (the last one: it is the one Django sees), or null. */
-function listStatementOf(meta: SyntaxNode, list: MetaList): SyntaxNode | null {
-  const statements = bodyStatements(meta).filter((statement) => assignmentOf(statement)?.childForFieldName('left')?.text === list);
+/** The statement `<name> = ...` of a Meta class (the last one: it is the one Django sees), or null. */
+function metaStatementOf(meta: SyntaxNode, name: string): SyntaxNode | null {
+  const statements = bodyStatements(meta).filter((statement) => assignmentOf(statement)?.childForFieldName('left')?.text === name);
   return statements[statements.length - 1] ?? null;
 }
 
@@ -517,28 +643,65 @@ function lineOfNode(context: EditContext, node: SyntaxNode): string {
   return `${context.file}:${positionOf(context.source, node.startIndex).line}`;
 }
 
+/** `option = value` set in a model's Meta by `set-meta-option`. */
+interface MetaOptionChange {
+  option: string;
+  value: string;
+  note: string;
+}
+
+/** What one phase does to one model's Meta: its options set, its lists changed. */
+interface MetaChanges {
+  options: MetaOptionChange[];
+  lists: MetaListChange[];
+}
+
 /**
- * The edits of one model's Meta for all its list changes in a phase, computed together so that two
- * entries added to a model without Meta make one `class Meta`, and removals and additions in one
- * list never touch the same text twice.
+ * The edits of one model's Meta for all its changes in a phase, computed together so that an
+ * option and an entry set on a model without Meta make one `class Meta`, and removals and
+ * additions in one list never touch the same text twice.
  */
-function metaListEdits(context: EditContext, model: string, changes: MetaListChange[]): TextEdit[] {
+function metaEdits(context: EditContext, model: string, changes: MetaChanges): TextEdit[] {
   const cls = locateModel(context, model);
   const meta = metaClassOf(cls);
   const marker: EntryMarker = (note) => (context.unmarked.has(model) ? null : markerComment(context.marker, note));
   const edits: TextEdit[] = [];
-  const missing: MetaListChange[] = [];
-  for (const change of changes) {
-    const statement = meta ? listStatementOf(meta, change.list) : null;
+  const missingOptions: MetaOptionChange[] = [];
+  for (const change of changes.options) {
+    const statement = meta ? metaStatementOf(meta, change.option) : null;
+    if (statement) edits.push(...optionEdits(context, model, statement, change));
+    else missingOptions.push(change);
+  }
+  const missingLists: MetaListChange[] = [];
+  for (const change of changes.lists) {
+    const statement = meta ? metaStatementOf(meta, change.list) : null;
     if (meta && statement) edits.push(...listEdits(context, model, meta, statement, change, marker));
     else if (change.removed.length > 0) throw noEntry(context, model, change.list, change.removed[0]!);
     else {
       checkNames(context, model, change, [], cls);
-      missing.push(change);
+      missingLists.push(change);
     }
   }
-  if (missing.length === 0) return edits;
-  return [...edits, meta ? addListStatements(context, model, meta, missing, marker) : addMetaClass(context, model, cls, missing, marker)];
+  if (missingOptions.length === 0 && missingLists.length === 0) return edits;
+  // Options first: `db_table` and the like read before the lists, as Django's docs order them.
+  const lines: MetaLines = (indent, unit) => [
+    ...missingOptions.map(({ option, value, note }) => {
+      const comment = marker(note);
+      return `${indent}${option} = ${value}${comment === null ? '' : `  ${comment}`}`;
+    }),
+    ...missingLists.flatMap((change) => listStatementLines(context, model, change, indent, unit, marker)),
+  ];
+  return [...edits, meta ? addMetaStatements(context, model, meta, lines) : addMetaClass(context, model, cls, lines)];
+}
+
+/** A new value for an existing `option = ...` of Meta; none when it already has it. */
+function optionEdits(context: EditContext, model: string, statement: SyntaxNode, change: MetaOptionChange): TextEdit[] {
+  const value = assignmentOf(statement)!.childForFieldName('right')!;
+  if (value.text === change.value) return [];
+  const edits: TextEdit[] = [{ start: value.startIndex, end: value.endIndex, text: change.value }];
+  // A value over several lines becomes one: the marker goes on its last line, after the edit.
+  if (!context.unmarked.has(model)) edits.push(markerEdit(context, statement, change.note, value.endIndex));
+  return edits;
 }
 
 /** Refuses an added entry whose `name=` the list already has (or another added entry has). */
@@ -690,8 +853,11 @@ function removeStatement(context: EditContext, meta: SyntaxNode, statement: Synt
   return { ...lines, text: onlyStatement ? `${indentationAt(source, statement.startIndex)}pass${context.eol}` : '' };
 }
 
-/** Adds the missing list statements as Meta's last; a lone `pass` (on a line of its own) gives way. */
-function addListStatements(context: EditContext, model: string, meta: SyntaxNode, changes: MetaListChange[], marker: EntryMarker): TextEdit {
+/** A Meta body's new statements, as lines at `indent` (`unit`: one indentation level of the file). */
+type MetaLines = (indent: string, unit: string) => string[];
+
+/** Adds statements as Meta's last; a lone `pass` (on a line of its own) gives way. */
+function addMetaStatements(context: EditContext, model: string, meta: SyntaxNode, lines: MetaLines): TextEdit {
   const { source, eol } = context;
   const statements = bodyStatements(meta);
   const last = statements[statements.length - 1]!;
@@ -699,7 +865,7 @@ function addListStatements(context: EditContext, model: string, meta: SyntaxNode
     throw new BgScaffoldError(`${lineOfNode(context, meta)}: put the body of ${model}'s class Meta on its own lines so bg-scaffold can add to it`);
   }
   const indent = indentationAt(source, last.startIndex);
-  const text = changes.flatMap((change) => listStatementLines(context, model, change, indent, indentUnit(source, meta), marker)).join(eol);
+  const text = lines(indent, indentUnit(source, meta)).join(eol);
   const docstring = docstringOf(meta);
   const rest = statements.filter((statement) => statement !== docstring);
   const passLine = { start: lineStart(source, last.startIndex), end: lineEnd(source, last.startIndex) };
@@ -714,10 +880,10 @@ function addListStatements(context: EditContext, model: string, meta: SyntaxNode
 const DEFINITIONS = new Set(['function_definition', 'class_definition', 'decorated_definition']);
 
 /**
- * Adds `class Meta:` with the lists, where Django's style guide has it: after the fields and
+ * Adds `class Meta:` with `lines`, where Django's style guide has it: after the fields and
  * managers, before the first method or nested class; one blank line on each side.
  */
-function addMetaClass(context: EditContext, model: string, cls: SyntaxNode, changes: MetaListChange[], marker: EntryMarker): TextEdit {
+function addMetaClass(context: EditContext, model: string, cls: SyntaxNode, lines: MetaLines): TextEdit {
   const { source, eol } = context;
   const statements = bodyStatements(cls);
   const header = positionOf(source, cls.startIndex).line;
@@ -726,7 +892,7 @@ function addMetaClass(context: EditContext, model: string, cls: SyntaxNode, chan
   }
   const indent = indentationAt(source, statements[0].startIndex);
   const unit = indentUnit(source, cls);
-  const block = [`${indent}class Meta:`, ...changes.flatMap((change) => listStatementLines(context, model, change, `${indent}${unit}`, unit, marker))].join(eol);
+  const block = [`${indent}class Meta:`, ...lines(`${indent}${unit}`, unit)].join(eol);
   const firstDefinition = statements.findIndex((statement) => DEFINITIONS.has(statement.type));
   const before = firstDefinition === -1 ? statements : statements.slice(0, firstDefinition);
   const anchor = before[before.length - 1];
@@ -763,13 +929,19 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
     marker,
     comments: tree.rootNode.descendantsOfType('comment').filter((node): node is SyntaxNode => node !== null),
     unmarked: new Set(edits.flatMap((edit) => (edit.kind === 'unmark' ? [edit.model] : []))),
+    renames: new Map(edits.flatMap((edit) => (edit.kind === 'rename-class' ? [[edit.model, edit.to] as const] : []))),
   };
   const textEdits: TextEdit[] = [];
   const unmarkEdits: TextEdit[] = [];
-  const metaChanges = new Map<string, MetaListChange[]>();
-  const metaListChange = (model: string, list: MetaList): MetaListChange => {
-    const changes = metaChanges.get(model) ?? [];
+  const aliases: Extract<ModelEdit, { kind: 'add-alias' }>[] = [];
+  const metaChanges = new Map<string, MetaChanges>();
+  const metaChangesOf = (model: string): MetaChanges => {
+    const changes = metaChanges.get(model) ?? { options: [], lists: [] };
     metaChanges.set(model, changes);
+    return changes;
+  };
+  const metaListChange = (model: string, list: MetaList): MetaListChange => {
+    const changes = metaChangesOf(model).lists;
     let change = changes.find((candidate) => candidate.list === list);
     if (!change) changes.push((change = { list, added: [], removed: [] }));
     return change;
@@ -807,9 +979,26 @@ export function applyModelEdits(source: string, file: string, edits: ModelEdit[]
       case 'remove-meta-index':
         metaListChange(edit.model, 'indexes').removed.push(edit.name);
         break;
+      case 'set-meta-option':
+        metaChangesOf(edit.model).options.push({ option: edit.option, value: edit.value, note: edit.note });
+        break;
+      case 'rename-class':
+        textEdits.push(...renameClass(context, edit));
+        break;
+      // Made last: a Meta added to the class's end goes at the same offset, and before the alias.
+      case 'add-alias':
+        aliases.push(edit);
+        break;
+      case 'remove-alias':
+        textEdits.push(...removeAlias(context, edit));
+        break;
+      case 'retarget-relation':
+        textEdits.push(...retargetRelation(context, edit));
+        break;
     }
   }
-  for (const [model, changes] of metaChanges) textEdits.push(...metaListEdits(context, model, changes));
+  for (const [model, changes] of metaChanges) textEdits.push(...metaEdits(context, model, changes));
+  for (const edit of aliases) textEdits.push(...addAlias(context, edit, textEdits));
   const kept = unmarkEdits.filter((edit) => !textEdits.some((other) => overlaps(edit, other)));
   return applyEdits(source, [...textEdits, ...kept], file);
 }

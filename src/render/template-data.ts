@@ -85,6 +85,10 @@ export interface OperationViewFields {
     /** The module-level function the RunPython calls: `drop_<table>`. */
     functionName: string;
   };
+  'rename-model-records': {
+    /** The module-level functions the RunPython calls: `rename_<old>_records` (and `..._backwards`), `retire_<old>_permissions`. */
+    functionName: string;
+  };
 }
 
 type ViewFieldsOf<K> = K extends keyof OperationViewFields ? OperationViewFields[K] : {};

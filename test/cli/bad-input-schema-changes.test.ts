@@ -102,3 +102,15 @@ describe('add-foreign-key: bad input gets one line, exit 2, nothing written', ()
     await expectRefused(dir, run(dir, 'add-foreign-key', 'billing', 'Invoice', '--field', 'approved_by_id', '--to', 'accounts.Account', '--on-delete', 'PROTECT'), /Invoice\.account points at accounts\.Account too, and two reverse accessors would clash \(fields\.E304\); give --related-name, e\.g\. --related-name invoices_as_approved_by/);
   });
 });
+
+describe('rename-model: bad input gets one line, exit 2, nothing written', () => {
+  it('a name that is no class name or is taken, the same name, and a model whose name other tables carry', async () => {
+    const dir = project('zoo');
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Author', '--to', 'writer'), /--to "writer" is not a class name; give one like Purchase/);
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Author', '--to', 'book'), /--to "book" is not a class name/);
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Author', '--to', 'BOOK'), /app "library" has a model Book already; Django tells models apart by their lower-cased names/);
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Author', '--to', 'Author'), /library\.Author is called Author already/);
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Book', '--to', 'Title'), /Book\.tags is a many-to-many field whose table has a column named after Book \(book_id\); give it a through model first/);
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Tag', '--to', 'Label'), /library\.Book\.tags is a many-to-many field to Tag whose table has a column named after it/);
+  });
+});

@@ -84,7 +84,7 @@ describe('bg-scaffold without arguments', () => {
     const prompter = oneAnswer(['status']);
     const run = await runMain([], { isTTY: true, prompter, cwd: dir });
     expect(run.code, run.stderr).toBe(0);
-    expect(prompter.offered.map((choice) => choice.short)).toEqual(['rename-column', 'add-column', 'remove-column', 'drop-table', 'change-column-type', 'set-not-null', 'drop-not-null', 'add-index', 'remove-index', 'add-unique', 'add-check', 'add-foreign-key', 'advance order-quantity-to-qty', 'verify order-quantity-to-qty', 'status', 'check']);
+    expect(prompter.offered.map((choice) => choice.short)).toEqual(['rename-column', 'add-column', 'remove-column', 'drop-table', 'change-column-type', 'set-not-null', 'drop-not-null', 'add-index', 'remove-index', 'add-unique', 'add-check', 'add-foreign-key', 'rename-model', 'advance order-quantity-to-qty', 'verify order-quantity-to-qty', 'status', 'check']);
     expect(run.stdout).toMatch(/^order-note-to-memo \(rename-column, db-column\): its 1 phase generated/);
   });
 

@@ -3,8 +3,8 @@
  * the shop (no Meta on some models, a field indexed already) and the zoo (Meta lists spread over
  * lines, Q imported bare, a models package): set-not-null with its default first, drop-not-null,
  * a field's index and a partial Meta index added and removed, a field made unique and a conditional
- * UniqueConstraint, a CheckConstraint, an integer column made a foreign key (legacy), and the
- * SQLite forms (Django's own operations).
+ * UniqueConstraint, a CheckConstraint, an integer column made a foreign key (legacy), a model
+ * renamed with its table kept (shop, and the zoo's models package), and the SQLite forms.
  * Refresh with `UPDATE_GOLDEN=1 npx vitest run test/golden`.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -45,6 +45,9 @@ const scenarios: Scenario[] = [
   { op: 'add-check', name: 'postgresql', example: 'shop', request: { app: 'shop', model: 'Order', condition: 'Q(quantity__gte=1)' } },
   { op: 'add-check', name: 'zoo-list', example: 'zoo', request: { app: 'library', model: 'Loan', condition: 'Q(returned_on__isnull=True) | Q(returned_on__gte=F("lent_on"))', name: 'library_loan_returned_after_lent' } },
   { op: 'add-foreign-key', name: 'integer-column', example: 'legacy', request: { app: 'billing', model: 'Invoice', field: 'approved_by_id', to: 'accounts.Account', onDelete: 'SET_NULL' } },
+  { op: 'rename-model', name: 'keep-table', example: 'shop', request: { app: 'shop', model: 'Order', to: 'Purchase' } },
+  // A models package, a model other models point at with strings ("Book") and classes (Book).
+  { op: 'rename-model', name: 'zoo-package', example: 'zoo', request: { app: 'library', model: 'Author', to: 'Writer' } },
 ];
 
 let work: string;

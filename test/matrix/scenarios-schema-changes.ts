@@ -115,6 +115,26 @@ export const SCENARIOS: Scenario[] = [
       run: (_phase, sql) => expectValue(sql, 'foreign keys on approved_by_id', `SELECT count(*) FROM pg_constraint WHERE conrelid = 'billing_invoice'::regclass AND contype = 'f' AND confrelid = 'accounts_account'::regclass AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'billing_invoice'::regclass AND attname = 'approved_by_id')]`, '0'),
     },
   },
+  {
+    // The shop's code moves to the new name in release 1 (the alias keeps the old one working
+    // for what it missed); release 2 takes the alias out.
+    name: 'rename-model keeping the table (shop Order → Purchase)',
+    target: { example: 'shop', model: 'shop.Order,shop.Purchase' },
+    cli: ['rename-model', '--app', 'shop', '--model', 'Order', '--to', 'Purchase'],
+    codeField: same('quantity', 2),
+    djangoLines: ['5.2'],
+    loadOps: 100,
+    developer: async (project, release) => {
+      if (release !== 1) return;
+      for (const file of ['shop/services.py', 'shop/admin.py', 'shop/views.py']) await edit(project, file, [[/\bOrder\b/g, 'Purchase']]);
+    },
+    verify: {
+      check: 'the table keeps its name; the content type is shop.purchase',
+      run: async (_tree, _phase, _env, sql) =>
+        (await expectValue(sql, 'shop_order', `SELECT to_regclass('shop_order') IS NOT NULL`, 't')) ??
+        expectValue(sql, 'content types of the order model', `SELECT string_agg(model, ',' ORDER BY model) FROM django_content_type WHERE app_label = 'shop' AND model IN ('order', 'purchase')`, 'purchase'),
+    },
+  },
 ];
 
 /**

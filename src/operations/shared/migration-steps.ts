@@ -33,6 +33,8 @@ export function runPythonFunctionName(op: MigrationOperation): string | null {
     case 'backfill-function':
     case 'backfill-sql-portable':
       return op.functionName;
+    case 'rename-model-records':
+      return op.step === 'rename' ? `rename_${op.oldModel}_records` : `retire_${op.oldModel}_permissions`;
     default:
       return null;
   }

@@ -17,7 +17,8 @@ export type Operation =
   | 'remove-index'
   | 'add-unique'
   | 'add-check'
-  | 'add-foreign-key';
+  | 'add-foreign-key'
+  | 'rename-model';
 
 export type RenameStrategy = 'db-column' | 'trigger' | 'copy';
 
@@ -86,6 +87,8 @@ export interface MigrationSpec {
   operations: MigrationOperation[];
   /** Import lines beyond `from django.db import migrations, models` (e.g. `import django.utils.timezone`). */
   imports: string[];
+  /** Migrations of other apps this one must come after (contrib's, whose models its RunPython uses). */
+  extraDependencies?: Array<[string, string]>;
   /** Set when the migration cannot be reversed, saying why. */
   irreversible: string | null;
   /** What migrating backwards loses, for PLAN.md's Rollback line; absent when it loses nothing. */
@@ -109,7 +112,11 @@ export type StateOperation =
   | { kind: 'RemoveIndex'; modelName: string; name: string }
   | { kind: 'AddIndex'; modelName: string; index: string }
   | { kind: 'RemoveConstraint'; modelName: string; name: string }
-  | { kind: 'AddConstraint'; modelName: string; constraint: string };
+  | { kind: 'AddConstraint'; modelName: string; constraint: string }
+  /** `RenameModel(old_name, new_name)`: class names as written. */
+  | { kind: 'RenameModel'; oldName: string; newName: string }
+  /** `AlterModelTable(name, table)`: `name` is the model name lower-cased. */
+  | { kind: 'AlterModelTable'; name: string; table: string };
 
 /**
  * A model as `migrations.CreateModel` writes it: fields as Python expressions, `options` values as
@@ -258,7 +265,15 @@ export type MigrationOperation =
    * CONCURRENTLY (its duplicates named first), a CheckConstraint added NOT VALID and validated
    * (its violations counted first). `constraint` is the Python expression.
    */
-  | { kind: 'add-constraint-concurrently'; comment: string; modelName: string; constraint: string };
+  | { kind: 'add-constraint-concurrently'; comment: string; modelName: string; constraint: string }
+  /**
+   * A renamed model's records in contrib (a RunPython of the migration's own functions): `rename`
+   * gives its content type the new model name, as Django's own RenameModel does, and grants a twin
+   * of each default permission under the new name to the same groups and users (backwards: the
+   * reverse); `retire` deletes the permissions under the old name (backwards: creates them again).
+   * `oldModel` and `newModel` are model names lower-cased; `verboseName` names the new permissions.
+   */
+  | { kind: 'rename-model-records'; comment: string; step: 'rename' | 'retire'; app: string; oldModel: string; newModel: string; verboseName: string };
 
 /**
  * One column of a column swap, as the runtime's SwapColumns takes it (Python's names): `new` takes
@@ -345,7 +360,37 @@ export type ModelEdit =
    * Remove a model's class (with its decorators and the comment lines directly above it) and the
    * blank lines before it, so the classes around it keep their spacing.
    */
-  | { kind: 'remove-model'; model: string };
+  | { kind: 'remove-model'; model: string }
+  /**
+   * Rename the class `model` to `to`: only its name changes (bases, decorators, body stay), and
+   * its `class` line is marked. Its table stays put only with `set-meta-option` of `db_table` in
+   * the same batch. Like every kind but `add-alias`, `model` names the class as the file has it
+   * before the batch: the batch's other edits of this model name it `model` too, not `to`.
+   */
+  | { kind: 'rename-class'; model: string; to: string; note: string }
+  /**
+   * Set `option = value` in the model's `class Meta` (`value` is Python source: `"shop_order"`):
+   * an existing statement gets the new value, a missing one is added as Meta's last statement,
+   * a missing Meta is added where `add-meta-entry` adds one. The line is marked; a value already
+   * there is left alone. `model`: the class's name before the batch.
+   */
+  | { kind: 'set-meta-option'; model: string; option: string; value: string; note: string }
+  /**
+   * Add the module-level statement `<alias> = <model>`, marked, right after the class, so that code
+   * that imports the old name keeps working. `model` is the name the alias points at: the class's
+   * name after the batch (the new one when a `rename-class` of the batch renames it to `model`).
+   */
+  | { kind: 'add-alias'; model: string; alias: string; note: string }
+  /** Remove the module-level `<alias> = <name>` and the blank lines before it, as if never added. */
+  | { kind: 'remove-alias'; alias: string }
+  /**
+   * Point a relation at the renamed model: in field `field` of class `model` (its name before the
+   * batch), the target written as a string, positional or `to=`, whose content is exactly `from`
+   * (`Order`, `shop.Order`) becomes `to`, its quotes kept, and the line is marked. A target written
+   * as a Python name (`Order`) is left alone: the alias keeps it working; with `classReference`,
+   * a Python name that is exactly `from` becomes `to` (the class's own module, where both are defined).
+   */
+  | { kind: 'retarget-relation'; model: string; field: string; from: string; to: string; note: string; classReference?: boolean };
 
 /**
  * A block of application code between `# >>> bg-scaffold <change> <k>/<N> <role>` and

@@ -1,0 +1,232 @@
+/**
+ * rename-model, keeping the table (DESIGN §2 "Further operations"): the class gets its new name
+ * while the previous release keeps serving with the old one. Pure: request → ChangePlan.
+ *
+ * Release 1 renames the class, pins the table in Meta (`db_table`: the database does not change at
+ * all), keeps the old name importable with an alias beside the class (`Order = Purchase`: every
+ * import and class reference of the code keeps working while it moves to the new name), points
+ * the project's string references of relations ("Order", "shop.Order") at the new name, and in
+ * Django's state renames the model. Its content type follows, as in Django's own RenameModel, and
+ * each default permission gets a twin under the new name held by the same groups and users, so
+ * that both releases' permission checks pass. Release 2, once no code names the old class, takes
+ * the alias out and deletes the permissions under the old name.
+ *
+ * Moving the table as well (an updatable view under the old name while the previous release
+ * serves) is not planned yet; neither are models whose name other tables' columns carry: an
+ * auto-created many-to-many table (`order_id`), a child of multi-table inheritance (`order_ptr_id`).
+ */
+import { fail } from '../../errors.js';
+import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
+import { isRelation, requireOwnTable } from '../shared/django-fields.js';
+import { isPythonIdentifier, isPythonKeyword, validateChangeId } from '../shared/names.js';
+import { pythonString } from '../shared/python-literals.js';
+import { incomingRelations, relationTargetName } from '../shared/relations.js';
+import type { ChangePlan, LockSettings, ModelEdit, Phase, StateOperation } from '../shared/types.js';
+import { verifiedOn } from '../shared/verified-on.js';
+
+export interface RenameModelInput {
+  app: DjangoApp;
+  /** Every app of the project (relations to the model are retargeted in each). */
+  apps: DjangoApp[];
+  model: DjangoModel;
+  to: string;
+  /** contrib.contenttypes and contrib.auth are installed (null: not known, read statically: assumed). */
+  contribInstalled: boolean | null;
+  database: Database;
+  lock: LockSettings;
+  batchSize: number;
+  changeId: string | undefined;
+}
+
+/** A relation of the project that names the renamed model. */
+export interface StringReference {
+  appLabel: string;
+  model: DjangoModel;
+  field: DjangoField;
+  /** The target as written (`Order`, `shop.Order`; the class `Order`) and what it becomes. */
+  from: string;
+  to: string;
+  classReference: boolean;
+}
+
+/** Django's verbose name of a class without one (`camel_case_to_spaces`). */
+export function defaultVerboseName(className: string): string {
+  return className.replace(/(((?<=[a-z])[A-Z])|([A-Z](?![A-Z]|$)))/g, ' $1').trim().toLowerCase();
+}
+
+export function renameModelPlan(input: RenameModelInput): ChangePlan {
+  const { app, model, to } = input;
+  const what = `${app.label}.${model.name}`;
+  requireOwnTable(model);
+  if (model.abstract) fail(`${model.name} is abstract: rename it and the classes that inherit it by hand (no table changes)`);
+  if (!isPythonIdentifier(to) || isPythonKeyword(to) || !/^[A-Z]/.test(to)) fail(`--to "${to}" is not a class name; give one like Purchase (a Python identifier starting with a capital)`);
+  if (to === model.name) fail(`${what} is called ${to} already`);
+  if (app.models.some((m) => m.name.toLowerCase() === to.toLowerCase())) fail(`app "${app.label}" has a model ${app.models.find((m) => m.name.toLowerCase() === to.toLowerCase())!.name} already; Django tells models apart by their lower-cased names`);
+  refuseNamesInColumns(input);
+  const change = input.changeId ?? `rename-${model.name}-to-${to}`.toLowerCase();
+  validateChangeId(change);
+  const references = relationReferences(input);
+  // Those in the model's own file go with its edits (marked, unmarked in release 2); others are staged beside them.
+  const ownFile = retargetEdits(references.filter((r) => r.model.file === model.file)).get(model.file) ?? [];
+  const ownFileModels = [...new Set(references.filter((r) => r.model.file === model.file && r.model.name !== model.name).map((r) => r.model.name))];
+  const table = model.dbTable;
+  const pinned = /\bdb_table\s*=/.test(model.metaText ?? '') || model.django !== undefined ? explicitTable(model) : false;
+  const stateOperations: StateOperation[] = [
+    // The table keeps its name: pinned in the state first, so that the rename does not move it.
+    ...(pinned ? [] : [{ kind: 'AlterModelTable' as const, name: model.name.toLowerCase(), table }]),
+    { kind: 'RenameModel', oldName: model.name, newName: to },
+  ];
+  const records = input.contribInstalled !== false;
+  const oldModel = model.name.toLowerCase();
+  const newModel = to.toLowerCase();
+  const first: Phase = {
+    number: 1,
+    of: 2,
+    name: 'rename',
+    title: `Rename ${model.name} to ${to}, keeping its table`,
+    state: `\`class ${to}\` with \`db_table = "${table}"\`; \`${model.name} = ${to}\` beside it keeps the old name working.${references.length > 0 ? ` Relations that name it in a string point at ${to}: ${references.map((r) => `${r.appLabel}.${r.model.name}.${r.field.name}`).join(', ')}.` : ''}`,
+    database: `Nothing in ${table}: the table keeps its name (Django's state renames the model).${records ? ` The content type ${app.label}.${oldModel} becomes ${app.label}.${newModel}, and each of its permissions gets a twin named after ${to}, held by the same groups and users.` : ''}`,
+    code: `Move the code from ${model.name} to ${to} in this release or the next: the alias keeps ${model.name} working until release 2 takes it out.`,
+    serving: {
+      duringMigration: `the previous release (class ${model.name})`,
+      afterSwitch: [`the previous release (${model.name}) and this one (${to}, and ${model.name} as an alias), on the same table`],
+    },
+    beforeNext: [
+      `Retire the previous release: it checks the permissions named after ${oldModel}, which release 2 deletes.`,
+      `Move every use of ${model.name} in the code to ${to} (bg-scaffold check lists them): release 2 takes the alias out.`,
+    ],
+    risks: records
+      ? [
+          `The previous release looks up its content type as ${app.label}.${oldModel}, which this migration renames: a lookup after it (a generic relation it writes, the admin's log) creates a new ${app.label}.${oldModel} content type, and what it writes points at that one. Check after the switch: SELECT id FROM django_content_type WHERE app_label = '${app.label}' AND model = '${oldModel}'.`,
+        ]
+      : [],
+    migration: {
+      slug: `rename_${oldModel}_${newModel}`,
+      atomic: true,
+      why: [
+        `Django's RenameModel renames the table and rebuilds every foreign key that points at it, under`,
+        'locks, while the previous release still names the old table. Here the table keeps its name',
+        "(db_table), so the rename is Django's state only; the content type follows, as in Django.",
+      ],
+      imports: [],
+      irreversible: null,
+      ...(records ? { extraDependencies: [['contenttypes', '0002_remove_content_type_name'], ['auth', '0001_initial']] as Array<[string, string]> } : {}),
+      operations: [
+        { kind: 'state-only', comment: `Django's state: ${model.name} is ${to}, on the table ${table}; the database does not change.`, operations: stateOperations },
+        ...(records
+          ? [{ kind: 'rename-model-records' as const, comment: `The content type follows the model, as in Django's own RenameModel; the permissions get twins under the new name.`, step: 'rename' as const, app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }]
+          : []),
+      ],
+    },
+    modelEdits: [
+      { kind: 'rename-class', model: model.name, to, note: `renamed from ${model.name}` },
+      ...(pinned ? [] : [{ kind: 'set-meta-option' as const, model: model.name, option: 'db_table', value: pythonString(table), note: 'the table keeps its name' }]),
+      { kind: 'add-alias', model: to, alias: model.name, note: `the old name, until release 2` },
+      ...ownFile,
+    ],
+    codeBlocks: [],
+  };
+  const second: Phase = {
+    number: 2,
+    of: 2,
+    name: 'retire-alias',
+    title: `Take the alias ${model.name} out`,
+    state: `\`${model.name} = ${to}\` goes.`,
+    database: records ? `The permissions named after ${oldModel} are deleted.` : 'Nothing.',
+    code: `No code names ${model.name} any more.`,
+    serving: { duringMigration: 'release 1', afterSwitch: ['release 1 and this one'] },
+    beforeNext: ['Nothing: the change is complete.'],
+    risks: [],
+    migration: records
+      ? {
+          slug: `retire_${oldModel}_permissions`,
+          atomic: true,
+          why: [`No release checks the permissions named after ${oldModel} any more: their twins named after ${newModel} serve.`],
+          imports: [],
+          irreversible: null,
+          rollbackLoses: `nothing: migrating backwards creates them again, held by the groups and users that hold their twins`,
+          operations: [{ kind: 'rename-model-records', comment: `The permissions named after ${oldModel} go.`, step: 'retire', app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }],
+        }
+      : null,
+    modelEdits: [
+      { kind: 'remove-alias', alias: model.name },
+      { kind: 'unmark', model: to },
+      ...ownFileModels.map((name) => ({ kind: 'unmark' as const, model: name })),
+    ],
+    codeBlocks: [],
+  };
+  return {
+    schemaVersion: 1,
+    change,
+    op: 'rename-model',
+    app: app.label,
+    model: model.name,
+    inputs: { app: app.label, model: model.name, to, modelsFile: model.file, database: input.database },
+    strategy: 'keep-table',
+    database: input.database,
+    lock: input.lock,
+    batchSize: input.batchSize,
+    phases: [first, second],
+    warnings: [],
+    verifiedOn: verifiedOn('rename-model', 'keep-table', input.database),
+  };
+}
+
+/** True when the model's Meta names its table (Django's facts, else the Meta source). */
+function explicitTable(model: DjangoModel): boolean {
+  return /\bdb_table\s*=/.test(model.metaText ?? '') || model.dbTable !== `${model.django?.module.split('.')[0] ?? ''}_${model.name.toLowerCase()}` && /\bdb_table\s*=/.test(model.metaText ?? '');
+}
+
+/** Columns of other tables named after the model: renaming it in Django's state renames them. */
+function refuseNamesInColumns(input: RenameModelInput): void {
+  const { app, model, apps } = input;
+  const ownM2m = model.fields.find((f) => f.fieldClass === 'ManyToManyField' && f.kwargs.through === undefined);
+  if (ownM2m) fail(`${model.name}.${ownM2m.name} is a many-to-many field whose table has a column named after ${model.name} (${model.name.toLowerCase()}_id); give it a through model first, or rename the model by hand`);
+  for (const incoming of incomingRelations(model, app.label, apps)) {
+    if (incoming.field.fieldClass === 'ManyToManyField' && incoming.field.kwargs.through === undefined) {
+      fail(`${incoming.appLabel}.${incoming.model.name}.${incoming.field.name} is a many-to-many field to ${model.name} whose table has a column named after it; give it a through model first, or rename the model by hand`);
+    }
+  }
+  const child = apps.flatMap((a) => a.models.map((m) => ({ a, m }))).find(({ m }) => (m.django?.parents ?? []).includes(`${app.label}.${model.name}`) || m.bases.some((b) => b === model.name || b.endsWith(`.${model.name}`)) && !m.django?.proxy && !model.abstract);
+  if (child) fail(`${child.a.label}.${child.m.name} inherits ${model.name} (multi-table inheritance): its parent link column is named after ${model.name} (${model.name.toLowerCase()}_ptr_id); rename the model by hand`);
+}
+
+/**
+ * The project's relations that name the model: in a string anywhere (Django resolves those by
+ * name), or as the class in the model's own module (where the new class is defined too, and
+ * the alias goes in release 2). A class imported elsewhere keeps working through the alias.
+ */
+export function relationReferences(input: Pick<RenameModelInput, 'app' | 'apps' | 'model' | 'to'>): StringReference[] {
+  const { app, model, apps, to } = input;
+  const found: StringReference[] = [];
+  for (const other of apps) {
+    for (const candidate of other.models) {
+      for (const field of candidate.fields) {
+        if (!isRelation(field) && field.fieldClass !== 'ManyToManyField') continue;
+        if (field.inheritedFrom) continue;
+        const written = field.relatedModel?.trim() ?? '';
+        const quoted = /^(["'])(.*)\1$/.exec(written);
+        if (!quoted) {
+          if (written === model.name && candidate.file === model.file) found.push({ appLabel: other.label, model: candidate, field, from: written, to, classReference: true });
+          continue;
+        }
+        const name = relationTargetName(field, other.label, candidate.name);
+        if (!name || name.name !== model.name || name.label !== app.label) continue;
+        const text = quoted[2]!;
+        found.push({ appLabel: other.label, model: candidate, field, from: text, to: text.includes('.') ? `${app.label}.${to}` : to, classReference: false });
+      }
+    }
+  }
+  return found;
+}
+
+/** The edits that point string references at the new name, per models file (phase 1, beside the model's own edits). */
+export function retargetEdits(references: StringReference[]): Map<string, ModelEdit[]> {
+  const byFile = new Map<string, ModelEdit[]>();
+  for (const r of references) {
+    const edits = byFile.get(r.model.file) ?? [];
+    edits.push({ kind: 'retarget-relation', model: r.model.name, field: r.field.name, from: r.from, to: r.to, note: 'points at the renamed model', ...(r.classReference ? { classReference: true } : {}) });
+    byFile.set(r.model.file, edits);
+  }
+  return byFile;
+}
