@@ -59,7 +59,9 @@ export function goneNames(plan: ChangePlan, appliedCount: number): GoneName[] {
           break;
         case 'RenameModel': {
           const oldName = className(String(op.oldName ?? op.old_name));
-          takeAway('model', oldName, oldName, `renamed to \`${String(op.newName ?? op.new_name)}\``);
+          // An alias the phase adds keeps the old name working in code: it is gone once the alias is.
+          const aliased = phase.modelEdits.some((edit) => edit.kind === 'add-alias' && edit.alias === oldName);
+          if (!aliased) takeAway('model', oldName, oldName, `renamed to \`${String(op.newName ?? op.new_name)}\``);
           break;
         }
         case 'CreateModel':
@@ -70,6 +72,7 @@ export function goneNames(plan: ChangePlan, appliedCount: number): GoneName[] {
     for (const edit of phase.modelEdits) {
       if (edit.kind === 'edit-field' && edit.rename) takeAway('field', edit.model, edit.field, `renamed to \`${edit.rename}\``);
       if (edit.kind === 'remove-field') takeAway('field', edit.model, edit.field, 'removed from the model');
+      if (edit.kind === 'remove-alias') takeAway('model', edit.alias, edit.alias, 'renamed, and its alias removed');
     }
   }
 

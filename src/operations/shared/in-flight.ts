@@ -36,6 +36,7 @@ export function heldFields(record: ChangeRecord): string[] | 'model' {
     case 'add-foreign-key':
       return names('field');
     case 'drop-table':
+    case 'rename-model':
       return 'model';
     default:
       return [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { goneNames } from '../../../src/check/gone-names.js';
 import { renameColumnPlan } from '../../../src/operations/rename-column/plan.js';
+import { renameModelPlan } from '../../../src/operations/rename-model/plan.js';
 import type { ChangePlan, MigrationOperation, Phase, RenameStrategy } from '../../../src/operations/shared/types.js';
 import { field, orderModel, shopApp } from '../../support/plan-fixtures.js';
 
@@ -113,5 +114,19 @@ describe('goneNames: what an applied phase took away, from the plan data', () =>
     ]);
     expect(gone(plan, 1)).toEqual(['field:Order.note@1']);
     expect(gone(plan, 2)).toEqual([]);
+  });
+});
+
+describe('rename-model: the alias keeps the old class name in the code until release 2 takes it out', () => {
+  const model = orderModel();
+  const app = shopApp([model]);
+  const plan = renameModelPlan({ app, apps: [app], model, to: 'Purchase', contribInstalled: true, database: 'postgresql', lock: { lockTimeout: '1s', retries: 10 }, batchSize: 10_000, changeId: undefined });
+
+  it('nothing is gone after release 1: Order = Purchase stands beside the class', () => {
+    expect(gone(plan, 1)).toEqual([]);
+  });
+
+  it('Order is gone after release 2, which removes the alias', () => {
+    expect(gone(plan, 2)).toEqual(['model:Order.Order@2']);
   });
 });
