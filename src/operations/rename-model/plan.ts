@@ -141,10 +141,13 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
       ? {
           slug: `retire_${oldModel}_permissions`,
           atomic: true,
-          why: [`No release checks the permissions named after ${oldModel} any more: their twins named after ${newModel} serve.`],
+          why: [
+            `No release checks the permissions named after ${oldModel} any more: their twins named after`,
+            `${newModel} serve. Migrating backwards creates them again, held by the groups and users that`,
+            'hold their twins.',
+          ],
           imports: [],
           irreversible: null,
-          rollbackLoses: `nothing: migrating backwards creates them again, held by the groups and users that hold their twins`,
           operations: [{ kind: 'rename-model-records', comment: `The permissions named after ${oldModel} go.`, step: 'retire', app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }],
         }
       : null,

@@ -158,7 +158,7 @@ function defaultPhase(c: NotNullChange): Phase {
     title: `Give ${c.model.name}.${c.field.name} a default`,
     state: `\`${c.field.name}\` gets \`default=${value.python}\`; it is still nullable.`,
     database: 'Nothing: a Python default lives in Django only (its state follows models.py).',
-    code: `The same code. A ${c.model.name} created without ${c.field.name} now gets ${value.describe} instead of NULL. Find the code that sets ${c.field.name} = None and stop it: after the next release the column refuses NULL.`,
+    code: `The same code. A ${c.model.name} created without ${c.field.name} now gets \`${value.python}\` instead of NULL. Find the code that sets ${c.field.name} = None and stop it: after the next release the column refuses NULL.`,
     serving: {
       duringMigration: 'the previous release',
       afterSwitch: [`the previous release (still inserts NULL when it leaves ${c.field.name} out)`, 'this release (never does)'],
@@ -243,7 +243,7 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
         : [`${c.database === 'sqlite' ? 'SQLite' : 'MySQL'} has no NOT NULL without a table lock: Django's AlterField, after the fill.`],
       imports: extraImports(field),
       irreversible: null,
-      ...(c.fillSql !== null ? { rollbackLoses: 'which rows were NULL: the filled values stay' } : {}),
+      ...(c.fillSql !== null ? { rollbackLoses: `Migrating backwards allows NULL again but keeps the filled values: which rows were NULL is lost.` } : {}),
       operations,
     },
     modelEdits: [

@@ -2,7 +2,8 @@
 # Take the alias Order out
 #
 # No release checks the permissions named after order any more: their twins named after
-# purchase serve.
+# purchase serve. Migrating backwards creates them again, held by the groups and users
+# that hold their twins.
 #
 # Serving while this migration runs: release 1.
 # Serving side by side after the switch:
