@@ -100,21 +100,27 @@ def time_runtime_steps(ops, steps):
     steps_class = getattr(ops, "_Steps", None)
     if base is None:
         return
-    forwards = base.database_forwards
     current = []
 
-    def timed(self, app_label, schema_editor, from_state, to_state):
-        step = {"op": type(self).__name__, "describe": self.describe(), "start": time.time()}
-        step["rows"] = 0 if backfill is not None and isinstance(self, backfill) else None
-        current.append(step)
-        try:
-            return forwards(self, app_label, schema_editor, from_state, to_state)
-        finally:
-            current.pop()
-            step["end"] = time.time()
-            steps.append(step)
+    def clocked(forwards):
+        def timed(self, app_label, schema_editor, from_state, to_state):
+            step = {"op": type(self).__name__, "describe": self.describe(), "start": time.time()}
+            step["rows"] = 0 if backfill is not None and isinstance(self, backfill) else None
+            current.append(step)
+            try:
+                return forwards(self, app_label, schema_editor, from_state, to_state)
+            finally:
+                current.pop()
+                step["end"] = time.time()
+                steps.append(step)
 
-    base.database_forwards = timed
+        return timed
+
+    base.database_forwards = clocked(base.database_forwards)
+    # The Django operations run in steps (AddIndexConcurrently, AddConstraintConcurrently, ...).
+    in_steps = getattr(ops, "_DjangoOperationInSteps", None)
+    if in_steps is not None and "database_forwards" in vars(in_steps):
+        in_steps.database_forwards = clocked(in_steps.database_forwards)
     if steps_class is not None and hasattr(steps_class, "ddl"):
         ddl = steps_class.ddl
 

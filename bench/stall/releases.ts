@@ -11,7 +11,7 @@ import { copyProject, runManage } from '../../test/harness/django-project.js';
 import { runCommand } from '../../test/harness/process.js';
 import type { DjangoEnv } from '../../test/harness/python-env.js';
 import { repoRoot, shopExampleDir } from '../../test/harness/repo.js';
-import { naiveMigration, type BenchChange, type NaiveChange, type Operation } from './changes.js';
+import { naiveMigration, type BenchChange, type BenchSetup, type NaiveChange, type Operation } from './changes.js';
 import type { OrmModel } from './load.js';
 
 export const HELPER = path.join(repoRoot(), 'bench', 'stall', 'django_helper.py');
@@ -31,6 +31,8 @@ export interface PreparedChange {
   kind: 'generated' | 'naive';
   /** releases[0] is before the change; releases[k] after phase k. */
   releases: Release[];
+  /** Columns the change needs that the example lacks: release 0 has them, and so must the database of phase 1. */
+  setup?: BenchSetup;
 }
 
 /** The operations bg-scaffold has a command for, in this checkout. */
@@ -47,12 +49,35 @@ export interface Generation {
   extraArgs: string[];
 }
 
-/** The example as it is: the release every change starts from (one copy, one Django probe per run). */
-export async function releaseZero(g: Generation): Promise<Release> {
-  const tree = path.join(g.work, 'release-0');
-  if (!existsSync(tree)) await copyExample(tree);
+/**
+ * The example as it is, or with a change's setup: the release the change starts from (one copy,
+ * one Django probe per run).
+ */
+export async function releaseZero(g: Generation, setup?: BenchSetup): Promise<Release> {
+  const tree = path.join(g.work, setup ? `release-0-${setup.id}` : 'release-0');
+  if (!existsSync(tree)) {
+    await copyReleaseZero(tree, setup);
+    // makemigrations finds nothing more to write: the setup's migration is exactly what it would have written.
+    if (setup) await checkMakemigrations(g, tree, `setup ${setup.id}`);
+  }
   if (!releaseZeros.has(tree)) releaseZeros.set(tree, release(g, tree));
   return releaseZeros.get(tree)!;
+}
+
+/** The example, plus the setup's fields and its migration on top of the example's leaf. */
+async function copyReleaseZero(dest: string, setup?: BenchSetup): Promise<void> {
+  await copyExample(dest);
+  if (!setup) return;
+  const models = path.join(dest, 'shop', 'models.py');
+  await fs.writeFile(models, setup.models(await fs.readFile(models, 'utf8')));
+  const leaf = leafMigration(dest);
+  const number = String(Number(leaf.slice(0, 4)) + 1).padStart(4, '0');
+  await fs.writeFile(path.join(dest, 'shop', 'migrations', `${number}_${setup.name}.py`), naiveMigration({ operations: setup.operations, importsModels: true }, leaf));
+}
+
+async function checkMakemigrations(g: Generation, tree: string, what: string): Promise<void> {
+  const check = await runManage(g.env, tree, ['makemigrations', 'shop', '--check', '--dry-run', '--skip-checks'], { databaseUrl: g.databaseUrl });
+  if (check.code !== 0) throw new Error(`bench: ${what}: makemigrations would write more than the bench's migration:\n${check.stdout}${check.stderr}`);
 }
 
 /**
@@ -70,33 +95,33 @@ export async function prepareGenerated(change: BenchChange, g: Generation): Prom
   const base = path.join(g.work, slug(change.id));
   const project = path.join(base, 'project');
   await fs.rm(base, { recursive: true, force: true });
-  await copyExample(project);
+  const zero = await releaseZero(g, change.setup);
+  await copyReleaseZero(project, change.setup);
   const generated = await cli([...change.cli, '--project', project, '--yes', '--json', ...g.extraArgs]);
   const { phases } = JSON.parse(generated) as { phases: number };
-  const releases = [await releaseZero(g)];
+  const releases = [zero];
   for (let k = 1; k <= phases; k++) {
     if (k > 1) await cli(['advance', JSON.parse(generated).change as string, '--project', project, '--yes', '--json']);
     const tree = path.join(base, `release-${k}`);
     await copyProject(project, tree);
     releases.push(release(g, tree));
   }
-  return { id: change.id, operation: change.operation, kind: 'generated', releases };
+  return { id: change.id, operation: change.operation, kind: 'generated', releases, setup: change.setup };
 }
 
 /** The example with makemigrations' migration for the same change, checked by makemigrations itself. */
 export async function prepareNaive(change: NaiveChange, g: Generation): Promise<PreparedChange> {
-  const zero = await releaseZero(g);
+  const zero = await releaseZero(g, change.setup);
   const tree = path.join(g.work, slug(change.id));
   await fs.rm(tree, { recursive: true, force: true });
-  await copyExample(tree);
+  await copyReleaseZero(tree, change.setup);
   const models = path.join(tree, 'shop', 'models.py');
   await fs.writeFile(models, change.models(await fs.readFile(models, 'utf8')));
   const number = String(Number(zero.leaf.slice(0, 4)) + 1).padStart(4, '0');
   await fs.writeFile(path.join(tree, 'shop', 'migrations', `${number}_${change.name}.py`), naiveMigration(change, zero.leaf));
   // makemigrations finds nothing more to write: the migration is exactly what it would have written.
-  const check = await runManage(g.env, tree, ['makemigrations', 'shop', '--check', '--dry-run', '--skip-checks'], { databaseUrl: g.databaseUrl });
-  if (check.code !== 0) throw new Error(`bench: ${change.id}: makemigrations would write more than the naive migration:\n${check.stdout}${check.stderr}`);
-  return { id: change.id, operation: change.operation, kind: 'naive', releases: [zero, release(g, tree)] };
+  await checkMakemigrations(g, tree, change.id);
+  return { id: change.id, operation: change.operation, kind: 'naive', releases: [zero, release(g, tree)], setup: change.setup };
 }
 
 const releaseZeros = new Map<string, Release>();

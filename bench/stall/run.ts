@@ -217,9 +217,12 @@ function backfills(scenario: Scenario): boolean {
 /**
  * The databases the phases start from: for phase k, a copy of the base with phases 1..k-1
  * applied (by the releases' own migrations, without load), built once and kept until dropped.
+ * A change with a setup starts from a copy of the base with the setup's migration applied and
+ * its columns filled, built once per setup and kept to the end.
  */
 class Templates {
   private readonly built = new Map<PreparedChange, string[]>();
+  private readonly setups = new Map<string, Promise<string>>();
   private count = 0;
   constructor(
     private readonly bench: Bench,
@@ -227,7 +230,7 @@ class Templates {
   ) {}
 
   async before(change: PreparedChange, phase: number): Promise<string> {
-    const chain = this.built.get(change) ?? [this.base];
+    const chain = this.built.get(change) ?? [change.setup ? await this.setupBase(change) : this.base];
     this.built.set(change, chain);
     for (let k = chain.length; k < phase; k++) {
       const { server, env, log } = this.bench;
@@ -252,6 +255,26 @@ class Templates {
       chain.push(name);
     }
     return chain[phase - 1]!;
+  }
+
+  private setupBase(change: PreparedChange): Promise<string> {
+    const setup = change.setup!;
+    if (!this.setups.has(setup.id)) {
+      const build = async () => {
+        const { server, env, log } = this.bench;
+        const name = `${PREFIX}_setup_${setup.id.replace(/\W+/g, '_')}`;
+        log(`${setup.id}: preparing the base with the setup's columns (${change.releases[0]!.leaf})`);
+        await cloneDatabase(server, this.base, name);
+        await migrateTo(server, env, change.releases[0]!.tree, name, change.releases[0]!.leaf);
+        await sql(server, name, setup.fill);
+        await sql(server, name, 'VACUUM ANALYZE');
+        return name;
+      };
+      const built = build();
+      built.catch(() => this.setups.delete(setup.id)); // the next change tries again
+      this.setups.set(setup.id, built);
+    }
+    return this.setups.get(setup.id)!;
   }
 
   async drop(change: PreparedChange): Promise<void> {
@@ -346,10 +369,16 @@ async function scenarioRun(bench: Bench, scenario: Scenario, template: string): 
 /** How often a run's migrate is started before the run counts as failed. */
 const MIGRATE_ATTEMPTS = 3;
 
-/** Why migrate failed: the last line of its error (bg-scaffold's own message, for a lock timeout). */
+/**
+ * Why migrate failed: the last line of its error (bg-scaffold's own message, for a lock timeout),
+ * after the exception's own line when the last one is PostgreSQL's DETAIL or HINT ("deadlock
+ * detected … HINT: See server log").
+ */
 function migrateFailure(m: MigrateOutcome): string {
   const lines = m.output.trim().split('\n').filter((line) => line.trim() && !/^\{"migrations"/.test(line));
-  return `exit ${m.code}: ${(lines.at(-1) ?? '').slice(0, 500)}`;
+  const last = lines.at(-1) ?? '';
+  const exception = /^\s*(DETAIL|HINT):/.test(last) ? [...lines].reverse().find((line) => /^[\w.]+(Error|Exception): /.test(line)) : undefined;
+  return `exit ${m.code}: ${(exception ? `${exception} | ${last.trim()}` : last).slice(0, 500)}`;
 }
 
 /** One migration window over two attempts: from the first's start to the second's end. */
