@@ -70,7 +70,8 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
   const ownFile = retargetEdits(references.filter((r) => r.model.file === model.file)).get(model.file) ?? [];
   const ownFileModels = [...new Set(references.filter((r) => r.model.file === model.file && r.model.name !== model.name).map((r) => r.model.name))];
   const table = model.dbTable;
-  const pinned = /\bdb_table\s*=/.test(model.metaText ?? '') || model.django !== undefined ? explicitTable(model) : false;
+  // A Meta that names its table already keeps it; otherwise it is pinned (harmless when Django's facts leave the Meta source unread).
+  const pinned = /\bdb_table\s*=/.test(model.metaText ?? '');
   const stateOperations: StateOperation[] = [
     // The table keeps its name: pinned in the state first, so that the rename does not move it.
     ...(pinned ? [] : [{ kind: 'AlterModelTable' as const, name: model.name.toLowerCase(), table }]),
@@ -175,11 +176,6 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
   };
 }
 
-/** True when the model's Meta names its table (Django's facts, else the Meta source). */
-function explicitTable(model: DjangoModel): boolean {
-  return /\bdb_table\s*=/.test(model.metaText ?? '') || model.dbTable !== `${model.django?.module.split('.')[0] ?? ''}_${model.name.toLowerCase()}` && /\bdb_table\s*=/.test(model.metaText ?? '');
-}
-
 /** Columns of other tables named after the model: renaming it in Django's state renames them. */
 function refuseNamesInColumns(input: RenameModelInput): void {
   const { app, model, apps } = input;
@@ -190,7 +186,12 @@ function refuseNamesInColumns(input: RenameModelInput): void {
       fail(`${incoming.appLabel}.${incoming.model.name}.${incoming.field.name} is a many-to-many field to ${model.name} whose table has a column named after it; give it a through model first, or rename the model by hand`);
     }
   }
-  const child = apps.flatMap((a) => a.models.map((m) => ({ a, m }))).find(({ m }) => (m.django?.parents ?? []).includes(`${app.label}.${model.name}`) || m.bases.some((b) => b === model.name || b.endsWith(`.${model.name}`)) && !m.django?.proxy && !model.abstract);
+  // A multi-table child: Django says so; read statically, a subclass that is not a proxy.
+  const inherits = (m: DjangoModel) =>
+    m.django
+      ? m.django.parents.includes(`${app.label}.${model.name}`)
+      : m.bases.some((b) => b === model.name || b.endsWith(`.${model.name}`)) && !/\bproxy\s*=\s*True\b/.test(m.metaText ?? '');
+  const child = apps.flatMap((a) => a.models.map((m) => ({ a, m }))).find(({ m }) => inherits(m));
   if (child) fail(`${child.a.label}.${child.m.name} inherits ${model.name} (multi-table inheritance): its parent link column is named after ${model.name} (${model.name.toLowerCase()}_ptr_id); rename the model by hand`);
 }
 
