@@ -162,6 +162,15 @@ export interface AddColumnWriteTodoSnippetData extends SnippetContext {
   writePaths: string[];
 }
 
+/** set-not-null's release 1: a NULL loaded before the fill is saved as the field's default. */
+export interface NotNullSaveSnippetData extends SnippetContext {
+  change: string;
+  model: string;
+  field: string;
+  /** The default, as Python source: `0`, `"none"`. */
+  default: string;
+}
+
 /**
  * Every template of the built-in pack and the data it receives, by template name. Partials
  * receive the data of the template that includes them unless it passes them other data:
@@ -178,6 +187,8 @@ export type TemplateDataByName = {
   'snippets/dual-write-save': DualWriteSnippetData;
   'snippets/dual-write-save-start': DualWriteSnippetData;
   'snippets/add-column-write-todo': AddColumnWriteTodoSnippetData;
+  'snippets/not-null-save': NotNullSaveSnippetData;
+  'snippets/not-null-save-start': NotNullSaveSnippetData;
 } & { [K in MigrationOperation['kind'] as `partials/operations/${K}`]: OperationPartialData<K> } & {
   [K in MigrationOperation['kind'] as `partials/functions/${K}`]: OperationPartialData<K>;
 } & { [K in StateOperation['kind'] as `partials/state/${K}`]: StatePartialData<K> };

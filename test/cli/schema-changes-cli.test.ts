@@ -71,7 +71,7 @@ describe('set-not-null in a terminal', () => {
     const [fill] = prompter.validations;
     expect(fill!('')).toBe('a value is needed: the field has no default');
     expect(fill!('many')).toBe('--fill "many" is not a whole number for PositiveIntegerField pages');
-    expect(readFileSync(path.join(dir, 'library', 'models', 'books.py'), 'utf8')).toContain('pages = models.PositiveIntegerField(null=True, blank=True, default=0)');
+    expect(readFileSync(path.join(dir, 'library', 'models', 'books.py'), 'utf8')).toContain('pages = models.PositiveIntegerField(blank=True, default=0)');
   });
 });
 

@@ -48,18 +48,24 @@ describe('set-not-null plan', () => {
     const p = plan(gift({}), { fill: 'none' });
     const [first, second] = p.phases as [Phase, Phase];
 
-    it('release 1 gives the field --fill as its default, in Django\'s state only; the previous release still inserts NULL', () => {
+    it('release 1 gives the field --fill as its default and takes null=True out, in Django only: the column still takes the previous release\'s NULLs', () => {
       expect(p.strategy).toBe('default-first');
       expect(kinds(first)).toEqual(['state-only']);
-      expect(first.modelEdits[0]).toMatchObject({ kind: 'edit-field', setKwargs: { default: '"none"' } });
+      expect(op(first, 'state-only').operations[0]).toMatchObject({ field: 'models.TextField(default="none")' });
+      expect(first.modelEdits[0]).toMatchObject({ kind: 'edit-field', setKwargs: { default: '"none"' }, removeKwargs: ['null'] });
       expect(first.beforeNext[0]).toMatch(/^Retire the previous release everywhere: it inserts NULL into shop_order\.gift_note/);
     });
 
-    it('release 2 fills the NULLs the previous release wrote meanwhile, sets NOT NULL, keeps the default and unmarks the model', () => {
-      expect(kinds(second)).toEqual(['backfill', 'set-not-null', 'state-only']);
-      expect(op(second, 'state-only').operations[0]).toMatchObject({ field: 'models.TextField(default="none")' });
-      expect(second.modelEdits).toContainEqual({ kind: 'unmark', model: 'Order' });
+    it('release 2 fills the NULLs the previous release wrote meanwhile and sets NOT NULL in the database; models.py only loses its markers', () => {
+      expect(kinds(second)).toEqual(['backfill', 'set-not-null']);
+      expect(second.modelEdits).toEqual([{ kind: 'unmark', model: 'Order' }]);
       expect(second.serving.duringMigration).toBe('release 1, which must not write NULL into gift_note');
+    });
+
+    it('on SQLite release 1 keeps null=True, and release 2\'s AlterField sets NOT NULL in the schema', () => {
+      const sqlite = plan(gift({}), { fill: 'none', database: 'sqlite' });
+      expect(sqlite.phases[0]!.modelEdits[0]).toMatchObject({ removeKwargs: [] });
+      expect(kinds(sqlite.phases[1]!)).toEqual(['backfill-sql-portable', 'django']);
     });
 
     it('--fill-sql fills the rows, but new rows still need --fill for their default', () => {

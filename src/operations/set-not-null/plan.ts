@@ -16,7 +16,7 @@ import { type ColumnDefault, defaultFromFill } from '../shared/column-defaults.j
 import { isRelation, migrationFieldExpression, primaryKeyColumn, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { columnsNamedIn, q } from '../shared/sql.js';
-import type { ChangePlan, LockSettings, MigrationOperation, Phase, StateOperation } from '../shared/types.js';
+import type { ChangePlan, CodeBlock, LockSettings, MigrationOperation, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
 
@@ -147,35 +147,56 @@ function slug(c: NotNullChange, suffix: string): string {
   return `${c.modelName}_${c.field.name}_${suffix}`.slice(0, 60);
 }
 
-/** Release 1 of two: the field gets a default, so that this release's code never writes NULL by leaving it out. */
+/**
+ * Release 1 of two: the field gets a default, so that this release's code never writes NULL by
+ * leaving it out. On PostgreSQL its `null=True` goes too, in Django only (forms and validation
+ * stop producing None; the column still takes the NULLs the previous release writes), so that
+ * nothing of this release writes NULL while the next release's migration fills and validates.
+ * SQLite and MySQL keep it until release 2, whose AlterField sets NOT NULL in their schema.
+ */
 function defaultPhase(c: NotNullChange): Phase {
   const value = c.newDefault!;
-  const field = stateField(c, { nullable: true, withDefault: true });
+  const postgres = c.database === 'postgresql';
+  const field = stateField(c, { nullable: !postgres, withDefault: true });
   return {
     number: 1,
     of: 2,
     name: 'default',
     title: `Give ${c.model.name}.${c.field.name} a default`,
-    state: `\`${c.field.name}\` gets \`default=${value.python}\`; it is still nullable.`,
-    database: 'Nothing: a Python default lives in Django only (its state follows models.py).',
-    code: `The same code. A ${c.model.name} created without ${c.field.name} now gets \`${value.python}\` instead of NULL. Find the code that sets ${c.field.name} = None and stop it: after the next release the column refuses NULL.`,
+    state: postgres
+      ? `\`${c.field.name}\` gets \`default=${value.python}\` and loses \`null=True\` in Django; the column still accepts NULL.`
+      : `\`${c.field.name}\` gets \`default=${value.python}\`; it is still nullable.`,
+    database: postgres ? "Nothing: Django's state follows models.py; the column keeps accepting NULL until the next release." : "Nothing: a Python default lives in Django only (its state follows models.py).",
+    code: `A ${c.model.name} created without ${c.field.name} now gets \`${value.python}\` instead of NULL${postgres ? ', forms refuse an empty one' : ''}, and save() writes it over a None loaded before the fill (the block in models.py). Find the code that sets ${c.field.name} = None and stop it: after the next release the column refuses NULL.`,
     serving: {
       duringMigration: 'the previous release',
       afterSwitch: [`the previous release (still inserts NULL when it leaves ${c.field.name} out)`, 'this release (never does)'],
     },
     beforeNext: [`Retire the previous release everywhere: it inserts NULL into ${c.table}.${c.column}, which the next release's migration forbids.`],
-    risks: [],
+    risks: postgres ? [`Django does not validate on save: code of this release that sets ${c.field.name} = None still writes NULL, and fails once the next release's migration has run.`] : [],
     migration: {
       slug: slug(c, 'default'),
       atomic: true,
-      why: ["Django's state records the field's default; nothing changes in the database."],
+      why: [postgres ? "Django's state records the field's default and NOT NULL; the database changes in the next release." : "Django's state records the field's default; nothing changes in the database."],
       imports: extraImports(field),
       irreversible: null,
-      operations: [{ kind: 'state-only', comment: `${c.field.name} gets a default in Django's state only.`, operations: [alterField(c, field)] }],
+      operations: [{ kind: 'state-only', comment: `${c.field.name} gets a default${postgres ? ' and loses null=True' : ''} in Django's state only.`, operations: [alterField(c, field)] }],
     },
-    modelEdits: [{ kind: 'edit-field', model: c.model.name, field: c.field.name, rename: null, setKwargs: { default: value.python! }, removeKwargs: [], note: 'default first, NOT NULL next' }],
-    codeBlocks: [],
+    modelEdits: [{ kind: 'edit-field', model: c.model.name, field: c.field.name, rename: null, setKwargs: { default: value.python! }, removeKwargs: postgres ? ['null'] : [], note: 'default first, NOT NULL next' }],
+    codeBlocks: [fillOnSave(c, value.python!)],
   };
+}
+
+/**
+ * A row this release loads before the next release's fill reaches it holds None: saved as it is,
+ * the ORM would write NULL back over the fill (seen in the blue-green matrix). Saved with the
+ * default instead. Release 2 takes the block out with the rest of the phase's code.
+ */
+function fillOnSave(c: NotNullChange, python: string): CodeBlock {
+  const data = { change: c.change, model: c.model.name, field: c.field.name, default: python };
+  return c.model.methods.includes('save')
+    ? { role: 'fill-on-save', model: c.model.name, anchor: 'method-start', method: 'save', template: 'snippets/not-null-save-start', data }
+    : { role: 'fill-on-save', model: c.model.name, anchor: 'class-body-end', method: null, template: 'snippets/not-null-save', data };
 }
 
 function twoReleasePhases(c: NotNullChange): Phase[] {
@@ -209,7 +230,8 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
     ? [
         ...(fill ? [fill] : []),
         { kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE (writers go on), SET NOT NULL, drop the CHECK.', table: c.table, column: c.column },
-        { kind: 'state-only', comment: `Django's state: ${c.field.name} is NOT NULL; the database change is above.`, operations: [alterField(c, field)] },
+        // After a default-first release Django's state says NOT NULL already.
+        ...(number === 1 ? [{ kind: 'state-only', comment: `Django's state: ${c.field.name} is NOT NULL; the database change is above.`, operations: [alterField(c, field)] } satisfies MigrationOperation] : []),
       ]
     : [...(fill ? [fill] : []), { kind: 'django', comment: `Django's AlterField: ${c.database === 'sqlite' ? 'SQLite rebuilds the table' : 'MySQL alters the column in place'}.`, operation: alterField(c, field) }];
   const previous = number === 1 ? 'the previous release' : `release ${number - 1}`;
@@ -218,7 +240,7 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
     of,
     name: 'not-null',
     title: `Make ${c.model.name}.${c.field.name} NOT NULL`,
-    state: `\`${c.field.name}\` loses \`null=True\`.`,
+    state: number > 1 && postgres ? `Nothing more: Django's state has said NOT NULL since release ${number - 1}.` : `\`${c.field.name}\` loses \`null=True\`.`,
     database: postgres
       ? `${filled} Then a CHECK (${c.column} IS NOT NULL) added NOT VALID, validated while writers go on, SET NOT NULL (which trusts the valid check and skips its scan), and the check dropped.`
       : `${filled} Then Django's AlterField.`,
@@ -247,15 +269,9 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
       operations,
     },
     modelEdits: [
-      {
-        kind: 'edit-field',
-        model: c.model.name,
-        field: c.field.name,
-        rename: null,
-        setKwargs: c.newDefault && number === 1 ? { default: c.newDefault.python! } : {},
-        removeKwargs: ['null'],
-        note: 'NOT NULL',
-      },
+      ...(number > 1 && postgres
+        ? []
+        : [{ kind: 'edit-field' as const, model: c.model.name, field: c.field.name, rename: null, setKwargs: c.newDefault && number === 1 ? { default: c.newDefault.python! } : {}, removeKwargs: ['null'], note: 'NOT NULL' }]),
       ...(of > 1 ? [{ kind: 'unmark' as const, model: c.model.name }] : []),
     ],
     codeBlocks: [],

@@ -18,7 +18,7 @@
 #   python manage.py migrate library 0004_book_pages_default
 #
 # The whole timeline: .bg-scaffold/book-pages-not-null/PLAN.md
-from django.db import migrations, models
+from django.db import migrations
 
 from ._bg_scaffold_v5 import BackfillInBatches, SetNotNull
 
@@ -54,14 +54,4 @@ class Migration(migrations.Migration):
         # NOT NULL without a long lock: CHECK NOT VALID, VALIDATE (writers go on), SET
         # NOT NULL, drop the CHECK.
         SetNotNull("library_book", "pages", lock_timeout="1s", retries=10),
-        # Django's state: pages is NOT NULL; the database change is above.
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="book",
-                    name="pages",
-                    field=models.PositiveIntegerField(blank=True, default=0),
-                ),
-            ],
-        ),
     ]

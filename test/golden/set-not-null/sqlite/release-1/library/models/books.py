@@ -66,6 +66,12 @@ class Book(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        # >>> bg-scaffold book-pages-not-null 1/2 fill-on-save
+        # NOT NULL for change book-pages-not-null: a Book loaded while
+        # pages was NULL is saved with the default, never NULL over the fill.
+        if self.pages is None:
+            self.pages = 0
+        # <<< bg-scaffold book-pages-not-null 1/2
         # ISBNs are typed with hyphens and spaces; they are stored as bare digits.
         self.isbn = self.isbn.replace("-", "").replace(" ", "")
         super().save(*args, **kwargs)
