@@ -107,6 +107,16 @@ export interface Scenario {
    * different input may run on one line only, to keep the suite's time.
    */
   djangoLines?: readonly DjangoLine[];
+  /**
+   * Run only by `BG_MATRIX_ALL_LINES=1 npm run matrix`, not in `npm test`: a plan shape whose risk
+   * another scenario of the suite covers, kept out of the suite's time.
+   */
+  extended?: boolean;
+}
+
+/** The scenarios this run takes: all with BG_MATRIX_ALL_LINES=1, else those the suite runs. */
+export function inThisRun(scenario: Scenario): boolean {
+  return !scenario.extended || process.env.BG_MATRIX_ALL_LINES === '1';
 }
 
 /** The newest migration of an app in a tree: what `migrate <app> <name>` rolls back to. */

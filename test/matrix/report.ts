@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PgServer } from '../harness/postgres.js';
 import { DJANGO_LINES, ensureDjangoEnv, type DjangoEnv, type DjangoLine } from '../harness/python-env.js';
-import { buildStartingDatabase, runScenario, SHOP_ORDER, type Cell, type MatrixTarget, type Scenario, type StartingDatabase } from './matrix.js';
+import { buildStartingDatabase, inThisRun, runScenario, SHOP_ORDER, type Cell, type MatrixTarget, type Scenario, type StartingDatabase } from './matrix.js';
 
 /**
  * Scenarios run at a time. Each runs two Python servers, PostgreSQL and the bg-scaffold CLI, mostly one
@@ -52,7 +52,7 @@ export async function runMatrix(
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'bg-matrix-'));
   // Longest first (most phases), so that the last lane does not start a long scenario alone.
   const jobs = envs
-    .flatMap((env) => scenarios.filter((s) => !s.djangoLines || process.env.BG_MATRIX_ALL_LINES === '1' || s.djangoLines.includes(env.line)).map((scenario) => ({ env, scenario })))
+    .flatMap((env) => scenarios.filter(inThisRun).filter((s) => !s.djangoLines || process.env.BG_MATRIX_ALL_LINES === '1' || s.djangoLines.includes(env.line)).map((scenario) => ({ env, scenario })))
     .sort((a, b) => b.scenario.codeField.length - a.scenario.codeField.length);
   // The starting database of each Django version (and starting field), built once, copied per scenario.
   const starts = new Map<string, Promise<StartingDatabase>>();
