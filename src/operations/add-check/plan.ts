@@ -6,7 +6,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoModel } from '../../project/types.js';
-import { requireOwnTable } from '../shared/django-fields.js';
+import { requireTable } from '../shared/django-fields.js';
 import { djangoAtLeast } from '../shared/django-version.js';
 import { conditionExpression, conditionFields, requireFreeName } from '../shared/indexes.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
@@ -36,8 +36,7 @@ export function checkConstraintExpression(condition: string, name: string, djang
 
 export function addCheckPlan(input: AddCheckInput): ChangePlan {
   const { app, model, database } = input;
-  requireOwnTable(model);
-  if (model.abstract) fail(`${model.name} is abstract and has no table; add the constraint on the abstract model by hand and run makemigrations`);
+  requireTable(model, 'add the constraint');
   const condition = conditionExpression(input.condition, model);
   const looked = conditionFields(condition).map((name) => model.fields.find((f) => f.name === name)?.column ?? name);
   const name = input.name ?? `${model.dbTable}_${looked.join('_')}_check`;

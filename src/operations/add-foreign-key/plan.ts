@@ -10,7 +10,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { isRelation, migrationFieldExpression, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { isRelation, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
 import { type DatabaseOnDelete, hasDatabaseConstraint, onDeleteOf, onDeleteSql, resolveRelationTarget } from '../shared/relations.js';
@@ -45,8 +45,7 @@ const WHY = [
 
 export function addForeignKeyPlan(input: AddForeignKeyInput): ChangePlan {
   const { model, field } = input;
-  requireOwnTable(model);
-  if (model.abstract) fail(`${model.name} is abstract and has no table; add the foreign key on the abstract model by hand and run makemigrations`);
+  requireTable(model, 'add the foreign key');
   requireConcreteColumn(model, field, '--field', 'change');
   if (input.database !== 'postgresql') {
     fail(`add-foreign-key is planned for PostgreSQL only (${input.database === 'sqlite' ? 'SQLite rebuilds the table for a new constraint' : 'MySQL checks every row under a lock'}): let makemigrations write it for ${input.database}`);

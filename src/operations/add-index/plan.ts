@@ -6,7 +6,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { djangoIndexesOf, migrationFieldExpression, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { djangoIndexesOf, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { conditionExpression, djangoIndexName, type IndexField, parseIndexFields, requireFreeName } from '../shared/indexes.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
@@ -39,8 +39,7 @@ const BUILD_WHY = [
 
 export function addIndexPlan(input: AddIndexInput): ChangePlan {
   const { model } = input;
-  requireOwnTable(model);
-  if (model.abstract) fail(`${model.name} is abstract and has no table; add the index on the abstract model by hand and run makemigrations`);
+  requireTable(model, 'add the index');
   if ((input.field === undefined) === (input.fields === undefined)) fail('give --field (the field\'s own index) or --fields (a Meta index on one or more fields), not both');
   return input.field ? fieldIndexPlan(input, input.field) : metaIndexPlan(input, input.fields!);
 }

@@ -7,7 +7,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { isRelation, likeIndexOpclass, migrationFieldExpression, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { isRelation, likeIndexOpclass, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { conditionExpression, parseIndexFields, requireFreeName } from '../shared/indexes.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
@@ -41,8 +41,7 @@ const DUPLICATES = 'Once the index exists, a write of the previous release that 
 
 export function addUniquePlan(input: AddUniqueInput): ChangePlan {
   const { model } = input;
-  requireOwnTable(model);
-  if (model.abstract) fail(`${model.name} is abstract and has no table; add the constraint on the abstract model by hand and run makemigrations`);
+  requireTable(model, 'add the constraint');
   if ((input.field === undefined) === (input.fields === undefined)) fail('give --field (the field becomes unique=True) or --fields (a Meta UniqueConstraint on one or more fields), not both');
   return input.field ? fieldUniquePlan(input, input.field) : constraintPlan(input, input.fields!);
 }

@@ -7,7 +7,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { migrationFieldExpression, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import type { ChangePlan, LockSettings, MigrationOperation, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
@@ -25,8 +25,7 @@ export interface DropNotNullInput {
 
 export function dropNotNullPlan(input: DropNotNullInput): ChangePlan {
   const { app, model, field, database } = input;
-  requireOwnTable(model);
-  if (model.abstract) fail(`${model.name} is abstract and has no table; change the field on the abstract model by hand and run makemigrations`);
+  requireTable(model, 'change the field');
   requireConcreteColumn(model, field, '--field', 'change');
   if (field.nullable) fail(`${model.name}.${field.name} is already nullable (null=True); bg-scaffold set-not-null does the opposite`);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'nullable']);

@@ -6,7 +6,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { djangoIndexesOf, migrationFieldExpression, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { djangoIndexesOf, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { metaNamesOf } from '../shared/indexes.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
@@ -35,8 +35,7 @@ const SLOWER = 'Queries that used the index run without it from the moment it is
 
 export function removeIndexPlan(input: RemoveIndexInput): ChangePlan {
   const { model } = input;
-  requireOwnTable(model);
-  if (model.abstract) fail(`${model.name} is abstract and has no table; remove the index on the abstract model by hand and run makemigrations`);
+  requireTable(model, 'remove the index');
   if ((input.field === undefined) === (input.name === undefined)) fail("give --field (a field's own index) or --name (a Meta index), not both");
   return input.field ? fieldIndexPlan(input, input.field) : metaIndexPlan(input, input.name!);
 }

@@ -3,13 +3,8 @@ import { fail } from '../../errors.js';
 import { type AskContext, text } from '../options.js';
 import { defaultFromFill } from '../shared/column-defaults.js';
 import { appOption, changeIdOption, fieldOption, modelOption, refusal } from '../shared/target-options.js';
-import { notNullRefusal } from './plan.js';
+import { hasOwnDefault, notNullRefusal } from './plan.js';
 
-/** A field without a default needs --fill: release 1 makes it the default. */
-const hasDefault = (context: AskContext) => {
-  const field = context.field();
-  return (field.defaultSource !== null && field.defaultSource.trim() !== 'None') || field.dbDefaultSource !== null;
-};
 
 export const SET_NOT_NULL_OPTIONS = {
   app: appOption(),
@@ -29,7 +24,8 @@ export const SET_NOT_NULL_OPTIONS = {
     ask: async (context: AskContext) => {
       const field = context.field();
       if (context.answers.fillSql !== undefined) return undefined;
-      const needed = !hasDefault(context);
+      // A field without a default needs --fill: release 1 makes it the default.
+      const needed = !hasOwnDefault(field);
       const answer = await context.prompter.input({
         message: needed
           ? `${field.name} has no default, so the previous release inserts NULL: value for NULL rows and new rows`

@@ -13,7 +13,7 @@
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
 import { type ColumnDefault, defaultFromFill } from '../shared/column-defaults.js';
-import { isRelation, migrationFieldExpression, primaryKeyColumn, requireConcreteColumn, requireOwnTable } from '../shared/django-fields.js';
+import { isRelation, migrationFieldExpression, primaryKeyColumn, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { columnsNamedIn, q } from '../shared/sql.js';
 import type { ChangePlan, CodeBlock, LockSettings, MigrationOperation, Phase, StateOperation } from '../shared/types.js';
@@ -54,8 +54,7 @@ interface NotNullChange {
 
 export function setNotNullPlan(input: SetNotNullInput): ChangePlan {
   const { app, model, field, database } = input;
-  requireOwnTable(model);
-  if (model.abstract) fail(`${model.name} is abstract and has no table; change the field on the abstract model by hand and run makemigrations`);
+  requireTable(model, 'change the field');
   requireConcreteColumn(model, field, '--field', 'change');
   if (!field.nullable) fail(`${model.name}.${field.name} is already NOT NULL (it has no null=True); bg-scaffold drop-not-null does the opposite`);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'not', 'null']);
@@ -89,9 +88,8 @@ function notNullChange(input: SetNotNullInput, change: string): NotNullChange {
   if (input.fill !== undefined && input.fillSql !== undefined) fail('give --fill or --fill-sql, not both: --fill is a value, --fill-sql an SQL expression over the row');
   const fill = input.fill !== undefined ? defaultFromFill(input.fill, field) : null;
   if (input.fillSql !== undefined) requireFillSql(input.fillSql, model);
-  const ownDefault = field.defaultSource !== null && field.defaultSource.trim() !== 'None' ? field.defaultSource : (field.dbDefaultSource ?? null);
   let newDefault: ColumnDefault | null = null;
-  if (ownDefault === null) {
+  if (!hasOwnDefault(field)) {
     // Without a default the previous release writes NULL on every create() that leaves the field out.
     if (!fill) {
       fail(
@@ -117,6 +115,11 @@ function notNullChange(input: SetNotNullInput, change: string): NotNullChange {
     database: input.database,
     batchSize: input.batchSize,
   };
+}
+
+/** The field has a default (`default=None` is none): the previous release never inserts NULL by leaving it out. */
+export function hasOwnDefault(field: DjangoField): boolean {
+  return (field.defaultSource !== null && field.defaultSource.trim() !== 'None') || field.dbDefaultSource !== null;
 }
 
 /** `--fill-sql` is one expression over the row's own columns. */

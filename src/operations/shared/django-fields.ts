@@ -227,6 +227,15 @@ function staticFieldExpression(field: DjangoField, appLabel: string, change: { s
 }
 
 /** A proxy model shares its concrete model's table: changes to columns are made there. */
+/**
+ * Refuses a model without a table: a proxy (requireOwnTable), or an abstract model, whose change
+ * (`todo`: "add the index") is made on it by hand for every model that inherits it.
+ */
+export function requireTable(model: DjangoModel, todo: string): void {
+  requireOwnTable(model);
+  if (model.abstract) fail(`${model.name} is abstract and has no table; ${todo} on the abstract model by hand and run makemigrations`);
+}
+
 export function requireOwnTable(model: DjangoModel): void {
   if (model.django?.proxy) {
     const concrete = model.bases.map((base) => base.split('.').pop()!).join(', ');
