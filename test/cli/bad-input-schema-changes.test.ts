@@ -113,4 +113,11 @@ describe('rename-model: bad input gets one line, exit 2, nothing written', () =>
     await expectRefused(dir, run(dir, 'rename-model', 'library', 'Book', '--to', 'Title'), /Book\.tags is a many-to-many field whose table has a column named after Book \(book_id\); give it a through model first/);
     await expectRefused(dir, run(dir, 'rename-model', 'library', 'Tag', '--to', 'Label'), /library\.Book\.tags is a many-to-many field to Tag whose table has a column named after it/);
   });
+
+  it('move-table where it cannot work: SQLite, a table Meta names, an unknown strategy', async () => {
+    const dir = project('zoo');
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Author', '--to', 'Writer', '--strategy', 'move-table', '--database', 'sqlite'), /--strategy move-table needs PostgreSQL, which writes through a view; sqlite keeps the table \(--strategy keep-table\)/);
+    await expectRefused(dir, run(dir, 'rename-model', 'stock', 'Site', '--to', 'Location', '--strategy', 'move-table'), /--strategy move-table Meta\.db_table names its table \(inventory_site\): it keeps that name \(--strategy keep-table\)/);
+    await expectRefused(dir, run(dir, 'rename-model', 'library', 'Author', '--to', 'Writer', '--strategy', 'move'), /--strategy/);
+  });
 });

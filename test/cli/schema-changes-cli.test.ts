@@ -88,3 +88,26 @@ describe('remove-index in a terminal', () => {
     expect(readFileSync(path.join(dir, 'inventory', 'models.py'), 'utf8')).not.toContain('stock_rack_site_height_idx');
   });
 });
+
+describe('rename-model in a terminal', () => {
+  it('offers keep-table and move-table; move-table is disabled, with why, for a table Meta names', async () => {
+    const dir = project('zoo');
+    const prompter = new ScriptedPrompter(['stock', 'Site', 'Location', 'keep-table', true]);
+    const { code, stderr } = await runMain(['rename-model', '--project', dir, '--no-django'], terminal(prompter));
+    expect(code, stderr).toBe(0);
+    const table = offered(prompter, /^The table/);
+    expect(table.default).toBe('keep-table');
+    expect(table.choices!.map((choice) => [choice.value, choice.disabled ?? null])).toEqual([
+      ['keep-table', null],
+      ['move-table', 'Meta.db_table names its table (inventory_site): it keeps that name (--strategy keep-table)'],
+    ]);
+  });
+
+  it('moves the table when asked to', async () => {
+    const dir = project('zoo');
+    const prompter = new ScriptedPrompter(['library', 'Author', 'Writer', 'move-table', true]);
+    const { code, stderr } = await runMain(['rename-model', '--project', dir, '--no-django'], terminal(prompter));
+    expect(code, stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'library/migrations/0004_rename_author_writer.py'), 'utf8')).toContain('\'ALTER TABLE "library_author" RENAME TO "library_writer"\'');
+  });
+});

@@ -139,7 +139,34 @@ export const SCENARIOS: Scenario[] = [
         expectValue(sql, 'content types of the order model', `SELECT string_agg(model, ',' ORDER BY model) FROM django_content_type WHERE app_label = 'shop' AND model IN ('order', 'purchase')`, 'purchase'),
     },
   },
+  {
+    name: 'rename-model moving the table behind a view (shop Order → Purchase)',
+    target: { example: 'shop', model: 'shop.Order,shop.Purchase' },
+    cli: ['rename-model', '--app', 'shop', '--model', 'Order', '--to', 'Purchase', '--strategy', 'move-table'],
+    codeField: same('quantity', 2),
+    djangoLines: ['latest'],
+    loadOps: 60,
+    developer: async (project, release) => {
+      if (release !== 1) return;
+      for (const file of ['shop/services.py', 'shop/admin.py', 'shop/views.py']) await edit(project, file, [[/\bOrder\b/g, 'Purchase']]);
+    },
+    verify: {
+      check: 'the table is shop_purchase; shop_order is a view in release 1, gone in release 2',
+      run: async (_tree, phase, _env, sql) =>
+        (await expectValue(sql, 'shop_purchase', relkind('shop_purchase'), 'r')) ?? expectValue(sql, 'shop_order', relkind('shop_order'), phase === 1 ? 'v' : ''),
+    },
+    verifyAfterRollback: {
+      check: 'the rollback puts the table back under its name (release 1) or the view (release 2)',
+      run: async (phase, sql) =>
+        phase === 1
+          ? ((await expectValue(sql, 'shop_order', relkind('shop_order'), 'r')) ?? expectValue(sql, 'shop_purchase', relkind('shop_purchase'), ''))
+          : expectValue(sql, 'shop_order', relkind('shop_order'), 'v'),
+    },
+  },
 ];
+
+/** What a relation is (`r` a table, `v` a view), or nothing when there is none. */
+const relkind = (name: string) => `SELECT relkind FROM pg_class WHERE oid = to_regclass('${name}')`;
 
 /**
  * What makemigrations writes for `pages = PositiveIntegerField(blank=True, default=0)`: one

@@ -20,7 +20,7 @@ function contribInstalled(facts: ProjectFacts): boolean | null {
 
 export const renameModel: Operation<typeof RENAME_MODEL_OPTIONS> = {
   name: 'rename-model',
-  description: 'rename a model class, keeping its table, without breaking the release that is still serving',
+  description: 'rename a model class (keeping its table, or moving it behind a view) without breaking the release that is still serving',
   options: RENAME_MODEL_OPTIONS,
   help: RENAME_MODEL_HELP,
   changeId: (answers) => `rename-${answers.model}-to-${answers.to}`.toLowerCase(),
@@ -29,7 +29,7 @@ export const renameModel: Operation<typeof RENAME_MODEL_OPTIONS> = {
     const model = findModel(app, answers.model);
     requireInMigrations(app, model);
     const apps = appsWithInstalled(facts);
-    const input = { app, apps, model, to: answers.to, contribInstalled: contribInstalled(facts), database: common.database, lock: common.lock, batchSize: common.batchSize, changeId: answers.changeId };
+    const input = { app, apps, model, to: answers.to, contribInstalled: contribInstalled(facts), database: common.database, lock: common.lock, batchSize: common.batchSize, changeId: answers.changeId, strategy: answers.strategy };
     const plan = renameModelPlan(input);
     // The class statement and the relations release 1 points at the new name are not uses left.
     const retargeted = relationReferences(input).filter((r) => r.model.file === model.file);

@@ -1,19 +1,23 @@
 /**
- * rename-model, keeping the table (DESIGN §2 "Further operations"): the class gets its new name
- * while the previous release keeps serving with the old one. Pure: request → ChangePlan.
+ * rename-model (DESIGN §2 "Further operations"): the class gets its new name while the previous
+ * release keeps serving with the old one. Pure: request → ChangePlan. Two strategies:
  *
- * Release 1 renames the class, pins the table in Meta (`db_table`: the database does not change at
- * all), keeps the old name importable with an alias beside the class (`Order = Purchase`: every
- * import and class reference of the code keeps working while it moves to the new name), points
- * the project's string references of relations ("Order", "shop.Order") at the new name, and in
- * Django's state renames the model. Its content type follows, as in Django's own RenameModel, and
- * each default permission gets a twin under the new name held by the same groups and users, so
- * that both releases' permission checks pass. Release 2, once no code names the old class, takes
- * the alias out and deletes the permissions under the old name.
+ * keep-table: release 1 renames the class, pins the table in Meta (`db_table`: the database does
+ * not change at all), keeps the old name importable with an alias beside the class (`Order =
+ * Purchase`: every import and class reference of the code keeps working while it moves to the new
+ * name), points the project's string references of relations ("Order", "shop.Order") at the new
+ * name, and in Django's state renames the model. Its content type follows, as in Django's own
+ * RenameModel, and each default permission gets a twin under the new name held by the same groups
+ * and users, so that both releases' permission checks pass. Release 2, once no code names the old
+ * class, takes the alias out and deletes the permissions under the old name.
  *
- * Moving the table as well (an updatable view under the old name while the previous release
- * serves) is not planned yet; neither are models whose name other tables' columns carry: an
- * auto-created many-to-many table (`order_id`), a child of multi-table inheritance (`order_ptr_id`).
+ * move-table (PostgreSQL): the same, but the table takes the new model's name too. Release 1
+ * renames it in one short transaction and leaves a view under the old name, which PostgreSQL
+ * reads and writes through (a view over one table, every column) for the previous release; the
+ * keys that point at the table follow it. Release 2 drops the view.
+ *
+ * Neither is planned for a model whose name other tables' columns carry: an auto-created
+ * many-to-many table (`order_id`), a child of multi-table inheritance (`order_ptr_id`).
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
@@ -21,7 +25,8 @@ import { isRelation, requireOwnTable } from '../shared/django-fields.js';
 import { isPythonIdentifier, isPythonKeyword, validateChangeId } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
 import { incomingRelations, relationTargetName } from '../shared/relations.js';
-import type { ChangePlan, LockSettings, ModelEdit, Phase, StateOperation } from '../shared/types.js';
+import { quoteName } from '../shared/sql.js';
+import type { ChangePlan, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
 
 export interface RenameModelInput {
@@ -36,6 +41,8 @@ export interface RenameModelInput {
   lock: LockSettings;
   batchSize: number;
   changeId: string | undefined;
+  /** Default: keep-table. */
+  strategy?: RenameModelStrategy;
 }
 
 /** A relation of the project that names the renamed model. */
@@ -54,104 +61,136 @@ export function defaultVerboseName(className: string): string {
   return className.replace(/(((?<=[a-z])[A-Z])|([A-Z](?![A-Z]|$)))/g, ' $1').trim().toLowerCase();
 }
 
+/** How the table fares: it keeps its name (pinned in Meta), or moves to the new model's, a view under the old. */
+export type RenameModelStrategy = 'keep-table' | 'move-table';
+
+export const RENAME_MODEL_STRATEGIES: Record<RenameModelStrategy, string> = {
+  'keep-table': 'the table keeps its name (Meta.db_table); the database does not change',
+  'move-table': "the table takes the new name; a view under the old one serves the previous release (PostgreSQL)",
+};
+
+/** Why a strategy cannot work for this model, or null. */
+export function renameModelStrategyUnavailable(strategy: RenameModelStrategy, target: { app: DjangoApp; model: DjangoModel; database: Database }): string | null {
+  if (strategy !== 'move-table') return null;
+  if (target.database !== 'postgresql') return `needs PostgreSQL, which writes through a view; ${target.database} keeps the table (--strategy keep-table)`;
+  const table = defaultTable(target.app.label, target.model.name);
+  if (target.model.dbTable !== table) return `Meta.db_table names its table (${target.model.dbTable}): it keeps that name (--strategy keep-table)`;
+  return null;
+}
+
+/** Django's table name for a model without Meta.db_table. */
+function defaultTable(appLabel: string, modelName: string): string {
+  return `${appLabel}_${modelName.toLowerCase()}`;
+}
+
 export function renameModelPlan(input: RenameModelInput): ChangePlan {
   const { app, model, to } = input;
+  const strategy = input.strategy ?? 'keep-table';
   const what = `${app.label}.${model.name}`;
   requireOwnTable(model);
   if (model.abstract) fail(`${model.name} is abstract: rename it and the classes that inherit it by hand (no table changes)`);
   if (!isPythonIdentifier(to) || isPythonKeyword(to) || !/^[A-Z]/.test(to)) fail(`--to "${to}" is not a class name; give one like Purchase (a Python identifier starting with a capital)`);
   if (to === model.name) fail(`${what} is called ${to} already`);
   if (app.models.some((m) => m.name.toLowerCase() === to.toLowerCase())) fail(`app "${app.label}" has a model ${app.models.find((m) => m.name.toLowerCase() === to.toLowerCase())!.name} already; Django tells models apart by their lower-cased names`);
+  const unavailable = renameModelStrategyUnavailable(strategy, input);
+  if (unavailable) fail(`--strategy move-table ${unavailable}`);
   refuseNamesInColumns(input);
   const change = input.changeId ?? `rename-${model.name}-to-${to}`.toLowerCase();
   validateChangeId(change);
+  const table = model.dbTable;
+  const newTable = strategy === 'move-table' ? defaultTable(app.label, to) : table;
+  if (strategy === 'move-table') requireFreeTableName(input.apps, newTable);
   const references = relationReferences(input);
   // Those in the model's own file go with its edits (marked, unmarked in release 2); others are staged beside them.
   const ownFile = retargetEdits(references.filter((r) => r.model.file === model.file)).get(model.file) ?? [];
   const ownFileModels = [...new Set(references.filter((r) => r.model.file === model.file && r.model.name !== model.name).map((r) => r.model.name))];
-  const table = model.dbTable;
-  // A Meta that names its table already keeps it; otherwise it is pinned (harmless when Django's facts leave the Meta source unread).
-  const pinned = /\bdb_table\s*=/.test(model.metaText ?? '');
-  const stateOperations: StateOperation[] = [
-    // The table keeps its name: pinned in the state first, so that the rename does not move it.
-    ...(pinned ? [] : [{ kind: 'AlterModelTable' as const, name: model.name.toLowerCase(), table }]),
-    { kind: 'RenameModel', oldName: model.name, newName: to },
-  ];
   const records = input.contribInstalled !== false;
   const oldModel = model.name.toLowerCase();
   const newModel = to.toLowerCase();
+  const renamedRecords: MigrationOperation[] = records
+    ? [{ kind: 'rename-model-records', comment: `The content type follows the model, as in Django's own RenameModel; the permissions get twins under the new name.`, step: 'rename', app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }]
+    : [];
+  const retiredRecords: MigrationOperation[] = records
+    ? [{ kind: 'rename-model-records', comment: `The permissions named after ${oldModel} go.`, step: 'retire', app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }]
+    : [];
+  const shape = strategy === 'move-table' ? moveTable(model, to, table, newTable, renamedRecords) : keepTable(model, to, table, renamedRecords);
   const first: Phase = {
     number: 1,
     of: 2,
     name: 'rename',
-    title: `Rename ${model.name} to ${to}, keeping its table`,
-    state: `\`class ${to}\` with \`db_table = "${table}"\`; \`${model.name} = ${to}\` beside it keeps the old name working.${references.length > 0 ? ` Relations that name it in a string point at ${to}: ${references.map((r) => `${r.appLabel}.${r.model.name}.${r.field.name}`).join(', ')}.` : ''}`,
-    database: `Nothing in ${table}: the table keeps its name (Django's state renames the model).${records ? ` The content type ${app.label}.${oldModel} becomes ${app.label}.${newModel}, and each of its permissions gets a twin named after ${to}, held by the same groups and users.` : ''}`,
+    title: shape.title,
+    state: `${shape.state} \`${model.name} = ${to}\` beside it keeps the old name working.${references.length > 0 ? ` Relations that name it in a string point at ${to}: ${references.map((r) => `${r.appLabel}.${r.model.name}.${r.field.name}`).join(', ')}.` : ''}`,
+    database: `${shape.database}${records ? ` The content type ${app.label}.${oldModel} becomes ${app.label}.${newModel}, and each of its permissions gets a twin named after ${to}, held by the same groups and users.` : ''}`,
     code: `Move the code from ${model.name} to ${to} in this release or the next: the alias keeps ${model.name} working until release 2 takes it out.`,
     serving: {
       duringMigration: `the previous release (class ${model.name})`,
-      afterSwitch: [`the previous release (${model.name}) and this one (${to}, and ${model.name} as an alias), on the same table`],
+      afterSwitch: [shape.afterSwitch],
     },
     beforeNext: [
-      `Retire the previous release: it checks the permissions named after ${oldModel}, which release 2 deletes.`,
+      ...retireFirst(records ? `checks the permissions named after ${oldModel}, which release 2 deletes` : null, strategy === 'move-table' ? `reads and writes the view ${table}, which release 2 drops` : null),
       `Move every use of ${model.name} in the code to ${to} (bg-scaffold check lists them): release 2 takes the alias out.`,
     ],
-    risks: records
-      ? [
-          `The previous release looks up its content type as ${app.label}.${oldModel}, which this migration renames: a lookup after it (a generic relation it writes, the admin's log) creates a new ${app.label}.${oldModel} content type, and what it writes points at that one. Check after the switch: SELECT id FROM django_content_type WHERE app_label = '${app.label}' AND model = '${oldModel}'.`,
-        ]
-      : [],
+    risks: [
+      ...(records
+        ? [
+            `The previous release looks up its content type as ${app.label}.${oldModel}, which this migration renames: a lookup after it (a generic relation it writes, the admin's log) creates a new ${app.label}.${oldModel} content type, and what it writes points at that one. Check after the switch: SELECT id FROM django_content_type WHERE app_label = '${app.label}' AND model = '${oldModel}'.`,
+          ]
+        : []),
+      ...shape.risks,
+    ],
     migration: {
       slug: `rename_${oldModel}_${newModel}`,
       atomic: true,
-      why: [
-        `Django's RenameModel renames the table and rebuilds every foreign key that points at it, under`,
-        'locks, while the previous release still names the old table. Here the table keeps its name',
-        "(db_table), so the rename is Django's state only; the content type follows, as in Django.",
-      ],
+      why: shape.why,
       imports: [],
       irreversible: null,
       ...(records ? { extraDependencies: [['contenttypes', '0002_remove_content_type_name'], ['auth', '0001_initial']] as Array<[string, string]> } : {}),
-      operations: [
-        { kind: 'state-only', comment: `Django's state: ${model.name} is ${to}, on the table ${table}; the database does not change.`, operations: stateOperations },
-        ...(records
-          ? [{ kind: 'rename-model-records' as const, comment: `The content type follows the model, as in Django's own RenameModel; the permissions get twins under the new name.`, step: 'rename' as const, app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }]
-          : []),
-      ],
+      operations: shape.operations,
     },
     modelEdits: [
       { kind: 'rename-class', model: model.name, to, note: `renamed from ${model.name}` },
-      ...(pinned ? [] : [{ kind: 'set-meta-option' as const, model: model.name, option: 'db_table', value: pythonString(table), note: 'the table keeps its name' }]),
+      ...shape.modelEdits,
       { kind: 'add-alias', model: to, alias: model.name, note: `the old name, until release 2` },
       ...ownFile,
     ],
     codeBlocks: [],
   };
+  const dropView: MigrationOperation[] =
+    strategy === 'move-table'
+      ? [{ kind: 'ddl', comment: `No release reads ${table} any more. Migrating backwards puts the view back.`, sql: [`DROP VIEW IF EXISTS ${quoted(table)}`], reverseSql: [createViewSql(table, newTable)] }]
+      : [];
+  const secondOperations = [...dropView, ...retiredRecords];
   const second: Phase = {
     number: 2,
     of: 2,
-    name: 'retire-alias',
-    title: `Take the alias ${model.name} out`,
+    name: strategy === 'move-table' ? 'drop-view' : 'retire-alias',
+    title: strategy === 'move-table' ? `Drop the view ${table}; take the alias ${model.name} out` : `Take the alias ${model.name} out`,
     state: `\`${model.name} = ${to}\` goes.`,
-    database: records ? `The permissions named after ${oldModel} are deleted.` : 'Nothing.',
+    database: [strategy === 'move-table' ? `The view ${table} is dropped.` : '', records ? `The permissions named after ${oldModel} are deleted.` : ''].filter(Boolean).join(' ') || 'Nothing.',
     code: `No code names ${model.name} any more.`,
     serving: { duringMigration: 'release 1', afterSwitch: ['release 1 and this one'] },
     beforeNext: ['Nothing: the change is complete.'],
     risks: [],
-    migration: records
-      ? {
-          slug: `retire_${oldModel}_permissions`,
-          atomic: true,
-          why: [
-            `No release checks the permissions named after ${oldModel} any more: their twins named after`,
-            `${newModel} serve. Migrating backwards creates them again, held by the groups and users that`,
-            'hold their twins.',
-          ],
-          imports: [],
-          irreversible: null,
-          operations: [{ kind: 'rename-model-records', comment: `The permissions named after ${oldModel} go.`, step: 'retire', app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }],
-        }
-      : null,
+    migration:
+      secondOperations.length > 0
+        ? {
+            slug: strategy === 'move-table' ? `drop_${oldModel}_view` : `retire_${oldModel}_permissions`,
+            atomic: true,
+            why: [
+              ...(strategy === 'move-table' ? [`No release reads or writes ${model.name}'s old table name any more: the view that kept it goes.`] : []),
+              ...(records
+                ? [
+                    `No release checks the permissions named after ${oldModel} any more: their twins named after`,
+                    `${newModel} serve. Migrating backwards creates them again, held by the groups and users that`,
+                    'hold their twins.',
+                  ]
+                : []),
+            ],
+            imports: [],
+            irreversible: null,
+            operations: secondOperations,
+          }
+        : null,
     modelEdits: [
       { kind: 'remove-alias', alias: model.name },
       { kind: 'unmark', model: to },
@@ -165,15 +204,100 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
     op: 'rename-model',
     app: app.label,
     model: model.name,
-    inputs: { app: app.label, model: model.name, to, modelsFile: model.file, database: input.database },
-    strategy: 'keep-table',
+    inputs: { app: app.label, model: model.name, to, modelsFile: model.file, database: input.database, strategy },
+    strategy,
     database: input.database,
     lock: input.lock,
     batchSize: input.batchSize,
     phases: [first, second],
     warnings: [],
-    verifiedOn: verifiedOn('rename-model', 'keep-table', input.database),
+    verifiedOn: verifiedOn('rename-model', strategy, input.database),
   };
+}
+
+/** Why the previous release must be gone before release 2, in one line (or none). */
+function retireFirst(...reasons: Array<string | null>): string[] {
+  const given = reasons.filter((r): r is string => r !== null);
+  return given.length === 0 ? [] : [`Retire the previous release: it ${given.join('; it ')}.`];
+}
+
+/** What release 1 says and does that depends on where the table goes. */
+interface TableShape {
+  title: string;
+  state: string;
+  database: string;
+  afterSwitch: string;
+  risks: string[];
+  why: string[];
+  operations: MigrationOperation[];
+  modelEdits: ModelEdit[];
+}
+
+function keepTable(model: DjangoModel, to: string, table: string, records: MigrationOperation[]): TableShape {
+  // A Meta that names its table already keeps it; otherwise it is pinned (harmless when Django's facts leave the Meta source unread).
+  const pinned = /\bdb_table\s*=/.test(model.metaText ?? '');
+  const stateOperations: StateOperation[] = [
+    // The table keeps its name: pinned in the state first, so that the rename does not move it.
+    ...(pinned ? [] : [{ kind: 'AlterModelTable' as const, name: model.name.toLowerCase(), table }]),
+    { kind: 'RenameModel', oldName: model.name, newName: to },
+  ];
+  return {
+    title: `Rename ${model.name} to ${to}, keeping its table`,
+    state: `\`class ${to}\` with \`db_table = "${table}"\`;`,
+    database: `Nothing in ${table}: the table keeps its name (Django's state renames the model).`,
+    afterSwitch: `the previous release (${model.name}) and this one (${to}, and ${model.name} as an alias), on the same table`,
+    risks: [],
+    why: [
+      `Django's RenameModel renames the table and rebuilds every foreign key that points at it, under`,
+      'locks, while the previous release still names the old table. Here the table keeps its name',
+      "(db_table), so the rename is Django's state only; the content type follows, as in Django.",
+    ],
+    operations: [{ kind: 'state-only', comment: `Django's state: ${model.name} is ${to}, on the table ${table}; the database does not change.`, operations: stateOperations }, ...records],
+    modelEdits: pinned ? [] : [{ kind: 'set-meta-option', model: model.name, option: 'db_table', value: pythonString(table), note: 'the table keeps its name' }],
+  };
+}
+
+function moveTable(model: DjangoModel, to: string, table: string, newTable: string, records: MigrationOperation[]): TableShape {
+  return {
+    title: `Rename ${model.name} to ${to}, moving its table to ${newTable}`,
+    state: `\`class ${to}\` on the table ${newTable};`,
+    database: `${table} is renamed ${newTable}, and a view named ${table} over it serves the previous release: PostgreSQL reads, inserts, updates and deletes through it, defaults and keys included. The foreign keys that point at the table follow it.`,
+    afterSwitch: `the previous release (${model.name}, through the view ${table}) and this one (${to}, and ${model.name} as an alias, on ${newTable}): the same rows`,
+    risks: [
+      `Raw SQL of the previous release that needs a table, not a view (ALTER TABLE, TRUNCATE, LOCK TABLE, COPY ${table} FROM, triggers on it), fails on ${table} after this migration; queries and writes do not.`,
+    ],
+    why: [
+      `Django's RenameModel renames the table and rebuilds every foreign key that points at it, under`,
+      'locks, while the previous release still names the old table. Here the table is renamed in one',
+      'short transaction under lock_timeout, the keys that point at it follow it, and a view under the',
+      'old name serves the previous release until release 2 drops it.',
+    ],
+    operations: [
+      { kind: 'state-only', comment: `Django's state: ${model.name} is ${to}, on the table ${newTable}; the database change is below.`, operations: [{ kind: 'RenameModel', oldName: model.name, newName: to }] },
+      {
+        kind: 'ddl',
+        comment: `The table moves; the view under its old name is over one table and every column, so PostgreSQL writes through it.`,
+        sql: [`ALTER TABLE ${quoted(table)} RENAME TO ${quoted(newTable)}`, createViewSql(table, newTable)],
+        reverseSql: [`DROP VIEW IF EXISTS ${quoted(table)}`, `ALTER TABLE ${quoted(newTable)} RENAME TO ${quoted(table)}`],
+      },
+      ...records,
+    ],
+    modelEdits: [],
+  };
+}
+
+function createViewSql(view: string, table: string): string {
+  return `CREATE OR REPLACE VIEW ${quoted(view)} AS SELECT * FROM ${quoted(table)}`;
+}
+
+function quoted(name: string): string {
+  return quoteName(name, 'postgresql');
+}
+
+/** The table the model moves to must not be another model's. */
+function requireFreeTableName(apps: DjangoApp[], table: string): void {
+  const owner = apps.flatMap((a) => a.models.map((m) => ({ a, m }))).find(({ m }) => m.dbTable === table);
+  if (owner) fail(`--strategy move-table: the table ${table} is ${owner.a.label}.${owner.m.name}'s; give another --to, or --strategy keep-table`);
 }
 
 /** Columns of other tables named after the model: renaming it in Django's state renames them. */
