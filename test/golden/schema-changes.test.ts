@@ -4,8 +4,8 @@
  * lines, Q imported bare, a models package): set-not-null with its default first, drop-not-null,
  * a field's index and a partial Meta index added and removed, a field made unique and a conditional
  * UniqueConstraint, a CheckConstraint, an integer column made a foreign key (legacy), a model
- * renamed with its table kept (shop, and the zoo's models package) or moved behind a view, and the
- * SQLite forms.
+ * renamed with its table kept (shop, and the zoo's models package) or moved behind a view (with its
+ * many-to-many table: the zoo's clubs), and the SQLite forms.
  * Refresh with `UPDATE_GOLDEN=1 npx vitest run test/golden`.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +51,8 @@ const scenarios: Scenario[] = [
   { op: 'rename-model', name: 'zoo-package', example: 'zoo', request: { app: 'library', model: 'Author', to: 'Writer' } },
   { op: 'rename-model', name: 'move-table', example: 'shop', request: { app: 'shop', model: 'Order', to: 'Purchase', strategy: 'move-table' } },
   { op: 'rename-model', name: 'move-table-zoo', example: 'zoo', request: { app: 'library', model: 'Author', to: 'Writer', strategy: 'move-table' } },
+  { op: 'rename-model', name: 'move-table-many-to-many', example: 'zoo', request: { app: 'clubs', model: 'Club', to: 'Circle', strategy: 'move-table' } },
+  { op: 'rename-model', name: 'relation-from-another-app', example: 'legacy', request: { app: 'accounts', model: 'Account', to: 'Customer', strategy: 'move-table' } },
 ];
 
 let work: string;

@@ -70,8 +70,12 @@ export interface Scenario {
   /** A check of the scenario's own after each phase's migrate: `check` names the cell; a problem fails it. */
   verify?: {
     check: string;
-    /** `sql` runs a query on the scenario's database and returns what psql prints. */
-    run: (tree: string, phase: number, env: DjangoEnv, sql: (query: string) => Promise<string>) => Promise<string | null>;
+    /**
+     * `sql` runs a query on the scenario's database and returns what psql prints; `databaseUrl`
+     * is that database, for Django code run in a release's tree (`tree` is phase `phase`'s, the
+     * previous release's is beside it, `release-<phase - 1>`).
+     */
+    run: (tree: string, phase: number, env: DjangoEnv, sql: (query: string) => Promise<string>, databaseUrl: string) => Promise<string | null>;
   };
   /** A check of the scenario's own once a phase has been migrated backwards (what the rollback rebuilt). */
   verifyAfterRollback?: { check: string; run: (phase: number, sql: (query: string) => Promise<string>) => Promise<string | null> };
@@ -297,7 +301,7 @@ export async function runScenario(
         staleReadsDeclared: scenario.staleReadsDeclared?.includes(k) ?? false,
         loadOps,
         seed: k,
-        afterMigrate: scenario.verify && { check: scenario.verify.check, run: () => scenario.verify!.run(next, k, env, sql) },
+        afterMigrate: scenario.verify && { check: scenario.verify.check, run: () => scenario.verify!.run(next, k, env, sql, url) },
         afterRollback: scenario.verifyAfterRollback && { check: scenario.verifyAfterRollback.check, run: () => scenario.verifyAfterRollback!.run(k, sql) },
         timed,
       });

@@ -32,7 +32,7 @@ describe.skipIf(decision === 'skip')('the field sweep over the example projects'
       const describe = (r: SweepResult) => `${r.example} ${r.app}.${r.model}.${r.field ?? ''} ${r.operation}: ${r.reason}`;
       expect(results.filter((r) => r.outcome === 'failed').map(describe)).toEqual([]);
       // The sample holds every operation, and plans that go all the way.
-      expect(new Set(results.map((r) => r.operation)).size).toBe(22);
+      expect(new Set(results.map((r) => r.operation)).size).toBe(24);
       expect(results.filter((r) => r.outcome === 'ok').length).toBeGreaterThan(sample.length / 3);
     },
     REAL_STACK_TIMEOUT_MS + PROVISION_TIMEOUT_MS,

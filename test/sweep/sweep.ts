@@ -29,6 +29,12 @@ export interface SweepCell {
   /** `rename-column trigger`, `add-column nullable`, … */
   operation: string;
   args: string[];
+  /**
+   * The developer's part of release 1 of a rename-model: the code moves from the old class name to
+   * the new one (release 2 takes the alias out, and the admin, the services and the package's
+   * imports name the class).
+   */
+  renamesClass?: { from: string; to: string };
 }
 
 export type CellOutcome = 'ok' | 'refused' | 'failed';
@@ -135,6 +141,10 @@ export async function sweepCells(example: string, python: string): Promise<Sweep
       cells.push({ ...on, field: null, operation: 'add-column default', args: ['add-column', ...base, '--name', 'sweep_rank', '--type', 'IntegerField', '--default', '0', ...pg] });
       cells.push({ ...on, field: null, operation: 'add-column default (sqlite)', args: ['add-column', ...base, '--name', 'sweep_rank', '--type', 'IntegerField', '--default', '0', ...sqlite] });
       cells.push({ ...on, field: null, operation: 'drop-table', args: ['drop-table', ...base, ...pg] });
+      const renamed = { from: model.name, to: `${model.name}Renamed` };
+      for (const strategy of ['keep-table', 'move-table']) {
+        cells.push({ ...on, field: null, operation: `rename-model ${strategy}`, args: ['rename-model', ...base, '--to', renamed.to, '--strategy', strategy, ...pg], renamesClass: renamed });
+      }
     }
   }
   return cells;
@@ -181,6 +191,7 @@ async function runCell(cell: SweepCell, work: string, generator: DjangoEnv, chec
     const phases = record.plan.phases.length;
     for (let phase = 1; phase <= phases; phase++) {
       if (phase > 1) {
+        if (cell.renamesClass && phase === 2) await renameClassInCode(tree, cell.renamesClass);
         const next = await cli(['advance', change, ...common]);
         if (next.code !== 0) return failed(phase, `advance exit ${next.code}: ${next.stderr.trim()}`);
       }
@@ -196,6 +207,31 @@ async function runCell(cell: SweepCell, work: string, generator: DjangoEnv, chec
   } finally {
     await fs.rm(tree, { recursive: true, force: true });
   }
+}
+
+/**
+ * What a developer does in release 1 of rename-model: every use of the old class name in the
+ * project's Python moves to the new one. Migrations keep their history; the lines bg-scaffold
+ * marked (the class statement, the alias) are its own.
+ */
+async function renameClassInCode(tree: string, names: { from: string; to: string }): Promise<void> {
+  const word = new RegExp(`\\b${names.from}\\b`, 'g');
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'migrations' && !entry.name.startsWith('.')) await walk(full);
+      } else if (entry.name.endsWith('.py')) {
+        const source = await fs.readFile(full, 'utf8');
+        const moved = source
+          .split('\n')
+          .map((line) => (line.includes('# bg-scaffold:') ? line : line.replace(word, names.to)))
+          .join('\n');
+        if (moved !== source) await fs.writeFile(full, moved);
+      }
+    }
+  };
+  await walk(tree);
 }
 
 /** Runs the cells `lanes` at a time, each lane with a checker per Django line. */

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     # The app lives in inventory/, its label (and migration dependencies) say "stock".
     "inventory.apps.InventoryConfig",
     "library",
+    "clubs",
 ]
 
 MIDDLEWARE = [

@@ -55,6 +55,47 @@ describe('rename-model plan', () => {
     });
   });
 
+  describe("move-table moves the model's own many-to-many tables with it", () => {
+    const topics = (kwargs: Record<string, string> = {}, target = 'Tag') => field('topics', 'ManyToManyField', { blank: 'True', ...kwargs }, { relatedModel: target, args: [target], column: '' });
+    const withTopics = (m2m = topics()) => [orderModel([...orderModel().fields, m2m]), shipment];
+
+    it('the table and the column named after the model move; a view gives the previous release the old names', () => {
+      const [first, second] = plan({ strategy: 'move-table' }, withTopics()).phases as [Phase, Phase];
+      const moves = first.migration!.operations.filter((o): o is Extract<MigrationOperation, { kind: 'ddl' }> => o.kind === 'ddl');
+      expect(moves[1]!.sql).toEqual([
+        'ALTER TABLE "shop_order_topics" RENAME TO "shop_purchase_topics"',
+        'ALTER TABLE "shop_purchase_topics" RENAME COLUMN "order_id" TO "purchase_id"',
+        'CREATE OR REPLACE VIEW "shop_order_topics" AS SELECT "id", "purchase_id" AS "order_id", "tag_id" FROM "shop_purchase_topics"',
+      ]);
+      expect(moves[1]!.reverseSql).toEqual([
+        'DROP VIEW IF EXISTS "shop_order_topics"',
+        'ALTER TABLE "shop_purchase_topics" RENAME COLUMN "purchase_id" TO "order_id"',
+        'ALTER TABLE "shop_purchase_topics" RENAME TO "shop_order_topics"',
+      ]);
+      expect(op(second, 'ddl').sql).toEqual(['DROP VIEW IF EXISTS "shop_order"', 'DROP VIEW IF EXISTS "shop_order_topics"']);
+    });
+
+    it.each<[string, Partial<RenameModelInput>, DjangoModel[], RegExp]>([
+      ['keeping the table (its column would need the new name)', {}, withTopics(), /Order\.topics is a many-to-many field whose table has a column named after Order \(order_id\); --strategy move-table moves that table too/],
+      ['a table the field names', { strategy: 'move-table' }, withTopics(topics({ db_table: '"order_topics"' })), /Order\.topics names its many-to-many table \(db_table\)/],
+      ['to the model itself', { strategy: 'move-table' }, withTopics(topics({}, '"self"')), /Order\.topics is a many-to-many field to Order itself/],
+    ])('refused: %s', (_what, overrides, models, message) => {
+      expect(() => plan(overrides, models)).toThrow(message);
+    });
+  });
+
+  it("depends on the latest migration of each other app with a relation to the model, so that Django's state renames it there", () => {
+    const invoice: DjangoModel = { ...shipment, name: 'Invoice', file: 'billing/models.py', dbTable: 'billing_invoice', fields: [field('order', 'ForeignKey', {}, { relatedModel: '"shop.Order"' })] };
+    const shop = shopApp([orderModel()]);
+    const billing = { ...shopApp([invoice]), label: 'billing', leaf: '0002_invoice_total' };
+    const p = renameModelPlan({ app: shop, apps: [shop, billing], model: shop.models[0]!, to: 'Purchase', contribInstalled: true, database: 'postgresql', lock: { lockTimeout: '1s', retries: 10 }, batchSize: 500, changeId: undefined });
+    expect(p.phases[0]!.migration!.extraDependencies).toEqual([
+      ['billing', '0002_invoice_total'],
+      ['contenttypes', '0002_remove_content_type_name'],
+      ['auth', '0001_initial'],
+    ]);
+  });
+
   describe('move-table is refused where it cannot work', () => {
     it.each<[string, Partial<RenameModelInput>, DjangoModel[] | undefined, RegExp]>([
       ['on SQLite', { database: 'sqlite' as Database }, undefined, /--strategy move-table needs PostgreSQL, which writes through a view; sqlite keeps the table \(--strategy keep-table\)/],

@@ -113,7 +113,19 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
   const retiredRecords: MigrationOperation[] = records
     ? [{ kind: 'rename-model-records', comment: `The permissions named after ${oldModel} go.`, step: 'retire', app: app.label, oldModel, newModel, verboseName: defaultVerboseName(to) }]
     : [];
-  const shape = strategy === 'move-table' ? moveTable(model, to, table, newTable, renamedRecords) : keepTable(model, to, table, renamedRecords);
+  const manyToMany = strategy === 'move-table' ? ownManyToManyTables(input, newTable) : [];
+  // Django's state points a relation at the new name only where the relation exists already: the
+  // other apps that hold one migrate first (makemigrations's RenameModel depends on them too).
+  const relatedApps = [...new Set(incomingRelations(model, app.label, input.apps).map((r) => r.appLabel))].filter((label) => label !== app.label);
+  const dependencies: Array<[string, string]> = [
+    ...relatedApps.flatMap((label): Array<[string, string]> => {
+      const leaf = input.apps.find((a) => a.label === label)?.leaf;
+      return leaf ? [[label, leaf]] : [];
+    }),
+    ...(records ? ([['contenttypes', '0002_remove_content_type_name'], ['auth', '0001_initial']] as Array<[string, string]>) : []),
+  ];
+  const views = [table, ...manyToMany.map((m) => m.table)];
+  const shape = strategy === 'move-table' ? moveTable(model, to, table, newTable, manyToMany, renamedRecords) : keepTable(model, to, table, renamedRecords);
   const first: Phase = {
     number: 1,
     of: 2,
@@ -127,7 +139,10 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
       afterSwitch: [shape.afterSwitch],
     },
     beforeNext: [
-      ...retireFirst(records ? `checks the permissions named after ${oldModel}, which release 2 deletes` : null, strategy === 'move-table' ? `reads and writes the view ${table}, which release 2 drops` : null),
+      ...retireFirst(
+        records ? `checks the permissions named after ${oldModel}, which release 2 deletes` : null,
+        strategy === 'move-table' ? `reads and writes the view${views.length > 1 ? 's' : ''} ${views.join(', ')}, which release 2 drops` : null,
+      ),
       `Move every use of ${model.name} in the code to ${to} (bg-scaffold check lists them): release 2 takes the alias out.`,
     ],
     risks: [
@@ -144,7 +159,7 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
       why: shape.why,
       imports: [],
       irreversible: null,
-      ...(records ? { extraDependencies: [['contenttypes', '0002_remove_content_type_name'], ['auth', '0001_initial']] as Array<[string, string]> } : {}),
+      ...(dependencies.length > 0 ? { extraDependencies: dependencies } : {}),
       operations: shape.operations,
     },
     modelEdits: [
@@ -157,16 +172,23 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
   };
   const dropView: MigrationOperation[] =
     strategy === 'move-table'
-      ? [{ kind: 'ddl', comment: `No release reads ${table} any more. Migrating backwards puts the view back.`, sql: [`DROP VIEW IF EXISTS ${quoted(table)}`], reverseSql: [createViewSql(table, newTable)] }]
+      ? [
+          {
+            kind: 'ddl',
+            comment: `No release reads ${views.join(' or ')} any more. Migrating backwards puts the view${views.length > 1 ? 's' : ''} back.`,
+            sql: views.map((view) => `DROP VIEW IF EXISTS ${quoted(view)}`),
+            reverseSql: [createViewSql(table, newTable), ...manyToMany.map(createManyToManyViewSql)],
+          },
+        ]
       : [];
   const secondOperations = [...dropView, ...retiredRecords];
   const second: Phase = {
     number: 2,
     of: 2,
     name: strategy === 'move-table' ? 'drop-view' : 'retire-alias',
-    title: strategy === 'move-table' ? `Drop the view ${table}; take the alias ${model.name} out` : `Take the alias ${model.name} out`,
+    title: strategy === 'move-table' ? `Drop the view${views.length > 1 ? 's' : ''} ${views.join(', ')}; take the alias ${model.name} out` : `Take the alias ${model.name} out`,
     state: `\`${model.name} = ${to}\` goes.`,
-    database: [strategy === 'move-table' ? `The view ${table} is dropped.` : '', records ? `The permissions named after ${oldModel} are deleted.` : ''].filter(Boolean).join(' ') || 'Nothing.',
+    database: [strategy === 'move-table' ? `The view${views.length > 1 ? 's' : ''} ${views.join(', ')} ${views.length > 1 ? 'are' : 'is'} dropped.` : '', records ? `The permissions named after ${oldModel} are deleted.` : ''].filter(Boolean).join(' ') || 'Nothing.',
     code: `No code names ${model.name} any more.`,
     serving: { duringMigration: 'release 1', afterSwitch: ['release 1 and this one'] },
     beforeNext: ['Nothing: the change is complete.'],
@@ -257,11 +279,12 @@ function keepTable(model: DjangoModel, to: string, table: string, records: Migra
   };
 }
 
-function moveTable(model: DjangoModel, to: string, table: string, newTable: string, records: MigrationOperation[]): TableShape {
+function moveTable(model: DjangoModel, to: string, table: string, newTable: string, manyToMany: OwnManyToMany[], records: MigrationOperation[]): TableShape {
+  const m2mNote = manyToMany.map((m) => ` The many-to-many table of ${model.name}.${m.field}, ${m.table}, moves to ${m.newTable} and its column ${m.column} becomes ${m.newColumn}, with a view under the old names.`).join('');
   return {
     title: `Rename ${model.name} to ${to}, moving its table to ${newTable}`,
     state: `\`class ${to}\` on the table ${newTable};`,
-    database: `${table} is renamed ${newTable}, and a view named ${table} over it serves the previous release: PostgreSQL reads, inserts, updates and deletes through it, defaults and keys included. The foreign keys that point at the table follow it.`,
+    database: `${table} is renamed ${newTable}, and a view named ${table} over it serves the previous release: PostgreSQL reads, inserts, updates and deletes through it, defaults and keys included. The foreign keys that point at the table follow it.${m2mNote}`,
     afterSwitch: `the previous release (${model.name}, through the view ${table}) and this one (${to}, and ${model.name} as an alias, on ${newTable}): the same rows`,
     risks: [
       `Raw SQL of the previous release that needs a table, not a view (ALTER TABLE, TRUNCATE, LOCK TABLE, COPY ${table} FROM, triggers on it), fails on ${table} after this migration; queries and writes do not.`,
@@ -280,6 +303,14 @@ function moveTable(model: DjangoModel, to: string, table: string, newTable: stri
         sql: [`ALTER TABLE ${quoted(table)} RENAME TO ${quoted(newTable)}`, createViewSql(table, newTable)],
         reverseSql: [`DROP VIEW IF EXISTS ${quoted(table)}`, `ALTER TABLE ${quoted(newTable)} RENAME TO ${quoted(table)}`],
       },
+      ...manyToMany.map(
+        (m): MigrationOperation => ({
+          kind: 'ddl',
+          comment: `The many-to-many table of ${model.name}.${m.field} is named after ${model.name}'s table, and one of its columns after the model: both move, and a view gives the previous release the old names.`,
+          sql: [`ALTER TABLE ${quoted(m.table)} RENAME TO ${quoted(m.newTable)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.column)} TO ${quoted(m.newColumn)}`, createManyToManyViewSql(m)],
+          reverseSql: [`DROP VIEW IF EXISTS ${quoted(m.table)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.newColumn)} TO ${quoted(m.column)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME TO ${quoted(m.table)}`],
+        }),
+      ),
       ...records,
     ],
     modelEdits: [],
@@ -288,6 +319,45 @@ function moveTable(model: DjangoModel, to: string, table: string, newTable: stri
 
 function createViewSql(view: string, table: string): string {
   return `CREATE OR REPLACE VIEW ${quoted(view)} AS SELECT * FROM ${quoted(table)}`;
+}
+
+/** The old many-to-many table's name and columns over the moved one (the key and the other side keep theirs). */
+function createManyToManyViewSql(m: OwnManyToMany): string {
+  return `CREATE OR REPLACE VIEW ${quoted(m.table)} AS SELECT "id", ${quoted(m.newColumn)} AS ${quoted(m.column)}, ${quoted(m.targetColumn)} FROM ${quoted(m.newTable)}`;
+}
+
+/** An auto-created many-to-many table of one of the model's own fields: it moves with the model. */
+export interface OwnManyToMany {
+  field: string;
+  table: string;
+  newTable: string;
+  /** The column that points at the renamed model: `club_id`, then `circle_id`. */
+  column: string;
+  newColumn: string;
+  /** The column that points at the other side, which keeps its name. */
+  targetColumn: string;
+}
+
+/**
+ * The model's own auto-created many-to-many tables, as Django names them: `<db_table>_<field>`,
+ * with `<model>_id` and `<target>_id` beside `id`. Those Django would name otherwise (a field's own
+ * db_table, a model pointing at itself, a name past PostgreSQL's 63 bytes) are refused.
+ */
+export function ownManyToManyTables(input: Pick<RenameModelInput, 'app' | 'model' | 'to'>, newTable: string): OwnManyToMany[] {
+  const { app, model, to } = input;
+  return model.fields
+    .filter((f) => f.fieldClass === 'ManyToManyField' && f.kwargs.through === undefined && !f.inheritedFrom)
+    .map((f) => {
+      const what = `${model.name}.${f.name}`;
+      if (f.kwargs.db_table !== undefined) fail(`${what} names its many-to-many table (db_table), whose column is named after ${model.name}: give it a through model first`);
+      const target = f.django?.target?.modelName ?? (f.relatedModel?.trim() === 'settings.AUTH_USER_MODEL' ? null : relationTargetName(f, app.label, model.name)?.name);
+      if (!target) fail(`cannot tell which model ${what} points at (${f.relatedModel ?? 'no target'}) without Django: its many-to-many table has a column named after it`);
+      if (target.toLowerCase() === model.name.toLowerCase()) fail(`${what} is a many-to-many field to ${model.name} itself (from_ and to_ columns): give it a through model first`);
+      const [oldName, newName] = [`${model.dbTable}_${f.name}`, `${newTable}_${f.name}`];
+      const tooLong = [oldName, newName].find((name) => Buffer.byteLength(name) > 63);
+      if (tooLong) fail(`${what}: the many-to-many table ${tooLong} is longer than PostgreSQL's 63 bytes, so Django shortens it with a hash: give it a through model first`);
+      return { field: f.name, table: oldName, newTable: newName, column: `${model.name.toLowerCase()}_id`, newColumn: `${to.toLowerCase()}_id`, targetColumn: `${target.toLowerCase()}_id` };
+    });
 }
 
 function quoted(name: string): string {
@@ -303,8 +373,11 @@ function requireFreeTableName(apps: DjangoApp[], table: string): void {
 /** Columns of other tables named after the model: renaming it in Django's state renames them. */
 function refuseNamesInColumns(input: RenameModelInput): void {
   const { app, model, apps } = input;
+  // move-table moves the model's own many-to-many tables with it (ownManyToManyTables checks each).
   const ownM2m = model.fields.find((f) => f.fieldClass === 'ManyToManyField' && f.kwargs.through === undefined);
-  if (ownM2m) fail(`${model.name}.${ownM2m.name} is a many-to-many field whose table has a column named after ${model.name} (${model.name.toLowerCase()}_id); give it a through model first, or rename the model by hand`);
+  if (ownM2m && input.strategy !== 'move-table') {
+    fail(`${model.name}.${ownM2m.name} is a many-to-many field whose table has a column named after ${model.name} (${model.name.toLowerCase()}_id); --strategy move-table moves that table too (PostgreSQL), or give it a through model first`);
+  }
   for (const incoming of incomingRelations(model, app.label, apps)) {
     if (incoming.field.fieldClass === 'ManyToManyField' && incoming.field.kwargs.through === undefined) {
       fail(`${incoming.appLabel}.${incoming.model.name}.${incoming.field.name} is a many-to-many field to ${model.name} whose table has a column named after it; give it a through model first, or rename the model by hand`);

@@ -1,0 +1,20 @@
+from django.db import models
+
+
+class Customer(models.Model):  # bg-scaffold: rename-account-to-customer 1/2 renamed from Account
+    # The key is the project's default auto field: a 32-bit integer, about to run out.
+    name = models.CharField(max_length=100)
+    email = models.EmailField(unique=True)
+    visits = models.IntegerField(default=0)
+    balance = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+
+    def __str__(self):
+        return self.name
+
+
+Account = Customer  # bg-scaffold: rename-account-to-customer 1/2 the old name, until release 2
+
+
+class Profile(models.Model):
+    account = models.OneToOneField(Customer, on_delete=models.CASCADE)  # bg-scaffold: rename-account-to-customer 1/2 points at the renamed model
+    bio = models.TextField(blank=True, default="")
