@@ -64,6 +64,9 @@ export function singleReleasePlan(c: SingleReleaseChange): ChangePlan {
     modelEdits: c.modelEdits,
     codeBlocks: [],
   };
+  // The strategy names PostgreSQL's way (concurrently, not valid then validate); elsewhere the
+  // migration is Django's own operation.
+  const strategy = c.database === 'postgresql' ? c.strategy : 'django-operation';
   return {
     schemaVersion: 1,
     change: c.change,
@@ -71,13 +74,13 @@ export function singleReleasePlan(c: SingleReleaseChange): ChangePlan {
     app: c.app,
     model: c.model,
     inputs: c.inputs,
-    strategy: c.strategy,
+    strategy,
     database: c.database,
     lock: c.lock,
     batchSize: c.batchSize,
     phases: [phase],
     warnings: c.database === 'sqlite' ? [sqliteWarning()] : [],
-    verifiedOn: verifiedOn(c.op, c.strategy, c.database),
+    verifiedOn: verifiedOn(c.op, strategy, c.database),
   };
 }
 
