@@ -13,7 +13,7 @@ import { join, posix } from 'node:path';
 import { packageRoot } from '../package-root.js';
 
 /** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
-export const RUNTIME_VERSION = 5;
+export const RUNTIME_VERSION = 6;
 
 export interface RuntimeRelease {
   version: number;
@@ -70,6 +70,16 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
     changes: [
       'indexes and constraints without blocking writes: AddIndexConcurrently / RemoveIndexConcurrently (any Meta index, built and dropped CONCURRENTLY under its own name, an INVALID leftover rebuilt), AddConstraintConcurrently (a UniqueConstraint as a unique index built CONCURRENTLY, its duplicates named first; a CheckConstraint added NOT VALID and validated, its violations counted first), DropIndexConcurrently; a unique CreateIndexConcurrently names the duplicates that stop it',
       'AddForeignKey names the values that point at nothing before any lock, and drops its NOT VALID constraint again when validation meets one written since',
+    ],
+  },
+  {
+    version: 6,
+    sha256: '920f8cf7dc2fe9ee1f2f268d443f21fd25f127501e306ac981e52c677467b0ba',
+    changes: [
+      'every step sets its statement_timeout: one that holds a lock writers wait for is stopped (StepTimedOut, undone) once it runs past its lock waits and a second, rather than stall them; one that blocks no writer (VALIDATE, a backfill batch, an index built CONCURRENTLY) runs with none, so a role\'s statement_timeout does not stop it halfway',
+      'what sqlmigrate shows is each step as it runs, for the linters that read it (squawk): BEGIN, its SET LOCAL lock_timeout and statement_timeout, its statements, COMMIT; the drop of a step\'s own temporary check, and of the foreign key ReplaceForeignKey replaces, after squawk\'s ignore with the reason',
+      'SquawkIgnore and MigrationLinterIgnore: the linters\' own ignores (squawk-ignore-file in what sqlmigrate shows; django-migration-linter\'s IgnoreMigration, where it is installed) for what a migration does on purpose, each with why it is safe',
+      'SetNotNull and DropNotNull describe themselves without the words NOT NULL, which django-migration-linter took, in a comment, for a NOT NULL being added',
     ],
   },
 ];

@@ -470,15 +470,30 @@ class TheModule(unittest.TestCase):
         self.assertEqual(len([app for app, _ in disk if app == ORDERS]), 3)
 
     def test_imports_only_django_and_the_standard_library(self):
+        # ...and, where it is installed, django-migration-linter's IgnoreMigration: an
+        # import of anything else sits in a try whose handler takes ImportError.
         tree = ast.parse(rendered_module())
-        roots = set()
+        roots, optional = set(), set()
+        guarded = {
+            id(statement)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Try)
+            and any(
+                isinstance(handler.type, ast.Name) and handler.type.id == "ImportError"
+                for handler in node.handlers
+            )
+            for statement in node.body
+        }
         for node in ast.walk(tree):
+            found = set()
             if isinstance(node, ast.Import):
-                roots |= {alias.name.split(".")[0] for alias in node.names}
+                found = {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom):
                 self.assertEqual(node.level, 0, "no relative imports")
-                roots.add(node.module.split(".")[0])
+                found = {node.module.split(".")[0]}
+            (optional if id(node) in guarded else roots).update(found)
         self.assertEqual(roots - set(sys.stdlib_module_names), {"django"})
+        self.assertEqual(optional, {"django_migration_linter"})
 
     def test_is_a_static_file_whose_header_names_its_version(self):
         version = re.fullmatch(r"_bg_scaffold_v([1-9][0-9]*)", MODULE).group(1)
@@ -701,11 +716,49 @@ class RunDDLTests(OpsTestCase):
 
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '7s'")
+                cursor.execute("SET LOCAL statement_timeout = '9s'")
             step = ops.RunDDL("ALTER TABLE t ADD COLUMN x int", lock_timeout="300ms")
             step.database_forwards(APP, editor, ProjectState(), ProjectState())
             with connection.cursor() as cursor:
                 cursor.execute("SHOW lock_timeout")
                 self.assertEqual(cursor.fetchone()[0], "7s")
+                cursor.execute("SHOW statement_timeout")
+                self.assertEqual(cursor.fetchone()[0], "9s")
+        self.assertIn("x", columns("t"))
+
+    def test_a_step_holding_a_lock_writers_wait_for_is_stopped_by_statement_timeout(
+        self,
+    ):
+        # Locked, a table whose step then runs on (a scan, a rewrite) stalls every
+        # writer: lock_timeout + HOLD_LIMIT later the step is stopped, and undone.
+        step = ops.RunDDL(
+            ["ALTER TABLE t ADD COLUMN x int", "SELECT pg_sleep(3)"],
+            lock_timeout="100ms",
+        )
+        started = time.monotonic()
+        with self.assertRaises(ops.StepTimedOut) as failure:
+            run(step)
+        self.assertLess(time.monotonic() - started, 2.5)
+        self.assertIn("stopped by its statement_timeout 1100ms", str(failure.exception))
+        self.assertIn("run migrate again", str(failure.exception))
+        self.assertNotIn("x", columns("t"))
+
+    def test_a_step_that_blocks_no_writer_is_not_cut_short_by_a_statement_timeout(self):
+        # A validation or a backfill batch on a large table takes its time: a role's or
+        # a session's statement_timeout must not stop it halfway.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = '100ms'")
+        try:
+            run(ops.RunDDL("SELECT pg_sleep(0.3)"))
+            run(ops.RunDDL(["ALTER TABLE t ADD COLUMN x int", "SELECT pg_sleep(0.3)"]))
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW statement_timeout")
+                self.assertEqual(cursor.fetchone()[0], "100ms")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
         self.assertIn("x", columns("t"))
 
 
@@ -1122,8 +1175,9 @@ class BackfillTests(OpsTestCase):
     def test_sqlmigrate_shows_the_vacuum_after_the_batches(self):
         shown = run(self.backfill(), collect_sql=True).collected_sql
         self.assertEqual(shown[-1], 'VACUUM (ANALYZE) "t";')
+        self.assertEqual(shown[-3], "COMMIT;")
         self.assertTrue(
-            shown[-3].startswith("PREPARE bg_scaffold_backfill AS UPDATE"), shown
+            shown[-4].startswith("PREPARE bg_scaffold_backfill AS UPDATE"), shown
         )
 
     def test_in_an_atomic_migration_leaves_the_vacuum_to_autovacuum(self):
@@ -1551,6 +1605,164 @@ class ShowingSQL(OpsTestCase):
         shown = self.collected(ops.Backwards(ops.SetNotNull("t", "v")), "backwards")
         self.assertIn("SET NOT NULL", shown)
         self.assertEqual(self.collected(ops.Backwards(ops.SetNotNull("t", "v"))), "")
+
+    def test_shows_each_step_in_its_own_transaction_under_its_timeouts(self):
+        # As it runs: BEGIN, the step's SET LOCALs, its statements, COMMIT. squawk reads
+        # the transaction (a step that fails leaves nothing) and the statement_timeout.
+        add = ops.RunDDL('ALTER TABLE "t" ADD COLUMN "x" int', lock_timeout="2s")
+        self.assertEqual(
+            self.collected(add).split("\n"),
+            [
+                "-- bg-scaffold: in one transaction, lock_timeout 2s, up to 10 tries,"
+                " statement_timeout 5000ms",
+                "BEGIN;",
+                "SET LOCAL lock_timeout = '2s';",
+                "SET LOCAL statement_timeout = '5000ms';",
+                'ALTER TABLE "t" ADD COLUMN "x" int;',
+                "COMMIT;",
+            ],
+        )
+        validate = self.collected(ops.RunDDL("ALTER TABLE t VALIDATE CONSTRAINT c"))
+        self.assertIn("no statement_timeout: it blocks no writer", validate)
+        self.assertIn("SET LOCAL statement_timeout = '0';", validate)
+        index = self.collected(ops.CreateIndexConcurrently("t", "v"))
+        self.assertIn("SET statement_timeout = '0';", index)
+        self.assertTrue(index.endswith("RESET lock_timeout;\nRESET statement_timeout;"))
+
+    def test_in_an_atomic_migration_shows_no_transaction_of_its_own(self):
+        # Django shows the migration's BEGIN and COMMIT; each step is a savepoint.
+        from django.db import connection
+        from django.db.migrations.state import ProjectState
+
+        with connection.schema_editor(atomic=True, collect_sql=True) as editor:
+            step = ops.RunDDL("ALTER TABLE t ADD COLUMN x int")
+            step.database_forwards(APP, editor, ProjectState(), ProjectState())
+        self.assertNotIn("BEGIN;", editor.collected_sql)
+        self.assertIn("SET LOCAL lock_timeout = '1s';", editor.collected_sql)
+
+    def test_shows_squawks_ignore_before_a_drop_it_makes_on_purpose(self):
+        shown = self.collected(ops.SetNotNull("t", "v")).split("\n")
+        check = django_name("t", "v", "_bg_notnull")
+        drop = shown.index(f'ALTER TABLE "t" DROP CONSTRAINT IF EXISTS "{check}";')
+        self.assertEqual(
+            shown[drop - 1],
+            "-- squawk-ignore ban-drop-constraint -- the temporary check added above:"
+            " the column itself enforces it now",
+        )
+        replaced = self.collected(
+            ops.ReplaceForeignKey("child", "parent_id", "parent", "id")
+        )
+        ours = django_name("child", "parent_id", "_bg_fk")
+        djangos = django_name("child", "parent_id", "_fk_parent_id")
+        self.assertIn(
+            "-- squawk-ignore ban-drop-constraint -- Django's foreign key, replaced by"
+            f' {ours} above\nALTER TABLE "child" DROP CONSTRAINT IF EXISTS "{djangos}";',
+            replaced,
+        )
+
+    def test_every_operation_describes_itself_in_one_line(self):
+        # sqlmigrate shows a description as one "--" comment: a second line would be
+        # outside it, and no SQL.
+        from django.db import models
+        from django.db.migrations.operations.base import Operation
+
+        two_lines = "CREATE FUNCTION f() RETURNS int\nLANGUAGE sql AS 'SELECT 1'"
+        operations = [
+            ops.RunDDL([two_lines]),
+            ops.BackfillInBatches("t", "w =\n v", "w IS\n NULL"),
+            ops.SetNotNull("t", "v"),
+            ops.DropNotNull("t", "v"),
+            ops.CreateIndexConcurrently("t", "v"),
+            ops.DropIndexConcurrently("t", "v"),
+            ops.AddForeignKey("child", "parent_id", "parent", "id"),
+            ops.Backwards(ops.RunDDL([two_lines])),
+            ops.ReplaceForeignKey("child", "parent_id", "parent", "id"),
+            ops.DropTable("t"),
+            ops.SyncColumn(
+                "t", "v", "w", function="f", value_sql="v\n * 2", target_type="bigint"
+            ),
+            ops.MirrorColumn("t", "v", "w"),
+            ops.SwapColumns([{"table": "t", "column": "v"}]),
+            ops.AddIndexConcurrently("t", models.Index(fields=["v"], name="t_v_idx")),
+            ops.RemoveIndexConcurrently("t", "t_v_idx"),
+            ops.AddConstraintConcurrently(
+                "t", models.CheckConstraint(condition=models.Q(v__gte=0), name="c")
+            ),
+            ops.SquawkIgnore({"ban-drop-column": "the reason,\n on two lines"}),
+            ops.MigrationLinterIgnore({"DROP_COLUMN": "the reason,\n on two lines"}),
+        ]
+        public = {
+            value
+            for name, value in vars(ops).items()
+            if isinstance(value, type)
+            and issubclass(value, Operation)
+            and value.__module__ == ops.__name__
+            and not name.startswith("_")
+        } - {ops.BlueGreenOperation}
+        self.assertEqual(public - {type(operation) for operation in operations}, set())
+        for operation in operations:
+            self.assertNotIn("\n", operation.describe(), type(operation).__name__)
+
+
+# --- the linters' ignores ----------------------------------------------------------
+
+
+class LinterIgnores(OpsTestCase):
+    def test_squawk_ignore_shows_squawks_file_ignore_with_each_reason(self):
+        ignore = ops.SquawkIgnore(
+            {
+                "ban-drop-column": "release 1 took it\n  out of the model",
+                "ban-drop-function": "ours",
+            }
+        )
+        self.assertEqual(
+            run(ignore, collect_sql=True).collected_sql,
+            [
+                "-- squawk-ignore-file ban-drop-column -- release 1 took it out of the model",
+                "-- squawk-ignore-file ban-drop-function -- ours",
+            ],
+        )
+        self.assertEqual(
+            ignore.describe(),
+            "squawk passes this migration's ban-drop-column, ban-drop-function on purpose",
+        )
+        columns_before = columns("t")
+        run(ignore)
+        run(ignore, "backwards")
+        self.assertEqual(columns("t"), columns_before)
+
+    def test_migration_linter_ignore_is_the_linters_own_ignore_where_installed(self):
+        from django.db.migrations.operations.base import Operation
+
+        ignore = ops.MigrationLinterIgnore({"DROP_COLUMN": "release 1\n took it out"})
+        if importlib.util.find_spec("django_migration_linter"):
+            from django_migration_linter import IgnoreMigration
+
+            self.assertIsInstance(ignore, IgnoreMigration)
+        else:  # production need not install a linter: then it does nothing
+            self.assertEqual(type(ignore).__mro__[-2:], (Operation, object))
+        self.assertEqual(
+            ignore.describe(),
+            "django-migration-linter skips this migration on purpose: DROP_COLUMN,"
+            " release 1 took it out",
+        )
+        self.assertEqual(run(ignore, collect_sql=True).collected_sql, [])
+        self.assertTrue(ignore.reversible)
+        run(ignore, "backwards")
+
+    def test_squashmigrations_writes_them_back_with_their_reasons(self):
+        from django.db.migrations.writer import OperationWriter
+
+        for ignore in (
+            ops.SquawkIgnore({"ban-drop-column": "why"}),
+            ops.MigrationLinterIgnore({"DROP_COLUMN": "why"}),
+        ):
+            self.assertFalse(ignore.elidable)
+            name, args, kwargs = ignore.deconstruct()
+            rebuilt = getattr(ops, name)(*args, **kwargs)
+            self.assertEqual(rebuilt.describe(), ignore.describe())
+            written, _ = OperationWriter(ignore, indentation=0).serialize()
+            self.assertIn("'why'", written)
 
 
 # --- a generated migration, end to end ---------------------------------------------

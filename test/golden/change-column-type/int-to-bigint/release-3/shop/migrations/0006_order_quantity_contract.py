@@ -15,7 +15,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-to-biginteger/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v5 import RunDDL
+from ._bg_scaffold_v6 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "order-quantity-to-biginteger",

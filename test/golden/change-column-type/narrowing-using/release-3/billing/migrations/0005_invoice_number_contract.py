@@ -15,7 +15,7 @@
 # The whole timeline: .bg-scaffold/invoice-number-to-integer/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v5 import RunDDL
+from ._bg_scaffold_v6 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "invoice-number-to-integer",

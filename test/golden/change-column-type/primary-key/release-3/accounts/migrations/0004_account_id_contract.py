@@ -15,7 +15,7 @@
 # The whole timeline: .bg-scaffold/account-id-to-bigauto/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v5 import RunDDL
+from ._bg_scaffold_v6 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "account-id-to-bigauto",

@@ -22,7 +22,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from ._bg_scaffold_v5 import DropNotNull
+from ._bg_scaffold_v6 import DropNotNull
 
 BG_SCAFFOLD = {
     "change": "remove-order-product",

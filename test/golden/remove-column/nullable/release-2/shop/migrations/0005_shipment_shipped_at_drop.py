@@ -18,7 +18,7 @@
 # The whole timeline: .bg-scaffold/remove-shipment-shipped-at/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v5 import RunDDL
+from ._bg_scaffold_v6 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "remove-shipment-shipped-at",

@@ -17,7 +17,7 @@
 # The whole timeline: .bg-scaffold/rename-club-to-circle/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v5 import RunDDL
+from ._bg_scaffold_v6 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "rename-club-to-circle",

@@ -22,7 +22,7 @@
 # The whole timeline: .bg-scaffold/shipment-tracking-code-unique/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v5 import CreateIndexConcurrently, DropIndexConcurrently
+from ._bg_scaffold_v6 import CreateIndexConcurrently, DropIndexConcurrently
 
 BG_SCAFFOLD = {
     "change": "shipment-tracking-code-unique",

@@ -19,7 +19,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from ._bg_scaffold_v5 import Backwards, DropTable, ReplaceForeignKey
+from ._bg_scaffold_v6 import Backwards, DropTable, ReplaceForeignKey
 
 BG_SCAFFOLD = {"change": "drop-shipment", "op": "drop-table", "phase": 2, "phases": 2}
 

@@ -31,7 +31,7 @@
 # The whole timeline: .bg-scaffold/rename-author-to-writer/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v5 import RunDDL
+from ._bg_scaffold_v6 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "rename-author-to-writer",
