@@ -12,7 +12,9 @@ export const addIndex: Operation<typeof ADD_INDEX_OPTIONS> = {
   description: 'add an index (a field\'s own, or a Meta index) built CONCURRENTLY, without stopping writes',
   options: ADD_INDEX_OPTIONS,
   help: ADD_INDEX_HELP,
-  changeId: (answers) => deriveChangeId([answers.model, ...(answers.field ?? answers.fields ?? '').split(',').map((f) => f.trim().replace(/^-/, '')), 'index']),
+  // An index on expressions is named by --name, which it needs.
+  changeId: (answers) =>
+    answers.expressions !== undefined ? deriveChangeId([answers.name ?? `${answers.model}-expressions`]) : deriveChangeId([answers.model, ...(answers.field ?? answers.fields ?? '').split(',').map((f) => f.trim().replace(/^-/, '')), 'index']),
   async plan(facts, app, answers, common) {
     const { model, field } = fieldOrMetaTarget(facts, app, answers);
     const plan = addIndexPlan({
@@ -23,6 +25,7 @@ export const addIndex: Operation<typeof ADD_INDEX_OPTIONS> = {
       fields: answers.fields,
       name: answers.name,
       condition: answers.condition,
+      extras: { expressions: answers.expressions, include: answers.include, opclasses: answers.opclasses },
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

@@ -1,5 +1,5 @@
 /** What `add-index` asks for: each input once, as a flag and as the question a terminal asks without it. */
-import { conditionOption, entryNameOption, fieldsOption, oneFieldOption, suggestedIndexName } from '../shared/index-options.js';
+import { conditionOption, entryNameOption, fieldsOption, metaEntryExtraOptions, oneFieldOption, suggestedIndexName } from '../shared/index-options.js';
 import { appOption, changeIdOption, modelOption } from '../shared/target-options.js';
 import { fieldIndexRefusal } from './plan.js';
 
@@ -15,6 +15,7 @@ export const ADD_INDEX_OPTIONS = {
   fields: fieldsOption({ description: 'a Meta index on these fields instead, e.g. customer,-placed_at (- for descending)', descending: true }),
   condition: conditionOption({ description: 'Meta index: only rows matching this Q, e.g. "Q(status=\'new\')" (a partial index)', message: 'Only rows where (a Q expression; empty: all rows)' }),
   name: entryNameOption({ description: "Meta index: its name (default: the one Django computes)", suggest: suggestedIndexName }),
+  ...metaEntryExtraOptions('index'),
   changeId: changeIdOption('<model>-<fields>-index'),
 };
 
@@ -27,4 +28,6 @@ export const ADD_INDEX_HELP = [
   '  bg-scaffold add-index --app shop --model Order --field placed_at',
   '  bg-scaffold add-index --app shop --model Order --fields customer,-placed_at',
   '  bg-scaffold add-index --app shop --model Order --fields placed_at --condition "Q(status=\'new\')" --name order_new_placed_idx',
+  '  bg-scaffold add-index --app shop --model Order --fields customer --include status,placed_at',
+  '  bg-scaffold add-index --app shop --model Customer --expressions \'Lower("email")\' --name customer_email_lower_idx',
 ];

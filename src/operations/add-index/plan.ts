@@ -8,8 +8,8 @@ import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
 import { djangoIndexesOf, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { conditionExpression, djangoIndexName, type IndexField, parseIndexFields, requireFreeName } from '../shared/indexes.js';
+import { type MetaEntryRequest, metaEntryExtras, metaEntrySource } from '../shared/meta-entries.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
-import { pythonString } from '../shared/python-literals.js';
 import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
 import type { ChangePlan, LockSettings, MigrationOperation } from '../shared/types.js';
 
@@ -24,6 +24,8 @@ export interface AddIndexInput {
   fields?: string;
   name?: string;
   condition?: string;
+  /** Expressions, covering fields, operator classes (a Meta index). */
+  extras?: MetaEntryRequest;
   database: Database;
   lock: LockSettings;
   batchSize: number;
@@ -40,14 +42,15 @@ const BUILD_WHY = [
 export function addIndexPlan(input: AddIndexInput): ChangePlan {
   const { model } = input;
   requireTable(model, 'add the index');
-  if ((input.field === undefined) === (input.fields === undefined)) fail('give --field (the field\'s own index) or --fields (a Meta index on one or more fields), not both');
-  return input.field ? fieldIndexPlan(input, input.field) : metaIndexPlan(input, input.fields!);
+  const given = [input.field, input.fields, input.extras?.expressions].filter((answer) => answer !== undefined).length;
+  if (given !== 1) fail('give one of --field (the field\'s own index), --fields (a Meta index on one or more fields) or --expressions (a Meta index on expressions)');
+  return input.field ? fieldIndexPlan(input, input.field) : metaIndexPlan(input, input.fields ?? null);
 }
 
 function fieldIndexPlan(input: AddIndexInput, field: DjangoField): ChangePlan {
   const { app, model, database } = input;
   requireConcreteColumn(model, field, '--field', 'change');
-  if (input.name !== undefined || input.condition !== undefined) fail('--name and --condition are for a Meta index: give --fields instead of --field');
+  if (input.name !== undefined || input.condition !== undefined || hasExtras(input.extras)) fail('--name, --condition, --include and --opclasses are for a Meta index: give --fields instead of --field');
   if (field.unique) fail(`${model.name}.${field.name} is unique, and its unique constraint is its index already`);
   if (field.dbIndex) fail(`${model.name}.${field.name} has its index already (db_index=True${field.relatedModel ? ', as every ForeignKey has' : ''}); bg-scaffold remove-index takes it away`);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'index']);
@@ -94,35 +97,39 @@ function fieldIndexPlan(input: AddIndexInput, field: DjangoField): ChangePlan {
 
 /** `models.Index(fields=[...], name=..., condition=...)` as makemigrations writes it. */
 export function indexExpression(fields: IndexField[], name: string, condition: string | null): string {
-  const names = fields.map((f) => pythonString(f.descending ? `-${f.field.name}` : f.field.name));
-  // Keyword arguments sorted by name, as makemigrations writes them.
-  const parts = [...(condition ? [`condition=${condition}`] : []), `fields=[${names.join(', ')}]`, `name=${pythonString(name)}`];
-  return `models.Index(${parts.join(', ')})`;
+  return metaEntrySource('Index', { fields: fields.map((f) => (f.descending ? `-${f.field.name}` : f.field.name)), name, condition, extras: null });
 }
 
-function metaIndexPlan(input: AddIndexInput, fieldsText: string): ChangePlan {
+function hasExtras(extras: MetaEntryRequest | undefined): boolean {
+  return extras !== undefined && Object.values(extras).some((value) => value !== undefined && value !== false);
+}
+
+function metaIndexPlan(input: AddIndexInput, fieldsText: string | null): ChangePlan {
   const { app, model, database } = input;
-  const fields = parseIndexFields(fieldsText, model, '--fields', { descending: true });
+  const fields = fieldsText !== null ? parseIndexFields(fieldsText, model, '--fields', { descending: true }) : [];
+  const written = fields.map((f) => (f.descending ? `-${f.field.name}` : f.field.name));
+  const extras = metaEntryExtras(input.extras ?? {}, model, { database, fields: fieldsText !== null ? fields.map((f) => f.field.name) : null, nameGiven: input.name !== undefined, kind: 'index' });
   const condition = input.condition !== undefined ? conditionExpression(input.condition, model) : null;
   const name = input.name ?? djangoIndexName(model.dbTable, fields);
   requireFreeName(name, input.apps, 'index', input.name !== undefined);
-  const same = model.django?.meta.indexes.find((index) => index.condition === null && condition === null && index.fields.join(',') === fields.map((f) => (f.descending ? `-${f.field.name}` : f.field.name)).join(','));
+  const same = model.django?.meta.indexes.find((index) => index.condition === null && condition === null && extras.expressions === null && extras.include.length === 0 && index.fields.join(',') === written.join(','));
   if (same) fail(`${model.name}'s Meta already has an index on ${fieldsText} ("${same.name}"); a second one would only slow writes`);
-  const change = input.changeId ?? deriveChangeId([model.name, ...fields.map((f) => f.field.name), 'index']);
+  const keyFields = fieldsText !== null ? fields.map((f) => f.field.name) : extras.expressionFields;
+  const change = input.changeId ?? (extras.expressions !== null ? deriveChangeId([name]) : deriveChangeId([model.name, ...keyFields, 'index']));
   validateChangeId(change);
-  const index = indexExpression(fields, name, condition);
+  const index = metaEntrySource('Index', { fields: fieldsText !== null ? written : null, name, condition, extras });
   const modelName = model.name.toLowerCase();
   const postgres = database === 'postgresql';
   const operations: MigrationOperation[] = postgres
     ? [{ kind: 'add-index-concurrently', comment: `Django's AddIndex, built CONCURRENTLY from Django's own SQL for it: writers go on.`, modelName, index }]
     : [{ kind: 'django', comment: `Django's AddIndex: ${portableLocking(database)}.`, operation: { kind: 'AddIndex', modelName, index } }];
-  const list = fields.map((f) => f.field.name).join(', ');
+  const list = fieldsText !== null ? fields.map((f) => f.field.name).join(', ') : input.extras!.expressions!.trim();
   return singleReleasePlan({
     op: 'add-index',
     change,
     app: app.label,
     model: model.name,
-    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, database },
+    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, ...extrasInputs(input.extras), database },
     strategy: 'concurrently',
     database,
     lock: input.lock,
@@ -133,7 +140,7 @@ function metaIndexPlan(input: AddIndexInput, fieldsText: string): ChangePlan {
     migrationDoes: postgres ? `CREATE INDEX CONCURRENTLY "${name}": writes go on during the build.` : `Django's AddIndex: ${portableLocking(database)}.`,
     previousRelease: null,
     risks: postgres ? [] : [`${portableLocking(database)}.`],
-    slug: `${modelName}_${fields.map((f) => f.field.name).join('_')}_index`,
+    slug: `${modelName}_${keyFields.join('_')}_index`,
     why: postgres ? BUILD_WHY : [`Django's own AddIndex: ${portableLocking(database)}.`],
     operations,
     modelEdits: [{ kind: 'add-meta-entry', model: model.name, list: 'indexes', entry: index, note: 'indexed' }],
@@ -150,3 +157,7 @@ export function fieldIndexRefusal(field: DjangoField): string | undefined {
   return undefined;
 }
 
+/** The extras as given, in plan.json's inputs (only those given: older plans stay as they were). */
+export function extrasInputs(extras: MetaEntryRequest | undefined): Record<string, string | boolean> {
+  return Object.fromEntries(Object.entries(extras ?? {}).filter(([, value]) => value !== undefined && value !== false)) as Record<string, string | boolean>;
+}

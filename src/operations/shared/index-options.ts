@@ -10,7 +10,7 @@ export function oneFieldOption(words: { description: string; message: string; me
     flag: '--field <name>',
     description: words.description,
     ask: async (context: AskContext) => {
-      if (context.answers.fields !== undefined) return undefined;
+      if (context.answers.fields !== undefined || context.answers.expressions !== undefined) return undefined;
       const model = context.model();
       const picked = await context.prompter.search<string>({
         message: words.message,
@@ -30,7 +30,7 @@ export function fieldsOption(words: { description: string; descending: boolean }
     flag: '--fields <a,b>',
     description: words.description,
     ask: async (context: AskContext) => {
-      if (context.answers.field !== undefined) return undefined;
+      if (context.answers.field !== undefined || context.answers.expressions !== undefined) return undefined;
       const model = context.model();
       return context.prompter.input({
         message: `Fields of ${model.name}, separated by commas${words.descending ? ' (-name for descending)' : ''}`,
@@ -77,4 +77,19 @@ export function suggestedIndexName(context: AskContext): string | undefined {
   let name: string | undefined;
   refusal(() => (name = djangoIndexName(model.dbTable, parseIndexFields(String(context.answers.fields), model, 'fields', { descending: true }))));
   return name;
+}
+
+/** `--expressions`, `--include`, `--opclasses` (and `--nulls-not-distinct`): flags only, for the entries a list cannot offer. */
+export function metaEntryExtraOptions(kind: 'index' | 'constraint') {
+  const entry = kind === 'index' ? 'Meta index' : 'UniqueConstraint';
+  const why = 'rarer shapes of an entry: a terminal asks for fields, a script passes these';
+  return {
+    expressions: text({
+      flag: '--expressions <python>',
+      description: `${entry} on expressions instead of --fields, as Python arguments, e.g. 'Lower("name")' (needs --name)`,
+      flagOnly: why,
+    }),
+    include: text({ flag: '--include <a,b>', description: `${entry}: covering fields, stored in the index (PostgreSQL)`, flagOnly: why }),
+    opclasses: text({ flag: '--opclasses <a,b>', description: `${entry}: an operator class per field of --fields, e.g. varchar_pattern_ops (PostgreSQL)`, flagOnly: why }),
+  };
 }
