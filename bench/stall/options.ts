@@ -43,6 +43,11 @@ export interface StallOptions {
   batchSize?: number;
   /** Where the JSON report goes. */
   out?: string;
+  /**
+   * The backfill lab's arms (`all`, `anchors`, or arm ids of bench/stall/backfill-lab.ts): when
+   * set, the run measures only add-column's backfill phase, beside its anchors and prototypes.
+   */
+  lab: string[];
 }
 
 export function defaultOptions(quick: boolean): StallOptions {
@@ -63,6 +68,7 @@ export function defaultOptions(quick: boolean): StallOptions {
     maxTpsSeconds: quick ? 3 : 10,
     overheadSeconds: quick ? 3 : 10,
     readerSeconds: 6,
+    lab: [],
   };
 }
 
@@ -80,7 +86,11 @@ export const USAGE = `npm run bench:stall -- [options]
   --rate-share X       open-loop rate as a share of the maximum throughput (default 0.4)
   --lock-timeout T, --lock-retries N, --batch-size N
                        passed to bg-scaffold (default: its own defaults, 1s and 10 tries)
-  --out FILE           the JSON report (default .cache/bench/stall-<rows>.json)`;
+  --out FILE           the JSON report (default .cache/bench/stall-<rows>.json)
+  --lab ARM            the backfill lab (issue 20), repeatable: only add-column's backfill phase,
+                       beside the single UPDATE and other arms on the same table, rounds
+                       alternating the arms (--runs rounds): all, anchors, or an arm's id
+                       (bench/stall/backfill-lab.ts)`;
 
 /** Parses the command line; throws with a one-line message on a bad option. */
 export function parseStallArgs(argv: readonly string[]): StallOptions {
@@ -142,6 +152,9 @@ export function parseStallArgs(argv: readonly string[]): StallOptions {
         break;
       case '--out':
         options.out = value(flag);
+        break;
+      case '--lab':
+        options.lab.push(value(flag));
         break;
       default:
         throw new Error(`unknown option ${flag}`);

@@ -1,4 +1,5 @@
 /** The write-stall report: its JSON shape, the goals, and the table. Pure. */
+import { labMarkdown, type LabReport } from './backfill-lab.js';
 import { median, round } from './metrics.js';
 
 /** The goals of issue 7, stated here once; a missed goal is reported, never tuned away. */
@@ -108,6 +109,8 @@ export interface StallReport {
   baseline: { maxLatencyMs: number; runs: number[]; steadyMeanLatencyMs: number[] };
   scenarios: ScenarioResult[];
   triggerOverhead: TriggerOverhead | null;
+  /** The backfill lab's arms, when the run was one (`--lab`). */
+  backfillLab?: LabReport;
   /** Operations with no command yet in this checkout, left out. */
   notYetAvailable: string[];
   goals: { definitions: typeof GOALS; missed: string[]; met: number };
@@ -218,6 +221,7 @@ export function markdownReport(report: StallReport): string {
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
   ];
+  if (report.backfillLab) lines.push(labMarkdown(report.backfillLab, report.baseline.maxLatencyMs));
   const t = report.triggerOverhead;
   if (t) {
     lines.push(

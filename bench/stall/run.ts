@@ -17,6 +17,7 @@ import { maxLatencyMs, meanLatencyMs, median, round, secondsBelowHalfThroughput,
 import type { StallOptions } from './options.js';
 import { availableOperations, HELPER, prepareGenerated, prepareNaive, releaseZero, type PreparedChange, type Release } from './releases.js';
 import { GOALS, missedGoals, rerunNotes, summarizeScenario, type RunMeasurement, type ScenarioResult, type StallReport, type TriggerOverhead } from './report.js';
+import { labArms, summarizeLab, type LabArm, type LabReport, type LabRun } from './backfill-lab.js';
 
 export interface StallContext {
   /** A server to use; by default the benchmark starts (and stops) its own. */
@@ -57,7 +58,14 @@ interface Bench {
 const PREFIX = `bench_${process.pid}`;
 const RUN_DB = `${PREFIX}_run`;
 
+/** The phase the backfill lab measures, and its arms beside it. */
+const LAB_SCENARIO = 'add-column/backfill 2/2';
+
 export async function runStallBench(options: StallOptions, context: StallContext = {}): Promise<StallReport> {
+  if (options.lab.length > 0) {
+    labArms(options.lab); // an unknown arm fails before the table is filled
+    options = { ...options, only: [LAB_SCENARIO], lockQueue: false, triggerOverhead: false };
+  }
   const startedAt = new Date().toISOString();
   const log = context.log ?? ((line: string) => console.log(`[bench:stall] ${line}`));
   const binDir = findPgBinDir();
@@ -125,7 +133,18 @@ async function measure(bench: Bench, startedAt: string, progress?: StallContext[
 
   const results: ScenarioResult[] = [];
   let triggerOverhead: TriggerOverhead | null = null;
+  let backfillLab: LabReport | null = null;
   const templates = new Templates(bench, base);
+  if (options.lab.length > 0) {
+    const scenario = scenarios.find((s) => s.id === LAB_SCENARIO);
+    if (!scenario) throw new Error(`bench: --lab needs the scenario ${LAB_SCENARIO}`);
+    backfillLab = await measureLab(bench, labArms(options.lab), scenario, await templates.before(scenario.change, scenario.phase), baselineMax, async (lab) => {
+      backfillLab = lab;
+      await progress?.(await assemble(false));
+    });
+    await templates.drop(scenario.change);
+    return assemble(true);
+  }
   // Scenarios without a backfill first: if a long run is cut short, most of the table is there.
   const ordered = [...scenarios.filter((s) => !backfills(s)), ...scenarios.filter(backfills)];
   for (const scenario of ordered) {
@@ -198,6 +217,7 @@ async function measure(bench: Bench, startedAt: string, progress?: StallContext[
       baseline: { maxLatencyMs: round(baselineMax, 1), runs: baselineRuns.map((r) => round(r.max, 1)), steadyMeanLatencyMs: baselineRuns.map((r) => round(r.mean, 2)) },
       scenarios: results,
       triggerOverhead,
+      ...(backfillLab ? { backfillLab } : {}),
       notYetAvailable,
       goals: { definitions: GOALS, missed: missedGoals(results), met: results.filter((s) => s.goals.latency === 'met').length },
       notes: rerunNotes(results),
@@ -567,3 +587,152 @@ async function benchDatabases(server: PgServer): Promise<string[]> {
   return rows.trim().split('\n').filter(Boolean);
 }
 
+
+/**
+ * The backfill lab (issue 20): `rounds` rounds, each running every arm once on a fresh copy of the
+ * phase's template (the order reversed every other round, so that a drift of the shared machine
+ * hits the arms alike): the anchors and prototypes through bench/stall/backfill_lab.py with the
+ * generated migration's own SET and WHERE, the generated phase through migrate as its scenario.
+ */
+async function measureLab(bench: Bench, arms: LabArm[], scenario: Scenario, template: string, baselineMax: number, progress: (lab: LabReport) => Promise<void>): Promise<LabReport> {
+  const { options, log } = bench;
+  const release = scenario.change.releases[scenario.phase]!;
+  const migration = readFileSync(path.join(release.tree, 'shop', 'migrations', `${release.leaf}.py`), 'utf8');
+  const python = (name: string) => {
+    const found = new RegExp(`${name}=('|")(.*?)\\1,?\\n`).exec(migration);
+    if (!found) throw new Error(`bench: no ${name} in ${release.leaf}.py`);
+    return found[2]!;
+  };
+  const sqls = { table: 'shop_order', set: python('set_sql'), where: python('where_sql') };
+  const serving = await scenario.change.releases[scenario.phase - 1]!.order();
+  const heapBefore = Number((await bench.server.query(template, "SELECT pg_relation_size('shop_order')")).trim());
+  const runs = new Map<string, LabRun[]>();
+  const base = { template: `shop_order after ${scenario.change.id} 1/2 (${bench.options.rows.toLocaleString('en-US')} rows)`, setSql: sqls.set, whereSql: sqls.where };
+  for (let round = 1; round <= options.runs; round++) {
+    for (const arm of round % 2 === 1 ? arms : [...arms].reverse()) {
+      log(`lab round ${round}: ${arm.id}`);
+      const run = await (arm.lab ? labRun(bench, arm, arm.lab, sqls, template, serving, heapBefore, round) : generatedLabRun(bench, scenario, template, heapBefore, round)).catch(
+        (error: Error): LabRun => ({ round, rows: 0, seconds: 0, rowsPerSecond: 0, maxLatencyMs: null, steadyMaxLatencyMs: null, leftNull: null, hotPercent: null, heapGrowth: null, detail: {}, writeErrors: [], error: lastLine(error.message), loadAverage: round2(os.loadavg()[0]!) }),
+      );
+      runs.set(arm.id, [...(runs.get(arm.id) ?? []), run]);
+      log(`lab round ${round}: ${arm.id}: ${run.error ?? `${run.rowsPerSecond} rows/s, max write ${run.maxLatencyMs ?? '–'} ms, left NULL ${run.leftNull ?? '–'}`}`);
+      await progress(summarizeLab(arms, runs, baselineMax, base));
+    }
+  }
+  return summarizeLab(arms, runs, baselineMax, base);
+}
+
+const round2 = (n: number) => round(n, 2);
+
+/** What the run left in shop_order: rows still NULL, the HOT share of its updates, the heap's size. */
+async function tableFacts(server: PgServer, database: string, heapBefore: number): Promise<Pick<LabRun, 'leftNull' | 'hotPercent' | 'heapGrowth'>> {
+  await sleep(1_000); // the backends' table statistics are flushed when they end
+  const [leftNull, updates, hot, heap] = (
+    await server.query(
+      database,
+      "SELECT (SELECT count(*) FROM shop_order WHERE priority IS NULL), n_tup_upd, n_tup_hot_upd, pg_relation_size('shop_order') FROM pg_stat_user_tables WHERE relid = 'shop_order'::regclass",
+    )
+  )
+    .trim()
+    .split('|')
+    .map(Number);
+  return { leftNull: leftNull!, hotPercent: updates! > 0 ? round((hot! / updates!) * 100, 1) : 0, heapGrowth: round(heap! / heapBefore, 2) };
+}
+
+/** The generated phase as its scenario runs it; its backfill's figures. */
+async function generatedLabRun(bench: Bench, scenario: Scenario, template: string, heapBefore: number, round: number): Promise<LabRun> {
+  let facts: Pick<LabRun, 'leftNull' | 'hotPercent' | 'heapGrowth'> = { leftNull: null, hotPercent: null, heapGrowth: null };
+  const saved = bench.afterRun;
+  bench.afterRun = async (run) => {
+    facts = await tableFacts(run.server, run.database, heapBefore);
+    await saved?.(run);
+  };
+  try {
+    const m = await scenarioRun(bench, scenario, template);
+    if (m.migrateError || !m.backfill) throw new Error(m.migrateError ?? 'the phase ran no backfill');
+    return {
+      round,
+      rows: m.backfill.rows,
+      seconds: m.backfill.seconds,
+      rowsPerSecond: m.backfill.rowsPerSecond,
+      maxLatencyMs: m.backfill.maxLatencyMs,
+      steadyMaxLatencyMs: m.steadyMaxLatencyMs,
+      ...facts,
+      detail: { phaseMaxLatencyMs: m.maxLatencyMs, steps: m.steps },
+      writeErrors: m.writeErrors,
+      error: null,
+      loadAverage: m.loadAverage,
+    };
+  } finally {
+    bench.afterRun = saved;
+  }
+}
+
+/** One arm of backfill_lab.py on a fresh copy of the template, with or without the serving load. */
+async function labRun(bench: Bench, arm: LabArm, args: string[], sqls: { table: string; set: string; where: string }, template: string, serving: OrmModel, heapBefore: number, roundNo: number): Promise<LabRun> {
+  const { options } = bench;
+  await freshCopy(bench, template);
+  const load = arm.load ? await startOpenLoop(target(bench, 'lab'), ormScripts(serving, bench.counts), bench.rate) : null;
+  let stopped: LoadResult | null = null;
+  try {
+    const child = startLab(bench, ['--table', sqls.table, '--set', sqls.set, '--where', sqls.where, ...args]);
+    await child.ready;
+    const steadyStartUs = load ? Math.max(Date.now() * 1000, load.startedUs + 1e6) : 0;
+    if (load) await sleep(options.preSeconds * 1000);
+    const steady: Span = { startUs: steadyStartUs, endUs: Date.now() * 1000 };
+    const out = await child.go();
+    const window: Span = { startUs: out.start * 1e6, endUs: out.end * 1e6 };
+    if (load) {
+      await sleep(options.tailSeconds * 1000);
+      stopped = await load.stop();
+    }
+    const rows = Number(out.rows);
+    const seconds = out.end - out.start;
+    const { start: _s, end: _e, rows: _r, ...detail } = out;
+    return {
+      round: roundNo,
+      rows,
+      seconds: round(seconds, 2),
+      rowsPerSecond: Math.round(rows / Math.max(seconds, 1e-3)),
+      maxLatencyMs: stopped ? round(maxLatencyMs(stopped.transactions, window), 1) : null,
+      steadyMaxLatencyMs: stopped ? round(maxLatencyMs(stopped.transactions, steady), 1) : null,
+      ...(await tableFacts(bench.server, RUN_DB, heapBefore)),
+      detail,
+      writeErrors: stopped?.writeErrors ?? [],
+      error: null,
+      loadAverage: round(os.loadavg()[0]!, 2),
+    };
+  } finally {
+    if (load && !stopped) await load.stop().catch(() => null);
+    await bench.server.dropDatabase(RUN_DB);
+  }
+}
+
+const LAB = path.join(path.dirname(HELPER), 'backfill_lab.py');
+
+/** backfill_lab.py, connected and waiting; go() starts the backfill and resolves with its JSON line. */
+function startLab(bench: Bench, args: string[]): { ready: Promise<void>; go(): Promise<{ start: number; end: number; rows: number } & Record<string, unknown>> } {
+  const child = spawn(bench.env.python, [LAB, ...args], { env: { ...process.env, DATABASE_URL: bench.server.url(RUN_DB), PYTHONUNBUFFERED: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (/^ready$/m.test(stdout)) resolve();
+    });
+    void exited.then((code) => reject(new Error(`bench: backfill_lab.py ended before it was ready (exit ${code}):\n${stderr}`)));
+  });
+  ready.catch(() => {});
+  return {
+    ready,
+    async go() {
+      child.stdin.end('go\n');
+      const code = await exited;
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) throw new Error(`bench: backfill_lab.py ${args.join(' ')} failed (exit ${code}):\n${stderr}`);
+      return JSON.parse(line) as { start: number; end: number; rows: number } & Record<string, unknown>;
+    },
+  };
+}

@@ -1,0 +1,206 @@
+"""The backfill lab of the write-stall benchmark (bench/stall/, issue 20): one way of filling a
+column, run against DATABASE_URL while (or without) the serving load writes. Prototypes live
+here, not in python/runtime/: the numbers decide what the runtime takes.
+
+    backfill_lab.py --strategy S --table T --set SQL --where SQL [--pk id] [--batch-size N]
+                    [--target-ms MS] [--adapt duration|lockwait|fixed] [--lock-timeout 1s]
+
+Strategies:
+    update-all        one UPDATE over the whole table, one transaction (the table's own limit)
+    keyset            batches of the next N keys by the primary key, each its own transaction
+                      (the issue's hand-written loop): UPDATE ... WHERE pk > lo AND pk <= hi
+    ctid              batches of heap pages, in physical order (a TID Range Scan):
+                      UPDATE ... WHERE ctid >= '(p,0)' AND ctid < '(q,0)' AND (where)
+    ctid-skip-locked  the same pages, rows a writer holds skipped (FOR UPDATE SKIP LOCKED) and
+                      revisited after the walk: a batch never waits for a writer
+
+Every strategy covers every row where ``--where`` held when it started: the batched ones walk
+the keys (pages) that existed then; rows written after that are the writers' (the serving
+release, or its sync trigger, fills the column on every insert and update). The page walks end
+with a sweep that fills any row the walk did not (skipped, or moved by something that rewrote
+the table between batches): so they are idempotent and resumable as the key walk is.
+
+Prints "ready" once connected and waits for a line on stdin (Python's start-up is not the
+backfill's); then one JSON line: start and end (epoch seconds, pgbench's clock), rows, batches.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import psycopg
+from psycopg import errors
+
+MIN_ROWS = 100
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--strategy", required=True, choices=["update-all", "keyset", "ctid", "ctid-skip-locked"])
+    parser.add_argument("--table", required=True)
+    parser.add_argument("--set", dest="set_sql", required=True)
+    parser.add_argument("--where", dest="where_sql", required=True)
+    parser.add_argument("--pk", default="id")
+    parser.add_argument("--batch-size", type=int, default=10_000, help="rows per batch (at most, when adapting)")
+    parser.add_argument("--target-ms", type=float, default=50.0, help="the batch duration aimed at")
+    parser.add_argument("--adapt", default="fixed", choices=["fixed", "duration", "lockwait"])
+    parser.add_argument("--lock-timeout", default="1s")
+    args = parser.parse_args()
+    conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+    conn.execute("SET application_name = 'bench_backfill_lab'")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    lab = Lab(conn, args)
+    started = time.time()
+    result = getattr(lab, args.strategy.replace("-", "_"))()
+    ended = time.time()
+    print(json.dumps({"start": started, "end": ended, **result, **lab.stats()}), flush=True)
+
+
+class Lab:
+    def __init__(self, conn, args):
+        self.conn, self.args = conn, args
+        self.table = '"%s"' % args.table
+        self.pk = '"%s"' % args.pk
+        self.set_sql = args.set_sql.replace("%", "%%")
+        self.where = args.where_sql.replace("%", "%%")
+        self.batches = self.retries = self.waited = self.shrunk = 0
+        self.durations = []
+
+    def stats(self):
+        d = sorted(self.durations) or [0.0]
+        return {
+            "batches": self.batches,
+            "lockTimeoutRetries": self.retries,
+            "batchesWithWaitingWriters": self.waited,
+            "batchMsMedian": round(d[len(d) // 2] * 1000, 2),
+            "batchMsMax": round(d[-1] * 1000, 2),
+        }
+
+    def update_all(self):
+        with self.conn.cursor() as cur:
+            cur.execute(f"UPDATE {self.table} SET {self.set_sql} WHERE ({self.where})")
+            return {"rows": cur.rowcount}
+
+    def batch(self, statement, params, size):
+        """One batch in its own transaction under lock_timeout, retried on a lock timeout.
+        Returns (rows updated, next size)."""
+        while True:
+            began = time.monotonic()
+            try:
+                with self.conn.transaction(), self.conn.cursor() as cur:
+                    cur.execute(f"SET LOCAL lock_timeout = '{self.args.lock_timeout}'")
+                    cur.execute(statement, params)
+                    rows = cur.rowcount
+                    waiting = 0
+                    if self.args.adapt == "lockwait":
+                        # Writers queued on this batch's row locks right now (they wait on its xid).
+                        cur.execute(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
+                            " AND transactionid = pg_current_xact_id()::xid"
+                        )
+                        waiting = cur.fetchone()[0]
+                break
+            except errors.LockNotAvailable:
+                self.retries += 1
+        took = time.monotonic() - began
+        self.batches += 1
+        self.durations.append(took)
+        if self.args.adapt == "fixed":
+            return rows, size
+        # Aim at --target-ms: shrink at once, grow at most twofold (the runtime's rule); with
+        # lockwait, a batch that made a writer wait also halves the next.
+        scale = min(2.0, self.args.target_ms / 1000 / max(took, 1e-6))
+        if waiting:
+            self.waited += 1
+            scale = min(scale, 0.5)
+        return rows, scale * size
+
+    def keyset(self):
+        t, pk = self.table, self.pk
+        with self.conn.cursor() as cur:
+            cur.execute(f"SELECT {pk} FROM {t} ORDER BY {pk} DESC LIMIT 1")
+            last = cur.fetchone()
+            cur.execute(f"SELECT {pk} FROM {t} ORDER BY {pk} LIMIT 1")
+            first = cur.fetchone()
+        if last is None:
+            return {"rows": 0}
+        last, lo = last[0], None
+        update = f"UPDATE {t} SET {self.set_sql} WHERE {pk} > %s AND {pk} <= %s AND ({self.where})"
+        first_update = f"UPDATE {t} SET {self.set_sql} WHERE {pk} >= %s AND {pk} <= %s AND ({self.where})"
+        size, rows = float(self.args.batch_size), 0
+        while True:
+            n = max(MIN_ROWS, min(self.args.batch_size, int(size)))
+            with self.conn.cursor() as cur:
+                if lo is None:
+                    cur.execute(f"SELECT {pk} FROM {t} WHERE {pk} <= %s ORDER BY {pk} OFFSET %s LIMIT 1", [last, n - 1])
+                else:
+                    cur.execute(f"SELECT {pk} FROM {t} WHERE {pk} > %s AND {pk} <= %s ORDER BY {pk} OFFSET %s LIMIT 1", [lo, last, n - 1])
+                hi = cur.fetchone()
+            hi = last if hi is None else hi[0]
+            done, size = self.batch(first_update if lo is None else update, [first[0] if lo is None else lo, hi], size)
+            rows += done
+            if hi == last:
+                return {"rows": rows}
+            lo = hi
+
+    def pages(self):
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int,"
+                " greatest(reltuples, 0) / greatest(relpages, 1) FROM pg_class WHERE oid = %s::regclass",
+                [self.table, self.table],
+            )
+            return cur.fetchone()
+
+    def ctid(self):
+        return self.walk_pages(skip_locked=False)
+
+    def ctid_skip_locked(self):
+        return self.walk_pages(skip_locked=True)
+
+    def walk_pages(self, skip_locked):
+        t = self.table
+        # The pages that exist now: whatever lands beyond them later was written after the start.
+        end, per_page = self.pages()
+        in_pages = "ctid >= %s::tid AND ctid < %s::tid"
+        if skip_locked:
+            rows_of = f"SELECT ctid FROM {t} WHERE {in_pages} AND ({self.where}) FOR UPDATE SKIP LOCKED"
+            update = f"UPDATE {t} SET {self.set_sql} WHERE ctid = ANY(ARRAY({rows_of}))"
+        else:
+            update = f"UPDATE {t} SET {self.set_sql} WHERE {in_pages} AND ({self.where})"
+        size = float(self.args.batch_size)  # in rows; pages = rows / rows per page
+        page, rows = 0, 0
+        with self.conn.cursor() as cur:  # the plan, for the report: a TID Range Scan
+            cur.execute(f"EXPLAIN (COSTS OFF) {update}", ["(0,0)", "(10,0)"])
+            plan = [line for (line,) in cur.fetchall()]
+        while page < end:
+            step = max(1, int(max(MIN_ROWS, min(self.args.batch_size, size)) / max(per_page, 1.0)))
+            upto = min(end, page + step)
+            done, size = self.batch(update, [f"({page},0)", f"({upto},0)"], size)
+            rows += done
+            page = upto
+        walked = rows
+        sweep_started = time.monotonic()
+        rows += self.sweep()
+        return {"rows": rows, "walkRows": walked, "pages": int(end), "plan": plan, "sweepRows": rows - walked, "sweepSeconds": round(time.monotonic() - sweep_started, 2)}
+
+    def sweep(self):
+        """The rows the walk left (skipped while a writer held them, or moved by a rewrite):
+        one scan for their keys, then keyed batches that wait for writers as usual."""
+        t, pk = self.table, self.pk
+        with self.conn.cursor() as cur:
+            cur.execute(f"SELECT {pk} FROM {t} WHERE ({self.where}) ORDER BY {pk}")
+            keys = [k for (k,) in cur.fetchall()]
+        rows = 0
+        update = f"UPDATE {t} SET {self.set_sql} WHERE {pk} = ANY(%s) AND ({self.where})"
+        for at in range(0, len(keys), 1000):
+            done, _ = self.batch(update, [keys[at : at + 1000]], 1000)
+            rows += done
+        return rows
+
+
+if __name__ == "__main__":
+    main()
