@@ -69,6 +69,30 @@ export const SCENARIOS: Scenario[] = [
     verifyAfterRollback: { check: 'the rollback drops the index', run: (_phase, sql) => indexesAre(sql, { order_new_customer_idx: null }) },
   },
   {
+    name: 'add-index on an expression, with a covering field (shop Order)',
+    cli: ['add-index', '--app', 'shop', '--model', 'Order', '--expressions', 'Lower("reference"), F("placed_at").desc()', '--include', 'status', '--name', 'order_lower_ref_idx'],
+    codeField: same('quantity', 1),
+    djangoLines: ['latest'],
+    loadOps: 60,
+    verify: { check: 'the index is valid, on lower(reference) and placed_at, with status', run: (_tree, _phase, _env, sql) => indexesAre(sql, { order_lower_ref_idx: 'lower((reference)::text), placed_at DESC) INCLUDE (status' }) },
+    verifyAfterRollback: { check: 'the rollback drops the index', run: (_phase, sql) => indexesAre(sql, { order_lower_ref_idx: null }) },
+  },
+  {
+    name: 'add-unique on an expression, NULLs not distinct (shop Order)',
+    cli: ['add-unique', '--app', 'shop', '--model', 'Order', '--expressions', 'Upper("reference")', '--name', 'order_upper_ref_uniq', '--nulls-not-distinct'],
+    codeField: same('quantity', 1),
+    djangoLines: ['5.2'],
+    // The same runtime step as the expression index above, built UNIQUE.
+    extended: true,
+    loadOps: 60,
+    verify: {
+      check: 'the unique index is valid, on upper(reference), NULLS NOT DISTINCT',
+      run: (_tree, _phase, _env, sql) =>
+        expectValue(sql, 'order_upper_ref_uniq', `SELECT indisvalid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = to_regclass('order_upper_ref_uniq')`, 't|CREATE UNIQUE INDEX order_upper_ref_uniq ON public.shop_order USING btree (upper((reference)::text)) NULLS NOT DISTINCT'),
+    },
+    verifyAfterRollback: { check: 'the rollback drops it', run: (_phase, sql) => indexesAre(sql, { order_upper_ref_uniq: null }) },
+  },
+  {
     name: 'remove-index, a Meta index dropped CONCURRENTLY (zoo Rack)',
     target: RACK,
     cli: ['remove-index', '--app', 'stock', '--model', 'Rack', '--name', 'stock_rack_site_height_idx'],

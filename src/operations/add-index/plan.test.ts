@@ -41,7 +41,7 @@ describe('add-index plan', () => {
     expect(() => addIndexPlan({ ...common, field: byName('status') })).toThrow(/Order\.status has its index already/);
     expect(() => addIndexPlan({ ...common, field: byName('reference') })).toThrow(/is unique, and its unique constraint is its index already/);
     expect(() => addIndexPlan({ ...common, fields: 'placed_at', condition: 'Q(shipped=True)' })).toThrow(/--condition looks up "shipped", which is not a field of Order/);
-    expect(() => addIndexPlan({ ...common, field: byName('code'), fields: 'code' })).toThrow(/not both/);
+    expect(() => addIndexPlan({ ...common, field: byName('code'), fields: 'code' })).toThrow(/give one of --field/);
   });
 
   it('on SQLite: Django\'s own AddIndex, atomic', () => {
@@ -84,5 +84,29 @@ describe('add-check plan', () => {
   it('refuses a condition that does not parse, and one that is not a Q', () => {
     expect(() => addCheckPlan({ ...common, condition: 'Q(quantity__gte=1', djangoVersion: '5.2' })).toThrow(/does not parse as Python/);
     expect(() => addCheckPlan({ ...common, condition: 'quantity >= 1', djangoVersion: '5.2' })).toThrow(/is not a Q expression/);
+  });
+});
+
+describe('a Meta index or UniqueConstraint beyond plain fields', () => {
+  it('an index on expressions, named as given, with covering fields', () => {
+    const [phase] = addIndexPlan({ ...common, extras: { expressions: 'Lower("code"), F("placed_at").desc()', include: 'status' }, name: 'order_code_lower_idx' }).phases as [Phase];
+    const index = 'models.Index(models.functions.Lower("code"), models.F("placed_at").desc(), include=["status"], name="order_code_lower_idx")';
+    expect(ops(phase)).toMatchObject([{ kind: 'add-index-concurrently', modelName: 'order', index }]);
+    expect(phase.modelEdits).toEqual([{ kind: 'add-meta-entry', model: 'Order', list: 'indexes', entry: index, note: 'indexed' }]);
+  });
+
+  it("operator classes beside the fields, under Django's name for them", () => {
+    const plan = addIndexPlan({ ...common, fields: 'code', extras: { opclasses: 'varchar_pattern_ops' } });
+    expect(ops(plan.phases[0]!)[0]).toMatchObject({ index: expect.stringMatching(/^models\.Index\(fields=\["code"\], name="shop_order_code_[0-9a-f]{6}_idx", opclasses=\["varchar_pattern_ops"\]\)$/) });
+    expect(plan.inputs).toMatchObject({ fields: 'code', opclasses: 'varchar_pattern_ops' });
+  });
+
+  it('a UniqueConstraint with NULLs not distinct stays a constraint; one on expressions stays a unique index, as in Django', () => {
+    const nulls = addUniquePlan({ ...common, fields: 'code,note', extras: { nullsNotDistinct: true } });
+    expect(ops(nulls.phases[0]!)[0]).toMatchObject({ constraint: 'models.UniqueConstraint(fields=["code", "note"], name="shop_order_code_note_uniq", nulls_distinct=False)' });
+    expect(nulls.phases[0]!.risks.at(-1)).toMatch(/^NULLS NOT DISTINCT needs PostgreSQL 15 or later/);
+    const lower = addUniquePlan({ ...common, extras: { expressions: 'Lower("code")' }, name: 'order_code_ci_uniq' });
+    expect(lower.change).toBe('order-code-ci-uniq');
+    expect(ops(lower.phases[0]!).at(-1)).toMatchObject({ constraint: 'models.UniqueConstraint(models.functions.Lower("code"), name="order_code_ci_uniq")', comment: expect.stringContaining('kept as the index') });
   });
 });

@@ -13,7 +13,7 @@ describe('Meta entries beyond plain fields', () => {
   describe('--expressions: Django expressions, written through models so that no import is needed', () => {
     it.each([
       ['Lower("email")', 'models.functions.Lower("email")', ['email']],
-      ["Lower('email').desc(), \"-placed_at\"", "models.functions.Lower('email').desc(), \"-placed_at\"", ['email', 'placed_at']],
+      ["Lower('email').desc(), F(\"placed_at\").desc(), \"status\"", "models.functions.Lower('email').desc(), models.F(\"placed_at\").desc(), \"status\"", ['email', 'placed_at', 'status']],
       ['F("quantity") * 2', 'models.F("quantity") * 2', ['quantity']],
       ['Coalesce("note", Value("none"))', 'models.functions.Coalesce("note", models.Value("none"))', ['note']],
       ['ExtractYear("placed_at"), models.functions.Upper("status")', 'models.functions.ExtractYear("placed_at"), models.functions.Upper("status")', ['placed_at', 'status']],
@@ -23,7 +23,8 @@ describe('Meta entries beyond plain fields', () => {
 
     it.each([
       ['Lower("colour")', /--expressions names "colour" in Lower\(\), which is not a field of Order/],
-      ['"-colour"', /--expressions names "colour" as an expression, which is not a field of Order/],
+      ['"colour"', /--expressions names "colour" as an expression, which is not a field of Order/],
+      ['"-placed_at"', /--expressions: "-placed_at" is not a field name; among expressions, write a descending field as F\("placed_at"\)\.desc\(\)/],
       ['Slugify("note")', /--expressions: Slugify\(\) is not one of Django's functions or expressions/],
       ['Lower("note"', /--expressions "Lower\("note"" does not parse as Python arguments/],
       ['Value(1)', /names no field of Order/],

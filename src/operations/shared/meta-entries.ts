@@ -67,7 +67,7 @@ export function parseExpressions(text: string, model: DjangoModel, flag = '--exp
   const offset = prefix.length;
   const top = tree.rootNode.descendantsOfType('call')[0]!;
   const nameField = (raw: string, where: string) => {
-    const name = raw.replace(/^-/, '').split('__')[0]!;
+    const name = raw.split('__')[0]!;
     if (!fieldNames.has(name)) fail(`${flag} names "${name}" ${where}, which is not a field of ${model.name}; its fields: ${model.fields.map((f) => f.name).join(', ')}`);
     if (!fields.includes(name)) fields.push(name);
   };
@@ -88,6 +88,8 @@ export function parseExpressions(text: string, model: DjangoModel, flag = '--exp
       const isPositional = parent?.type === 'argument_list';
       if (isPositional) {
         const value = node.text.replace(/^[rbuRBU]*(['"])|(['"])$/g, '');
+        // Django reads a bare string among expressions as F(name): "-name" names no field (models.E012).
+        if (value.startsWith('-')) fail(`${flag}: "${value}" is not a field name; among expressions, write a descending field as F("${value.slice(1)}").desc()`);
         nameField(value, parent!.parent!.id === top.id ? 'as an expression' : `in ${parent!.parent!.childForFieldName('function')?.text ?? 'a call'}()`);
       }
     }
