@@ -34,6 +34,19 @@ describe('add-index, remove-index, add-unique, add-check: bad input gets one lin
     await expectRefused(dir, run(dir, 'add-index', 'shop', 'Order', '--fields', 'customer,placd_at'), /--fields: Order has no field "placd_at"; its fields: /);
   });
 
+  it('expressions, covering fields and operator classes that cannot work', async () => {
+    const dir = project();
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Product', '--expressions', 'Lower("name")'), /--expressions needs --name: Django gives no default name to an index on expressions/);
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Product', '--expressions', 'Slugify("name")', '--name', 'product_slug_idx'), /--expressions: Slugify\(\) is not one of Django's functions or expressions/);
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Product', '--expressions', 'Lower("title")', '--name', 'product_title_idx'), /--expressions names "title" in Lower\(\), which is not a field of Product/);
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Product', '--fields', 'name', '--expressions', 'Lower("name")', '--name', 'product_name_idx'), /give one of --field .*, --fields .* or --expressions/);
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Product', '--fields', 'name,sku', '--opclasses', 'varchar_pattern_ops'), /--opclasses gives 1 operator class for 2 fields; give one per field of --fields, in order/);
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Product', '--fields', 'name', '--include', 'price', '--database', 'sqlite'), /--include is PostgreSQL's; Django leaves it out on sqlite: leave it out too/);
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Product', '--field', 'price', '--include', 'name'), /--name, --condition, --include and --opclasses are for a Meta index: give --fields instead of --field/);
+    await expectRefused(dir, run(dir, 'add-unique', 'shop', 'Order', '--fields', 'customer,note', '--nulls-not-distinct', '--database', 'sqlite'), /--nulls-not-distinct is PostgreSQL's/);
+    await expectRefused(dir, run(dir, 'add-unique', 'shop', 'Order', '--field', 'note', '--nulls-not-distinct'), /are for a Meta UniqueConstraint: give --fields instead of --field/);
+  });
+
   it('an index that exists already: a field indexed, a unique field, the same Meta index, and a name taken', async () => {
     const dir = project('zoo');
     await expectRefused(dir, run(dir, 'add-index', 'library', 'Loan', '--field', 'book'), /Loan\.book has its index already \(db_index=True, as every ForeignKey has\); bg-scaffold remove-index takes it away/);
@@ -52,7 +65,7 @@ describe('add-index, remove-index, add-unique, add-check: bad input gets one lin
 
   it('--field and --fields together, a unique ForeignKey, a name that is no identifier, and an index name Django would refuse', async () => {
     const dir = project();
-    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Order', '--field', 'placed_at', '--fields', 'placed_at'), /give --field \(the field's own index\) or --fields \(a Meta index on one or more fields\), not both/);
+    await expectRefused(dir, run(dir, 'add-index', 'shop', 'Order', '--field', 'placed_at', '--fields', 'placed_at'), /give one of --field \(the field's own index\), --fields \(a Meta index on one or more fields\) or --expressions \(a Meta index on expressions\)/);
     await expectRefused(dir, run(dir, 'add-unique', 'shop', 'Order', '--field', 'customer'), /Order\.customer is a ForeignKey: a unique one is a OneToOneField/);
     await expectRefused(dir, run(dir, 'add-index', 'shop', 'Order', '--fields', 'placed_at', '--name', 'order-placed'), /--name "order-placed" is not a valid index or constraint name/);
     await expectRefused(dir, run(dir, 'add-index', 'shop', 'Order', '--fields', 'placed_at', '--name', 'shop_order_placed_at_for_reports_idx'), /is 36 characters; Django allows an index name at most 30: give a shorter one/);

@@ -12,7 +12,9 @@ export const addUnique: Operation<typeof ADD_UNIQUE_OPTIONS> = {
   description: 'make a field or fields unique (unique=True, UniqueConstraint) without the lock that stops writes',
   options: ADD_UNIQUE_OPTIONS,
   help: ADD_UNIQUE_HELP,
-  changeId: (answers) => deriveChangeId([answers.model, ...(answers.field ?? answers.fields ?? '').split(',').map((f) => f.trim()), 'unique']),
+  // A constraint on expressions is named by --name, which it needs.
+  changeId: (answers) =>
+    answers.expressions !== undefined ? deriveChangeId([answers.name ?? `${answers.model}-expressions`]) : deriveChangeId([answers.model, ...(answers.field ?? answers.fields ?? '').split(',').map((f) => f.trim()), 'unique']),
   async plan(facts, app, answers, common) {
     const { model, field } = fieldOrMetaTarget(facts, app, answers);
     const plan = addUniquePlan({
@@ -23,6 +25,7 @@ export const addUnique: Operation<typeof ADD_UNIQUE_OPTIONS> = {
       fields: answers.fields,
       name: answers.name,
       condition: answers.condition,
+      extras: { expressions: answers.expressions, include: answers.include, opclasses: answers.opclasses, nullsNotDistinct: answers.nullsNotDistinct },
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

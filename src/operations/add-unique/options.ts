@@ -1,5 +1,6 @@
 /** What `add-unique` asks for. */
-import { conditionOption, entryNameOption, fieldsOption, oneFieldOption } from '../shared/index-options.js';
+import { conditionOption, entryNameOption, fieldsOption, metaEntryExtraOptions, oneFieldOption } from '../shared/index-options.js';
+import { toggle } from '../options.js';
 import { parseIndexFields } from '../shared/indexes.js';
 import { appOption, changeIdOption, modelOption, refusal } from '../shared/target-options.js';
 import { uniqueRefusal } from './plan.js';
@@ -24,6 +25,12 @@ export const ADD_UNIQUE_OPTIONS = {
       return name;
     },
   }),
+  ...metaEntryExtraOptions('constraint'),
+  nullsNotDistinct: toggle({
+    flag: '--nulls-not-distinct',
+    description: 'UniqueConstraint: NULLs count as equal, so only one row may hold NULL (nulls_distinct=False; PostgreSQL 15, Django 5.0)',
+    flagOnly: 'rarer shapes of an entry: a terminal asks for fields, a script passes these',
+  }),
   changeId: changeIdOption('<model>-<fields>-unique'),
 };
 
@@ -36,4 +43,5 @@ export const ADD_UNIQUE_HELP = [
   '  bg-scaffold add-unique --app shop --model Shipment --field tracking_code',
   '  bg-scaffold add-unique --app shop --model Order --fields customer,placed_at',
   '  bg-scaffold add-unique --app shop --model Product --fields name --condition "Q(active=True)" --name product_active_name_uniq',
+  '  bg-scaffold add-unique --app shop --model Customer --expressions \'Lower("email")\' --name customer_email_ci_uniq',
 ];

@@ -9,8 +9,9 @@ import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
 import { isRelation, likeIndexOpclass, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { conditionExpression, parseIndexFields, requireFreeName } from '../shared/indexes.js';
+import { type MetaEntryRequest, metaEntryExtras, metaEntrySource } from '../shared/meta-entries.js';
+import { extrasInputs } from '../add-index/plan.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
-import { pythonString } from '../shared/python-literals.js';
 import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
 import type { ChangePlan, LockSettings, MigrationOperation } from '../shared/types.js';
 
@@ -24,6 +25,8 @@ export interface AddUniqueInput {
   fields?: string;
   name?: string;
   condition?: string;
+  /** Expressions, covering fields, operator classes, NULLs not distinct (a UniqueConstraint). */
+  extras?: MetaEntryRequest;
   database: Database;
   lock: LockSettings;
   batchSize: number;
@@ -39,17 +42,20 @@ const WHY = [
 
 const DUPLICATES = 'Once the index exists, a write of the previous release that duplicates a value fails with an IntegrityError; one that lands during the build fails the build (the migration says so; run it again once the duplicate is gone).';
 
+const NULLS_NOT_DISTINCT = 'NULLS NOT DISTINCT needs PostgreSQL 15 or later, and Django 5.0 or later: on an older server the build fails before anything changes, naming the syntax.';
+
 export function addUniquePlan(input: AddUniqueInput): ChangePlan {
   const { model } = input;
   requireTable(model, 'add the constraint');
-  if ((input.field === undefined) === (input.fields === undefined)) fail('give --field (the field becomes unique=True) or --fields (a Meta UniqueConstraint on one or more fields), not both');
-  return input.field ? fieldUniquePlan(input, input.field) : constraintPlan(input, input.fields!);
+  const given = [input.field, input.fields, input.extras?.expressions].filter((answer) => answer !== undefined).length;
+  if (given !== 1) fail('give one of --field (the field becomes unique=True), --fields (a Meta UniqueConstraint on one or more fields) or --expressions (a UniqueConstraint on expressions)');
+  return input.field ? fieldUniquePlan(input, input.field) : constraintPlan(input, input.fields ?? null);
 }
 
 function fieldUniquePlan(input: AddUniqueInput, field: DjangoField): ChangePlan {
   const { app, model, database } = input;
   requireConcreteColumn(model, field, '--field', 'change');
-  if (input.name !== undefined || input.condition !== undefined) fail('--name and --condition are for a Meta UniqueConstraint: give --fields instead of --field');
+  if (input.name !== undefined || input.condition !== undefined || Object.keys(extrasInputs(input.extras)).length > 0) fail('--name, --condition, --include, --opclasses and --nulls-not-distinct are for a Meta UniqueConstraint: give --fields instead of --field');
   if (field.unique) fail(`${model.name}.${field.name} is unique already`);
   if (isRelation(field)) fail(`${model.name}.${field.name} is a ForeignKey: a unique one is a OneToOneField (Django warns, fields.W342); change it to OneToOneField by hand, or use --fields ${field.name} for a UniqueConstraint`);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'unique']);
@@ -93,45 +99,48 @@ function fieldUniquePlan(input: AddUniqueInput, field: DjangoField): ChangePlan 
 
 /** `models.UniqueConstraint(fields=[...], condition=..., name=...)` as makemigrations writes it. */
 export function uniqueConstraintExpression(fields: string[], name: string, condition: string | null): string {
-  // Keyword arguments sorted by name, as makemigrations writes them.
-  const parts = [...(condition ? [`condition=${condition}`] : []), `fields=[${fields.map(pythonString).join(', ')}]`, `name=${pythonString(name)}`];
-  return `models.UniqueConstraint(${parts.join(', ')})`;
+  return metaEntrySource('UniqueConstraint', { fields, name, condition, extras: null });
 }
 
-function constraintPlan(input: AddUniqueInput, fieldsText: string): ChangePlan {
+function constraintPlan(input: AddUniqueInput, fieldsText: string | null): ChangePlan {
   const { app, model, database } = input;
-  const fields = parseIndexFields(fieldsText, model, '--fields', { descending: false }).map((f) => f.field);
+  const fields = fieldsText !== null ? parseIndexFields(fieldsText, model, '--fields', { descending: false }).map((f) => f.field) : [];
+  const extras = metaEntryExtras(input.extras ?? {}, model, { database, fields: fieldsText !== null ? fields.map((f) => f.name) : null, nameGiven: input.name !== undefined, kind: 'constraint' });
+  const plain = extras.expressions === null && extras.include.length === 0 && extras.opclasses.length === 0 && !extras.nullsNotDistinct;
   const condition = input.condition !== undefined ? conditionExpression(input.condition, model) : null;
   const name = input.name ?? `${model.dbTable}_${fields.map((f) => f.column).join('_')}_uniq`;
   requireFreeName(name, input.apps, 'constraint', input.name !== undefined);
-  if (condition === null && fields.length === 1 && fields[0]!.unique) fail(`${model.name}.${fields[0]!.name} is unique already`);
-  const same = model.django?.meta.constraints.find((c) => c.type === 'UniqueConstraint' && c.condition === null && condition === null && c.fields.join(',') === fields.map((f) => f.name).join(','));
+  if (condition === null && plain && fields.length === 1 && fields[0]!.unique) fail(`${model.name}.${fields[0]!.name} is unique already`);
+  const same = model.django?.meta.constraints.find((c) => c.type === 'UniqueConstraint' && c.condition === null && condition === null && plain && c.fields.join(',') === fields.map((f) => f.name).join(','));
   if (same) fail(`${model.name}'s Meta already has a UniqueConstraint on ${fieldsText} ("${same.name}")`);
-  const change = input.changeId ?? deriveChangeId([model.name, ...fields.map((f) => f.name), 'unique']);
+  const keyFields = fieldsText !== null ? fields.map((f) => f.name) : extras.expressionFields;
+  const change = input.changeId ?? (extras.expressions !== null ? deriveChangeId([name]) : deriveChangeId([model.name, ...keyFields, 'unique']));
   validateChangeId(change);
-  const constraint = uniqueConstraintExpression(fields.map((f) => f.name), name, condition);
+  const constraint = metaEntrySource('UniqueConstraint', { fields: fieldsText !== null ? fields.map((f) => f.name) : null, name, condition, extras });
+  // Django keeps a UniqueConstraint with a condition, expressions, include or opclasses a unique index.
+  const staysIndex = condition !== null || extras.expressions !== null || extras.include.length > 0 || extras.opclasses.length > 0;
   const modelName = model.name.toLowerCase();
   const postgres = database === 'postgresql';
   const operations: MigrationOperation[] = postgres
-    ? [{ kind: 'add-constraint-concurrently', comment: `Django's AddConstraint: duplicates counted first, the unique index CONCURRENTLY, then${condition ? ' kept as the index (a conditional constraint is one in Django too)' : ' attached as the constraint'}.`, modelName, constraint }]
+    ? [{ kind: 'add-constraint-concurrently', comment: `Django's AddConstraint: duplicates counted first, the unique index CONCURRENTLY, then${staysIndex ? ' kept as the index (such a constraint is one in Django too)' : ' attached as the constraint'}.`, modelName, constraint }]
     : [{ kind: 'django', comment: `Django's AddConstraint: ${portableLocking(database)}.`, operation: { kind: 'AddConstraint', modelName, constraint } }];
   return singleReleasePlan({
     op: 'add-unique',
     change,
     app: app.label,
     model: model.name,
-    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, database },
+    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, ...extrasInputs(input.extras), database },
     strategy: 'concurrently',
     database,
     lock: input.lock,
     batchSize: input.batchSize,
     name: 'unique',
-    title: `Make ${model.name} unique on ${fields.map((f) => f.name).join(', ')}${condition ? ' (conditional)' : ''}`,
+    title: `Make ${model.name} unique on ${fieldsText !== null ? fields.map((f) => f.name).join(', ') : input.extras!.expressions!.trim()}${condition ? ' (conditional)' : ''}`,
     state: `\`Meta.constraints\` gains \`${name}\`.`,
-    migrationDoes: postgres ? `Duplicates counted first; a unique index "${name}" built CONCURRENTLY${condition ? '' : ' and attached as the constraint (catalog only)'}.` : `Django's AddConstraint: ${portableLocking(database)}.`,
+    migrationDoes: postgres ? `Duplicates counted first; a unique index "${name}" built CONCURRENTLY${staysIndex ? '' : ' and attached as the constraint (catalog only)'}.` : `Django's AddConstraint: ${portableLocking(database)}.`,
     previousRelease: 'must not write a duplicate',
-    risks: [DUPLICATES],
-    slug: `${modelName}_${fields.map((f) => f.name).join('_')}_unique`,
+    risks: [DUPLICATES, ...(extras.nullsNotDistinct ? [NULLS_NOT_DISTINCT] : [])],
+    slug: `${modelName}_${keyFields.join('_')}_unique`,
     why: postgres ? WHY : [`Django's own AddConstraint: ${portableLocking(database)}.`],
     operations,
     modelEdits: [{ kind: 'add-meta-entry', model: model.name, list: 'constraints', entry: constraint, note: 'unique' }],
