@@ -24,18 +24,22 @@ export const GENERATED_ARM = 'generated +load';
 const keyset = ['--strategy', 'keyset', '--batch-size', '10000'];
 const ctid = (ms: number, ...more: string[]) => ['--strategy', 'ctid', '--adapt', 'duration', '--target-ms', String(ms), ...more];
 
+/** In the order a round runs them (reversed every other round): the anchors and the generated phase first. */
 export const LAB_ARMS: readonly LabArm[] = [
   { id: SINGLE_UPDATE, what: 'one `UPDATE … WHERE priority IS NULL` over the table, no load', load: false, lab: ['--strategy', 'update-all'] },
-  { id: 'keyset', what: 'hand-written keyset loop, 10,000 keys a batch, no load', load: false, lab: keyset },
-  { id: 'keyset +load', what: 'hand-written keyset loop, 10,000 keys a batch', load: true, lab: keyset },
   { id: GENERATED_ARM, what: "bg-scaffold's BackfillInBatches (runtime v5), the generated phase", load: true, lab: null },
-  { id: 'keyset 50ms +load', what: 'keyset loop, batches aimed at 50 ms (the runtime\'s rule) without its FOR UPDATE subselect', load: true, lab: ['--strategy', 'keyset', '--adapt', 'duration', '--target-ms', '50'] },
+  { id: 'ctid 20ms 1-stmt +load', what: 'heap pages in physical order, batches aimed at 20 ms, each one autocommitted statement', load: true, lab: ctid(20, '--one-statement') },
+  { id: 'keyset +load', what: 'hand-written keyset loop, 10,000 keys a batch', load: true, lab: keyset },
+  { id: 'keyset', what: 'hand-written keyset loop, 10,000 keys a batch, no load', load: false, lab: keyset },
+  { id: 'keyset 50ms +load', what: "keyset loop, batches aimed at 50 ms (the runtime's rule) without its FOR UPDATE subselect", load: true, lab: ['--strategy', 'keyset', '--adapt', 'duration', '--target-ms', '50'] },
   { id: 'ctid', what: 'heap pages in physical order (TID Range Scan), batches aimed at 50 ms, no load', load: false, lab: ctid(50) },
   { id: 'ctid 50ms +load', what: 'heap pages in physical order, batches aimed at 50 ms', load: true, lab: ctid(50) },
   { id: 'ctid 20ms +load', what: 'heap pages in physical order, batches aimed at 20 ms', load: true, lab: ctid(20) },
   { id: 'ctid 10ms +load', what: 'heap pages in physical order, batches aimed at 10 ms', load: true, lab: ctid(10) },
+  { id: 'ctid 20ms 1-stmt pause +load', what: 'as ctid 20ms 1-stmt, sleeping as long as each batch took after it (half the duty)', load: true, lab: ctid(20, '--one-statement', '--pause', '1') },
   { id: 'ctid-lockwait 50ms +load', what: 'heap pages, 50 ms, halved after a batch a writer waited for', load: true, lab: ['--strategy', 'ctid', '--adapt', 'lockwait', '--target-ms', '50'] },
   { id: 'ctid-skip-locked 20ms +load', what: 'heap pages, 20 ms, rows a writer holds skipped (SKIP LOCKED) and revisited', load: true, lab: ['--strategy', 'ctid-skip-locked', '--adapt', 'duration', '--target-ms', '20'] },
+  { id: 'ctid-skip-locked 20ms 1-stmt +load', what: 'as ctid-skip-locked 20ms, each batch one autocommitted statement', load: true, lab: ['--strategy', 'ctid-skip-locked', '--adapt', 'duration', '--target-ms', '20', '--one-statement'] },
 ];
 
 /** The arms a `--lab` value names: `all`, `anchors` (the anchors and the generated backfill), or arm ids; the single UPDATE always. */
@@ -59,6 +63,9 @@ export interface LabRun {
   rowsPerSecond: number;
   /** The slowest serving write scheduled during the backfill; null without load. */
   maxLatencyMs: number | null;
+  /** The slowest insert and the slowest get-and-save of it: an insert never waits for a batch's row locks. */
+  maxInsertMs: number | null;
+  maxUpdateMs: number | null;
   /** The same run's steady state before the backfill: how noisy the machine was just then. */
   steadyMaxLatencyMs: number | null;
   /** Rows with `priority IS NULL` when the arm ended: must be 0 (null for the generated phase, which sets NOT NULL). */
@@ -122,7 +129,7 @@ export function summarizeLab(arms: readonly LabArm[], runs: ReadonlyMap<string, 
 
 /** The lab's table: rows/s, the ratio to the single UPDATE, max serving write and its ratio, per arm. */
 export function labMarkdown(lab: LabReport, baselineMaxMs: number): string {
-  const headers = ['arm', 'load', 'rows/s (median)', '× single UPDATE', 'max serving write ms', '× baseline', 'per run: rows/s; max ms', 'left NULL', 'HOT %', 'heap ×', 'goals'];
+  const headers = ['arm', 'load', 'rows/s (median)', '× single UPDATE', 'max serving write ms', '× baseline', 'per run: rows/s; max ms (insert/save)', 'left NULL', 'HOT %', 'heap ×', 'goals'];
   const rows = lab.arms.map((a) => {
     const goals = !a.load
       ? '–'
@@ -136,7 +143,7 @@ export function labMarkdown(lab: LabReport, baselineMaxMs: number): string {
       `${a.throughputRatio}×`,
       a.maxLatencyMs === null ? '–' : String(a.maxLatencyMs),
       a.latencyRatio === null ? '–' : `${a.latencyRatio}×`,
-      a.runs.map((r) => (r.error ? `failed: ${r.error.slice(0, 60)}` : `${r.rowsPerSecond.toLocaleString('en-US')}${r.maxLatencyMs === null ? '' : `; ${r.maxLatencyMs}`}`)).join(' / '),
+      a.runs.map((r) => (r.error ? `failed: ${r.error.slice(0, 60)}` : `${r.rowsPerSecond.toLocaleString('en-US')}${r.maxLatencyMs === null ? '' : `; ${r.maxLatencyMs} (${r.maxInsertMs ?? '?'}/${r.maxUpdateMs ?? '?'})`}`)).join(' / '),
       [...new Set(a.runs.map((r) => (r.leftNull === null ? 'NOT NULL' : String(r.leftNull))))].join(', '),
       a.runs.map((r) => (r.hotPercent === null ? '–' : String(r.hotPercent))).join(', '),
       a.runs.map((r) => (r.heapGrowth === null ? '–' : String(r.heapGrowth))).join(', '),

@@ -47,6 +47,12 @@ def main():
     parser.add_argument("--target-ms", type=float, default=50.0, help="the batch duration aimed at")
     parser.add_argument("--adapt", default="fixed", choices=["fixed", "duration", "lockwait"])
     parser.add_argument("--lock-timeout", default="1s")
+    parser.add_argument("--pause", type=float, default=0.0, help="sleep this share of each batch's time after it")
+    parser.add_argument(
+        "--one-statement",
+        action="store_true",
+        help="each batch one autocommitted statement, lock_timeout set once for the session (no BEGIN, SET LOCAL, COMMIT)",
+    )
     args = parser.parse_args()
     conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
     conn.execute("SET application_name = 'bench_backfill_lab'")
@@ -66,7 +72,8 @@ class Lab:
         self.pk = '"%s"' % args.pk
         self.set_sql = args.set_sql.replace("%", "%%")
         self.where = args.where_sql.replace("%", "%%")
-        self.batches = self.retries = self.waited = self.shrunk = 0
+        self.batches = self.retries = self.waited = 0
+        self.session_timeout = False
         self.durations = []
 
     def stats(self):
@@ -87,6 +94,8 @@ class Lab:
     def batch(self, statement, params, size):
         """One batch in its own transaction under lock_timeout, retried on a lock timeout.
         Returns (rows updated, next size)."""
+        if self.args.one_statement and self.args.adapt != "lockwait":
+            return self.one_statement(statement, params, size)
         while True:
             began = time.monotonic()
             try:
@@ -105,9 +114,28 @@ class Lab:
                 break
             except errors.LockNotAvailable:
                 self.retries += 1
-        took = time.monotonic() - began
+        return self.next_size(time.monotonic() - began, rows, size, waiting)
+
+    def one_statement(self, statement, params, size):
+        if not self.session_timeout:
+            self.conn.execute(f"SET lock_timeout = '{self.args.lock_timeout}'")
+            self.session_timeout = True
+        while True:
+            began = time.monotonic()
+            try:
+                with self.conn.cursor() as cur:
+                    cur.execute(statement, params)
+                    rows = cur.rowcount
+                break
+            except errors.LockNotAvailable:
+                self.retries += 1
+        return self.next_size(time.monotonic() - began, rows, size, 0)
+
+    def next_size(self, took, rows, size, waiting):
         self.batches += 1
         self.durations.append(took)
+        if self.args.pause:
+            time.sleep(took * self.args.pause)
         if self.args.adapt == "fixed":
             return rows, size
         # Aim at --target-ms: shrink at once, grow at most twofold (the runtime's rule); with

@@ -15,6 +15,8 @@ export interface Transaction {
   client?: number;
   /** A write that ended in an error; its latency is how long it waited before the error came. */
   failed?: boolean;
+  /** pgbench's script number: 0 the insert, 1 the get-and-save (load.ts writes them in that order). */
+  script?: number;
 }
 
 /** A span of time, e.g. from the migration's start to its end. */
@@ -121,7 +123,7 @@ export function parsePgbenchLogLine(line: string): Transaction | null {
   const seconds = Number(fields[4]);
   const micros = Number(fields[5]);
   if (!Number.isFinite(latency) || !Number.isFinite(seconds) || !Number.isFinite(micros)) return null;
-  return { endUs: seconds * 1_000_000 + micros, latencyUs: latency, client: Number(fields[0]) };
+  return { endUs: seconds * 1_000_000 + micros, latencyUs: latency, client: Number(fields[0]), script: Number(fields[3]) };
 }
 
 export function round(value: number, digits: number): number {

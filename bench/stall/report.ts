@@ -19,7 +19,12 @@ export interface RunMeasurement {
   steadyMaxLatencyMs: number;
   secondsBelowHalf: number;
   migrationSeconds: number;
-  backfill: { rows: number; seconds: number; rowsPerSecond: number; maxLatencyMs: number } | null;
+  /**
+   * maxInsertMs and maxUpdateMs: the slowest of each of the load's two scripts scheduled during the
+   * batches. An insert never meets a batch's row locks, an update may: the two tell waiting for a
+   * batch from waiting for the machine.
+   */
+  backfill: { rows: number; seconds: number; rowsPerSecond: number; maxLatencyMs: number; maxInsertMs?: number; maxUpdateMs?: number } | null;
   transactions: number;
   /** Errors that stopped the serving release's writes (e.g. a column it names is gone). */
   writeErrors: string[];

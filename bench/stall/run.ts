@@ -448,8 +448,9 @@ function runMeasurement(steady: Span, m: MigrateOutcome, transactions: Transacti
     const rows = backfills.reduce((n, s) => n + (s.rows ?? 0), 0);
     // The batches only: the VACUUM after them is a step of its own, in the phase's figures.
     const seconds = backfills.reduce((n, s) => n + ((s.batchesEnd ?? s.end) - s.start), 0);
-    const worst = Math.max(...backfills.map((s) => maxLatencyMs(transactions, { startUs: s.start * 1e6, endUs: (s.batchesEnd ?? s.end) * 1e6 })));
-    backfill = { rows, seconds: round(seconds, 2), rowsPerSecond: Math.round(rows / Math.max(seconds, 1e-3)), maxLatencyMs: round(worst, 1) };
+    const spans = backfills.map((s) => ({ startUs: s.start * 1e6, endUs: (s.batchesEnd ?? s.end) * 1e6 }));
+    const worst = (script?: number) => round(Math.max(...spans.map((span) => maxLatencyMs(script === undefined ? transactions : transactions.filter((t) => t.script === script), span))), 1);
+    backfill = { rows, seconds: round(seconds, 2), rowsPerSecond: Math.round(rows / Math.max(seconds, 1e-3)), maxLatencyMs: worst(), maxInsertMs: worst(0), maxUpdateMs: worst(1) };
   }
   return {
     maxLatencyMs: round(maxLatencyMs(transactions, window), 1),
@@ -612,7 +613,7 @@ async function measureLab(bench: Bench, arms: LabArm[], scenario: Scenario, temp
     for (const arm of round % 2 === 1 ? arms : [...arms].reverse()) {
       log(`lab round ${round}: ${arm.id}`);
       const run = await (arm.lab ? labRun(bench, arm, arm.lab, sqls, template, serving, heapBefore, round) : generatedLabRun(bench, scenario, template, heapBefore, round)).catch(
-        (error: Error): LabRun => ({ round, rows: 0, seconds: 0, rowsPerSecond: 0, maxLatencyMs: null, steadyMaxLatencyMs: null, leftNull: null, hotPercent: null, heapGrowth: null, detail: {}, writeErrors: [], error: lastLine(error.message), loadAverage: round2(os.loadavg()[0]!) }),
+        (error: Error): LabRun => ({ round, rows: 0, seconds: 0, rowsPerSecond: 0, maxLatencyMs: null, maxInsertMs: null, maxUpdateMs: null, steadyMaxLatencyMs: null, leftNull: null, hotPercent: null, heapGrowth: null, detail: {}, writeErrors: [], error: lastLine(error.message), loadAverage: round2(os.loadavg()[0]!) }),
       );
       runs.set(arm.id, [...(runs.get(arm.id) ?? []), run]);
       log(`lab round ${round}: ${arm.id}: ${run.error ?? `${run.rowsPerSecond} rows/s, max write ${run.maxLatencyMs ?? '–'} ms, left NULL ${run.leftNull ?? '–'}`}`);
@@ -658,6 +659,8 @@ async function generatedLabRun(bench: Bench, scenario: Scenario, template: strin
       maxLatencyMs: m.backfill.maxLatencyMs,
       steadyMaxLatencyMs: m.steadyMaxLatencyMs,
       ...facts,
+      maxInsertMs: m.backfill.maxInsertMs ?? null,
+      maxUpdateMs: m.backfill.maxUpdateMs ?? null,
       detail: { phaseMaxLatencyMs: m.maxLatencyMs, steps: m.steps },
       writeErrors: m.writeErrors,
       error: null,
@@ -695,6 +698,8 @@ async function labRun(bench: Bench, arm: LabArm, args: string[], sqls: { table: 
       seconds: round(seconds, 2),
       rowsPerSecond: Math.round(rows / Math.max(seconds, 1e-3)),
       maxLatencyMs: stopped ? round(maxLatencyMs(stopped.transactions, window), 1) : null,
+      maxInsertMs: stopped ? round(maxLatencyMs(stopped.transactions.filter((t) => t.script === 0), window), 1) : null,
+      maxUpdateMs: stopped ? round(maxLatencyMs(stopped.transactions.filter((t) => t.script === 1), window), 1) : null,
       steadyMaxLatencyMs: stopped ? round(maxLatencyMs(stopped.transactions, steady), 1) : null,
       ...(await tableFacts(bench.server, RUN_DB, heapBefore)),
       detail,

@@ -14,8 +14,8 @@ describe('the stall metrics', () => {
   it('reads pgbench’s per-transaction log: latency from the scheduled start, end time from the epoch fields', () => {
     const log = '1 1 13488 0 1795497616 165752 1551\n0 1 17172 1 1795497616 169216 86\n\n';
     expect(parsePgbenchLog(log)).toEqual([
-      { client: 1, endUs: 1795497616_165752, latencyUs: 13488 },
-      { client: 0, endUs: 1795497616_169216, latencyUs: 17172 },
+      { client: 1, endUs: 1795497616_165752, latencyUs: 13488, script: 0 },
+      { client: 0, endUs: 1795497616_169216, latencyUs: 17172, script: 1 },
     ]);
   });
 
