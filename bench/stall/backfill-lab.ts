@@ -29,6 +29,7 @@ export const LAB_ARMS: readonly LabArm[] = [
   { id: SINGLE_UPDATE, what: 'one `UPDATE … WHERE priority IS NULL` over the table, no load', load: false, lab: ['--strategy', 'update-all'] },
   { id: GENERATED_ARM, what: "bg-scaffold's BackfillInBatches (runtime v5), the generated phase", load: true, lab: null },
   { id: 'ctid 20ms 1-stmt +load', what: 'heap pages in physical order, batches aimed at 20 ms, each one autocommitted statement', load: true, lab: ctid(20, '--one-statement') },
+  { id: 'ctid-do 20ms +load', what: 'heap pages, 20 ms batches, the loop on the server: a DO block per second of batches, COMMIT after each', load: true, lab: ['--strategy', 'ctid-do', '--target-ms', '20'] },
   { id: 'keyset +load', what: 'hand-written keyset loop, 10,000 keys a batch', load: true, lab: keyset },
   { id: 'keyset', what: 'hand-written keyset loop, 10,000 keys a batch, no load', load: false, lab: keyset },
   { id: 'keyset 50ms +load', what: "keyset loop, batches aimed at 50 ms (the runtime's rule) without its FOR UPDATE subselect", load: true, lab: ['--strategy', 'keyset', '--adapt', 'duration', '--target-ms', '50'] },

@@ -13,6 +13,9 @@ Strategies:
                       UPDATE ... WHERE ctid >= '(p,0)' AND ctid < '(q,0)' AND (where)
     ctid-skip-locked  the same pages, rows a writer holds skipped (FOR UPDATE SKIP LOCKED) and
                       revisited after the walk: a batch never waits for a writer
+    ctid-do           the same pages, the batching loop on the server: one DO block per ~second
+                      of work runs the batches, each committed (COMMIT in DO, PostgreSQL 11+),
+                      sized to --target-ms by clock_timestamp(); no round trip per batch
 
 Every strategy covers every row where ``--where`` held when it started: the batched ones walk
 the keys (pages) that existed then; rows written after that are the writers' (the serving
@@ -38,7 +41,7 @@ MIN_ROWS = 100
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--strategy", required=True, choices=["update-all", "keyset", "ctid", "ctid-skip-locked"])
+    parser.add_argument("--strategy", required=True, choices=["update-all", "keyset", "ctid", "ctid-skip-locked", "ctid-do"])
     parser.add_argument("--table", required=True)
     parser.add_argument("--set", dest="set_sql", required=True)
     parser.add_argument("--where", dest="where_sql", required=True)
@@ -214,6 +217,56 @@ class Lab:
         sweep_started = time.monotonic()
         rows += self.sweep()
         return {"rows": rows, "walkRows": walked, "pages": int(end), "plan": plan, "sweepRows": rows - walked, "sweepSeconds": round(time.monotonic() - sweep_started, 2)}
+
+    def ctid_do(self):
+        """The page walk with the loop in PL/pgSQL: Python hands out ~1 s of pages per DO block
+        and learns the batch size the block ended with from a NOTICE."""
+        t = self.table
+        end, per_page = self.pages()
+        target = self.args.target_ms / 1000
+        step = max(1, int(min(self.args.batch_size, 2000) / max(per_page, 1.0)))  # pages per batch
+        finished = {}
+        self.conn.add_notice_handler(lambda diag: finished.update(dict(kv.split("=") for kv in (diag.message_primary or "").split())))
+        self.conn.execute(f"SET lock_timeout = '{self.args.lock_timeout}'")
+        set_sql, where = self.set_sql.replace("%%", "%"), self.where.replace("%%", "%")
+        page, rows = 0, 0
+        while page < end:
+            # About one second of batches at the last block's pace (at least one batch).
+            upto = min(end, page + max(step, int(step / target)))
+            block = f"""
+DO $bg$
+DECLARE
+  p bigint := {page}; q bigint; step bigint := {step}; done bigint := 0; n bigint; batches int := 0;
+  began timestamptz; took float8;
+BEGIN
+  WHILE p < {upto} LOOP
+    q := least({upto}, p + step);
+    began := clock_timestamp();
+    UPDATE {t} SET {set_sql}
+      WHERE ctid >= format('(%s,0)', p)::tid AND ctid < format('(%s,0)', q)::tid AND ({where});
+    GET DIAGNOSTICS n = ROW_COUNT;
+    COMMIT;
+    took := extract(epoch FROM clock_timestamp() - began);
+    done := done + n; batches := batches + 1; p := q;
+    -- Aim at the target: shrink at once, grow at most twofold.
+    step := greatest(1, least({max(1, int(self.args.batch_size / max(per_page, 1.0)))}, (step * least(2.0, {target} / greatest(took, 1e-6)))::bigint));
+  END LOOP;
+  RAISE NOTICE 'rows=% step=% batches=%', done, step, batches;
+END
+$bg$"""
+            while True:
+                try:
+                    self.conn.execute(block)
+                    break
+                except errors.LockNotAvailable:
+                    self.retries += 1  # the block's committed batches stay; a rerun skips them
+            rows += int(finished["rows"])
+            step = int(finished["step"])
+            self.batches += int(finished["batches"])
+            page = upto
+        walked = rows
+        rows += self.sweep()
+        return {"rows": rows, "walkRows": walked, "pages": int(end), "sweepRows": rows - walked, "lastStepPages": step}
 
     def sweep(self):
         """The rows the walk left (skipped while a writer held them, or moved by a rewrite):
