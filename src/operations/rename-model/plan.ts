@@ -25,7 +25,7 @@ import { isRelation, requireOwnTable } from '../shared/django-fields.js';
 import { isPythonIdentifier, isPythonKeyword, validateChangeId } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
 import { incomingRelations, relationTargetName } from '../shared/relations.js';
-import { quoteName } from '../shared/sql.js';
+import { quoteName, sqlString } from '../shared/sql.js';
 import type { ChangePlan, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
 
@@ -177,7 +177,7 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
             kind: 'ddl',
             comment: `No release reads ${views.join(' or ')} any more. Migrating backwards puts the view${views.length > 1 ? 's' : ''} back.`,
             sql: views.map((view) => `DROP VIEW IF EXISTS ${quoted(view)}`),
-            reverseSql: [createViewSql(table, newTable), ...manyToMany.map(createManyToManyViewSql)],
+            reverseSql: [createViewSql(table, newTable), grantsLikeSql(newTable, table), ...manyToMany.flatMap((m) => [createManyToManyViewSql(m), grantsLikeSql(m.newTable, m.table)])],
           },
         ]
       : [];
@@ -299,15 +299,15 @@ function moveTable(model: DjangoModel, to: string, table: string, newTable: stri
       { kind: 'state-only', comment: `Django's state: ${model.name} is ${to}, on the table ${newTable}; the database change is below.`, operations: [{ kind: 'RenameModel', oldName: model.name, newName: to }] },
       {
         kind: 'ddl',
-        comment: `The table moves; the view under its old name is over one table and every column, so PostgreSQL writes through it.`,
-        sql: [`ALTER TABLE ${quoted(table)} RENAME TO ${quoted(newTable)}`, createViewSql(table, newTable)],
+        comment: `The table moves; the view under its old name is over one table and every column, so PostgreSQL writes through it, and it gets the table's grants.`,
+        sql: [`ALTER TABLE ${quoted(table)} RENAME TO ${quoted(newTable)}`, createViewSql(table, newTable), grantsLikeSql(newTable, table)],
         reverseSql: [`DROP VIEW IF EXISTS ${quoted(table)}`, `ALTER TABLE ${quoted(newTable)} RENAME TO ${quoted(table)}`],
       },
       ...manyToMany.map(
         (m): MigrationOperation => ({
           kind: 'ddl',
           comment: `The many-to-many table of ${model.name}.${m.field} is named after ${model.name}'s table, and one of its columns after the model: both move, and a view gives the previous release the old names.`,
-          sql: [`ALTER TABLE ${quoted(m.table)} RENAME TO ${quoted(m.newTable)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.column)} TO ${quoted(m.newColumn)}`, createManyToManyViewSql(m)],
+          sql: [`ALTER TABLE ${quoted(m.table)} RENAME TO ${quoted(m.newTable)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.column)} TO ${quoted(m.newColumn)}`, createManyToManyViewSql(m), grantsLikeSql(m.newTable, m.table)],
           reverseSql: [`DROP VIEW IF EXISTS ${quoted(m.table)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.newColumn)} TO ${quoted(m.column)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME TO ${quoted(m.table)}`],
         }),
       ),
@@ -315,6 +315,27 @@ function moveTable(model: DjangoModel, to: string, table: string, newTable: stri
     ],
     modelEdits: [],
   };
+}
+
+/**
+ * The table's privileges, granted on the view too: a view starts with its owner's alone, and the
+ * role the application connects as may be another than the one migrations run as.
+ */
+function grantsLikeSql(table: string, view: string): string {
+  return [
+    'DO $$',
+    'DECLARE',
+    '  granted record;',
+    'BEGIN',
+    '  FOR granted IN',
+    "    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee",
+    '    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee',
+    `    WHERE c.oid = ${sqlString(quoted(table))}::regclass AND a.grantee <> c.relowner`,
+    '  LOOP',
+    `    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, ${sqlString(view)}, granted.grantee);`,
+    '  END LOOP;',
+    'END $$',
+  ].join('\n');
 }
 
 function createViewSql(view: string, table: string): string {
