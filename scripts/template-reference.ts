@@ -38,7 +38,7 @@ const SECTIONS: Section[] = [
   },
   {
     title: 'Migration hooks',
-    intro: 'Partials that the built-in `migrations/migration` includes and leaves empty: override one to add lines to every migration without copying the whole template.',
+    intro: 'Partials that the built-in `migrations/migration` includes for what every migration gets: `top`, `imports` and `class-attributes` are empty, for lines of your own; `linter-ignores` writes the migration linters\' ignores. Override one to change every migration without copying the whole template.',
     matches: (n) => n.startsWith('partials/migration/'),
   },
   {
@@ -154,7 +154,8 @@ class Reference {
     const docs = new Map<string, string>();
     const source = this.program.getSourceFile(join(this.root, TYPES_FILE))!;
     for (const statement of source.statements) {
-      if (!ts.isTypeAliasDeclaration(statement) || !['MigrationOperation', 'StateOperation'].includes(statement.name.text)) continue;
+      // MigrationOperation is MigrationStep with what every step may carry (`onPurpose`).
+      if (!ts.isTypeAliasDeclaration(statement) || !['MigrationStep', 'StateOperation'].includes(statement.name.text)) continue;
       if (!ts.isUnionTypeNode(statement.type)) continue;
       statement.type.types.forEach((member, index, members) => {
         if (!ts.isTypeLiteralNode(member)) return;
@@ -310,7 +311,7 @@ class Reference {
     const doc = this.docOf(type);
     if (doc) out.push(doc, '');
     if (type.isUnion() && this.isLiteralUnion(type)) {
-      out.push(`One of: ${type.types.map((part) => `\`${this.checker.typeToString(part)}\``).join(', ')}.`, '');
+      out.push(`One of: ${this.literalsInOrder(type).map((literal) => `\`${literal}\``).join(', ')}.`, '');
     } else if (type.isUnion() && name === 'MigrationOperation') {
       out.push('One of the operations of the [operation partials](#operation-partials): each variant is listed there under `partials/operations/<kind>`, with its fields.', '');
     } else if (type.isUnion()) {
@@ -325,6 +326,18 @@ class Reference {
       out.push(...this.table(this.rows(type)), '');
     }
     return out;
+  }
+
+  /**
+   * A literal union's members as its declaration lists them: the checker orders them by when it
+   * first met each literal, which another file's use of the same string changes.
+   */
+  private literalsInOrder(type: ts.UnionType): string[] {
+    const declaration = type.aliasSymbol?.declarations?.[0];
+    if (declaration && ts.isTypeAliasDeclaration(declaration) && ts.isUnionTypeNode(declaration.type)) {
+      return declaration.type.types.map((member) => this.checker.typeToString(this.checker.getTypeFromTypeNode(member)));
+    }
+    return type.types.map((part) => this.checker.typeToString(part));
   }
 
   private docOf(type: ts.Type): string {

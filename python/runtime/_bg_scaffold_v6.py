@@ -1323,17 +1323,20 @@ class _DjangoOperationInSteps:
 
 
 def _create_index(steps, name, create):
-    """``create``, Django's CREATE INDEX CONCURRENTLY of ``name`` (it has no IF NOT
-    EXISTS), unless a valid index of that name is there: the step ran before. An INVALID
-    one, left by a failed build, is dropped and built again."""
+    """``create``, Django's CREATE INDEX of ``name`` made CONCURRENTLY IF NOT EXISTS
+    (_concurrently), unless a valid index of that name is there: the step ran before. An
+    INVALID one, left by a failed build, is dropped and built again."""
     if not steps.index_is_valid(name):
         steps.concurrently(f"create {name}", name, create)
 
 
 def _concurrently(create):
-    """Django's CREATE [UNIQUE] INDEX statement, as CREATE [UNIQUE] INDEX CONCURRENTLY."""
-    head = re.match(r"CREATE (UNIQUE )?INDEX ", create)
-    return f"{head.group()}CONCURRENTLY {create[head.end() :]}"
+    """Django's CREATE [UNIQUE] INDEX statement as CREATE [UNIQUE] INDEX CONCURRENTLY IF
+    NOT EXISTS, as every build here runs: safe to run again on its own (a run after a
+    failure also drops an INVALID leftover first, see _create_index)."""
+    head = re.match(r"CREATE (UNIQUE )?INDEX (CONCURRENTLY )?", create)
+    unique = head.group(1) or ""
+    return f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {create[head.end() :]}"
 
 
 class AddIndexConcurrently(_DjangoOperationInSteps, AddIndex):
@@ -1352,7 +1355,7 @@ class AddIndexConcurrently(_DjangoOperationInSteps, AddIndex):
 
     def forwards(self, steps, model):
         create = self.index.create_sql(model, steps.editor, concurrently=True)
-        _create_index(steps, self.index.name, str(create))
+        _create_index(steps, self.index.name, _concurrently(str(create)))
 
     def backwards(self, steps, model):
         _drop_index(steps, self.index.name)
@@ -1377,7 +1380,7 @@ class RemoveIndexConcurrently(_DjangoOperationInSteps, RemoveIndex):
     def backwards(self, steps, model):
         (index,) = [index for index in model._meta.indexes if index.name == self.name]
         create = index.create_sql(model, steps.editor, concurrently=True)
-        _create_index(steps, self.name, str(create))
+        _create_index(steps, self.name, _concurrently(str(create)))
 
 
 class AddConstraintConcurrently(_DjangoOperationInSteps, AddConstraint):
@@ -1447,7 +1450,8 @@ class AddConstraintConcurrently(_DjangoOperationInSteps, AddConstraint):
         columns = [model._meta.get_field(field).column for field in c.fields]
         if self.attached():
             nulls = editor._unique_index_nulls_distinct_sql(c.nulls_distinct)
-            create = f"CREATE UNIQUE INDEX CONCURRENTLY {q(name)} ON {q(table)}"
+            create = f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {q(name)}"
+            create += f" ON {q(table)}"
             create += f" ({', '.join(map(q, columns))}){nulls}"
         else:
             create = _concurrently(str(c.create_sql(model, editor)))
@@ -2073,37 +2077,35 @@ class _LinterIgnore:
 
 
 class SquawkIgnore(_LinterIgnore, Operation):
-    """squawk's own ignore for the rules this migration breaks on purpose: ``rules``
-    maps each squawk rule (``ban-drop-column``) to why it is safe in this release.
+    """squawk's own ignore for ``rules`` (``ban-drop-column``) that this migration
+    breaks on purpose; ``because`` says why that is safe in this release.
 
-    What sqlmigrate shows for the migration starts with ``-- squawk-ignore-file <rule>
-    -- <reason>`` for each, so that squawk, run on that output (one file per migration),
-    passes the migration for those rules and checks every other.
+    What sqlmigrate shows for the migration gets ``-- squawk-ignore-file <rules> --
+    <because>``, so that squawk, run on that output (one file per migration), passes the
+    migration for those rules and checks every other.
     """
 
-    def __init__(self, rules):
-        self.rules = {rule: _one_line(why) for rule, why in dict(rules).items()}
+    def __init__(self, rules, *, because):
+        self.rules, self.because = list(rules), _one_line(because)
 
     def describe(self):
-        return f"squawk passes this migration's {', '.join(self.rules)} on purpose"
+        return f"squawk passes {', '.join(self.rules)} here on purpose (why: below)"
 
     def shown(self):
-        return [
-            f"-- squawk-ignore-file {rule} -- {why}" for rule, why in self.rules.items()
-        ]
+        return [f"-- squawk-ignore-file {', '.join(self.rules)} -- {self.because}"]
 
 
 class MigrationLinterIgnore(_LinterIgnore, _IgnoredByMigrationLinter):
     """django-migration-linter's own IgnoreMigration (when it is installed; otherwise
-    an operation that does nothing), for a migration that does on purpose what its
-    checks flag: ``checks`` maps each check (``DROP_COLUMN``) to why it is safe in this
+    an operation that does nothing), for a migration that makes on purpose the
+    ``checks`` it flags (``DROP_COLUMN``); ``because`` says why that is safe in this
     release. The linter skips the whole migration: ``checks`` names everything it would
     flag in it, and nothing more (bg-scaffold's tests hold generated migrations to that).
     """
 
-    def __init__(self, checks):
-        self.checks = {check: _one_line(why) for check, why in dict(checks).items()}
+    def __init__(self, checks, *, because):
+        self.checks, self.because = list(checks), _one_line(because)
 
     def describe(self):
-        listed = "; ".join(f"{check}, {why}" for check, why in self.checks.items())
-        return f"django-migration-linter skips this migration on purpose: {listed}"
+        checks = ", ".join(self.checks)
+        return f"django-migration-linter skips this migration: {checks} on purpose. {self.because}"

@@ -1,6 +1,7 @@
 /** Renders one phase's migration file from the plan: a view of the plan data through the pack's templates. */
 import { posix } from 'node:path';
 import { runPythonFunctionName, stepLock, usesModels } from '../operations/shared/migration-steps.js';
+import { linterIgnores } from '../operations/shared/linters.js';
 import type { ChangePlan, MigrationOperation, Phase, StateOperation } from '../operations/shared/types.js';
 import type { TemplateRenderer } from './pack.js';
 import { toolVersion } from '../package-root.js';
@@ -58,7 +59,12 @@ function walk(operations: MigrationOperation[], visit: (op: MigrationOperation) 
 
 export function opsClassesUsed(phase: Phase): string[] {
   const names = new Set<string>();
-  if (phase.migration) walk(phase.migration.operations, (op) => OPS_CLASS[op.kind] && names.add(OPS_CLASS[op.kind]!));
+  if (phase.migration) {
+    walk(phase.migration.operations, (op) => OPS_CLASS[op.kind] && names.add(OPS_CLASS[op.kind]!));
+    const ignores = linterIgnores(phase.migration.operations);
+    if (ignores.squawk.length) names.add('SquawkIgnore');
+    if (ignores.migrationLinter.length) names.add('MigrationLinterIgnore');
+  }
   return [...names].sort();
 }
 
@@ -114,6 +120,7 @@ export function renderMigration(
     opsClasses: opsClassesUsed(phase),
     dependencies: placement.dependencies,
     rollbackTo: placement.dependencies.find(([app]) => app === plan.app)?.[1] ?? null,
+    linterIgnores: linterIgnores(migration.operations),
     operations,
     functions,
     planPath: `.bg-scaffold/${plan.change}/PLAN.md`,

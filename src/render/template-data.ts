@@ -6,6 +6,7 @@
  * Adding a template to the built-in pack means declaring its data in TemplateDataByName below.
  */
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, Operation, Phase, StateOperation } from '../operations/shared/types.js';
+import type { LinterIgnores } from '../operations/shared/linters.js';
 
 /** The `BG_SCAFFOLD = {...}` constant of a migration. */
 export interface MigrationMarker {
@@ -38,6 +39,12 @@ export interface MigrationTemplateData {
   dependencies: Array<[string, string]>;
   /** The migration this one comes after in its app: `migrate <app> <rollbackTo>` rolls it back. */
   rollbackTo: string | null;
+  /**
+   * What the operations do on purpose that migration linters flag in general (their `onPurpose`),
+   * as each linter's ignores: squawk's rules and django-migration-linter's checks, each with why it
+   * is safe here. Rendered first in `operations` (`migration/linter-ignores`); empty lists when none.
+   */
+  linterIgnores: LinterIgnores;
   /** The operations, in order; each renders through the partial named by its `partial`. */
   operations: OperationPartialData[];
   /** The operations that also render a module-level function (`functions/<kind>`) for RunPython. */
@@ -182,6 +189,7 @@ export type TemplateDataByName = {
   'partials/migration/top': MigrationTemplateData;
   'partials/migration/imports': MigrationTemplateData;
   'partials/migration/class-attributes': MigrationTemplateData;
+  'partials/migration/linter-ignores': MigrationTemplateData;
   'snippets/dual-write-queryset': DualWriteSnippetData;
   'snippets/dual-write-manager': DualWriteSnippetData;
   'snippets/dual-write-save': DualWriteSnippetData;

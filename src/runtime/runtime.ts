@@ -74,10 +74,10 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 6,
-    sha256: '920f8cf7dc2fe9ee1f2f268d443f21fd25f127501e306ac981e52c677467b0ba',
+    sha256: '94597f9025b1f4590551afd5480deb8aa7edab688f077b88071938d57dc7935c',
     changes: [
       'every step sets its statement_timeout: one that holds a lock writers wait for is stopped (StepTimedOut, undone) once it runs past its lock waits and a second, rather than stall them; one that blocks no writer (VALIDATE, a backfill batch, an index built CONCURRENTLY) runs with none, so a role\'s statement_timeout does not stop it halfway',
-      'what sqlmigrate shows is each step as it runs, for the linters that read it (squawk): BEGIN, its SET LOCAL lock_timeout and statement_timeout, its statements, COMMIT; the drop of a step\'s own temporary check, and of the foreign key ReplaceForeignKey replaces, after squawk\'s ignore with the reason',
+      'what sqlmigrate shows is each step as it runs, for the linters that read it (squawk): BEGIN, its SET LOCAL lock_timeout and statement_timeout, its statements, COMMIT; the drop of a step\'s own temporary check, and of the foreign key ReplaceForeignKey replaces, after squawk\'s ignore with the reason; an index built from Django\'s SQL is CREATE INDEX CONCURRENTLY IF NOT EXISTS',
       'SquawkIgnore and MigrationLinterIgnore: the linters\' own ignores (squawk-ignore-file in what sqlmigrate shows; django-migration-linter\'s IgnoreMigration, where it is installed) for what a migration does on purpose, each with why it is safe',
       'SetNotNull and DropNotNull describe themselves without the words NOT NULL, which django-migration-linter took, in a comment, for a NOT NULL being added',
     ],

@@ -1688,8 +1688,8 @@ class ShowingSQL(OpsTestCase):
             ops.AddConstraintConcurrently(
                 "t", models.CheckConstraint(condition=models.Q(v__gte=0), name="c")
             ),
-            ops.SquawkIgnore({"ban-drop-column": "the reason,\n on two lines"}),
-            ops.MigrationLinterIgnore({"DROP_COLUMN": "the reason,\n on two lines"}),
+            ops.SquawkIgnore(["ban-drop-column"], because="the reason,\n on two lines"),
+            ops.MigrationLinterIgnore(["DROP_COLUMN"], because="two\n lines"),
         ]
         public = {
             value
@@ -1708,23 +1708,21 @@ class ShowingSQL(OpsTestCase):
 
 
 class LinterIgnores(OpsTestCase):
-    def test_squawk_ignore_shows_squawks_file_ignore_with_each_reason(self):
+    def test_squawk_ignore_shows_squawks_file_ignore_with_the_reason(self):
         ignore = ops.SquawkIgnore(
-            {
-                "ban-drop-column": "release 1 took it\n  out of the model",
-                "ban-drop-function": "ours",
-            }
+            ["ban-drop-column", "ban-drop-function"],
+            because="release 1 took them\n  out of use",
         )
         self.assertEqual(
             run(ignore, collect_sql=True).collected_sql,
             [
-                "-- squawk-ignore-file ban-drop-column -- release 1 took it out of the model",
-                "-- squawk-ignore-file ban-drop-function -- ours",
+                "-- squawk-ignore-file ban-drop-column, ban-drop-function"
+                " -- release 1 took them out of use"
             ],
         )
         self.assertEqual(
             ignore.describe(),
-            "squawk passes this migration's ban-drop-column, ban-drop-function on purpose",
+            "squawk passes ban-drop-column, ban-drop-function here on purpose (why: below)",
         )
         columns_before = columns("t")
         run(ignore)
@@ -1734,7 +1732,9 @@ class LinterIgnores(OpsTestCase):
     def test_migration_linter_ignore_is_the_linters_own_ignore_where_installed(self):
         from django.db.migrations.operations.base import Operation
 
-        ignore = ops.MigrationLinterIgnore({"DROP_COLUMN": "release 1\n took it out"})
+        ignore = ops.MigrationLinterIgnore(
+            ["DROP_COLUMN"], because="release 1\n took it"
+        )
         if importlib.util.find_spec("django_migration_linter"):
             from django_migration_linter import IgnoreMigration
 
@@ -1743,8 +1743,8 @@ class LinterIgnores(OpsTestCase):
             self.assertEqual(type(ignore).__mro__[-2:], (Operation, object))
         self.assertEqual(
             ignore.describe(),
-            "django-migration-linter skips this migration on purpose: DROP_COLUMN,"
-            " release 1 took it out",
+            "django-migration-linter skips this migration: DROP_COLUMN on purpose."
+            " release 1 took it",
         )
         self.assertEqual(run(ignore, collect_sql=True).collected_sql, [])
         self.assertTrue(ignore.reversible)
@@ -1754,15 +1754,15 @@ class LinterIgnores(OpsTestCase):
         from django.db.migrations.writer import OperationWriter
 
         for ignore in (
-            ops.SquawkIgnore({"ban-drop-column": "why"}),
-            ops.MigrationLinterIgnore({"DROP_COLUMN": "why"}),
+            ops.SquawkIgnore(["ban-drop-column"], because="why"),
+            ops.MigrationLinterIgnore(["DROP_COLUMN"], because="why"),
         ):
             self.assertFalse(ignore.elidable)
             name, args, kwargs = ignore.deconstruct()
             rebuilt = getattr(ops, name)(*args, **kwargs)
             self.assertEqual(rebuilt.describe(), ignore.describe())
             written, _ = OperationWriter(ignore, indentation=0).serialize()
-            self.assertIn("'why'", written)
+            self.assertIn("because='why'", written)
 
 
 # --- a generated migration, end to end ---------------------------------------------
@@ -2692,8 +2692,8 @@ class ConcurrentlyGeneratedMigration(unittest.TestCase):
         manage("migrate", ORDERS, "0001")
         statements = self.shown("0002")
         self.assertIn(
-            f'CREATE INDEX CONCURRENTLY "order_placed_at_idx" ON "{ORDER_TABLE}"'
-            ' ("placed_at");',
+            f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "order_placed_at_idx"'
+            f' ON "{ORDER_TABLE}" ("placed_at");',
             statements,
         )
         for statement in statements:  # by hand, one by one, as an operator would

@@ -145,16 +145,19 @@ describe('add-column plan', () => {
     const p = plan({ default: '0', djangoVersion: '4.2' });
     const [add] = p.phases as [Phase];
 
-    it("is the seed's RunSQL with state_operations, under lock_timeout, in one atomic migration", () => {
+    it("is the seed's RunSQL with state_operations, under lock_timeout and statement_timeout, in one atomic migration", () => {
       expect(p.strategy).toBe('runsql-default');
       expect(kinds(add)).toEqual(['run-sql']);
       expect(add.migration!.atomic).toBe(true);
       const runSql = op(add, 'run-sql');
       expect(runSql.sql).toEqual([
         "SET LOCAL lock_timeout = '1s'",
+        "SET LOCAL statement_timeout = '2000ms'",
         'ALTER TABLE "shop_order" ADD COLUMN "priority" integer DEFAULT 0 NOT NULL',
       ]);
-      expect(runSql.reverseSql).toEqual(["SET LOCAL lock_timeout = '1s'", 'ALTER TABLE "shop_order" DROP COLUMN "priority"']);
+      expect(runSql.reverseSql).toEqual(["SET LOCAL lock_timeout = '1s'", "SET LOCAL statement_timeout = '2000ms'", 'ALTER TABLE "shop_order" DROP COLUMN "priority"']);
+      // django-migration-linter reads a RunSQL's reverse too: its DROP COLUMN is on purpose.
+      expect(runSql.onPurpose?.does).toEqual(['drop-column-backwards']);
       expect(runSql.stateOperations).toEqual([{ kind: 'AddField', modelName: 'order', name: 'priority', field: 'models.IntegerField(default=0)' }]);
       expect(insertEdit(add).call).toBe('models.IntegerField(default=0)');
     });

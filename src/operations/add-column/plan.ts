@@ -18,7 +18,7 @@ import { supportsDbDefault } from '../shared/django-version.js';
 import { deriveChangeId, validateChangeId, validateNewFieldName } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
 import { onDeleteSql } from '../shared/relations.js';
-import { addColumnSql, columnsNamedIn, dropColumnSql, q, sqlString } from '../shared/sql.js';
+import { addColumnSql, columnsNamedIn, dropColumnSql, q, sqlString, statementTimeoutSql } from '../shared/sql.js';
 import type { ChangePlan, CodeBlock, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
@@ -565,6 +565,9 @@ function pgExpandSteps(c: NewColumn, options: { nullable: boolean; withDefault: 
       suffix: index.suffix,
       opclass: index.opclass,
       unique: index.unique,
+      ...(index.unique
+        ? { onPurpose: { does: ['add-unique'], because: `"${c.column}" is new: the previous release does not know it and leaves it NULL, which a unique index lets repeat; only this release writes values there.` } }
+        : {}),
     });
   }
   return steps;
@@ -623,7 +626,16 @@ function enforceSteps(c: NewColumn, phase: { number: number; of: number }): Migr
   if (c.database === 'postgresql') {
     return [
       backfillStep(c, phase),
-      { kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.', table: c.table, column: c.column },
+      {
+        kind: 'set-not-null',
+        comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.',
+        table: c.table,
+        column: c.column,
+        onPurpose: {
+          does: ['set-not-null'],
+          because: `Release ${phase.number - 1}, the previous release, writes ${c.name} in every insert and update (its marked write paths), and the backfill above filled the rows before it.`,
+        },
+      },
       { kind: 'state-only', comment: `Django's state: ${c.name} is NOT NULL; the database change is above.`, operations: [{ kind: 'AlterField', modelName: c.modelName, name: c.name, field: final }] },
     ];
   }
@@ -756,7 +768,7 @@ function defaultPhases(c: NewColumn): Phase[] {
   } else {
     // Django < 5.0 has no db_default: the seed's RunSQL form keeps the default in the database.
     // The RunSQL is the whole migration, in one transaction: SET LOCAL lasts until it commits.
-    const lockStep = pg ? [`SET LOCAL lock_timeout = ${sqlString(c.lock.lockTimeout)}`] : [];
+    const lockStep = pg ? [`SET LOCAL lock_timeout = ${sqlString(c.lock.lockTimeout)}`, statementTimeoutSql(c.lock.lockTimeout)] : [];
     operations = [
       {
         kind: 'run-sql',
@@ -764,6 +776,7 @@ function defaultPhases(c: NewColumn): Phase[] {
         sql: [...lockStep, addNewColumnSql(c, c.database, { nullable: c.nullable, withDefault: true, ifNotExists: false })],
         reverseSql: [...lockStep, dropColumnSql(c.table, c.column, { ifExists: false, database: c.database })],
         stateOperations: [addFieldState(c, c.nullable)],
+        ...(pg ? { onPurpose: { does: ['drop-column-backwards'], because: `Only when migrating backwards, once this release's code has stopped: the reverse drops "${c.column}", which this migration adds and the previous release never knew.` } } : {}),
       },
     ];
     why = [

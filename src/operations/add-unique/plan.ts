@@ -13,6 +13,7 @@ import { type MetaEntryRequest, metaEntryExtras, metaEntrySource } from '../shar
 import { extrasInputs } from '../add-index/plan.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
+import type { OnPurpose } from '../shared/linters.js';
 import type { ChangePlan, LockSettings, MigrationOperation } from '../shared/types.js';
 
 export interface AddUniqueInput {
@@ -42,6 +43,12 @@ const WHY = [
 
 const DUPLICATES = 'Once the index exists, a write of the previous release that duplicates a value fails with an IntegrityError; one that lands during the build fails the build (the migration says so; run it again once the duplicate is gone).';
 
+/** What migration linters flag in every unique constraint added to a serving table, and why it is safe here. */
+const UNIQUE_ON_PURPOSE: OnPurpose = {
+  does: ['add-unique'],
+  because: 'The previous release must not write a duplicate value (PLAN.md says so); values duplicated already are named before anything is built, and one written during the build stops it.',
+};
+
 const NULLS_NOT_DISTINCT = 'NULLS NOT DISTINCT needs PostgreSQL 15 or later, and Django 5.0 or later: on an older server the build fails before anything changes, naming the syntax.';
 
 export function addUniquePlan(input: AddUniqueInput): ChangePlan {
@@ -66,7 +73,7 @@ function fieldUniquePlan(input: AddUniqueInput, field: DjangoField): ChangePlan 
   const like = likeIndexOpclass(field);
   const table = model.dbTable;
   const steps: MigrationOperation[] = [
-    { kind: 'create-index', comment: `Counts duplicates first; the unique index CONCURRENTLY, then attached as the constraint under Django's name.`, table, column: field.column, suffix: '_uniq', opclass: null, unique: true },
+    { kind: 'create-index', comment: `Counts duplicates first; the unique index CONCURRENTLY, then attached as the constraint under Django's name.`, table, column: field.column, suffix: '_uniq', opclass: null, unique: true, onPurpose: UNIQUE_ON_PURPOSE },
     // A field indexed already keeps its LIKE index; a new unique text field gets one, as Django gives it.
     ...(like && !field.dbIndex ? [{ kind: 'create-index', comment: `Django's LIKE index for text (${like}), CONCURRENTLY.`, table, column: field.column, suffix: '_like', opclass: like, unique: false } satisfies MigrationOperation] : []),
     // Django drops a field's plain index once it is unique: the constraint's index serves instead.
@@ -122,7 +129,7 @@ function constraintPlan(input: AddUniqueInput, fieldsText: string | null): Chang
   const modelName = model.name.toLowerCase();
   const postgres = database === 'postgresql';
   const operations: MigrationOperation[] = postgres
-    ? [{ kind: 'add-constraint-concurrently', comment: `Django's AddConstraint: duplicates counted first, the unique index CONCURRENTLY, then${staysIndex ? ' kept as the index (such a constraint is one in Django too)' : ' attached as the constraint'}.`, modelName, constraint }]
+    ? [{ kind: 'add-constraint-concurrently', comment: `Django's AddConstraint: duplicates counted first, the unique index CONCURRENTLY, then${staysIndex ? ' kept as the index (such a constraint is one in Django too)' : ' attached as the constraint'}.`, modelName, constraint, onPurpose: UNIQUE_ON_PURPOSE }]
     : [{ kind: 'django', comment: `Django's AddConstraint: ${portableLocking(database)}.`, operation: { kind: 'AddConstraint', modelName, constraint } }];
   return singleReleasePlan({
     op: 'add-unique',

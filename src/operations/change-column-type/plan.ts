@@ -413,7 +413,13 @@ function metadataOnlyPhases(t: TypeChange): Phase[] {
         imports: imports(t),
         irreversible: null,
         operations: [
-          { kind: 'ddl', comment: `Metadata only: no rewrite and no scan.`, sql: [alter(c.newType)], reverseSql: [alter(c.oldType)] },
+          {
+            kind: 'ddl',
+            comment: `Metadata only: no rewrite and no scan.`,
+            sql: [alter(c.newType)],
+            reverseSql: [alter(c.oldType)],
+            onPurpose: { does: ['change-column-type'], because: `${c.oldType} to ${c.newType} changes PostgreSQL's catalog only, reading and rewriting no row, and every value the previous release writes fits both.` },
+          },
           { kind: 'state-only', comment: `Django's state follows models.py; the database change is above.`, operations: [alterField(t)] },
         ],
       },
@@ -535,6 +541,7 @@ function expandSteps(t: TypeChange, names: SwapNames[], batchSize: number): Migr
           comment: `NOT NULL on "${n.newColumn}" without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.`,
           table: n.column.table,
           column: n.newColumn,
+          onPurpose: { does: ['set-not-null'], because: `No release writes "${n.newColumn}" itself: the sync trigger fills it from "${n.column.column}" in every insert and update, and the backfill above filled the rows before.` },
         }),
       ),
     ...names.map(
@@ -672,6 +679,7 @@ function swapPhases(t: TypeChange, batchSize: number): Phase[] {
             comment: `${n.column.label}: the old ${n.column.oldType} column goes (metadata only, a brief lock).`,
             sql: [dropColumnSql(n.column.table, n.park)],
             reverseSql: [addColumnSql(n.column.table, n.park, n.column.oldType)],
+            onPurpose: { does: ['drop-column'], because: `"${n.park}" is the old ${n.column.oldType} column, set aside by the swap in release 2, the previous release: nothing reads or writes it since.` },
           }),
         ),
       },

@@ -35,7 +35,13 @@ export function dropNotNullPlan(input: DropNotNullInput): ChangePlan {
   const postgres = database === 'postgresql';
   const operations: MigrationOperation[] = postgres
     ? [
-        { kind: 'drop-not-null', comment: 'Metadata only: no scan, no rewrite; a brief lock under lock_timeout.', table: model.dbTable, column: field.column },
+        {
+          kind: 'drop-not-null',
+          comment: 'Metadata only: no scan, no rewrite; a brief lock under lock_timeout.',
+          table: model.dbTable,
+          column: field.column,
+          onPurpose: { does: ['drop-not-null'], because: `Neither serving release writes NULL yet: the previous release is retired before any code writes None into ${field.name} (PLAN.md says so).` },
+        },
         { kind: 'state-only', comment: `Django's state: ${field.name} is nullable; the database change is above.`, operations: [alter] },
       ]
     : [{ kind: 'django', comment: `Django's AlterField${database === 'sqlite' ? ': SQLite rebuilds the table' : ''}.`, operation: alter }];

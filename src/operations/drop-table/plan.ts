@@ -205,6 +205,7 @@ function dropSteps(model: DjangoModel, outgoing: OutgoingKey[], rollback: Return
       comment: `No serving code uses ${model.name} any more.${rollback.model ? ' The model as it was, so that migrating backwards can recreate its tables (empty).' : ''}`,
       table: model.dbTable,
       model: rollback.model,
+      onPurpose: { does: ['drop-table'], because: `${model.name} left the code in the previous release, and the release before it is retired: nothing that serves reads or writes "${model.dbTable}".` },
     },
   ];
 }

@@ -36,6 +36,7 @@ import {
   setColumnDefaultSql,
   sqlString,
 } from '../shared/sql.js';
+import type { OnPurpose } from '../shared/linters.js';
 import type { ChangePlan, LockSettings, MigrationOperation, MigrationSpec, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
@@ -346,7 +347,7 @@ function columnDrop(r: Removal): ColumnDrop {
   const reAdd = reAddColumn(r);
   if (reAdd === null) {
     return {
-      operations: [{ kind: 'ddl', comment: `No serving code selects "${r.column}" any more.`, sql: [dropColumnSql(r.table, r.column)], reverseSql: null }],
+      operations: [{ kind: 'ddl', comment: `No serving code selects "${r.column}" any more.`, sql: [dropColumnSql(r.table, r.column)], reverseSql: null, onPurpose: columnDropped(r) }],
       irreversible: `bg-scaffold does not know the PostgreSQL type of ${r.field.fieldClass}, so it cannot re-add "${r.column}"; add it back by hand before migrating backwards`,
       rollback: 'This migration cannot be reversed.',
     };
@@ -393,8 +394,17 @@ function reversibleDropSteps(r: Removal, reAdd: string): MigrationOperation[] {
     comment: `No serving code selects "${r.column}" any more: the release that stopped using it is fully rolled out.`,
     sql: [dropColumnSql(r.table, r.column)],
     reverseSql: reverse,
+    onPurpose: columnDropped(r),
   });
   return operations;
+}
+
+/** Why the drop is safe: what linters flag in general is the point of this release. */
+function columnDropped(r: Removal): OnPurpose {
+  return {
+    does: ['drop-column'],
+    because: `${r.field.name} left the model in the previous release, and the release before it is retired: nothing that serves selects "${r.column}".`,
+  };
 }
 
 /** `Migrating backwards re-adds "note" with its default '', ...: the previous schema comes back, but ...`. */
@@ -578,7 +588,16 @@ function nullFirstPhases(r: Removal): Phase[] {
   const nullable = fieldExpression(r, { set: { null: 'True' } });
   const operations: MigrationOperation[] = pg
     ? [
-        { kind: 'drop-not-null', comment: `The next release inserts rows without ${field.name}: the column must accept NULL first. Metadata only.`, table: r.table, column: r.column },
+        {
+          kind: 'drop-not-null',
+          comment: `The next release inserts rows without ${field.name}: the column must accept NULL first. Metadata only.`,
+          table: r.table,
+          column: r.column,
+          onPurpose: {
+            does: ['drop-not-null'],
+            because: `Both serving releases still write ${field.name}; the first rows without it come from the next release, beside this one, whose model has null=True.`,
+          },
+        },
         { kind: 'state-only', comment: `Django's state: ${field.name} is nullable (the database change is above).`, operations: [{ kind: 'AlterField', modelName: r.modelName, name: field.name, field: nullable.source }] },
       ]
     : [{ kind: 'django', comment: `The next release inserts rows without ${field.name}: the column must accept NULL first.`, operation: { kind: 'AlterField', modelName: r.modelName, name: field.name, field: nullable.source } }];

@@ -28,6 +28,7 @@ import {
   q,
   sqlString,
 } from '../shared/sql.js';
+import type { OnPurpose } from '../shared/linters.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
 import type {
@@ -428,7 +429,7 @@ function syncTriggerSql(r: Rename): SyncTrigger {
   };
 }
 
-function indexSteps(r: Rename, column: string, why: string): MigrationOperation[] {
+function indexSteps(r: Rename, column: string, why: string, uniqueBecause?: string): MigrationOperation[] {
   return djangoIndexesOf(r.field).map((index) => ({
     kind: 'create-index',
     comment: `${why} (${index.unique ? 'unique constraint' : index.suffix === '_like' ? 'LIKE pattern index' : 'index'}, Django's own name). It waits up to a minute for open transactions, blocking nobody.`,
@@ -437,7 +438,13 @@ function indexSteps(r: Rename, column: string, why: string): MigrationOperation[
     suffix: index.suffix,
     opclass: index.opclass,
     unique: index.unique,
+    ...(index.unique && uniqueBecause ? { onPurpose: { does: ['add-unique'], because: uniqueBecause } } : {}),
   }));
+}
+
+/** Why the new column may be unique while both releases serve: it holds the old one's values. */
+function uniqueCopyBecause(r: Rename, keptEqualBy: string): string {
+  return `"${r.newColumn}" holds the values of "${r.oldColumn}", which are unique already, and ${keptEqualBy} keeps the two equal.`;
 }
 
 /** The CHECK the new column needs and the one the old column needs when a rollback re-adds it. */
@@ -475,14 +482,27 @@ function uniqueUsingIndex(r: Rename, name: string, index: string): string {
 }
 
 /** Each rebuilt Meta index or unique constraint on the new column, CONCURRENTLY, under its temporary name. */
-function rebuiltIndexBuilds(r: Rename): MigrationOperation[] {
+function rebuiltIndexBuilds(r: Rename, uniqueBecause: string): MigrationOperation[] {
   return r.rebuiltIndexes.map((index) => ({
     kind: 'run-sql',
     comment: `${what(index)} again, on "${r.newColumn}", CONCURRENTLY: ${index.temporary} until the old column goes and takes ${index.name} with it.`,
     sql: createIndexConcurrentlySql(r.table, index.temporary, index.newColumns, index.unique),
     reverseSql: [dropIndexConcurrentlySql(index.temporary)],
     stateOperations: [],
+    ...(index.unique ? { onPurpose: { does: ['add-unique'], because: uniqueBecause } } : {}),
   }));
+}
+
+/**
+ * The drop of the old column, on purpose: no serving release reads it (and, with the trigger, its
+ * sync function goes); a rebuilt unique index becomes its constraint under the old one's name.
+ */
+function oldColumnDropped(r: Rename, because: string, trigger: boolean): OnPurpose {
+  const unique = r.rebuiltIndexes.some((index) => index.unique);
+  return {
+    does: ['drop-column', ...(trigger ? (['drop-function'] as const) : []), ...(unique ? (['add-unique'] as const) : [])],
+    because: unique ? `${because} The unique index built on "${r.newColumn}" beside the old one takes its constraint's name.` : because,
+  };
 }
 
 /**
@@ -581,9 +601,19 @@ function triggerExpandSteps(r: Rename, sync: SyncTrigger, batchSize: number): Mi
     },
     copyStep(r, oldCol, newCol, `Copies existing rows in batches of ${batchSize}, each its own transaction; only rows that still differ.`),
     ...newColumnCheckValidated(r),
-    ...(field.nullable ? [] : [{ kind: 'set-not-null', comment: `NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.`, table: r.table, column: newCol } satisfies MigrationOperation]),
-    ...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`),
-    ...rebuiltIndexBuilds(r),
+    ...(field.nullable
+      ? []
+      : [
+          {
+            kind: 'set-not-null',
+            comment: `NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.`,
+            table: r.table,
+            column: newCol,
+            onPurpose: { does: ['set-not-null'], because: `The previous release inserts rows without "${newCol}", and the sync trigger fills it from "${oldCol}" in every one; the backfill filled the rows before.` },
+          } satisfies MigrationOperation,
+        ]),
+    ...indexSteps(r, newCol, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`, uniqueCopyBecause(r, 'the sync trigger')),
+    ...rebuiltIndexBuilds(r, uniqueCopyBecause(r, 'the sync trigger')),
     {
       kind: 'state-only',
       comment: `Django now knows the field as ${to} on column "${newCol}"; the database change is above.`,
@@ -617,6 +647,7 @@ function triggerContractSteps(r: Rename, sync: SyncTrigger): MigrationOperation[
       comment: `No serving code reads or writes "${oldCol}" any more: the trigger, its function and the column go together, in one transaction${rebuiltIndexNote(r, 'release 1')}.`,
       sql: [...sync.drop, dropColumnSql(r.table, oldCol), ...renames.forward],
       reverseSql: [...renames.backward, addColumnSql(r.table, oldCol, r.columnType!), ...oldColumnCheckSql(r), ...sync.create],
+      onPurpose: oldColumnDropped(r, `Release 1 moved every read and write to "${r.newColumn}", and the release before it is retired: nothing that serves reads "${oldCol}" or writes through its sync trigger.`, true),
     },
   ];
 }
@@ -796,15 +827,29 @@ function copyFillSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
   return [
     copyStep(r, r.oldColumn, r.newColumn, `Copies rows in batches of the configured size, each its own transaction; only rows that still differ. Every serving release writes both columns now.`),
     ...newColumnCheckValidated(r),
-    ...(field.nullable ? [] : [{ kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.', table: r.table, column: r.newColumn } satisfies MigrationOperation]),
-    ...indexSteps(r, r.newColumn, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`),
-    ...rebuiltIndexBuilds(r),
+    ...(field.nullable
+      ? []
+      : [
+          {
+            kind: 'set-not-null',
+            comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE, SET NOT NULL, drop the CHECK.',
+            table: r.table,
+            column: r.newColumn,
+            onPurpose: { does: ['set-not-null'], because: `Release 1, the previous release, writes "${r.newColumn}" in every insert and update (its dual write), and the backfill filled the rows before.` },
+          } satisfies MigrationOperation,
+        ]),
+    ...indexSteps(r, r.newColumn, `Rebuilds ${field.name}'s index on the new column, CONCURRENTLY`, uniqueCopyBecause(r, 'the dual write of every serving release')),
+    ...rebuiltIndexBuilds(r, uniqueCopyBecause(r, 'the dual write of every serving release')),
     { kind: 'state-only', comment: `Django's state: ${to} takes ${field.name}'s definition.`, operations: [alter] },
   ];
 }
 
-/** The old field leaves Django's state; its column must accept the new release's inserts. */
-function copyRetireSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
+/**
+ * The old field leaves Django's state; its column must accept the new release's inserts. With
+ * `dropNotNull`, why no serving release reads the NULLs they leave there (none with --phases 3:
+ * the previous release still reads the old column, the risk that plan stamps, and linters flag).
+ */
+function copyRetireSteps(r: Rename, fields: CopyFields, dropNotNull: OnPurpose | undefined): MigrationOperation[] {
   const { field } = r;
   const oldCol = r.oldColumn;
   const forget: StateOperation[] = [...metaStateOperations(r), { kind: 'RemoveField', modelName: r.modelName, name: field.name }];
@@ -827,7 +872,9 @@ function copyRetireSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
     ];
   }
   return [
-    ...(field.nullable ? [] : [{ kind: 'drop-not-null', comment: `The next release inserts rows without "${oldCol}".`, table: r.table, column: oldCol } satisfies MigrationOperation]),
+    ...(field.nullable
+      ? []
+      : [{ kind: 'drop-not-null', comment: `The next release inserts rows without "${oldCol}".`, table: r.table, column: oldCol, ...(dropNotNull ? { onPurpose: dropNotNull } : {}) } satisfies MigrationOperation]),
     // Runs before NOT NULL comes back on rollback: this release inserts rows without the old column.
     { kind: 'backwards-only', comment: `Rollback only: refills "${oldCol}" for rows this release inserted without it.`, operation: copyStep(r, r.newColumn, oldCol, '') },
     { kind: 'state-only', comment: `Django forgets ${field.name}; its column stays until the next release.`, operations: forget },
@@ -851,6 +898,7 @@ function copyDropSteps(r: Rename): MigrationOperation[] {
       comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, 'release 2')}.`,
       sql: [dropColumnSql(r.table, oldCol), ...renames.forward],
       reverseSql: [...renames.backward, addColumnSql(r.table, oldCol, r.columnType!), ...oldColumnCheckSql(r)],
+      onPurpose: oldColumnDropped(r, `"${r.field.name}" left the model in the previous release, and the release before it is retired: nothing that serves selects "${oldCol}".`, false),
     },
   ];
 }
@@ -966,7 +1014,7 @@ function copySwitchPhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase
     },
     beforeNext: ['This release is fully rolled out.', `No code refers to \`${field.name}\` (\`bg-scaffold check\`).`],
     risks: [risk],
-    migration: copyFillMigration([...copyFillSteps(r, fields), ...copyRetireSteps(r, fields)], `${r.modelName}_${to}_switch`, [
+    migration: copyFillMigration([...copyFillSteps(r, fields), ...copyRetireSteps(r, fields, undefined)], `${r.modelName}_${to}_switch`, [
       `Fills "${newCol}" (release 1 writes both columns, so the copy cannot go stale), makes it`,
       `authoritative, and retires "${oldCol}" from Django's state.`,
       `RISK: ${risk}`,
@@ -1030,7 +1078,10 @@ function copyRetirePhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase
       why: [`"${oldCol}" leaves Django's state; the next release drops it. This release inserts rows`, `without it, so it must accept NULL first.`],
       imports: fields.imports,
       irreversible: null,
-      operations: copyRetireSteps(r, fields),
+      operations: copyRetireSteps(r, fields, {
+        does: ['drop-not-null'],
+        because: `Release 2, the previous release, reads "${newCol}": no serving release reads "${oldCol}", where this release's inserts leave NULL.`,
+      }),
     },
     modelEdits: edits.retire,
     codeBlocks: [],

@@ -232,7 +232,19 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
   const operations: MigrationOperation[] = postgres
     ? [
         ...(fill ? [fill] : []),
-        { kind: 'set-not-null', comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE (writers go on), SET NOT NULL, drop the CHECK.', table: c.table, column: c.column },
+        {
+          kind: 'set-not-null',
+          comment: 'NOT NULL without a long lock: CHECK NOT VALID, VALIDATE (writers go on), SET NOT NULL, drop the CHECK.',
+          table: c.table,
+          column: c.column,
+          onPurpose: {
+            does: ['set-not-null'],
+            because:
+              number === 1
+                ? `${c.field.name} has a default, which every insert of the previous release writes, and that release must not write None there (PLAN.md says so); the rows still NULL are filled above, or stop the migration.`
+                : `Release ${number - 1}, the previous release, gives ${c.field.name} its default in every insert and saves no None over it; the rows still NULL are filled above, or stop the migration.`,
+          },
+        },
         // After a default-first release Django's state says NOT NULL already.
         ...(number === 1 ? [{ kind: 'state-only', comment: `Django's state: ${c.field.name} is NOT NULL; the database change is above.`, operations: [alterField(c, field)] } satisfies MigrationOperation] : []),
       ]

@@ -46,6 +46,21 @@ export function dropColumnSql(table: string, column: string, options: { ifExists
   return `ALTER TABLE ${quoteName(table, database)} DROP COLUMN${ifExists ? ' IF EXISTS' : ''} ${quoteName(column, database)}`;
 }
 
+/** How long the runtime lets a step that holds a lock writers wait for run once it has the lock (its HOLD_LIMIT). */
+const HOLD_LIMIT_MS = 1000;
+
+/**
+ * `SET LOCAL statement_timeout = '2000ms'` for a RunSQL step that locks one table under
+ * `lockTimeout` (`1s`, `200ms`, `1min`), bounded as the runtime bounds its own steps: the lock wait,
+ * then a change to the catalog, which takes milliseconds; a step that ran on would stall every writer.
+ */
+export function statementTimeoutSql(lockTimeout: string): string {
+  const match = /^([0-9]+)(ms|s|min)?$/.exec(lockTimeout);
+  if (!match) throw new Error(`not a lock_timeout: ${lockTimeout}`);
+  const waitMs = Number(match[1]) * { ms: 1, s: 1000, min: 60_000 }[match[2] ?? 'ms']!;
+  return `SET LOCAL statement_timeout = ${sqlString(`${waitMs + HOLD_LIMIT_MS}ms`)}`;
+}
+
 /** `ALTER TABLE "t" ALTER COLUMN "c" SET DEFAULT <sql>`: metadata only. */
 export function setColumnDefaultSql(table: string, column: string, sql: string): string {
   return `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} SET DEFAULT ${sql}`;

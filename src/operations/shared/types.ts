@@ -4,6 +4,7 @@
  * says what it does to the *state* (models.py), the *database* (migration) and the *code* (snippets).
  */
 import type { Database } from '../../project/types.js';
+import type { OnPurpose } from './linters.js';
 
 export type Operation =
   | 'rename-column'
@@ -129,7 +130,16 @@ export interface ModelDefinition {
   options: Record<string, string>;
 }
 
-export type MigrationOperation =
+/** A step of a migration: one of the kinds of MigrationStep, with what any step may say of itself. */
+export type MigrationOperation = MigrationStep & {
+  /**
+   * What the step does on purpose that migration linters flag in general, and why it is safe in its
+   * release (PostgreSQL plans): the migration carries each linter's ignore, the reason beside it.
+   */
+  onPurpose?: OnPurpose;
+};
+
+type MigrationStep =
   /** Changes Django's state only: `SeparateDatabaseAndState(state_operations=[...])`. */
   | { kind: 'state-only'; comment: string; operations: StateOperation[] }
   /** A plain Django operation that changes state and database together (non-PostgreSQL plans). */

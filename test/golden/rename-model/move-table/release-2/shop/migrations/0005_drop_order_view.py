@@ -83,7 +83,23 @@ class Migration(migrations.Migration):
         # No release reads shop_order any more. Migrating backwards puts the view back.
         RunDDL(
             'DROP VIEW IF EXISTS "shop_order"',
-            reverse_sql='CREATE OR REPLACE VIEW "shop_order" AS SELECT * FROM "shop_purchase"',
+            reverse_sql=[
+                'CREATE OR REPLACE VIEW "shop_order" AS SELECT * FROM "shop_purchase"',
+                """
+DO $$
+DECLARE
+  granted record;
+BEGIN
+  FOR granted IN
+    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+    WHERE c.oid = '"shop_purchase"'::regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, 'shop_order', granted.grantee);
+  END LOOP;
+END $$
+""",
+            ],
             lock_timeout="1s",
             retries=10,
         ),

@@ -117,11 +117,25 @@ class Migration(migrations.Migration):
             ],
         ),
         # The table moves; the view under its old name is over one table and every
-        # column, so PostgreSQL writes through it.
+        # column, so PostgreSQL writes through it, and it gets the table's grants.
         RunDDL(
             [
                 'ALTER TABLE "accounts_account" RENAME TO "accounts_customer"',
                 'CREATE OR REPLACE VIEW "accounts_account" AS SELECT * FROM "accounts_customer"',
+                """
+DO $$
+DECLARE
+  granted record;
+BEGIN
+  FOR granted IN
+    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+    WHERE c.oid = '"accounts_customer"'::regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, 'accounts_account', granted.grantee);
+  END LOOP;
+END $$
+""",
             ],
             reverse_sql=[
                 'DROP VIEW IF EXISTS "accounts_account"',

@@ -84,7 +84,23 @@ class Migration(migrations.Migration):
         # back.
         RunDDL(
             'DROP VIEW IF EXISTS "accounts_account"',
-            reverse_sql='CREATE OR REPLACE VIEW "accounts_account" AS SELECT * FROM "accounts_customer"',
+            reverse_sql=[
+                'CREATE OR REPLACE VIEW "accounts_account" AS SELECT * FROM "accounts_customer"',
+                """
+DO $$
+DECLARE
+  granted record;
+BEGIN
+  FOR granted IN
+    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+    WHERE c.oid = '"accounts_customer"'::regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, 'accounts_account', granted.grantee);
+  END LOOP;
+END $$
+""",
+            ],
             lock_timeout="1s",
             retries=10,
         ),

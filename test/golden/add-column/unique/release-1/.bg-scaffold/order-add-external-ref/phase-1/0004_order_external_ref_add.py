@@ -17,7 +17,7 @@
 # The whole timeline: .bg-scaffold/order-add-external-ref/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import CreateIndexConcurrently, RunDDL
+from ._bg_scaffold_v6 import CreateIndexConcurrently, MigrationLinterIgnore, RunDDL
 
 BG_SCAFFOLD = {
     "change": "order-add-external-ref",
@@ -37,6 +37,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # django-migration-linter (`manage.py lintmigrations`) flags these checks in
+        # general, and skips this migration: here they are made on purpose, and safe
+        # for the reason given.
+        MigrationLinterIgnore(
+            ["ADD_UNIQUE"],
+            because='"external_ref" is new: the previous release does not know it and leaves it NULL, which a unique index lets repeat; only this release writes values there.',
+        ),
         # Nullable, so the previous release, which does not know it, can still insert
         # rows.
         RunDDL(

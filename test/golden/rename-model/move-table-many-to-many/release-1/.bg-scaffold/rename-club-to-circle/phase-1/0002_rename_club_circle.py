@@ -116,11 +116,25 @@ class Migration(migrations.Migration):
             ],
         ),
         # The table moves; the view under its old name is over one table and every
-        # column, so PostgreSQL writes through it.
+        # column, so PostgreSQL writes through it, and it gets the table's grants.
         RunDDL(
             [
                 'ALTER TABLE "clubs_club" RENAME TO "clubs_circle"',
                 'CREATE OR REPLACE VIEW "clubs_club" AS SELECT * FROM "clubs_circle"',
+                """
+DO $$
+DECLARE
+  granted record;
+BEGIN
+  FOR granted IN
+    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+    WHERE c.oid = '"clubs_circle"'::regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, 'clubs_club', granted.grantee);
+  END LOOP;
+END $$
+""",
             ],
             reverse_sql=[
                 'DROP VIEW IF EXISTS "clubs_club"',
@@ -137,6 +151,20 @@ class Migration(migrations.Migration):
                 'ALTER TABLE "clubs_club_topics" RENAME TO "clubs_circle_topics"',
                 'ALTER TABLE "clubs_circle_topics" RENAME COLUMN "club_id" TO "circle_id"',
                 'CREATE OR REPLACE VIEW "clubs_club_topics" AS SELECT "id", "circle_id" AS "club_id", "tag_id" FROM "clubs_circle_topics"',
+                """
+DO $$
+DECLARE
+  granted record;
+BEGIN
+  FOR granted IN
+    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+    WHERE c.oid = '"clubs_circle_topics"'::regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, 'clubs_club_topics', granted.grantee);
+  END LOOP;
+END $$
+""",
             ],
             reverse_sql=[
                 'DROP VIEW IF EXISTS "clubs_club_topics"',

@@ -89,7 +89,35 @@ class Migration(migrations.Migration):
             ],
             reverse_sql=[
                 'CREATE OR REPLACE VIEW "clubs_club" AS SELECT * FROM "clubs_circle"',
+                """
+DO $$
+DECLARE
+  granted record;
+BEGIN
+  FOR granted IN
+    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+    WHERE c.oid = '"clubs_circle"'::regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, 'clubs_club', granted.grantee);
+  END LOOP;
+END $$
+""",
                 'CREATE OR REPLACE VIEW "clubs_club_topics" AS SELECT "id", "circle_id" AS "club_id", "tag_id" FROM "clubs_circle_topics"',
+                """
+DO $$
+DECLARE
+  granted record;
+BEGIN
+  FOR granted IN
+    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+    WHERE c.oid = '"clubs_circle_topics"'::regclass AND a.grantee <> c.relowner
+  LOOP
+    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, 'clubs_club_topics', granted.grantee);
+  END LOOP;
+END $$
+""",
             ],
             lock_timeout="1s",
             retries=10,
