@@ -7,6 +7,7 @@ export {
   ensureDjangoEnv,
   PROVISION_TIMEOUT_MS,
   ruffBinary,
+  squawkBinary,
   type DjangoEnv,
   type DjangoLine,
 } from './python-env.js';

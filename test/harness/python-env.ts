@@ -41,10 +41,16 @@ interface LineSpec {
 /**
  * ruff rides along in the 5.2 env: tests use it to check generated Python. django-safemigrate
  * (requires Django >= 4.2, no upper bound) is imported by migrations rendered with the example
- * pack examples/packs/safemigrate, which the matrix runs.
+ * pack examples/packs/safemigrate, which the matrix runs. django-migration-linter
+ * (`lintmigrations`) and squawk-cli (squawk's binary wheel) are the migration linters teams run:
+ * tests run them on the generated migrations.
  */
 export const DJANGO_LINE_SPECS: Readonly<Record<DjangoLine, LineSpec>> = {
-  '5.2': { requirements: ['Django>=5.2,<5.3', 'psycopg[binary]>=3.1', 'ruff', 'django-safemigrate'], minPython: [3, 10], label: 'Django 5.2 LTS' },
+  '5.2': {
+    requirements: ['Django>=5.2,<5.3', 'psycopg[binary]>=3.1', 'ruff', 'django-safemigrate', 'django-migration-linter', 'squawk-cli'],
+    minPython: [3, 10],
+    label: 'Django 5.2 LTS',
+  },
   latest: { requirements: ['Django', 'psycopg[binary]>=3.1', 'django-safemigrate'], minPython: [3, 12], label: 'the newest Django' },
 };
 
@@ -81,6 +87,14 @@ export function ensureDjangoEnv(line: DjangoLine): Promise<DjangoEnv> {
 export async function ruffBinary(): Promise<string> {
   const env = await ensureDjangoEnv('5.2');
   return path.join(env.venvDir, 'bin', 'ruff');
+}
+
+/** squawk from the 5.2 env (the squawk-cli wheel), for tests that lint what sqlmigrate prints. */
+export async function squawkBinary(): Promise<string> {
+  const env = await ensureDjangoEnv('5.2');
+  const squawk = path.join(env.venvDir, 'bin', 'squawk');
+  if (!existsSync(squawk)) throw new Error(`${squawk} is missing: the ${DJANGO_LINE_SPECS['5.2'].label} virtualenv should have squawk-cli; delete ${env.venvDir} to rebuild it.`);
+  return squawk;
 }
 
 export function venvDirFor(line: DjangoLine): string {
