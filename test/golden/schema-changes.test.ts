@@ -38,6 +38,8 @@ const scenarios: Scenario[] = [
   { op: 'add-index', name: 'field', example: 'shop', request: { app: 'shop', model: 'Order', field: 'placed_at' } },
   { op: 'add-index', name: 'meta-partial', example: 'shop', request: { app: 'shop', model: 'Order', fields: 'customer,-placed_at', condition: "Q(status='new')", name: 'order_new_customer_idx' } },
   { op: 'add-index', name: 'meta-zoo', example: 'zoo', request: { app: 'library', model: 'Loan', fields: 'borrower,due_back' } },
+  { op: 'add-index', name: 'expressions', example: 'shop', request: { app: 'shop', model: 'Product', expressions: 'Lower("name"), F("price").desc()', name: 'product_lower_name_idx' } },
+  { op: 'add-index', name: 'covering-opclasses', example: 'zoo', request: { app: 'library', model: 'Book', fields: 'isbn', include: 'title', opclasses: 'varchar_pattern_ops', name: 'library_book_isbn_like_idx' } },
   { op: 'remove-index', name: 'field', example: 'shop', request: { app: 'shop', model: 'Shipment', field: 'tracking_code' } },
   { op: 'remove-index', name: 'meta', example: 'zoo', request: { app: 'stock', model: 'Rack', name: 'stock_rack_site_height_idx' } },
   { op: 'add-unique', name: 'field-indexed', example: 'shop', request: { app: 'shop', model: 'Shipment', field: 'tracking_code' } },

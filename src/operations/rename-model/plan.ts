@@ -177,6 +177,7 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
             kind: 'ddl',
             comment: `No release reads ${views.join(' or ')} any more. Migrating backwards puts the view${views.length > 1 ? 's' : ''} back.`,
             sql: views.map((view) => `DROP VIEW IF EXISTS ${quoted(view)}`),
+            onPurpose: { does: ['drop-view'], because: `Only the previous release read ${views.join(' and ')}, and it no longer serves: release 1's code names ${newTable}.` },
             reverseSql: [createViewSql(table, newTable), grantsLikeSql(newTable, table), ...manyToMany.flatMap((m) => [createManyToManyViewSql(m), grantsLikeSql(m.newTable, m.table)])],
           },
         ]
@@ -301,6 +302,7 @@ function moveTable(model: DjangoModel, to: string, table: string, newTable: stri
         kind: 'ddl',
         comment: `The table moves; the view under its old name is over one table and every column, so PostgreSQL writes through it, and it gets the table's grants.`,
         sql: [`ALTER TABLE ${quoted(table)} RENAME TO ${quoted(newTable)}`, createViewSql(table, newTable), grantsLikeSql(newTable, table)],
+        onPurpose: { does: ['rename-table'], because: `The view ${table}, created in the same transaction, reads and writes ${newTable} for the previous release, with the table's grants.` },
         reverseSql: [`DROP VIEW IF EXISTS ${quoted(table)}`, `ALTER TABLE ${quoted(newTable)} RENAME TO ${quoted(table)}`],
       },
       ...manyToMany.map(
@@ -308,6 +310,7 @@ function moveTable(model: DjangoModel, to: string, table: string, newTable: stri
           kind: 'ddl',
           comment: `The many-to-many table of ${model.name}.${m.field} is named after ${model.name}'s table, and one of its columns after the model: both move, and a view gives the previous release the old names.`,
           sql: [`ALTER TABLE ${quoted(m.table)} RENAME TO ${quoted(m.newTable)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.column)} TO ${quoted(m.newColumn)}`, createManyToManyViewSql(m), grantsLikeSql(m.newTable, m.table)],
+          onPurpose: { does: ['rename-table', 'rename-column'], because: `The view ${m.table}, created in the same transaction, gives the previous release the old table and column names (${m.column}) over ${m.newTable}.` },
           reverseSql: [`DROP VIEW IF EXISTS ${quoted(m.table)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.newColumn)} TO ${quoted(m.column)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME TO ${quoted(m.table)}`],
         }),
       ),
