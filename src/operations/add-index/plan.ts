@@ -8,7 +8,7 @@ import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
 import { djangoIndexesOf, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { conditionExpression, djangoIndexName, type IndexField, parseIndexFields, requireFreeName } from '../shared/indexes.js';
-import { type MetaEntryRequest, metaEntryExtras, metaEntrySource } from '../shared/meta-entries.js';
+import { extrasGiven, type MetaEntryRequest, metaEntryExtras, metaEntrySource } from '../shared/meta-entries.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
 import type { ChangePlan, LockSettings, MigrationOperation } from '../shared/types.js';
@@ -50,7 +50,7 @@ export function addIndexPlan(input: AddIndexInput): ChangePlan {
 function fieldIndexPlan(input: AddIndexInput, field: DjangoField): ChangePlan {
   const { app, model, database } = input;
   requireConcreteColumn(model, field, '--field', 'change');
-  if (input.name !== undefined || input.condition !== undefined || hasExtras(input.extras)) fail('--name, --condition, --include and --opclasses are for a Meta index: give --fields instead of --field');
+  if (input.name !== undefined || input.condition !== undefined || Object.keys(extrasGiven(input.extras)).length > 0) fail('--name, --condition, --include and --opclasses are for a Meta index: give --fields instead of --field');
   if (field.unique) fail(`${model.name}.${field.name} is unique, and its unique constraint is its index already`);
   if (field.dbIndex) fail(`${model.name}.${field.name} has its index already (db_index=True${field.relatedModel ? ', as every ForeignKey has' : ''}); bg-scaffold remove-index takes it away`);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'index']);
@@ -100,10 +100,6 @@ export function indexExpression(fields: IndexField[], name: string, condition: s
   return metaEntrySource('Index', { fields: fields.map((f) => (f.descending ? `-${f.field.name}` : f.field.name)), name, condition, extras: null });
 }
 
-function hasExtras(extras: MetaEntryRequest | undefined): boolean {
-  return extras !== undefined && Object.values(extras).some((value) => value !== undefined && value !== false);
-}
-
 function metaIndexPlan(input: AddIndexInput, fieldsText: string | null): ChangePlan {
   const { app, model, database } = input;
   const fields = fieldsText !== null ? parseIndexFields(fieldsText, model, '--fields', { descending: true }) : [];
@@ -129,7 +125,7 @@ function metaIndexPlan(input: AddIndexInput, fieldsText: string | null): ChangeP
     change,
     app: app.label,
     model: model.name,
-    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, ...extrasInputs(input.extras), database },
+    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, ...extrasGiven(input.extras), database },
     strategy: 'concurrently',
     database,
     lock: input.lock,
@@ -155,9 +151,4 @@ export function fieldIndexRefusal(field: DjangoField): string | undefined {
   if (field.dbIndex) return 'indexed already';
   if (field.inheritedFrom) return `declared in ${field.inheritedFrom.className}`;
   return undefined;
-}
-
-/** The extras as given, in plan.json's inputs (only those given: older plans stay as they were). */
-export function extrasInputs(extras: MetaEntryRequest | undefined): Record<string, string | boolean> {
-  return Object.fromEntries(Object.entries(extras ?? {}).filter(([, value]) => value !== undefined && value !== false)) as Record<string, string | boolean>;
 }

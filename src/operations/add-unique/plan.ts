@@ -9,8 +9,7 @@ import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
 import { isRelation, likeIndexOpclass, migrationFieldExpression, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { conditionExpression, parseIndexFields, requireFreeName } from '../shared/indexes.js';
-import { type MetaEntryRequest, metaEntryExtras, metaEntrySource } from '../shared/meta-entries.js';
-import { extrasInputs } from '../add-index/plan.js';
+import { extrasGiven, type MetaEntryRequest, metaEntryExtras, metaEntrySource } from '../shared/meta-entries.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
 import { portableLocking, singleReleasePlan } from '../shared/single-release.js';
 import type { OnPurpose } from '../shared/linters.js';
@@ -62,7 +61,7 @@ export function addUniquePlan(input: AddUniqueInput): ChangePlan {
 function fieldUniquePlan(input: AddUniqueInput, field: DjangoField): ChangePlan {
   const { app, model, database } = input;
   requireConcreteColumn(model, field, '--field', 'change');
-  if (input.name !== undefined || input.condition !== undefined || Object.keys(extrasInputs(input.extras)).length > 0) fail('--name, --condition, --include, --opclasses and --nulls-not-distinct are for a Meta UniqueConstraint: give --fields instead of --field');
+  if (input.name !== undefined || input.condition !== undefined || Object.keys(extrasGiven(input.extras)).length > 0) fail('--name, --condition, --include, --opclasses and --nulls-not-distinct are for a Meta UniqueConstraint: give --fields instead of --field');
   if (field.unique) fail(`${model.name}.${field.name} is unique already`);
   if (isRelation(field)) fail(`${model.name}.${field.name} is a ForeignKey: a unique one is a OneToOneField (Django warns, fields.W342); change it to OneToOneField by hand, or use --fields ${field.name} for a UniqueConstraint`);
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'unique']);
@@ -136,7 +135,7 @@ function constraintPlan(input: AddUniqueInput, fieldsText: string | null): Chang
     change,
     app: app.label,
     model: model.name,
-    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, ...extrasInputs(input.extras), database },
+    inputs: { app: app.label, model: model.name, field: null, fields: fieldsText, name, condition: input.condition ?? null, ...extrasGiven(input.extras), database },
     strategy: 'concurrently',
     database,
     lock: input.lock,

@@ -172,3 +172,8 @@ export function metaEntrySource(
   const parts = [...(extras?.expressions ? [extras.expressions] : []), ...keywords.map(([key, value]) => `${key}=${value}`)];
   return `models.${className}(${parts.join(', ')})`;
 }
+
+/** The extras a request gives (for plan.json's inputs, and to refuse them on a field's own entry). */
+export function extrasGiven(extras: MetaEntryRequest | undefined): Record<string, string | boolean> {
+  return Object.fromEntries(Object.entries(extras ?? {}).filter(([, value]) => value !== undefined && value !== false)) as Record<string, string | boolean>;
+}
