@@ -131,7 +131,7 @@ export function summarizeLab(arms: readonly LabArm[], runs: ReadonlyMap<string, 
 /** The lab's table: rows/s, the ratio to the single UPDATE, max serving write and its ratio, per arm. */
 export function labMarkdown(lab: LabReport, baselineMaxMs: number): string {
   const headers = ['arm', 'load', 'rows/s (median)', '× single UPDATE', 'max serving write ms', '× baseline', 'per run: rows/s; max ms (insert/save)', 'left NULL', 'HOT %', 'heap ×', 'goals'];
-  const rows = lab.arms.map((a) => {
+  const rows = lab.arms.filter((a) => a.runs.length > 0).map((a) => {
     const goals = !a.load
       ? '–'
       : a.throughputRatio >= lab.goals.throughputRatio && a.latencyRatio !== null && a.latencyRatio <= lab.goals.latencyRatio
@@ -153,6 +153,7 @@ export function labMarkdown(lab: LabReport, baselineMaxMs: number): string {
   });
   return [
     `Backfill lab (issue 20), ${lab.template}: SET ${lab.setSql} WHERE ${lab.whereSql}. Goals: ≥ ${lab.goals.throughputRatio}× the single UPDATE's rows/s, max serving write ≤ ${lab.goals.latencyRatio}× the baseline maximum (${baselineMaxMs} ms).`,
+    ...(lab.arms.some((a) => a.runs.length === 0) ? [`Not run (the run was cut short): ${lab.arms.filter((a) => a.runs.length === 0).map((a) => a.id).join(', ')}.`] : []),
     '',
     `| ${headers.join(' | ')} |`,
     `| ${headers.map((_, i) => (i === 0 || i === 1 || i >= 6 ? '---' : '---:')).join(' | ')} |`,

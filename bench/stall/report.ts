@@ -215,17 +215,22 @@ export function markdownReport(report: StallReport): string {
   ]);
   const settings = report.settings;
   const lines = [
-    ...(report.complete ? [] : [`**Incomplete: ${report.scenarios.length} scenarios so far (the run was still going at ${report.finishedAt}).**`, '']),
+    ...(report.complete
+      ? []
+      : report.backfillLab
+        ? [`**Incomplete: the arms measured until ${report.finishedAt}, when the run was still going (or was stopped).**`, '']
+        : [`**Incomplete: ${report.scenarios.length} scenarios so far (the run was still going at ${report.finishedAt}).**`, '']),
     `${settings.rows.toLocaleString('en-US')} rows in shop_order, ${settings.runs} runs per scenario (median of per-run maxima); ` +
       `pgbench open loop at ${Math.round(settings.rate).toLocaleString('en-US')} tps = ${Math.round(settings.rateShare * 100)}% of the ${Math.round(settings.maxTps).toLocaleString('en-US')} tps maximum, ${settings.clients} clients, -M ${settings.protocol ?? 'prepared'}; ` +
       `lock_timeout ${settings.lockTimeout}, ${settings.lockRetries} tries.`,
     `Baseline (load, no migration, ${settings.baselineSeconds} s): max write latency ${fmt(report.baseline.maxLatencyMs)} ms (runs: ${report.baseline.runs.map(fmt).join(', ')} ms).`,
     '',
-    `| ${HEADERS.join(' | ')} |`,
-    `| ${HEADERS.map((h, i) => (i <= 1 || i >= 8 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-    '',
   ];
+  // A lab run (--lab) measures the backfill phase among its arms only: no scenario table.
+  const lab = report.backfillLab !== undefined && report.scenarios.length === 0;
+  if (!lab) {
+    lines.push(`| ${HEADERS.join(' | ')} |`, `| ${HEADERS.map((h, i) => (i <= 1 || i >= 8 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+  }
   if (report.backfillLab) lines.push(labMarkdown(report.backfillLab, report.baseline.maxLatencyMs));
   const t = report.triggerOverhead;
   if (t) {
@@ -239,8 +244,10 @@ export function markdownReport(report: StallReport): string {
   const env = report.environment;
   lines.push(`Machine: ${env.cpus} CPUs, 1-min load average ${fmt(env.loadAverage.min)}–${fmt(env.loadAverage.max)} (median ${fmt(env.loadAverage.median)}) during the run; PostgreSQL ${env.postgres}, Django ${env.django}.`);
   if (report.notYetAvailable.length > 0) lines.push(`Not measured (no command yet): ${report.notYetAvailable.join(', ')}.`);
-  lines.push('', report.goals.missed.length === 0 ? 'Goals: all met.' : `Goals missed (${report.goals.missed.length}):`);
-  for (const miss of report.goals.missed) lines.push(`- ${miss}`);
+  if (!lab) {
+    lines.push('', report.goals.missed.length === 0 ? 'Goals: all met.' : `Goals missed (${report.goals.missed.length}):`);
+    for (const miss of report.goals.missed) lines.push(`- ${miss}`);
+  }
   if (report.notes.length > 0) lines.push('', 'Notes:', ...report.notes.map((note) => `- ${note}`));
   return lines.join('\n') + '\n';
 }

@@ -42,4 +42,11 @@ describe('the backfill lab', () => {
     expect(labMarkdown(lab, 20)).toContain('| ctid 20ms +load | 40% | 60,000 | 0.8× | 40 | 2× |');
     expect(labMarkdown(lab, 20)).toMatch(/\| ctid 20ms \+load .*\| met \|/);
   });
+
+  it('names the arms a cut-short run never reached instead of showing empty figures', () => {
+    const lab = summarizeLab(labArms(['keyset']), new Map([[SINGLE_UPDATE, [run(1, 100_000, null)]]]), 20, { template: 't', setSql: 's', whereSql: 'w' });
+    const table = labMarkdown(lab, 20);
+    expect(table).toContain('Not run (the run was cut short): keyset.');
+    expect(table).not.toContain('NaN');
+  });
 });
