@@ -25,7 +25,7 @@ import { isRelation, requireOwnTable } from '../shared/django-fields.js';
 import { isPythonIdentifier, isPythonKeyword, validateChangeId } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
 import { incomingRelations, relationTargetName } from '../shared/relations.js';
-import { quoteName, sqlString } from '../shared/sql.js';
+import { q, sqlString } from '../shared/sql.js';
 import type { ChangePlan, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
 
@@ -176,7 +176,7 @@ export function renameModelPlan(input: RenameModelInput): ChangePlan {
           {
             kind: 'ddl',
             comment: `No release reads ${views.join(' or ')} any more. Migrating backwards puts the view${views.length > 1 ? 's' : ''} back.`,
-            sql: views.map((view) => `DROP VIEW IF EXISTS ${quoted(view)}`),
+            sql: views.map((view) => `DROP VIEW IF EXISTS ${q(view)}`),
             onPurpose: { does: ['drop-view'], because: `Only the previous release read ${views.join(' and ')}, and it no longer serves: release 1's code names ${newTable}.` },
             reverseSql: [createViewSql(table, newTable), grantsLikeSql(newTable, table), ...manyToMany.flatMap((m) => [createManyToManyViewSql(m), grantsLikeSql(m.newTable, m.table)])],
           },
@@ -301,17 +301,17 @@ function moveTable(model: DjangoModel, to: string, table: string, newTable: stri
       {
         kind: 'ddl',
         comment: `The table moves; the view under its old name is over one table and every column, so PostgreSQL writes through it, and it gets the table's grants.`,
-        sql: [`ALTER TABLE ${quoted(table)} RENAME TO ${quoted(newTable)}`, createViewSql(table, newTable), grantsLikeSql(newTable, table)],
+        sql: [`ALTER TABLE ${q(table)} RENAME TO ${q(newTable)}`, createViewSql(table, newTable), grantsLikeSql(newTable, table)],
         onPurpose: { does: ['rename-table'], because: `The view ${table}, created in the same transaction, reads and writes ${newTable} for the previous release, with the table's grants.` },
-        reverseSql: [`DROP VIEW IF EXISTS ${quoted(table)}`, `ALTER TABLE ${quoted(newTable)} RENAME TO ${quoted(table)}`],
+        reverseSql: [`DROP VIEW IF EXISTS ${q(table)}`, `ALTER TABLE ${q(newTable)} RENAME TO ${q(table)}`],
       },
       ...manyToMany.map(
         (m): MigrationOperation => ({
           kind: 'ddl',
           comment: `The many-to-many table of ${model.name}.${m.field} is named after ${model.name}'s table, and one of its columns after the model: both move, and a view gives the previous release the old names.`,
-          sql: [`ALTER TABLE ${quoted(m.table)} RENAME TO ${quoted(m.newTable)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.column)} TO ${quoted(m.newColumn)}`, createManyToManyViewSql(m), grantsLikeSql(m.newTable, m.table)],
+          sql: [`ALTER TABLE ${q(m.table)} RENAME TO ${q(m.newTable)}`, `ALTER TABLE ${q(m.newTable)} RENAME COLUMN ${q(m.column)} TO ${q(m.newColumn)}`, createManyToManyViewSql(m), grantsLikeSql(m.newTable, m.table)],
           onPurpose: { does: ['rename-table', 'rename-column'], because: `The view ${m.table}, created in the same transaction, gives the previous release the old table and column names (${m.column}) over ${m.newTable}.` },
-          reverseSql: [`DROP VIEW IF EXISTS ${quoted(m.table)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME COLUMN ${quoted(m.newColumn)} TO ${quoted(m.column)}`, `ALTER TABLE ${quoted(m.newTable)} RENAME TO ${quoted(m.table)}`],
+          reverseSql: [`DROP VIEW IF EXISTS ${q(m.table)}`, `ALTER TABLE ${q(m.newTable)} RENAME COLUMN ${q(m.newColumn)} TO ${q(m.column)}`, `ALTER TABLE ${q(m.newTable)} RENAME TO ${q(m.table)}`],
         }),
       ),
       ...records,
@@ -333,7 +333,7 @@ function grantsLikeSql(table: string, view: string): string {
     '  FOR granted IN',
     "    SELECT a.privilege_type, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee",
     '    FROM pg_class c, aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee',
-    `    WHERE c.oid = ${sqlString(quoted(table))}::regclass AND a.grantee <> c.relowner`,
+    `    WHERE c.oid = ${sqlString(q(table))}::regclass AND a.grantee <> c.relowner`,
     '  LOOP',
     `    EXECUTE format('GRANT %s ON %I TO %s', granted.privilege_type, ${sqlString(view)}, granted.grantee);`,
     '  END LOOP;',
@@ -342,12 +342,12 @@ function grantsLikeSql(table: string, view: string): string {
 }
 
 function createViewSql(view: string, table: string): string {
-  return `CREATE OR REPLACE VIEW ${quoted(view)} AS SELECT * FROM ${quoted(table)}`;
+  return `CREATE OR REPLACE VIEW ${q(view)} AS SELECT * FROM ${q(table)}`;
 }
 
 /** The old many-to-many table's name and columns over the moved one (the key and the other side keep theirs). */
 function createManyToManyViewSql(m: OwnManyToMany): string {
-  return `CREATE OR REPLACE VIEW ${quoted(m.table)} AS SELECT "id", ${quoted(m.newColumn)} AS ${quoted(m.column)}, ${quoted(m.targetColumn)} FROM ${quoted(m.newTable)}`;
+  return `CREATE OR REPLACE VIEW ${q(m.table)} AS SELECT "id", ${q(m.newColumn)} AS ${q(m.column)}, ${q(m.targetColumn)} FROM ${q(m.newTable)}`;
 }
 
 /** An auto-created many-to-many table of one of the model's own fields: it moves with the model. */
@@ -382,10 +382,6 @@ export function ownManyToManyTables(input: Pick<RenameModelInput, 'app' | 'model
       if (tooLong) fail(`${what}: the many-to-many table ${tooLong} is longer than PostgreSQL's 63 bytes, so Django shortens it with a hash: give it a through model first`);
       return { field: f.name, table: oldName, newTable: newName, column: `${model.name.toLowerCase()}_id`, newColumn: `${to.toLowerCase()}_id`, targetColumn: `${target.toLowerCase()}_id` };
     });
-}
-
-function quoted(name: string): string {
-  return quoteName(name, 'postgresql');
 }
 
 /** The table the model moves to must not be another model's. */
