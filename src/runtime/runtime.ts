@@ -13,7 +13,7 @@ import { join, posix } from 'node:path';
 import { packageRoot } from '../package-root.js';
 
 /** The runtime version this bg-scaffold ships, and that the migrations it generates import. */
-export const RUNTIME_VERSION = 6;
+export const RUNTIME_VERSION = 7;
 
 export interface RuntimeRelease {
   version: number;
@@ -80,6 +80,13 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
       'what sqlmigrate shows is each step as it runs, for the linters that read it (squawk): BEGIN, its SET LOCAL lock_timeout and statement_timeout, its statements, COMMIT; the drop of a step\'s own temporary check, and of the foreign key ReplaceForeignKey replaces, after squawk\'s ignore with the reason; an index built from Django\'s SQL is CREATE INDEX CONCURRENTLY IF NOT EXISTS',
       'SquawkIgnore and MigrationLinterIgnore: the linters\' own ignores (squawk-ignore-file in what sqlmigrate shows; django-migration-linter\'s IgnoreMigration, where it is installed) for what a migration does on purpose, each with why it is safe',
       'SetNotNull and DropNotNull describe themselves without the words NOT NULL, which django-migration-linter took, in a comment, for a NOT NULL being added',
+    ],
+  },
+  {
+    version: 7,
+    sha256: '5fc3d3c3b9656ecea2d9387a2dc42daae2c7fe322989cb8cb74cb57df03d55d5',
+    changes: [
+      'the same steps as v6, under the name of the version that changes the backfill (this line goes when the first change lands)',
     ],
   },
 ];

@@ -16,7 +16,7 @@ import { RUNTIME_HISTORY } from '../../../src/runtime/runtime.js';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const example = join(repo, 'examples', 'shop');
 /** The runtime as shipped, read here rather than through the code under test. */
-const shipped = readFileSync(join(repo, 'python', 'runtime', '_bg_scaffold_v6.py'), 'utf8');
+const shipped = readFileSync(join(repo, 'python', 'runtime', '_bg_scaffold_v7.py'), 'utf8');
 /** What an older bg-scaffold wrote: its content does not matter, its name does. */
 const V1 = '# Written by bg-scaffold 0.1.0 for the PostgreSQL migrations it generates.\n';
 
@@ -49,34 +49,34 @@ describe('check: stale runtime copies', () => {
     expect(report.projectFindings).toHaveLength(1);
     const [finding] = report.projectFindings;
     expect(finding).toMatchObject({ rule: 'stale-runtime', change: '-', file: 'shop/migrations/_bg_scaffold_v1.py', line: 1, column: null });
-    expect(finding!.message).toMatch(new RegExp(`^runtime v1 is older than the v6 that bg-scaffold ${toolVersion().replace(/\./g, '\\.')} ships, and there is no _bg_scaffold_v6\\.py beside it; changed since v1: v2: `));
+    expect(finding!.message).toMatch(new RegExp(`^runtime v1 is older than the v7 that bg-scaffold ${toolVersion().replace(/\./g, '\\.')} ships, and there is no _bg_scaffold_v7\\.py beside it; changed since v1: v2: `));
     for (const line of RUNTIME_HISTORY[1]!.changes) expect(finding!.message).toContain(line);
-    expect(finding!.message).toMatch(/; bg-scaffold upgrade-runtime writes _bg_scaffold_v6\.py beside it \(the migrations that import v1 keep it\)$/);
+    expect(finding!.message).toMatch(/; bg-scaffold upgrade-runtime writes _bg_scaffold_v7\.py beside it \(the migrations that import v1 keep it\)$/);
   });
 
   it('an older copy with the current one beside it is what upgrade-runtime leaves: no finding', async () => {
-    const report = await check(project({ 'shop/migrations/_bg_scaffold_v1.py': V1, 'shop/migrations/_bg_scaffold_v6.py': shipped }));
+    const report = await check(project({ 'shop/migrations/_bg_scaffold_v1.py': V1, 'shop/migrations/_bg_scaffold_v7.py': shipped }));
     expect(report).toMatchObject({ ok: true, findingCount: 0, projectFindings: [] });
   });
 
   it('the current copy, as shipped: no finding', async () => {
-    const report = await check(project({ 'shop/migrations/_bg_scaffold_v6.py': shipped }));
+    const report = await check(project({ 'shop/migrations/_bg_scaffold_v7.py': shipped }));
     expect(report).toMatchObject({ ok: true, findingCount: 0, projectFindings: [] });
   });
 
   it('the current version’s name with other content: it differs from the runtime bg-scaffold ships', async () => {
     const edited = shipped.replace('BACKOFF_FIRST, BACKOFF_CAP = 0.1, 5.0', 'BACKOFF_FIRST, BACKOFF_CAP = 0.5, 5.0');
     expect(edited).not.toBe(shipped);
-    const report = await check(project({ 'shop/migrations/_bg_scaffold_v6.py': edited }));
+    const report = await check(project({ 'shop/migrations/_bg_scaffold_v7.py': edited }));
     expect(report.projectFindings.map((f) => `${f.file}:${f.line} ${f.message}`)).toEqual([
-      `shop/migrations/_bg_scaffold_v6.py:1 differs from the runtime bg-scaffold ${toolVersion()} ships (v6, python/runtime/_bg_scaffold_v6.py): the migrations that import it run code bg-scaffold never tested; bg-scaffold upgrade-runtime puts the shipped file back`,
+      `shop/migrations/_bg_scaffold_v7.py:1 differs from the runtime bg-scaffold ${toolVersion()} ships (v7, python/runtime/_bg_scaffold_v7.py): the migrations that import it run code bg-scaffold never tested; bg-scaffold upgrade-runtime puts the shipped file back`,
     ]);
   });
 
   it('a newer copy than this bg-scaffold knows: upgrade bg-scaffold', async () => {
-    const report = await check(project({ 'shop/migrations/_bg_scaffold_v6.py': shipped, 'shop/migrations/_bg_scaffold_v7.py': '# v7\n' }));
+    const report = await check(project({ 'shop/migrations/_bg_scaffold_v7.py': shipped, 'shop/migrations/_bg_scaffold_v8.py': '# v8\n' }));
     expect(report.projectFindings.map((f) => `${f.file}:${f.line} ${f.message}`)).toEqual([
-      `shop/migrations/_bg_scaffold_v7.py:1 runtime v7 is newer than the v6 that bg-scaffold ${toolVersion()} ships: upgrade bg-scaffold`,
+      `shop/migrations/_bg_scaffold_v8.py:1 runtime v8 is newer than the v7 that bg-scaffold ${toolVersion()} ships: upgrade bg-scaffold`,
     ]);
   });
 
@@ -84,7 +84,7 @@ describe('check: stale runtime copies', () => {
     const report = await check(
       project({
         'shop/migrations/_bg_scaffold_v1.py': V1,
-        'shop/migrations/_bg_scaffold_v6.py': shipped,
+        'shop/migrations/_bg_scaffold_v7.py': shipped,
         'billing/migrations/_bg_scaffold_v1.py': V1,
         'shop/_bg_scaffold_v1.py': V1,
       }),
@@ -93,11 +93,11 @@ describe('check: stale runtime copies', () => {
   });
 
   it('the text report lists them under "-" after the changes, and the summary counts them', async () => {
-    const report = await check(project({ 'shop/migrations/_bg_scaffold_v1.py': V1, 'billing/migrations/_bg_scaffold_v7.py': '# v7\n' }));
+    const report = await check(project({ 'shop/migrations/_bg_scaffold_v1.py': V1, 'billing/migrations/_bg_scaffold_v8.py': '# v8\n' }));
     const lines = formatCheck(report).split('\n');
     expect(lines[0]).toBe('- (no change): 2 findings');
-    expect(lines[1]).toMatch(/^ {2}billing\/migrations\/_bg_scaffold_v7\.py:1: stale-runtime: runtime v7 is newer/);
-    expect(lines[2]).toMatch(/^ {2}shop\/migrations\/_bg_scaffold_v1\.py:1: stale-runtime: runtime v1 is older than the v6/);
+    expect(lines[1]).toMatch(/^ {2}billing\/migrations\/_bg_scaffold_v8\.py:1: stale-runtime: runtime v8 is newer/);
+    expect(lines[2]).toMatch(/^ {2}shop\/migrations\/_bg_scaffold_v1\.py:1: stale-runtime: runtime v1 is older than the v7/);
     expect(lines.slice(3)).toEqual(['', `check failed: 2 findings of no change (0 changes, ${report.filesScanned} files scanned)`, '']);
   });
 

@@ -187,7 +187,7 @@ describe('packs do not override the migrations’ runtime', () => {
   ])('a pack that still has migrations/bg_scaffold_ops.py.hbs (%s) is refused, naming the file and what to do', (_, place) => {
     const [flags, project] = place(pack({ 'migrations/bg_scaffold_ops.py.hbs': '# my runtime', 'partials/migration/top.py.hbs': '# top' }));
     expect(thrown(() => renderer([...flags], project))).toMatch(
-      /^pack ".*" \(.*\) has the template "migrations\/bg_scaffold_ops" \(.*migrations\/bg_scaffold_ops\.py\.hbs\), which nothing renders any more: the migrations' runtime is a static file, versioned by name \(_bg_scaffold_v6\.py\), that packs do not override; delete that template from the pack$/,
+      /^pack ".*" \(.*\) has the template "migrations\/bg_scaffold_ops" \(.*migrations\/bg_scaffold_ops\.py\.hbs\), which nothing renders any more: the migrations' runtime is a static file, versioned by name \(_bg_scaffold_v7\.py\), that packs do not override; delete that template from the pack$/,
     );
   });
 });

@@ -17,7 +17,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import AddForeignKey, CreateIndexConcurrently, RunDDL
+from ._bg_scaffold_v7 import AddForeignKey, CreateIndexConcurrently, RunDDL
 
 BG_SCAFFOLD = {
     "change": "order-add-referred-by",

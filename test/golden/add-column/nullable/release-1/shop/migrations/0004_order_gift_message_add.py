@@ -17,7 +17,7 @@
 # The whole timeline: .bg-scaffold/order-add-gift-message/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import RunDDL
+from ._bg_scaffold_v7 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "order-add-gift-message",

@@ -17,7 +17,7 @@
 # The whole timeline: .bg-scaffold/order-add-external-ref/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import CreateIndexConcurrently, MigrationLinterIgnore, RunDDL
+from ._bg_scaffold_v7 import CreateIndexConcurrently, MigrationLinterIgnore, RunDDL
 
 BG_SCAFFOLD = {
     "change": "order-add-external-ref",

@@ -22,7 +22,7 @@
 # The whole timeline: .bg-scaffold/loan-borrower-book-unique/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import AddConstraintConcurrently, MigrationLinterIgnore
+from ._bg_scaffold_v7 import AddConstraintConcurrently, MigrationLinterIgnore
 
 BG_SCAFFOLD = {
     "change": "loan-borrower-book-unique",

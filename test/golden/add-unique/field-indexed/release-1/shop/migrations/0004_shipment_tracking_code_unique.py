@@ -22,7 +22,7 @@
 # The whole timeline: .bg-scaffold/shipment-tracking-code-unique/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import (
+from ._bg_scaffold_v7 import (
     CreateIndexConcurrently,
     DropIndexConcurrently,
     MigrationLinterIgnore,

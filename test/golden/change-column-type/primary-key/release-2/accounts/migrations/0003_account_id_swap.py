@@ -23,7 +23,7 @@
 # The whole timeline: .bg-scaffold/account-id-to-bigauto/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import SwapColumns
+from ._bg_scaffold_v7 import SwapColumns
 
 BG_SCAFFOLD = {
     "change": "account-id-to-bigauto",

@@ -18,7 +18,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-nullable/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import DropNotNull, SquawkIgnore
+from ._bg_scaffold_v7 import DropNotNull, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "order-quantity-nullable",

@@ -19,7 +19,7 @@
 # The whole timeline: .bg-scaffold/drop-shipment/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import ReplaceForeignKey
+from ._bg_scaffold_v7 import ReplaceForeignKey
 
 BG_SCAFFOLD = {"change": "drop-shipment", "op": "drop-table", "phase": 1, "phases": 2}
 

@@ -19,7 +19,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import (
+from ._bg_scaffold_v7 import (
     Backwards,
     DropTable,
     MigrationLinterIgnore,

@@ -22,7 +22,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import DropNotNull, SquawkIgnore
+from ._bg_scaffold_v7 import DropNotNull, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "remove-order-product",

@@ -19,7 +19,7 @@
 # The whole timeline: .bg-scaffold/remove-order-product/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import (
+from ._bg_scaffold_v7 import (
     Backwards,
     CreateIndexConcurrently,
     MigrationLinterIgnore,

@@ -18,7 +18,7 @@
 # The whole timeline: .bg-scaffold/remove-shipment-shipped-at/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import MigrationLinterIgnore, RunDDL, SquawkIgnore
+from ._bg_scaffold_v7 import MigrationLinterIgnore, RunDDL, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "remove-shipment-shipped-at",

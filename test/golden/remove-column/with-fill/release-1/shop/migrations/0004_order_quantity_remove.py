@@ -19,7 +19,7 @@
 # The whole timeline: .bg-scaffold/remove-order-quantity/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import RunDDL
+from ._bg_scaffold_v7 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "remove-order-quantity",

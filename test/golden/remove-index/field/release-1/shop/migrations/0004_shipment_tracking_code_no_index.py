@@ -19,7 +19,7 @@
 # The whole timeline: .bg-scaffold/shipment-tracking-code-no-index/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import DropIndexConcurrently
+from ._bg_scaffold_v7 import DropIndexConcurrently
 
 BG_SCAFFOLD = {
     "change": "shipment-tracking-code-no-index",

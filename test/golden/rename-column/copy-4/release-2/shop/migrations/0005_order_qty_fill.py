@@ -18,7 +18,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import BackfillInBatches, MigrationLinterIgnore, SetNotNull
+from ._bg_scaffold_v7 import BackfillInBatches, MigrationLinterIgnore, SetNotNull
 
 BG_SCAFFOLD = {
     "change": "order-quantity-to-qty",

@@ -21,7 +21,7 @@
 # The whole timeline: .bg-scaffold/order-reference-to-code/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import (
+from ._bg_scaffold_v7 import (
     BackfillInBatches,
     CreateIndexConcurrently,
     MigrationLinterIgnore,

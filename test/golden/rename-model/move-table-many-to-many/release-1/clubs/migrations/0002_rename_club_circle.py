@@ -31,7 +31,7 @@
 # The whole timeline: .bg-scaffold/rename-club-to-circle/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import MigrationLinterIgnore, RunDDL, SquawkIgnore
+from ._bg_scaffold_v7 import MigrationLinterIgnore, RunDDL, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "rename-club-to-circle",

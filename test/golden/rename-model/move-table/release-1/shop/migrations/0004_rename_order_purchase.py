@@ -30,7 +30,7 @@
 # The whole timeline: .bg-scaffold/rename-order-to-purchase/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import MigrationLinterIgnore, RunDDL, SquawkIgnore
+from ._bg_scaffold_v7 import MigrationLinterIgnore, RunDDL, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "rename-order-to-purchase",

@@ -21,7 +21,7 @@
 # The whole timeline: .bg-scaffold/loan-returned-on-check/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import AddConstraintConcurrently
+from ._bg_scaffold_v7 import AddConstraintConcurrently
 
 BG_SCAFFOLD = {
     "change": "loan-returned-on-check",

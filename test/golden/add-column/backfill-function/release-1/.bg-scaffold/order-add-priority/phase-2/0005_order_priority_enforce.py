@@ -19,7 +19,7 @@
 # The whole timeline: .bg-scaffold/order-add-priority/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import MigrationLinterIgnore, SetNotNull
+from ._bg_scaffold_v7 import MigrationLinterIgnore, SetNotNull
 
 BG_SCAFFOLD = {
     "change": "order-add-priority",

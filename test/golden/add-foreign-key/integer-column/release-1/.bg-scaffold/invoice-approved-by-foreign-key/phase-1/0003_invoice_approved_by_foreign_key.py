@@ -23,7 +23,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import AddForeignKey, CreateIndexConcurrently
+from ._bg_scaffold_v7 import AddForeignKey, CreateIndexConcurrently
 
 BG_SCAFFOLD = {
     "change": "invoice-approved-by-foreign-key",

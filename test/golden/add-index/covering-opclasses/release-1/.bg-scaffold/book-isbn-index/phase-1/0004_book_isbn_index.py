@@ -17,7 +17,7 @@
 # The whole timeline: .bg-scaffold/book-isbn-index/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import AddIndexConcurrently
+from ._bg_scaffold_v7 import AddIndexConcurrently
 
 BG_SCAFFOLD = {"change": "book-isbn-index", "op": "add-index", "phase": 1, "phases": 1}
 

@@ -18,7 +18,7 @@
 import django.utils.timezone
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import CreateIndexConcurrently
+from ._bg_scaffold_v7 import CreateIndexConcurrently
 
 BG_SCAFFOLD = {
     "change": "order-placed-at-index",

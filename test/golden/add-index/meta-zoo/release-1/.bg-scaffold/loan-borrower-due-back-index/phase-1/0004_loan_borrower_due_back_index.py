@@ -17,7 +17,7 @@
 # The whole timeline: .bg-scaffold/loan-borrower-due-back-index/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import AddIndexConcurrently
+from ._bg_scaffold_v7 import AddIndexConcurrently
 
 BG_SCAFFOLD = {
     "change": "loan-borrower-due-back-index",

@@ -22,7 +22,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-to-biginteger/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import SwapColumns
+from ._bg_scaffold_v7 import SwapColumns
 
 BG_SCAFFOLD = {
     "change": "order-quantity-to-biginteger",

@@ -15,7 +15,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-to-biginteger/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import MigrationLinterIgnore, RunDDL, SquawkIgnore
+from ._bg_scaffold_v7 import MigrationLinterIgnore, RunDDL, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "order-quantity-to-biginteger",

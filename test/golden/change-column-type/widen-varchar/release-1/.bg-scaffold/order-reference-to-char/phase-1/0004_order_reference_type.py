@@ -21,7 +21,7 @@
 # The whole timeline: .bg-scaffold/order-reference-to-char/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import MigrationLinterIgnore, RunDDL, SquawkIgnore
+from ._bg_scaffold_v7 import MigrationLinterIgnore, RunDDL, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "order-reference-to-char",

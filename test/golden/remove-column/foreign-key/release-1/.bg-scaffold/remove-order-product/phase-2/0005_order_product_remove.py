@@ -21,7 +21,7 @@
 # The whole timeline: .bg-scaffold/remove-order-product/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import ReplaceForeignKey
+from ._bg_scaffold_v7 import ReplaceForeignKey
 
 BG_SCAFFOLD = {
     "change": "remove-order-product",

@@ -20,7 +20,7 @@
 # The whole timeline: .bg-scaffold/remove-product-price/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import DropNotNull, SquawkIgnore
+from ._bg_scaffold_v7 import DropNotNull, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "remove-product-price",

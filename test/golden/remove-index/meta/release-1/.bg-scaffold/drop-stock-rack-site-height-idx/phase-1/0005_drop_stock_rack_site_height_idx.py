@@ -19,7 +19,7 @@
 # The whole timeline: .bg-scaffold/drop-stock-rack-site-height-idx/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import RemoveIndexConcurrently
+from ._bg_scaffold_v7 import RemoveIndexConcurrently
 
 BG_SCAFFOLD = {
     "change": "drop-stock-rack-site-height-idx",

@@ -19,7 +19,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations, models
 
-from ._bg_scaffold_v6 import RunDDL
+from ._bg_scaffold_v7 import RunDDL
 
 BG_SCAFFOLD = {
     "change": "order-quantity-to-qty",

@@ -16,7 +16,7 @@
 # The whole timeline: .bg-scaffold/order-quantity-to-qty/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import (
+from ._bg_scaffold_v7 import (
     BackfillInBatches,
     Backwards,
     MigrationLinterIgnore,

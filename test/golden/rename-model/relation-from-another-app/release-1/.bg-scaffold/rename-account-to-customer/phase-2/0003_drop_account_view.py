@@ -17,7 +17,7 @@
 # The whole timeline: .bg-scaffold/rename-account-to-customer/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import RunDDL, SquawkIgnore
+from ._bg_scaffold_v7 import RunDDL, SquawkIgnore
 
 BG_SCAFFOLD = {
     "change": "rename-account-to-customer",

@@ -20,7 +20,7 @@
 # The whole timeline: .bg-scaffold/book-pages-not-null/PLAN.md
 from django.db import migrations
 
-from ._bg_scaffold_v6 import BackfillInBatches, MigrationLinterIgnore, SetNotNull
+from ._bg_scaffold_v7 import BackfillInBatches, MigrationLinterIgnore, SetNotNull
 
 BG_SCAFFOLD = {
     "change": "book-pages-not-null",
