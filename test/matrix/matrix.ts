@@ -107,8 +107,10 @@ export interface Scenario {
   /** Operations of each release's writer per phase (default 160): fewer for quick metadata-only phases. */
   loadOps?: number;
   /**
-   * Django lines to run on (default: all). A scenario that repeats another's plan shape with a
-   * different input may run on one line only, to keep the suite's time.
+   * Django lines `npm test` runs it on (default: both). Most scenarios name one, alternating, so
+   * that each line still runs every operation and strategy while the suite stays within its time;
+   * a few (rename-column trigger, add-column's backfill and database default) run on both.
+   * BG_MATRIX_ALL_LINES=1 runs every scenario on both lines.
    */
   djangoLines?: readonly DjangoLine[];
   /**

@@ -27,6 +27,7 @@ async function writeWeightOnSave(project: string, release: number): Promise<void
 export const SCENARIOS: Scenario[] = [
   {
     name: 'add-column nullable, indexed',
+    djangoLines: ['latest'],
     cli: [...add, '--name', 'gift_message', '--type', 'CharField', '--max-length', '200', '--null', '--db-index'],
     codeField: ['quantity', 'quantity'],
     sets: [{}, { gift_message: 'for you, ünïcode ✓' }],
@@ -49,6 +50,7 @@ export const SCENARIOS: Scenario[] = [
   {
     // The seed's first customer has pk 1 in every scenario's fresh database.
     name: 'add-column foreign key',
+    djangoLines: ['5.2'],
     cli: [...add, '--name', 'referred_by', '--type', 'ForeignKey', '--to', 'Customer', '--on-delete', 'SET_NULL', '--null'],
     codeField: ['quantity', 'quantity'],
     sets: [{}, { referred_by_id: 1 }],

@@ -47,6 +47,7 @@ export const SCENARIOS: Scenario[] = [
   {
     // default="" → the column gets DEFAULT '' and leaves the model; then it is dropped.
     name: 'remove-column with a default (Order.note)',
+    djangoLines: ['latest'],
     cli: remove('Order', 'note'),
     codeField: quantityEveryRelease(2),
     developer: async (project, release) => {
@@ -73,6 +74,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'remove-column already nullable (Shipment.shipped_at)',
+    djangoLines: ['5.2'],
     cli: remove('Shipment', 'shipped_at'),
     codeField: quantityEveryRelease(2),
     developer: async (project, release) => {
@@ -84,6 +86,7 @@ export const SCENARIOS: Scenario[] = [
     // A NOT NULL foreign key (CASCADE): nullable first; when it leaves the model, its constraint
     // becomes ON DELETE CASCADE in the database, so the new release's product deletes cascade.
     name: 'remove-column NOT NULL foreign key (Order.product)',
+    djangoLines: ['latest'],
     cli: remove('Order', 'product'),
     codeField: quantityEveryRelease(3),
     developer: async (project, release) => {
@@ -96,6 +99,7 @@ export const SCENARIOS: Scenario[] = [
     // Shipment.order (CASCADE) becomes ON DELETE CASCADE in the database while the previous
     // release still writes shipments; the new release deletes orders that have one.
     name: 'drop-table (Shipment)',
+    djangoLines: ['5.2'],
     cli: ['drop-table', '--app', 'shop', '--model', 'Shipment'],
     codeField: quantityEveryRelease(2),
     developer: async (project, release) => {

@@ -4,8 +4,8 @@
  * and on the composite-index and Meta-ordering cases. The driver fills the rows of these models from
  * what their fields require (driver.py `fill`); their values are text, dates and numbers.
  *
- * Each plan shape here is also proven on the shop on both Django lines; a zoo scenario repeats it on
- * other shapes, so it runs on one line, alternating, to keep the suite's time (both lines are covered).
+ * Each plan shape here is also proven on the shop; a zoo scenario repeats it on other shapes, so it
+ * runs on one line, alternating, to keep the suite's time (both lines are covered).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';

@@ -7,12 +7,13 @@ import type { Scenario } from './matrix.js';
 const rename = ['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--batch-size', '100'];
 
 export const SCENARIOS: Scenario[] = [
-  { name: 'rename-column db-column', cli: [...rename, '--strategy', 'db-column'], codeField: ['quantity', 'qty'] },
+  { name: 'rename-column db-column', cli: [...rename, '--strategy', 'db-column'], codeField: ['quantity', 'qty'], djangoLines: ['latest'] },
   { name: 'rename-column trigger', cli: [...rename, '--strategy', 'trigger'], codeField: ['quantity', 'qty', 'qty'] },
   // copy: release 1 reads the old field (and writes both), release 2 reads the new one.
-  { name: 'rename-column copy (4 phases)', cli: [...rename, '--strategy', 'copy'], codeField: ['quantity', 'quantity', 'qty', 'qty', 'qty'] },
+  { name: 'rename-column copy (4 phases)', cli: [...rename, '--strategy', 'copy'], codeField: ['quantity', 'quantity', 'qty', 'qty', 'qty'], djangoLines: ['latest'] },
   {
     name: 'rename-column copy (3 phases)',
+    djangoLines: ['5.2'],
     cli: [...rename, '--strategy', 'copy', '--phases', '3'],
     codeField: ['quantity', 'quantity', 'qty', 'qty'],
     // The plan stamps it: release 1 reads "quantity", which release 2 no longer writes.
