@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import type { DjangoApp } from '../project/types.js';
 import type { ChangePlan, Phase } from '../operations/shared/types.js';
 import { migrationName, opsClassesUsed, renderMigration, type RenderedFile } from '../render/migration.js';
+import { backfillCommandFiles, type CommandFile } from '../runtime/backfill-command.js';
 import { runtimeCopy } from '../runtime/runtime.js';
 import { applyPhaseToModels } from '../render/models-phase.js';
 import type { TemplateRenderer } from '../render/pack.js';
@@ -18,6 +19,8 @@ export interface PhaseFiles {
   modelsAfter: string;
   /** The shared operations module, when this phase's migration uses it. */
   opsModule: RenderedFile | null;
+  /** `manage.py bg_scaffold_backfill` and its packages, when this phase's migration registers a background backfill. */
+  commandFiles: CommandFile[];
 }
 
 export function renderPhaseFiles(args: {
@@ -35,13 +38,14 @@ export function renderPhaseFiles(args: {
 }): PhaseFiles {
   const { renderer, plan, phase, app } = args;
   const modelsAfter = applyPhaseToModels(args.modelsSource, args.modelsFile, plan, phase, renderer);
-  if (!phase.migration) return { migration: null, migrationName: null, modelsAfter, opsModule: null };
+  if (!phase.migration) return { migration: null, migrationName: null, modelsAfter, opsModule: null, commandFiles: [] };
   const migration = renderMigration(renderer, plan, phase, app.migrationsDir, {
     number: args.migrationNumber,
     dependencies: [...(args.leaf ? [[app.label, args.leaf] as [string, string]] : []), ...(args.otherLeaves ?? []), ...(phase.migration.extraDependencies ?? [])],
   });
   const opsModule = opsClassesUsed(phase).length > 0 ? runtimeCopy(app.migrationsDir) : null;
-  return { migration, migrationName: migrationName(args.migrationNumber, phase.migration.slug), modelsAfter, opsModule };
+  const commandFiles = phase.migration.operations.some((op) => op.kind === 'register-backfill') ? backfillCommandFiles(app.migrationsDir) : [];
+  return { migration, migrationName: migrationName(args.migrationNumber, phase.migration.slug), modelsAfter, opsModule, commandFiles };
 }
 
 /** A reviewable patch of what a phase does to the models file. */

@@ -30,8 +30,9 @@ const CASES: Array<{ operation: string; answers: unknown[]; argv: string[] }> = 
   },
   {
     operation: 'add-column',
-    answers: ['shop', 'Order', 'weight', 'DecimalField', '10', '2', 'backfill', 'quantity * 2', 'unique'],
-    argv: ['--app', 'shop', '--model', 'Order', '--name', 'weight', '--type', 'DecimalField', '--max-digits', '10', '--decimal-places', '2', '--backfill-sql', 'quantity * 2', '--unique'],
+    // The SQL backfill on PostgreSQL is the plan that offers where the backfill runs.
+    answers: ['shop', 'Order', 'weight', 'DecimalField', '10', '2', 'backfill', 'quantity * 2', 'unique', 'background'],
+    argv: ['--app', 'shop', '--model', 'Order', '--name', 'weight', '--type', 'DecimalField', '--max-digits', '10', '--decimal-places', '2', '--backfill-sql', 'quantity * 2', '--unique', '--backfill', 'background'],
   },
   {
     operation: 'add-column',

@@ -26,6 +26,8 @@ export const OPS_MODULE = RUNTIME_MODULE;
 const OPS_CLASS: Partial<Record<MigrationOperation['kind'], string>> = {
   ddl: 'RunDDL',
   backfill: 'BackfillInBatches',
+  'register-backfill': 'RegisterBackfill',
+  'require-backfill-finished': 'RequireBackfillFinished',
   'set-not-null': 'SetNotNull',
   'drop-not-null': 'DropNotNull',
   'create-index': 'CreateIndexConcurrently',

@@ -41,6 +41,7 @@ export async function stageChange(facts: ProjectFacts, common: ResolvedCommon, r
   if (files.modelsAfter !== modelsSource) stage.write(modelsFile, files.modelsAfter);
   if (files.migration) stage.create(files.migration.path, files.migration.content);
   if (files.opsModule && !stage.exists(files.opsModule.path)) stage.create(files.opsModule.path, files.opsModule.content);
+  for (const file of files.commandFiles) if (!stage.exists(file.path)) stage.create(file.path, file.content);
 
   // The record keeps what shipped, replacing the expected rendering of this phase.
   const reviewDir = phaseReviewDir(plan.change, phase.number);

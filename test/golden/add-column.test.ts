@@ -25,6 +25,7 @@ const scenarios: Array<{ name: string; request: Omit<AddColumnRequest, 'projectD
   { name: 'db-default', request: { ...order, name: 'priority', type: 'IntegerField', default: '0' } },
   { name: 'runsql-default-django42', request: { ...order, name: 'priority', type: 'IntegerField', default: '0', djangoVersion: '4.2' } },
   { name: 'backfill-sql', request: { ...order, name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity::bigint * 2' } },
+  { name: 'backfill-sql-background', request: { ...order, name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity::bigint * 2', backfill: 'background' } },
   { name: 'backfill-function', request: { ...order, name: 'priority', type: 'IntegerField' } },
   { name: 'single-release', request: { ...order, name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity::bigint * 2', strategy: 'single-release' } },
   { name: 'foreign-key', request: { ...order, name: 'referred_by', type: 'ForeignKey', to: 'Customer', onDelete: 'SET_NULL', null: true } },

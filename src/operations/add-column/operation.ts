@@ -38,6 +38,7 @@ export const addColumn: Operation<typeof ADD_COLUMN_OPTIONS> = {
       unique: answers.unique === true,
       backfillSql: answers.backfillSql,
       strategy: answers.strategy,
+      backfill: answers.backfill,
       database: common.database,
       djangoVersion: common.djangoVersion ?? facts.djangoVersion,
       defaultAutoFields: await detectDefaultAutoFields(facts.root, facts.apps),

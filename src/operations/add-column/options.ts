@@ -2,6 +2,7 @@
 import { appsWithInstalled } from '../../project/discover.js';
 import type { DjangoModel } from '../../project/types.js';
 import { type AskContext, oneOf, text, toggle, wholeNumber } from '../options.js';
+import { backfillOption } from '../shared/background-backfill.js';
 import { validateNewFieldName } from '../shared/names.js';
 import { appOption, changeIdOption, modelOption, refusal } from '../shared/target-options.js';
 import { ADD_COLUMN_STRATEGIES, ADD_COLUMN_TYPES, type AddColumnStrategy, type AddColumnType, isVolatileDefault, ON_DELETE_CHOICES, parseDefault, type Sizes } from './plan.js';
@@ -136,6 +137,10 @@ export const ADD_COLUMN_OPTIONS = {
     },
   }),
   unique: toggle({ flag: '--unique', description: 'a unique constraint (its index built CONCURRENTLY on PostgreSQL)', flagOnly: 'asked with --db-index, as one question: the index' }),
+  // Offered for the plan that fills with SQL on PostgreSQL: the only one the command can work.
+  backfill: backfillOption(
+    ({ database, answers }) => database === 'postgresql' && typeof answers.backfillSql === 'string' && answers.strategy !== 'single-release',
+  ),
   strategy: oneOf(STRATEGIES, {
     flag: '--strategy <name>',
     description: 'phased (default) or single-release',
@@ -152,6 +157,9 @@ export const ADD_COLUMN_HELP = [
   '  neither                two releases: added nullable while the code starts writing it,',
   '                         then filled (--backfill-sql, or a function you complete) and NOT NULL',
   '  --strategy single-release   all in one atomic migration: the previous release cannot insert',
+  '  --backfill background  three releases with --backfill-sql: release 2 registers the fill, which',
+  '                         manage.py bg_scaffold_backfill works while both releases serve; release 3',
+  '                         checks it finished and sets NOT NULL',
   '',
   'Examples:',
   '  bg-scaffold add-column --app shop --model Order --name gift_note --type TextField --null',

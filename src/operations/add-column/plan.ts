@@ -14,6 +14,7 @@ import {
   primaryKeyColumn,
   requireOwnTable,
 } from '../shared/django-fields.js';
+import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { supportsDbDefault } from '../shared/django-version.js';
 import { deriveChangeId, validateChangeId, validateNewFieldName } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
@@ -72,6 +73,10 @@ export interface AddColumnInput {
   /** SQL expression over the row's columns that fills existing rows: `quantity * 2`. */
   backfillSql?: string;
   strategy?: AddColumnStrategy;
+  /** `--backfill`: in migrate (default) or registered for `manage.py bg_scaffold_backfill`. */
+  backfill?: BackfillMode;
+  /** The table's rows (pg_class.reltuples) when a database was read at generation, for PLAN.md's advice. */
+  rowsEstimate?: number | null;
   database: Database;
   /** `major.minor`, from --django-version or the project's files; null when unknown. */
   djangoVersion: string | null;
@@ -621,8 +626,14 @@ function backfillStep(c: NewColumn, phase: { number: number; of: number }, oneTr
   };
 }
 
-function enforceSteps(c: NewColumn, phase: { number: number; of: number }): MigrationOperation[] {
+function enforceSteps(c: NewColumn, phase: { number: number; of: number }, background = false): MigrationOperation[] {
   const final = migrationField(c, false);
+  if (background) {
+    // The guard takes the backfill's place: the command filled the rows while releases 1 and 2 served.
+    const [, setNotNull, state] = enforceSteps(c, phase) as [MigrationOperation, Extract<MigrationOperation, { kind: 'set-not-null' }>, MigrationOperation];
+    const because = `Releases 1 and 2 write ${c.name} in every insert and update (the marked write paths), and the guard above found the background backfill finished.`;
+    return [requireBackfillFinishedStep(c.change, [backgroundName(c)]), { ...setNotNull, onPurpose: { does: ['set-not-null'], because } }, state];
+  }
   if (c.database === 'postgresql') {
     return [
       backfillStep(c, phase),
@@ -899,6 +910,97 @@ function backfillPhases(c: NewColumn): Phase[] {
   ];
 }
 
+function backgroundName(c: NewColumn): string {
+  return backgroundBackfillName(c.change, c.table, c.column);
+}
+
+/**
+ * --backfill background: release 2's migration only registers the fill (every serving release writes
+ * the column by then, so what the command fills stays filled); the command works it while releases 1
+ * and 2 serve; NOT NULL, which needs every row filled, waits for release 3, whose migration begins
+ * with the guard. One release more than the in-migrate form.
+ */
+function backgroundPhases(c: NewColumn): Phase[] {
+  const [expand, enforce] = backfillPhases(c) as [Phase, Phase];
+  const fill = backfillStep(c, { number: 2, of: 3 });
+  if (fill.kind !== 'backfill') throw new Error('a background backfill needs --backfill-sql on PostgreSQL');
+  const command = backfillCommand(c.change);
+  return [
+    {
+      ...expand,
+      of: 3,
+      migration: {
+        ...expand.migration!,
+        why: [
+          `Adds "${c.column}" nullable: the previous release inserts rows without it. This release writes it;`,
+          'release 2 registers a background fill of the rest, once no serving release leaves it empty, and',
+          'release 3 makes it NOT NULL once that fill has finished.',
+        ],
+      },
+      modelEdits: [insertEdit(c, true, 'added, nullable until release 3')],
+    },
+    {
+      number: 2,
+      of: 3,
+      name: 'fill',
+      title: `Fill ${c.model.name}.${c.name} in the background`,
+      state: `Unchanged: \`${c.name}\` keeps \`null=True\` until release 3.`,
+      database: `Registers the fill of the rows where "${c.column}" is NULL with \`${c.backfillSql}\` and returns at once; \`${command}\` works it in batches while releases 1 and 2 serve.`,
+      code: `Writes \`${c.name}\` as in release 1; the TODO block is gone.`,
+      serving: {
+        duringMigration: `release 1 (writes \`${c.name}\`)`,
+        afterSwitch: [`release 1 and this release, both writing \`${c.name}\`, while the command fills the rest`],
+      },
+      beforeNext: [
+        `The background backfill has finished: \`${command}\` ran to the end (\`bg-scaffold status --database-url ...\` or \`python manage.py bg_scaffold_backfill --status\` says finished). Release 3's migration checks it and stops until then.`,
+      ],
+      risks: [],
+      migration: {
+        slug: `${c.modelName}_${c.name}_fill`.slice(0, 60),
+        atomic: false,
+        why: [
+          `Every serving release writes "${c.column}" now, so the rows the command fills stay filled. This`,
+          `migration only registers the fill and returns: ${command} does it,`,
+          'in batches, while this release serves. Migrating backwards removes the registration.',
+        ],
+        imports: [],
+        irreversible: null,
+        operations: [
+          registerBackfillStep(
+            fill,
+            c.change,
+            backgroundName(c),
+            `Registers the fill of the rows that still have no ${c.name} (those the previous release inserted), for ${command}; migrate does not wait for it.`,
+          ),
+        ],
+      },
+      modelEdits: [],
+      codeBlocks: [],
+    },
+    {
+      ...enforce,
+      number: 3,
+      of: 3,
+      title: `Make ${c.model.name}.${c.name} NOT NULL once the background fill has finished`,
+      database: `Checks that the background backfill has finished (else stops, naming ${command}); then NOT NULL through a validated CHECK.`,
+      code: `Writes \`${c.name}\` as in releases 1 and 2.`,
+      serving: {
+        duringMigration: `release 2 (writes \`${c.name}\`)`,
+        afterSwitch: [`release 2 and this release, both writing \`${c.name}\``],
+      },
+      migration: {
+        ...enforce.migration!,
+        why: [
+          `The background backfill registered by release 2 has filled "${c.column}" (the guard below stops`,
+          'migrate until it has); every serving release writes it. Not atomic: each step commits on its own',
+          'and is safe to run again. Migrating backwards makes the column nullable again; the values stay.',
+        ],
+        operations: enforceSteps(c, { number: 3, of: 3 }, true),
+      },
+    },
+  ];
+}
+
 function singleReleasePhases(c: NewColumn, warning: string): Phase[] {
   const pg = c.database === 'postgresql';
   const phase = { number: 1, of: 1 };
@@ -957,6 +1059,8 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
 
   refuseStrategyInputs(input, c, strategy);
   const variant = chooseVariant(c, strategy);
+  const background = input.backfill === 'background';
+  if (background) refuseBackgroundInput(c, variant);
   const singleReleaseWarning =
     `--strategy single-release: the previous release does not write ${c.name}, so from the moment this migration commits ` +
     `its inserts into ${c.table} FAIL (NOT NULL without a default) until it is retired; and the table stays locked ` +
@@ -973,7 +1077,7 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
       phases = defaultPhases(c);
       break;
     case 'backfill':
-      phases = backfillPhases(c);
+      phases = background ? backgroundPhases(c) : backfillPhases(c);
       break;
     case 'single-release':
       phases = singleReleasePhases(c, singleReleaseWarning);
@@ -1003,6 +1107,8 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
       unique: input.unique,
       backfillSql: input.backfillSql ?? null,
       strategy,
+      // Recorded only when asked for: an in-migrate plan.json stays as it was before --backfill.
+      ...(background ? { backfill: 'background' } : {}),
       database,
       djangoVersion: input.djangoVersion,
     },
@@ -1012,8 +1118,32 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
     batchSize: input.batchSize,
     phases,
     warnings,
-    verifiedOn: addColumnVerifiedOn(c, variant),
+    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : addColumnVerifiedOn(c, variant),
+    ...(background
+      ? {
+          background: backgroundBackfill({
+            change,
+            table: c.table,
+            registeredIn: 2,
+            guardedIn: 3,
+            names: [backgroundName(c)],
+            moved: 'NOT NULL, which needs every row filled, moved from release 2 (where the in-migrate form sets it right after its backfill) to release 3: one release more than the in-migrate form.',
+            remainingSql: `SELECT count(*) FROM ${q(c.table)} WHERE ${q(c.column)} IS NULL`,
+            rowsEstimate: input.rowsEstimate ?? null,
+          }),
+        }
+      : {}),
   };
+}
+
+/** --backfill background works an SQL backfill on PostgreSQL: the two-release NOT NULL plan with --backfill-sql. */
+function refuseBackgroundInput(c: NewColumn, variant: AddColumnVariant): void {
+  refuseBackground({
+    database: c.database,
+    backfills: variant === 'backfill',
+    nothingToFill: variant === 'single-release' ? '--strategy single-release fills the column inside its one transaction' : `a column added with ${c.defaultValue ? '--default' : '--null'} needs no backfill`,
+  });
+  if (c.backfillSql === null) fail('--backfill background runs an SQL backfill: give --backfill-sql EXPR (the Python function you complete runs in migrate only)');
 }
 
 /** Refuses --backfill-sql and --strategy single-release where they cannot work, and a pre-5.0 default with an index. */

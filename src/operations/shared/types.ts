@@ -52,6 +52,35 @@ export interface ChangePlan {
   verifiedOn: string[];
   /** Other apps whose tables the migrations change: each migration also depends on their leaf at the time. */
   otherApps?: string[];
+  /** `--backfill background`: where the backfill is registered and checked, and what the team runs (PLAN.md). */
+  background?: BackgroundBackfill;
+}
+
+/**
+ * A backfill that `migrate` only registers and `manage.py bg_scaffold_backfill` works through
+ * while both releases serve; the first step of the next phase's migration fails until it finished.
+ */
+export interface BackgroundBackfill {
+  /** The phase whose migration registers the backfills. */
+  registeredIn: number;
+  /** The phase whose migration begins with the guard. */
+  guardedIn: number;
+  /** The backfills, as the runtime's tracking table names them. */
+  names: string[];
+  /** `python manage.py bg_scaffold_backfill --change <change>`. */
+  command: string;
+  /** What waits a release for the filled rows, beside the in-migrate form; null when nothing moves. */
+  moved: string | null;
+  /** The table's rows, from pg_class.reltuples at generation; null when no database was read. */
+  rowsEstimate: number | null;
+  /** PLAN.md's section, each entry a paragraph or a list of lines. */
+  migrate: string;
+  /** Ways to run the command: where (cron, a Kubernetes Job, Celery beat, RQ), the code block's language, its text. */
+  schedule: Array<{ where: string; lang: string; text: string }>;
+  watch: string[];
+  guard: string;
+  force: { sql: string; why: string };
+  choose: string;
 }
 
 export interface Phase {
@@ -154,6 +183,13 @@ type MigrationStep =
   | { kind: 'ddl'; comment: string; sql: string[]; reverseSql: string[] | null }
   /** `UPDATE table SET <set> WHERE <pk range> AND <where>` in batches, each its own transaction. */
   | { kind: 'backfill'; comment: string; table: string; pk: string; set: string; where: string }
+  /**
+   * The background form of `backfill`: the migration registers it in the runtime's tracking table
+   * (under `name`, for `change`) and returns at once; `manage.py bg_scaffold_backfill` works it.
+   */
+  | { kind: 'register-backfill'; comment: string; name: string; change: string; table: string; pk: string; set: string; where: string }
+  /** The first step of the phase after a background backfill: fails, naming the command, until every one of `names` finished. */
+  | { kind: 'require-backfill-finished'; comment: string; change: string; names: string[] }
   /** Batched backfill through a Python function the user completes (any database). */
   | { kind: 'backfill-python'; comment: string; modelName: string; functionName: string; todo: string }
   /** NOT NULL through CHECK (...) NOT VALID → VALIDATE → SET NOT NULL → DROP CHECK. Reverse: DROP NOT NULL. */
