@@ -33,6 +33,7 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   { op: 'set-not-null', name: 'default-first', example: 'zoo', request: { app: 'library', model: 'Book', field: 'pages', fill: '0' } },
+  { op: 'set-not-null', name: 'default-first-background', example: 'zoo', request: { app: 'library', model: 'Book', field: 'pages', fill: '0', backfill: 'background' } },
   { op: 'set-not-null', name: 'sqlite', example: 'zoo', request: { app: 'library', model: 'Book', field: 'pages', fill: '0', database: 'sqlite' } },
   { op: 'drop-not-null', name: 'postgresql', example: 'shop', request: { app: 'shop', model: 'Order', field: 'quantity' } },
   { op: 'add-index', name: 'field', example: 'shop', request: { app: 'shop', model: 'Order', field: 'placed_at' } },

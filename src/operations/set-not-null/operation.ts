@@ -26,6 +26,7 @@ export const setNotNull: Operation<typeof SET_NOT_NULL_OPTIONS> = {
       field,
       fill: answers.fill,
       fillSql: answers.fillSql,
+      backfill: answers.backfill,
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

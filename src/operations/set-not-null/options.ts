@@ -1,6 +1,7 @@
 /** What `set-not-null` asks for: each input once, as a flag and as the question a terminal asks without it. */
 import { fail } from '../../errors.js';
 import { type AskContext, text } from '../options.js';
+import { backfillOption } from '../shared/background-backfill.js';
 import { defaultFromFill } from '../shared/column-defaults.js';
 import { appOption, changeIdOption, fieldOption, modelOption, refusal } from '../shared/target-options.js';
 import { hasOwnDefault, notNullRefusal } from './plan.js';
@@ -42,6 +43,8 @@ export const SET_NOT_NULL_OPTIONS = {
     description: 'SQL over the row that NULL rows get instead of --fill, e.g. "coalesce(legacy_note, \'\')"',
     flagOnly: 'a fill computed from other columns is rare; the --fill question covers a value',
   }),
+  // Offered when NULL rows are to be filled on PostgreSQL: only then is there a backfill to move.
+  backfill: backfillOption(({ database, answers }) => database === 'postgresql' && (answers.fill !== undefined || answers.fillSql !== undefined)),
   changeId: changeIdOption('<model>-<field>-not-null'),
 };
 
@@ -51,6 +54,8 @@ export const SET_NOT_NULL_HELP = [
   '                  CHECK added NOT VALID and validated (writers go on), in one release',
   '  default-first   no default: release 1 gives it --fill as its default (the previous release',
   '                  still inserts NULL); release 2 fills the NULL rows and sets NOT NULL',
+  '  --backfill background  the fill is registered for manage.py bg_scaffold_backfill instead of run',
+  '                  in migrate; NOT NULL comes a release later, once it finished',
   '',
   'Examples:',
   '  bg-scaffold set-not-null --app shop --model Order --field note --fill ""',

@@ -12,6 +12,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
+import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { type ColumnDefault, defaultFromFill } from '../shared/column-defaults.js';
 import { isRelation, migrationFieldExpression, primaryKeyColumn, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
@@ -28,6 +29,10 @@ export interface SetNotNullInput {
   fill?: string;
   /** `--fill-sql EXPR`: SQL over the row that NULL rows get instead. */
   fillSql?: string;
+  /** `--backfill`: the NULL rows filled in migrate (default), or registered for `manage.py bg_scaffold_backfill`. */
+  backfill?: BackfillMode;
+  /** The table's rows (pg_class.reltuples) when a database was read at generation, for PLAN.md's advice. */
+  rowsEstimate?: number | null;
   database: Database;
   lock: LockSettings;
   batchSize: number;
@@ -60,7 +65,9 @@ export function setNotNullPlan(input: SetNotNullInput): ChangePlan {
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'not', 'null']);
   validateChangeId(change);
   const c = notNullChange(input, change);
-  const phases = c.newDefault ? twoReleasePhases(c) : [enforcePhase(c, 1, 1)];
+  const background = input.backfill === 'background';
+  if (background) refuseBackground({ database, backfills: c.fillSql !== null, nothingToFill: 'no --fill or --fill-sql was given, so there are no NULL rows to fill' });
+  const phases = background ? backgroundPhases(c) : c.newDefault ? twoReleasePhases(c) : [enforcePhase(c, 1, 1)];
   const strategy = c.newDefault ? 'default-first' : 'single-release';
   return {
     schemaVersion: 1,
@@ -68,14 +75,85 @@ export function setNotNullPlan(input: SetNotNullInput): ChangePlan {
     op: 'set-not-null',
     app: app.label,
     model: model.name,
-    inputs: { app: app.label, model: model.name, field: field.name, fill: input.fill ?? null, fill_sql: input.fillSql ?? null, database },
+    // `backfill` only when asked for: an in-migrate plan.json stays as it was before --backfill.
+    inputs: { app: app.label, model: model.name, field: field.name, fill: input.fill ?? null, fill_sql: input.fillSql ?? null, ...(background ? { backfill: 'background' } : {}), database },
     strategy,
     database,
     lock: input.lock,
     batchSize: input.batchSize,
     phases,
     warnings: database === 'sqlite' ? [sqliteWarning()] : [],
-    verifiedOn: verifiedOn('set-not-null', strategy, database),
+    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : verifiedOn('set-not-null', strategy, database),
+    ...(background
+      ? {
+          background: backgroundBackfill({
+            change,
+            table: c.table,
+            registeredIn: phases.length - 1,
+            guardedIn: phases.length,
+            names: [backgroundName(c)],
+            moved: `SET NOT NULL, which needs every NULL row filled, moved from release ${phases.length - 1} (where the in-migrate form sets it right after its fill) to release ${phases.length}: one release more than the in-migrate form.`,
+            remainingSql: `SELECT count(*) FROM ${q(c.table)} WHERE ${q(c.column)} IS NULL`,
+            rowsEstimate: input.rowsEstimate ?? null,
+          }),
+        }
+      : {}),
+  };
+}
+
+function backgroundName(c: NotNullChange): string {
+  return backgroundBackfillName(c.change, c.table, c.column);
+}
+
+/**
+ * --backfill background: the release that would fill and set NOT NULL only registers the fill (the
+ * previous release must not write NULL by then, as for the in-migrate form); the command fills while
+ * that release and the one before serve; NOT NULL waits for the next release, whose migration begins
+ * with the guard. One release more: 1 → 2 with a default already, 2 → 3 default-first.
+ */
+function backgroundPhases(c: NotNullChange): Phase[] {
+  const of = c.newDefault ? 3 : 2;
+  const first = c.newDefault ? [{ ...defaultPhase(c), of }] : [];
+  return [...first, fillPhase(c, of - 1, of), enforcePhase(c, of, of, true)];
+}
+
+/** The background form's fill release: the migration registers the fill and returns at once. */
+function fillPhase(c: NotNullChange, number: number, of: number): Phase {
+  const fill = fillStep(c);
+  if (fill?.kind !== 'backfill') throw new Error('a background fill needs --fill or --fill-sql on PostgreSQL');
+  const command = backfillCommand(c.change);
+  const previous = number === 1 ? 'the previous release' : `release ${number - 1}`;
+  return {
+    number,
+    of,
+    name: 'fill',
+    title: `Fill the NULL rows of ${c.model.name}.${c.field.name} in the background`,
+    state: c.newDefault ? `Nothing more: Django's state has said NOT NULL since release ${number - 1}.` : `Unchanged: \`${c.field.name}\` keeps \`null=True\` until release ${of}.`,
+    database: `Registers the fill of the rows where "${c.column}" is NULL with \`${c.fillSql}\` and returns at once; \`${command}\` works it in batches while ${previous} and this release serve.`,
+    code: c.newDefault ? `As in release ${number - 1}: the default, and save() writes it over a None loaded before the fill (the block in models.py stays while the fill runs).` : 'Unchanged.',
+    serving: {
+      duringMigration: `${previous}, which must not write NULL into ${c.column}`,
+      afterSwitch: [`${previous} and this release, neither writing NULL, while the command fills the NULL rows`],
+    },
+    beforeNext: [
+      `The background backfill has finished: \`${command}\` ran to the end (\`bg-scaffold status --database-url ...\` or \`python manage.py bg_scaffold_backfill --status\` says finished). Release ${of}'s migration checks it and stops until then.`,
+    ],
+    risks: [`${number === 1 ? 'The previous release' : `Release ${number - 1}`} and this release must not write NULL into ${c.table}.${c.column} (an explicit ${c.field.name}=None, a raw INSERT that leaves it out): the fill does not come back for rows it has passed, and release ${of}'s NOT NULL then fails on them.`],
+    migration: {
+      slug: slug(c, 'fill'),
+      atomic: false,
+      why: [
+        `No serving release writes NULL into "${c.column}" any more, so the rows the command fills stay filled.`,
+        `This migration only registers the fill and returns: ${command} does it,`,
+        'in batches, while this release serves. Migrating backwards removes the registration.',
+      ],
+      imports: [],
+      irreversible: null,
+      operations: [registerBackfillStep(fill, c.change, backgroundName(c), `Registers the fill of the NULL rows with ${c.fillSql}, for ${command}; migrate does not wait for it.`)],
+    },
+    modelEdits: [],
+    // The default-first plan's save() block stays while the command fills: a row loaded NULL and saved would undo its fill.
+    codeBlocks: c.newDefault ? [fillOnSave(c, c.newDefault.python!)] : [],
   };
 }
 
@@ -224,10 +302,13 @@ function fillStep(c: NotNullChange): MigrationOperation | null {
 }
 
 /** The release that makes the column NOT NULL: the last. */
-function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
+function enforcePhase(c: NotNullChange, number: number, of: number, background = false): Phase {
   const field = stateField(c, { nullable: false, withDefault: true });
-  const fill = fillStep(c);
-  const filled = c.fillSql === null ? 'No fill was asked for: a NULL row left stops the migration, which says so.' : `NULL rows get \`${c.fillSql}\` in batches first.`;
+  // In the background form the guard takes the fill's place: the command filled the rows while the last two releases served.
+  const fill = background ? requireBackfillFinishedStep(c.change, [backgroundName(c)]) : fillStep(c);
+  // Whether Django's state still says null=True here: a default-first release already took it away.
+  const stateHere = c.newDefault === null;
+  const filled = background ? 'The background fill of the NULL rows has finished (the guard checks it first).' : c.fillSql === null ? 'No fill was asked for: a NULL row left stops the migration, which says so.' : `NULL rows get \`${c.fillSql}\` in batches first.`;
   const postgres = c.database === 'postgresql';
   const operations: MigrationOperation[] = postgres
     ? [
@@ -239,14 +320,15 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
           column: c.column,
           onPurpose: {
             does: ['set-not-null'],
-            because:
-              number === 1
+            because: background
+              ? `The serving releases give ${c.field.name} a value in every insert and must not write None there (PLAN.md says so); the guard above found the background fill of the NULL rows finished.`
+              : number === 1
                 ? `${c.field.name} has a default, which every insert of the previous release writes, and that release must not write None there (PLAN.md says so); the rows still NULL are filled above, or stop the migration.`
                 : `Release ${number - 1}, the previous release, gives ${c.field.name} its default in every insert and saves no None over it; the rows still NULL are filled above, or stop the migration.`,
           },
         },
         // After a default-first release Django's state says NOT NULL already.
-        ...(number === 1 ? [{ kind: 'state-only', comment: `Django's state: ${c.field.name} is NOT NULL; the database change is above.`, operations: [alterField(c, field)] } satisfies MigrationOperation] : []),
+        ...(stateHere ? [{ kind: 'state-only', comment: `Django's state: ${c.field.name} is NOT NULL; the database change is above.`, operations: [alterField(c, field)] } satisfies MigrationOperation] : []),
       ]
     : [...(fill ? [fill] : []), { kind: 'django', comment: `Django's AlterField: ${c.database === 'sqlite' ? 'SQLite rebuilds the table' : 'MySQL alters the column in place'}.`, operation: alterField(c, field) }];
   const previous = number === 1 ? 'the previous release' : `release ${number - 1}`;
@@ -255,7 +337,7 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
     of,
     name: 'not-null',
     title: `Make ${c.model.name}.${c.field.name} NOT NULL`,
-    state: number > 1 && postgres ? `Nothing more: Django's state has said NOT NULL since release ${number - 1}.` : `\`${c.field.name}\` loses \`null=True\`.`,
+    state: !stateHere && postgres ? `Nothing more: Django's state has said NOT NULL since release 1.` : `\`${c.field.name}\` loses \`null=True\`.`,
     database: postgres
       ? `${filled} Then a CHECK (${c.column} IS NOT NULL) added NOT VALID, validated while writers go on, SET NOT NULL (which trusts the valid check and skips its scan), and the check dropped.`
       : `${filled} Then Django's AlterField.`,
@@ -284,7 +366,7 @@ function enforcePhase(c: NotNullChange, number: number, of: number): Phase {
       operations,
     },
     modelEdits: [
-      ...(number > 1 && postgres
+      ...(!stateHere && postgres
         ? []
         : [{ kind: 'edit-field' as const, model: c.model.name, field: c.field.name, rename: null, setKwargs: c.newDefault && number === 1 ? { default: c.newDefault.python! } : {}, removeKwargs: ['null'], note: 'NOT NULL' }]),
       ...(of > 1 ? [{ kind: 'unmark' as const, model: c.model.name }] : []),
