@@ -7,8 +7,9 @@
  * every partial and helper it names exists. So a bad pack fails the run before staging starts.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
-import Handlebars from 'handlebars';
+import type HandlebarsNamespace from 'handlebars';
 import { BgScaffoldError, fail } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import { formatPython } from './format.js';
@@ -97,6 +98,19 @@ interface LoadedTemplate extends ResolvedTemplate {
 
 export const COMPILE_OPTIONS = { noEscape: true, strict: false } as const;
 
+type Hbs = typeof HandlebarsNamespace;
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Handlebars with its compiler, for a template compiled now (a pack's own, or a built-in one
+ * edited since the build). A run whose templates were all compiled at build time loads only the
+ * runtime: the compiler and its source-map library were a fifth of a generation's module loading.
+ */
+function handlebars(withCompiler: boolean): Hbs {
+  return requireHere(withCompiler ? 'handlebars' : 'handlebars/runtime') as Hbs;
+}
+
 /** Handlebars' own block helpers and `lookup`/`log`: always there. */
 export const HANDLEBARS_BUILTINS = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'helperMissing', 'blockHelperMissing']);
 
@@ -106,7 +120,7 @@ export const HANDLEBARS_BUILTINS = new Set(['if', 'unless', 'each', 'with', 'loo
  * (first pack wins).
  */
 export class TemplateRenderer {
-  private readonly hbs = Handlebars.create();
+  private readonly hbs: Hbs;
   private readonly templates = new Map<string, LoadedTemplate>();
 
   /** Names of the templates compiled at build time (src/render/precompiled.ts) rather than now. */
@@ -116,16 +130,20 @@ export class TemplateRenderer {
     readonly packs: TemplatePack[] = [builtinPack()],
     precompiled: ReadonlyMap<string, PrecompiledTemplate> = loadPrecompiled(),
   ) {
+    const sources = resolveTemplates(packs).map((resolved) => {
+      const source = readFileSync(resolved.path, 'utf8');
+      const candidate = resolved.pack.origin === 'built-in' ? precompiled.get(resolved.name) : undefined;
+      return { resolved, source, built: candidate && candidate.hash === sourceHash(source) ? candidate : undefined };
+    });
+    this.hbs = handlebars(sources.some(({ built }) => !built)).create();
     registerHelpers(this.hbs);
     for (const pack of packs) {
       for (const [name, helper] of Object.entries(pack.helpers ?? {})) {
         if (!(name in this.hbs.helpers)) this.hbs.registerHelper(name, helper);
       }
     }
-    for (const resolved of resolveTemplates(packs)) {
-      const source = readFileSync(resolved.path, 'utf8');
-      const built = resolved.pack.origin === 'built-in' ? precompiled.get(resolved.name) : undefined;
-      if (built && built.hash === sourceHash(source)) {
+    for (const { resolved, source, built } of sources) {
+      if (built) {
         this.templates.set(resolved.name, { ...resolved, ast: null, compiled: this.hbs.template(built.spec) });
         this.precompiled.push(resolved.name);
         continue;
@@ -226,6 +244,7 @@ export function resolveTemplates(packs: TemplatePack[]): ResolvedTemplate[] {
 
 /** Parses and compiles a template once, so that a syntax error fails the run before anything renders. */
 function compileTemplate(template: ResolvedTemplate, source: string): hbs.AST.Program {
+  const Handlebars = handlebars(true);
   try {
     Handlebars.precompile(source, COMPILE_OPTIONS);
     return Handlebars.parse(source);
