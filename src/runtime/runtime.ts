@@ -84,9 +84,9 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 7,
-    sha256: '5fc3d3c3b9656ecea2d9387a2dc42daae2c7fe322989cb8cb74cb57df03d55d5',
+    sha256: 'b0b002761195624b13dbd7a0f79b430adfac0ca434dfd7e396d212987d4dbb39',
     changes: [
-      'the same steps as v6, under the name of the version that changes the backfill (this line goes when the first change lands)',
+      'BackfillInBatches on PostgreSQL 14+ walks the table\'s pages in physical order (Tid Range Scan), the loop on the server in DO blocks of about a second, each batch committed and aimed at 20 ms, rows a writer holds skipped (FOR UPDATE SKIP LOCKED: a batch never waits for a writer), then fills by key what the walk left; on PostgreSQL 13 and older, or in a transaction, the keyset walk of v6',
     ],
   },
 ];
