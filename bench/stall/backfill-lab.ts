@@ -5,6 +5,7 @@
  * run on a fresh copy of the same template, rounds alternating the arms, so that every ratio
  * compares figures of the same run. Pure: the arms, the summary and the table.
  */
+import { RUNTIME_VERSION } from '../../src/runtime/runtime.js';
 import { median, round } from './metrics.js';
 
 export interface LabArm {
@@ -27,7 +28,8 @@ const ctid = (ms: number, ...more: string[]) => ['--strategy', 'ctid', '--adapt'
 /** In the order a round runs them (reversed every other round): the anchors and the generated phase first. */
 export const LAB_ARMS: readonly LabArm[] = [
   { id: SINGLE_UPDATE, what: 'one `UPDATE … WHERE priority IS NULL` over the table, no load', load: false, lab: ['--strategy', 'update-all'] },
-  { id: GENERATED_ARM, what: "bg-scaffold's BackfillInBatches (runtime v5), the generated phase", load: true, lab: null },
+  // The runtime this bg-scaffold generates migrations with: the arm measures whatever it does now.
+  { id: GENERATED_ARM, what: `bg-scaffold's BackfillInBatches (runtime v${RUNTIME_VERSION}), the generated phase`, load: true, lab: null },
   { id: 'ctid 20ms 1-stmt +load', what: 'heap pages in physical order, batches aimed at 20 ms, each one autocommitted statement', load: true, lab: ctid(20, '--one-statement') },
   { id: 'ctid-do 20ms +load', what: 'heap pages, 20 ms batches, the loop on the server: a DO block per second of batches, COMMIT after each', load: true, lab: ['--strategy', 'ctid-do', '--target-ms', '20'] },
   { id: 'keyset +load', what: 'hand-written keyset loop, 10,000 keys a batch', load: true, lab: keyset },

@@ -131,6 +131,17 @@ def time_runtime_steps(ops, steps):
             return rows
 
         steps_class.ddl = counted
+    if backfill is not None and hasattr(backfill, "run_block"):
+        # v7+: the page walk's DO blocks run outside ddl; each returns (rows, pages).
+        run_block = backfill.run_block
+
+        def counted_block(self, *args, **kwargs):
+            done = run_block(self, *args, **kwargs)
+            if current and current[-1]["rows"] is not None:
+                current[-1]["rows"] += max(done[0], 0)
+            return done
+
+        backfill.run_block = counted_block
     if steps_class is not None and hasattr(steps_class, "vacuum_analyze"):
         vacuum = steps_class.vacuum_analyze
 
