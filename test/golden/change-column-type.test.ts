@@ -32,6 +32,8 @@ interface Scenario {
 const scenarios: Scenario[] = [
   { name: 'widen-varchar', example: 'shop', request: { app: 'shop', model: 'Order', field: 'reference', type: 'CharField', maxLength: 40 } },
   { name: 'int-to-bigint', example: 'shop', request: { app: 'shop', model: 'Order', field: 'quantity', type: 'BigIntegerField' } },
+  { name: 'int-to-bigint-background', example: 'shop', request: { app: 'shop', model: 'Order', field: 'quantity', type: 'BigIntegerField', backfill: 'background' } },
+  { name: 'primary-key-background', example: 'legacy', django: true, request: { app: 'accounts', model: 'Account', field: 'id', type: 'BigAutoField', backfill: 'background' } },
   { name: 'primary-key', example: 'legacy', django: true, request: { app: 'accounts', model: 'Account', field: 'id', type: 'BigAutoField' } },
   { name: 'narrowing-using', example: 'legacy', request: { app: 'billing', model: 'Invoice', field: 'number', type: 'IntegerField', using: 'number::integer' } },
   { name: 'sqlite', example: 'shop', request: { app: 'shop', model: 'Order', field: 'quantity', type: 'BigIntegerField', database: 'sqlite' } },

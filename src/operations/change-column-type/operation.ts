@@ -34,6 +34,7 @@ export const changeColumnType: Operation<typeof CHANGE_COLUMN_TYPE_OPTIONS> = {
       maxDigits: answers.maxDigits,
       decimalPlaces: answers.decimalPlaces,
       using: answers.using,
+      backfill: answers.backfill,
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

@@ -1,6 +1,7 @@
 /** What `change-column-type` asks for: each input once, as a flag and as the question a terminal asks without it. */
 import type { DjangoField, DjangoModel } from '../../project/types.js';
 import { type AskContext, text, wholeNumber } from '../options.js';
+import { backfillOption } from '../shared/background-backfill.js';
 import { isRelation, postgresColumnType } from '../shared/django-fields.js';
 import { appOption, changeIdOption, modelOption } from '../shared/target-options.js';
 import { COLUMN_TYPES, type ColumnType, offeredChange } from './plan.js';
@@ -93,6 +94,14 @@ export const CHANGE_COLUMN_TYPE_OPTIONS = {
     flag: '--using <sql>',
     description: 'SQL of the new value from the old column, for a cast PostgreSQL cannot do implicitly, e.g. "number::integer"',
     flagOnly: 'needed only for a cast PostgreSQL refuses; the error that asks for it says so',
+  }),
+  // Offered where PostgreSQL gets a column swap, whose new column is filled (a change that may
+  // turn out metadata only by its sizes is offered too: the plan then refuses background in one line).
+  backfill: backfillOption((context) => {
+    if (context.database !== 'postgresql') return false;
+    if (context.answers.using !== undefined) return true;
+    const target = targetsOf(context.model()).find((t) => t.name === context.answers.field);
+    return target !== undefined && offeredChange(target.postgresType, context.answers.type as ColumnType) !== 'metadata only: 1 release';
   }),
   changeId: changeIdOption('<model>-<field>-to-<type>'),
 };

@@ -18,6 +18,7 @@ import { incomingRelations } from '../shared/relations.js';
 import { addColumnSql, dropColumnSql, q } from '../shared/sql.js';
 import type { ChangePlan, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation, SwappedColumn } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
+import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { sqliteWarning } from '../shared/warnings.js';
 
 /** The field classes a column can change to, and the PostgreSQL type each gives. */
@@ -58,6 +59,10 @@ export interface ChangeColumnTypeInput {
   decimalPlaces?: number;
   /** SQL of the new value from the old column, when PostgreSQL has no implicit cast. */
   using?: string;
+  /** `--backfill`: the new columns filled in migrate (default), or registered for `manage.py bg_scaffold_backfill`. */
+  backfill?: BackfillMode;
+  /** The table's rows (pg_class.reltuples) when a database was read at generation, for PLAN.md's advice. */
+  rowsEstimate?: number | null;
   database: Database;
   lock: LockSettings;
   batchSize: number;
@@ -184,7 +189,10 @@ export function changeColumnTypePlan(input: ChangeColumnTypeInput): ChangePlan {
   const [own] = typeChange.columns;
   // A key with the foreign keys that follow it is an integer, never changed in place.
   const kind = typeChangeKind(own!.oldType, own!.newType, input.using !== undefined);
-  const phases = database !== 'postgresql' ? portablePhases(typeChange) : kind === 'metadata-only' ? metadataOnlyPhases(typeChange) : swapPhases(typeChange, input.batchSize);
+  const background = input.backfill === 'background';
+  if (background) refuseBackground({ database, backfills: kind === 'column-swap', nothingToFill: `${own!.oldType} to ${own!.newType} is a change of metadata only, which fills nothing` });
+  const swap = () => (background ? backgroundSwapPhases(typeChange, input.batchSize) : swapPhases(typeChange, input.batchSize));
+  const phases = database !== 'postgresql' ? portablePhases(typeChange) : kind === 'metadata-only' ? metadataOnlyPhases(typeChange) : swap();
   const warnings: string[] = [];
   if (database === 'sqlite') warnings.push(sqliteWarning());
   const strategy = database !== 'postgresql' ? 'alter-field' : kind;
@@ -203,6 +211,8 @@ export function changeColumnTypePlan(input: ChangeColumnTypeInput): ChangePlan {
       max_digits: input.maxDigits ?? null,
       decimal_places: input.decimalPlaces ?? null,
       using: input.using ?? null,
+      // Only when asked for: an in-migrate plan.json stays as it was before --backfill.
+      ...(background ? { backfill: 'background' } : {}),
       database,
     },
     strategy,
@@ -211,9 +221,96 @@ export function changeColumnTypePlan(input: ChangeColumnTypeInput): ChangePlan {
     batchSize: input.batchSize,
     phases,
     warnings,
-    verifiedOn: verifiedOn('change-column-type', strategy, database),
+    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : verifiedOn('change-column-type', strategy, database),
     ...otherAppsOf(typeChange),
+    ...(background ? { background: swapBackground(typeChange, input.rowsEstimate ?? null) } : {}),
   };
+}
+
+/** The background backfill of each new column, as the tracking table names it. */
+function backgroundNames(t: TypeChange): string[] {
+  return swapNames(t).map((n) => backgroundBackfillName(t.change, n.column.table, n.newColumn));
+}
+
+function swapBackground(t: TypeChange, rowsEstimate: number | null): ReturnType<typeof backgroundBackfill> {
+  const names = swapNames(t);
+  return backgroundBackfill({
+    change: t.change,
+    table: names[0]!.column.table,
+    registeredIn: 1,
+    guardedIn: 2,
+    names: backgroundNames(t),
+    moved:
+      "NOT NULL on the new column and its copies of the old column's indexes and constraints, which need every row filled, moved from release 1 to release 2's migration, after the guard and before the swap: " +
+      'still three releases, and release 2\'s migration runs longer (VALIDATE, CONCURRENTLY builds) while release 1 serves.',
+    remainingSql: names.map((n) => `SELECT count(*) FROM ${q(n.column.table)} WHERE ${q(n.newColumn)} IS DISTINCT FROM (${n.value})`).join('; '),
+    rowsEstimate,
+  });
+}
+
+/**
+ * --backfill background: the sync trigger makes every write of either release land in the new
+ * column from release 1's migration on, so release 1 registers the fill right after creating it,
+ * and the command works it while releases 0 and 1 serve. What needs every row filled (NOT NULL,
+ * unique indexes, validated constraints on the new column) moves to release 2's migration, after
+ * the guard and before the swap, which needs them. Still three releases.
+ */
+function backgroundSwapPhases(t: TypeChange, batchSize: number): Phase[] {
+  const [expand, swap, contract] = swapPhases(t, batchSize) as [Phase, Phase, Phase];
+  const names = backgroundNames(t);
+  const command = backfillCommand(t.change);
+  const steps = expand.migration!.operations;
+  const needFilledRows: MigrationOperation[] = steps.filter((op) => op.kind === 'set-not-null' || op.kind === 'mirror-column');
+  const afterGuard = needFilledRows.map((op): MigrationOperation =>
+    op.kind === 'set-not-null' && op.onPurpose
+      ? { ...op, onPurpose: { ...op.onPurpose, because: op.onPurpose.because.replace('the backfill above filled the rows before', 'the guard above found the background fill of the rows before finished') } }
+      : op,
+  );
+  let index = 0;
+  const registered = steps
+    .filter((op) => !needFilledRows.includes(op))
+    .map((op) =>
+      op.kind === 'backfill'
+        ? registerBackfillStep(op, t.change, names[index++]!, `${op.comment.split(':')[0]}: registers the fill of existing rows for ${command}; migrate does not wait for it. The trigger above keeps every row written from here on in sync.`)
+        : op,
+    );
+  const [own] = swapNames(t);
+  const c = own!.column;
+  return [
+    {
+      ...expand,
+      database: `Adds ${swapNames(t).map((n) => `"${n.column.table}"."${n.newColumn}" (${n.column.newType})`).join(', ')}; a trigger copies every write of the old column into the new one${own!.checked ? ` (a value ${c.newType} cannot hold fails the write)` : ''}; registers the fill of existing rows for \`${command}\`, which works it in batches while the releases serve, and returns at once.`,
+      beforeNext: [
+        'This release is fully rolled out: no instance of the previous release serves.',
+        `The background backfill has finished: \`${command}\` ran to the end (\`bg-scaffold status --database-url ...\` or \`python manage.py bg_scaffold_backfill --status\` says finished). Release 2's migration checks it and stops until then.`,
+      ],
+      migration: {
+        ...expand.migration!,
+        why: [
+          `Changing the type in place would rewrite ${c.table} under ACCESS EXCLUSIVE, stopping every read and`,
+          `write for the whole rewrite. Instead a ${c.newType} column grows beside each old one, kept equal by a`,
+          `trigger; the existing rows are filled in the background by ${command},`,
+          'and release 2 checks that fill finished, builds what needs the filled rows, then swaps the names.',
+          'Not atomic: every step commits on its own and is safe to run again.',
+        ],
+        operations: registered,
+      },
+    },
+    {
+      ...swap,
+      database: `Checks that the background fill has finished (else stops, naming ${command}); ${needFilledRows.some((op) => op.kind === 'set-not-null') ? 'sets NOT NULL on the new column through a validated CHECK; ' : ''}builds every index and constraint of the old column on the new one (CONCURRENTLY; NOT VALID, then VALIDATE); then ${swap.database.charAt(0).toLowerCase()}${swap.database.slice(1)}`,
+      migration: {
+        ...swap.migration!,
+        why: [
+          `Begins with the guard: the fill registered by release 1 must have finished. Then what needs every`,
+          'row filled (NOT NULL, the indexes and constraints of the old column, built again on the new one),',
+          ...swap.migration!.why.map((line, i) => (i === 0 ? `and the swap. ${line}` : line)),
+        ],
+        operations: [requireBackfillFinishedStep(t.change, names), ...afterGuard, ...swap.migration!.operations],
+      },
+    },
+    contract,
+  ];
 }
 
 /** `{ otherApps }` when foreign keys from other apps change with the key. */

@@ -196,7 +196,7 @@ export function backgroundBackfill(spec: {
       why:
         `Dangerous: the guard is all that stands between rows the command has not reached and the step that needs them. ` +
         `Forced, that step fails on them at best (a NOT NULL that does not validate), or the next release reads them unfilled. ` +
-        `Mark it finished only once the rows are filled another way and this returns 0: \`${spec.remainingSql}\`. bg-scaffold has no --force flag on purpose.`,
+        `Mark it finished only once the rows are filled another way and ${many ? 'each of these returns' : 'this returns'} 0: \`${spec.remainingSql}\`. bg-scaffold has no --force flag on purpose.`,
     },
     choose: chooseBackgroundAdvice(spec.table, spec.rowsEstimate),
   };
