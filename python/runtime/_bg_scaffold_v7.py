@@ -33,16 +33,23 @@ SquawkIgnore and MigrationLinterIgnore carry the ignores a migration's plan give
 """
 
 import hashlib
+import os
 import random
 import re
+import signal
+import socket
 import sys
+import threading
 import time
 
+from django.core.management.base import BaseCommand, CommandError
 from django.db import (
+    DEFAULT_DB_ALIAS,
     DatabaseError,
     DataError,
     IntegrityError,
     NotSupportedError,
+    connections,
     transaction,
 )
 from django.db.migrations.exceptions import IrreversibleError
@@ -2385,3 +2392,741 @@ class MigrationLinterIgnore(_LinterIgnore, _IgnoredByMigrationLinter):
     def describe(self):
         checks = ", ".join(self.checks)
         return f"django-migration-linter skips this migration: {checks} on purpose. {self.because}"
+
+
+# ---------------------------------------------------------------------------------------
+# Background backfills: the migration only registers the backfill and returns; the
+# bg_scaffold_backfill command (BackfillCommand) works it, from cron, a Kubernetes Job or a
+# task queue, and the next phase's migration begins with RequireBackfillFinished.
+
+BACKFILLS, BATCHES = "bg_scaffold_backfill", "bg_scaffold_backfill_batch"
+# The worker's throttle, each also a command option: after each batch it sleeps
+# SLEEP_RATIO times the batch's time; before each it pauses, and halves its batches, while
+# a replica replays more than MAX_REPLICATION_LAG seconds behind or more than
+# MAX_LOCK_WAITERS sessions wait for a lock on the table.
+SLEEP_RATIO, MAX_REPLICATION_LAG, MAX_LOCK_WAITERS = 0.5, 30.0, 2
+# Seconds between the checks of a paused worker, and between the looks for work of one
+# whose fellow workers hold the last batches.
+PAUSE_POLL, DRAIN_POLL = 1.0, 0.2
+WORKER_TRIES = 10  # tries of a batch that meets locks held longer than its lock_timeout
+
+_CREATE_BACKFILLS = (
+    f'CREATE TABLE IF NOT EXISTS "{BACKFILLS}" (id bigserial PRIMARY KEY,'
+    " name text UNIQUE NOT NULL, change text NOT NULL, table_name text, pk text,"
+    " set_sql text, where_sql text, batch_size integer, lock_timeout text,"
+    " upper_key text, cursor_key text, state text NOT NULL DEFAULT 'pending'"
+    " CHECK (state IN ('pending', 'running', 'paused', 'finished')),"
+    " rows_estimate bigint, registered_at timestamptz DEFAULT now(),"
+    " started_at timestamptz, finished_at timestamptz,"
+    " updated_at timestamptz DEFAULT now())"
+)
+_CREATE_BATCHES = (
+    f'CREATE TABLE IF NOT EXISTS "{BATCHES}" (id bigserial PRIMARY KEY,'
+    f' backfill_id bigint REFERENCES "{BACKFILLS}" ON DELETE CASCADE,'
+    " lo text, hi text, keys integer, state text NOT NULL DEFAULT 'pending'"
+    " CHECK (state IN ('pending', 'done')), rows_updated bigint, seconds float8,"
+    " worker text, done_at timestamptz)"
+)
+# Progress sums, claims and the finish check read one backfill's batches by state.
+_INDEX_BATCHES = (
+    f'CREATE INDEX IF NOT EXISTS "{BATCHES}_backfill_state"'
+    f' ON "{BATCHES}" (backfill_id, state)'
+)
+
+# Per backfill: keys walked and rows updated by its done batches, the progress.
+_PROGRESS = f"""
+SELECT coalesce(sum(keys), 0)::bigint, coalesce(sum(rows_updated), 0)::bigint
+FROM "{BATCHES}"
+WHERE backfill_id = %s AND state = 'done'
+"""
+
+
+class BackfillNotFinished(RuntimeError):
+    """The next phase's migration met a background backfill that has not finished."""
+
+
+def _tracked(connection):
+    """Whether the tracking tables are there: a registration has run in this database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            [f'"{BACKFILLS}"', f'"{BATCHES}"'],
+        )
+        return cursor.fetchone()[0]
+
+
+def _walked(walked, estimate):
+    """``1200 of ~25000 keys walked (5%)``: how far a backfill has gone."""
+    if estimate is None or estimate <= 0:
+        return f"{walked} keys walked"
+    return f"{walked} of ~{estimate} keys walked ({min(1.0, walked / estimate):.0%})"
+
+
+class RegisterBackfill(BlueGreenOperation):
+    """Registers a backfill for the bg_scaffold_backfill command and returns at once.
+
+    For a table too large to backfill while the deploy waits (BackfillInBatches). The
+    registration (in ``bg_scaffold_backfill``, created here with its batch table when
+    this is the first) records the UPDATE as BackfillInBatches would run it (``set_sql``,
+    ``where_sql``, which must select only rows that still differ), the key, and the
+    greatest key now: the command walks the keys up to that one, whatever their type
+    (integer, uuid, text: keys are kept as text and cast to the key column's own type).
+    Rows written since have keys above it, and the serving releases write the column in
+    them. Running it again changes nothing. Backwards removes the registration and its
+    batches; the values the command wrote stay.
+    """
+
+    summary = (
+        "Register background backfill {name} of {table} (change {change}), for the"
+        " bg_scaffold_backfill command: SET {set_sql}"
+    )
+
+    def __init__(
+        self,
+        name,
+        change,
+        table,
+        set_sql,
+        where_sql,
+        *,
+        pk="id",
+        batch_size=10_000,
+        lock_timeout="1s",
+        retries=10,
+    ):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.name, self.change, self.table = name, change, table
+        self.set_sql, self.where_sql = set_sql, where_sql
+        self.pk, self.batch_size = pk, int(batch_size)
+
+    def registration(self, steps):
+        """The INSERT, its values literals: sqlmigrate shows what runs."""
+        table, pk = steps.quote(self.table), steps.quote(self.pk)
+        values = ", ".join(
+            _quoted_literal(str(value))
+            for value in (
+                self.name,
+                self.change,
+                self.table,
+                self.pk,
+                self.set_sql,
+                self.where_sql,
+            )
+        )
+        estimate = (
+            "SELECT CASE WHEN reltuples >= 0 THEN reltuples::bigint END FROM pg_class"
+            f" WHERE oid = {_quoted_literal(table)}::regclass"
+        )
+        return (
+            f'INSERT INTO "{BACKFILLS}" (name, change, table_name, pk, set_sql,'
+            " where_sql, batch_size, lock_timeout, upper_key, rows_estimate)"
+            f" SELECT {values}, {self.batch_size}, {_quoted_literal(self.lock_timeout)},"
+            # Ordered by the column, not by its text (an output column of that name).
+            f" (SELECT {pk}::text FROM {table} ORDER BY {table}.{pk} DESC LIMIT 1),"
+            f" ({estimate}) ON CONFLICT (name) DO NOTHING"
+        )
+
+    def forwards(self, steps):
+        if steps.showing or not _tracked(steps.connection):
+            steps.ddl(
+                "create the backfill tracking tables",
+                _CREATE_BACKFILLS,
+                _CREATE_BATCHES,
+                _INDEX_BATCHES,
+            )
+        steps.ddl(f"register backfill {self.name}", self.registration(steps))
+
+    def backwards(self, steps):
+        if not steps.showing and not _tracked(steps.connection):
+            return  # undoing a migration that stopped before it registered anything
+        delete = f'DELETE FROM "{BACKFILLS}" WHERE name = {_quoted_literal(self.name)}'
+        steps.ddl(f"unregister backfill {self.name}", delete)
+
+
+class RequireBackfillFinished(BlueGreenOperation):
+    """Fails, naming the command that finishes them, unless the background backfills
+    ``names`` of ``change`` have finished; the first step of the next phase's migration,
+    whose steps (NOT NULL, say) need every row filled. Backwards: nothing.
+    """
+
+    def __init__(self, change, names, *, lock_timeout="1s", retries=10):
+        super().__init__(lock_timeout=lock_timeout, retries=retries)
+        self.change = change
+        self.names = [names] if isinstance(names, str) else list(names)
+
+    def describe(self):
+        names = ", ".join(self.names)
+        return _one_line(
+            f"Require background backfill {names} of change {self.change} to have"
+            " finished"
+        )
+
+    def command(self):
+        return f"python manage.py bg_scaffold_backfill --change {self.change}"
+
+    def unfinished(self):
+        """The named backfills that have not finished: name, state (NULL when not
+        registered), keys walked, estimate."""
+        names = ", ".join(_quoted_literal(str(name)) for name in self.names)
+        return (
+            "SELECT n.name, b.state, (SELECT coalesce(sum(k.keys), 0)::bigint"
+            f" FROM \"{BATCHES}\" k WHERE k.backfill_id = b.id AND k.state = 'done'),"
+            f" b.rows_estimate FROM unnest(ARRAY[{names}]::text[]) AS n (name)"
+            f' LEFT JOIN "{BACKFILLS}" b ON b.name = n.name'
+            " WHERE b.state IS DISTINCT FROM 'finished' ORDER BY n.name"
+        )
+
+    def forwards(self, steps):
+        why = _one_line(
+            f"{self.describe()}: the migration stops if this finds a row; run"
+            f" {self.command()}"
+        )
+        if steps.showing:
+            return steps.select(why, self.unfinished())
+        if _tracked(steps.connection):
+            found = steps.select(why, self.unfinished())
+        else:
+            found = [(name, None, 0, None) for name in sorted(self.names)]
+        if found:
+            raise BackfillNotFinished(self.message(found))
+
+    def message(self, found):
+        states = []
+        for name, state, walked, estimate in found:
+            if state is None:
+                states.append(
+                    f"{name} (not registered: migrate its registration first)"
+                )
+            else:
+                states.append(f"{name} ({state}: {_walked(walked, estimate)})")
+        return (
+            f"bg-scaffold: the background backfill of change {self.change} has not"
+            f" finished: {', '.join(states)}. Run {self.command()} until it says"
+            " finished (it resumes where it stopped), then migrate again; PLAN.md"
+            " tells how to force past this guard."
+        )
+
+    def backwards(self, steps):
+        """Nothing: the guard checks; it changes nothing."""
+
+
+class _Backfill:
+    """One registered backfill as a worker works it: its SQL, cast to its key's type."""
+
+    COLUMNS = (
+        "id, name, change, table_name, pk, set_sql, where_sql, batch_size,"
+        " lock_timeout, upper_key, rows_estimate, state"
+    )
+
+    def __init__(self, connection, row):
+        (self.id, self.name, self.change, self.table, self.pk, set_sql, where_sql) = (
+            row[:7]
+        )
+        self.batch_size, lock_timeout, self.upper_key, self.estimate = row[7:11]
+        self.state = row[11]
+        self.lock_timeout = _lock_settings(lock_timeout or "1s", 1)[0]
+        quote = connection.ops.quote_name
+        table, pk = quote(self.table), quote(self.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = to_regclass(%s) AND attname = %s"
+                " AND NOT attisdropped",
+                [table, self.pk],
+            )
+            found = cursor.fetchone()
+        if found is None:
+            raise CommandError(
+                f"bg-scaffold: backfill {self.name}: table {self.table} or its key"
+                f" column {self.pk} is not there any more; if the change was rolled back,"
+                f" so should the registration be (manage.py migrate backwards)."
+            )
+        key = found[0]  # a type name from the catalog: "bigint", "uuid", "text"
+        # "%" in the given SQL is literal: only keys are parameters.
+        set_sql, where = (sql.replace("%", "%%") for sql in (set_sql, where_sql))
+
+        def keys(after):
+            # The first key, the last key and the number of keys of the next batch:
+            # array_agg, because min() and max() do not exist for every key type.
+            lower = f"{pk} > %s::{key} AND " if after else ""
+            rows = f"SELECT {pk} AS k FROM {table} WHERE {lower}{pk} <= %s::{key}"
+            return (
+                "SELECT (array_agg(k ORDER BY k))[1]::text,"
+                " (array_agg(k ORDER BY k DESC))[1]::text, count(*)"
+                f" FROM ({rows} ORDER BY {pk} LIMIT %s) AS batch"
+            )
+
+        self.first_keys, self.next_keys = keys(False), keys(True)
+        # Rows are locked in key order, as BackfillInBatches locks them (in heap order a
+        # batch deadlocked with the serving code's bulk update); the range is repeated
+        # outside so that the UPDATE scans only the range.
+        in_range = f"{pk} >= %s::{key} AND {pk} <= %s::{key}"
+        rows = f"SELECT {pk} FROM {table} WHERE {in_range} AND ({where})"
+        rows = f"{rows} ORDER BY {pk} FOR UPDATE"
+        self.update = (
+            f"UPDATE {table} SET {set_sql} WHERE {in_range} AND {pk} IN ({rows})"
+        )
+
+
+# The transaction that claims a batch: a batch another worker holds is skipped; so are
+# the batches of a paused backfill.
+_CLAIM = f"""
+SELECT k.id, k.lo, k.hi, k.keys FROM "{BATCHES}" k
+WHERE k.backfill_id = %s AND k.state = 'pending' AND EXISTS (
+    SELECT 1 FROM "{BACKFILLS}" b WHERE b.id = k.backfill_id AND b.state = 'running'
+)
+ORDER BY k.id LIMIT 1 FOR UPDATE OF k SKIP LOCKED
+"""
+
+# Sessions other than ours waiting for a lock on the table %s: for the table itself, a
+# row of it (holding the row's tuple lock), or the transaction that holds the row.
+_LOCK_WAITERS = """
+WITH here AS (SELECT oid FROM pg_database WHERE datname = current_database())
+SELECT count(DISTINCT w.pid) FROM pg_locks w
+WHERE NOT w.granted AND w.pid <> pg_backend_pid() AND (
+    (w.relation = to_regclass(%s) AND w.database = (SELECT oid FROM here))
+    OR EXISTS (
+        SELECT 1 FROM pg_locks t WHERE t.pid = w.pid AND t.locktype = 'tuple'
+        AND t.relation = to_regclass(%s) AND t.database = (SELECT oid FROM here)
+    )
+)
+"""
+
+
+class _Worker:
+    """Works the registered backfills: see BackfillCommand."""
+
+    def __init__(self, connection, options):
+        self.connection, self.alias = connection, connection.alias
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.sleep_ratio = max(0.0, float(options["sleep_ratio"]))
+        self.batch_cap = options["batch_size"]
+        self.max_lag = float(options["max_replication_lag"])
+        self.max_waiters = int(options["max_lock_waiters"])
+        self.max_seconds = options["max_seconds"]
+        self.started = time.monotonic()
+        self.stop_requested = False
+
+    def out_of_time(self):
+        if self.stop_requested:
+            return True
+        return (
+            self.max_seconds is not None
+            and time.monotonic() - self.started >= self.max_seconds
+        )
+
+    def nap(self, seconds):
+        """Sleep, but not past --max-seconds."""
+        if self.max_seconds is not None:
+            left = self.max_seconds - (time.monotonic() - self.started)
+            seconds = min(seconds, max(0.0, left))
+        time.sleep(seconds)
+
+    def rows(self, sql, params=()):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def run(self, change):
+        """Works each unfinished, unpaused backfill (of ``change``) in turn. Returns
+        False when stopped by --max-seconds (or SIGTERM) first."""
+        sql = f'SELECT {_Backfill.COLUMNS} FROM "{BACKFILLS}"'
+        found = self.rows(
+            f"{sql} WHERE %s::text IS NULL OR change = %s ORDER BY id", [change, change]
+        )
+        of = f" of change {change}" if change else ""
+        if not found:
+            _say(f"no background backfill{of} is registered (has its migration run?)")
+            return True
+        for row in found:
+            state, name = row[11], row[1]
+            if state == "paused":
+                _say(f"backfill {name} is paused: --resume {name} to work it again")
+            elif state != "finished" and not self.work(_Backfill(self.connection, row)):
+                return False
+        left = [row[1] for row in found if row[11] == "paused"]
+        if not left:
+            _say(f"every background backfill{of} has finished")
+        return True
+
+    def work(self, backfill):
+        """Batches of ``backfill`` until none is left (True), it is paused (True), or
+        time is up (False)."""
+        self.cap = cap = self.batch_cap or backfill.batch_size or 10_000
+        self.size, label = cap, f"backfill {backfill.name}"
+        walked_before, updated_before = self.rows(_PROGRESS, [backfill.id])[0]
+        started = reported = time.monotonic()
+        pace = (started, walked_before, updated_before)
+        while True:
+            if self.out_of_time():
+                walked, _ = self.rows(_PROGRESS, [backfill.id])[0]
+                why = "SIGTERM" if self.stop_requested else "--max-seconds"
+                _say(
+                    f"{label}: stopped by {why}: {_walked(walked, backfill.estimate)};"
+                    " run the command again to go on from there"
+                )
+                return False
+            self.throttle(backfill, label)
+            done = self.retry(backfill, label, lambda: self.work_a_batch(backfill))
+            if done:
+                seconds = done
+                # Aim the next batch at BATCH_SECONDS: shrink at once, grow at most twofold.
+                scale = min(2.0, BATCH_SECONDS / max(seconds, 1e-6))
+                self.size = min(cap, max(MIN_BATCH, int(self.size * scale)))
+                if time.monotonic() - reported >= PROGRESS_EVERY:
+                    self.report(backfill, label, pace)
+                    reported = time.monotonic()
+                self.nap(self.sleep_ratio * seconds)
+                continue
+            outcome = self.retry(backfill, label, lambda: self.extend(backfill))
+            if outcome == "finished":
+                walked, updated = self.rows(_PROGRESS, [backfill.id])[0]
+                _say(
+                    f"{label}: finished: {updated} rows updated, {walked} keys walked"
+                    f" by {backfill.pk} (this run: {_duration(time.monotonic() - started)})"
+                )
+                return True
+            if outcome == "paused":
+                _say(f"{label} is paused: --resume {backfill.name} to work it again")
+                return True
+            if outcome == "busy":  # another worker is handing out the next batch
+                self.nap(random.uniform(0.01, 0.05))
+            elif outcome == "draining":  # other workers hold the last batches
+                self.nap(DRAIN_POLL)
+
+    def transaction(self, backfill, work):
+        """``work(cursor)`` in one transaction under the backfill's lock_timeout and no
+        statement_timeout (a batch blocks no writer for longer than a row lock)."""
+        with transaction.atomic(self.alias), self.connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{backfill.lock_timeout}'")
+            cursor.execute("SET LOCAL statement_timeout = 0")
+            return work(cursor)
+
+    def extend(self, backfill):
+        """Hands out the next batch: a short transaction holding the backfill's row.
+
+        "extended", "busy" (another worker holds the row), "draining" (every key is
+        handed out, but batches are pending), "finished" or "paused".
+        """
+
+        def work(cursor):
+            cursor.execute(
+                f'SELECT state, cursor_key FROM "{BACKFILLS}" WHERE id = %s'
+                " FOR UPDATE SKIP LOCKED",
+                [backfill.id],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return "busy"
+            state, after = row
+            if state in ("paused", "finished"):
+                return state
+            count = 0
+            if backfill.upper_key is not None and after is None:
+                cursor.execute(backfill.first_keys, [backfill.upper_key, self.size])
+                lo, hi, count = cursor.fetchone()
+            elif backfill.upper_key is not None:
+                cursor.execute(
+                    backfill.next_keys, [after, backfill.upper_key, self.size]
+                )
+                lo, hi, count = cursor.fetchone()
+            if count:
+                cursor.execute(
+                    f'INSERT INTO "{BATCHES}" (backfill_id, lo, hi, keys)'
+                    " VALUES (%s, %s, %s, %s)",
+                    [backfill.id, lo, hi, count],
+                )
+                cursor.execute(
+                    f"UPDATE \"{BACKFILLS}\" SET cursor_key = %s, state = 'running',"
+                    " started_at = coalesce(started_at, now()), updated_at = now()"
+                    " WHERE id = %s",
+                    [hi, backfill.id],
+                )
+                return "extended"
+            cursor.execute(
+                f"SELECT 1 FROM \"{BATCHES}\" WHERE backfill_id = %s AND state = 'pending'"
+                " LIMIT 1",
+                [backfill.id],
+            )
+            if cursor.fetchone():
+                return "draining"
+            cursor.execute(
+                f"UPDATE \"{BACKFILLS}\" SET state = 'finished',"
+                " started_at = coalesce(started_at, now()), finished_at = now(),"
+                " updated_at = now() WHERE id = %s",
+                [backfill.id],
+            )
+            return "finished"
+
+        return self.transaction(backfill, work)
+
+    def work_a_batch(self, backfill):
+        """Claims a pending batch, updates its rows and marks it done, in one
+        transaction: a crash or a kill rolls the claim back with the rows, and another
+        worker (or the next run) does the batch. Returns the transaction's seconds, or
+        None when there was no batch to claim."""
+        started = time.monotonic()
+
+        def work(cursor):
+            cursor.execute(_CLAIM, [backfill.id])
+            claimed = cursor.fetchone()
+            if claimed is None:
+                return None
+            batch, lo, hi, _ = claimed
+            update_started = time.monotonic()
+            cursor.execute(backfill.update, [lo, hi, lo, hi])
+            updated = cursor.rowcount
+            cursor.execute(
+                f"UPDATE \"{BATCHES}\" SET state = 'done', rows_updated = %s,"
+                " seconds = %s, worker = %s, done_at = now() WHERE id = %s",
+                [updated, time.monotonic() - update_started, self.name, batch],
+            )
+            return batch
+
+        if self.transaction(backfill, work) is None:
+            return None
+        return max(time.monotonic() - started, 1e-6)
+
+    def retry(self, backfill, label, attempt):
+        """attempt(); after a lock timeout (or a deadlock that cancelled it), back off
+        and try again, as a migration's steps do."""
+        for number in range(1, WORKER_TRIES + 1):
+            try:
+                return attempt()
+            except DatabaseError as error:
+                if not _lock_given_up(error):
+                    raise
+                if number == WORKER_TRIES:
+                    raise CommandError(
+                        f"bg-scaffold: {label}: no lock within lock_timeout"
+                        f" {backfill.lock_timeout}, {WORKER_TRIES} times. A long"
+                        " transaction holds rows of the table: find it (SELECT pid,"
+                        " xact_start, query FROM pg_stat_activity), let it finish or"
+                        " end it, then run the command again: it goes on from there."
+                    ) from error
+                delay = min(BACKOFF_CAP, _backoff(number) * random.uniform(0.75, 1.25))
+                _say(
+                    f"{label}: no lock in {backfill.lock_timeout} (try"
+                    f" {number}/{WORKER_TRIES}), wait {delay:.1f}s"
+                )
+                self.nap(delay)
+
+    def replication_lag(self):
+        """The largest replay lag of a replica, in seconds; None when there is none, or
+        this role may not read it (pg_read_all_stats)."""
+        try:
+            lag = self.rows(
+                "SELECT max(extract(epoch FROM replay_lag))::float"
+                " FROM pg_stat_replication"
+            )[0][0]
+        except DatabaseError:
+            return None
+        return lag
+
+    def lock_waiters(self, backfill):
+        table = self.connection.ops.quote_name(backfill.table)
+        return self.rows(_LOCK_WAITERS, [table, table])[0][0]
+
+    def reason_to_pause(self, backfill):
+        lag = self.replication_lag()
+        if lag is not None and lag > self.max_lag:
+            return (
+                f"a replica replays {lag:.0f}s behind"
+                f" (--max-replication-lag {self.max_lag:g})"
+            )
+        waiters = self.lock_waiters(backfill)
+        if waiters > self.max_waiters:
+            return (
+                f"{waiters} sessions wait for locks on {backfill.table}"
+                f" (--max-lock-waiters {self.max_waiters})"
+            )
+        return None
+
+    def throttle(self, backfill, label):
+        """Waits while the server is under strain, halving the batches meanwhile."""
+        said = None
+        while not self.out_of_time():
+            why = self.reason_to_pause(backfill)
+            if why is None:
+                if said is not None:
+                    _say(
+                        f"{label}: going on after {_duration(time.monotonic() - said)}"
+                    )
+                return
+            self.size = min(self.cap, max(MIN_BATCH, self.size // 2))
+            if said is None:
+                _say(f"{label}: paused: {why}")
+                said = time.monotonic()
+            self.nap(PAUSE_POLL)
+
+    def report(self, backfill, label, pace):
+        """A progress line: rows updated, keys walked of ~estimate, rows/s, ETA (the
+        pace of every worker since this one began)."""
+        since, walked_before, updated_before = pace
+        walked, updated = self.rows(_PROGRESS, [backfill.id])[0]
+        seconds = max(time.monotonic() - since, 1e-6)
+        rate = (updated - updated_before) / seconds
+        eta = ""
+        if backfill.estimate and walked < backfill.estimate and walked > walked_before:
+            left = (backfill.estimate - walked) * seconds / (walked - walked_before)
+            eta = f", ~{_duration(left)} left"
+        _say(
+            f"{label} ({backfill.table}): {updated} rows updated,"
+            f" {_walked(walked, backfill.estimate)} by {backfill.pk},"
+            f" {rate:.0f} rows/s{eta}"
+        )
+
+
+class BackfillCommand(BaseCommand):
+    """``manage.py bg_scaffold_backfill``: works the backfills RegisterBackfill registered.
+
+    Each unfinished, unpaused backfill (of ``--change``), one after the other: keyset
+    batches over its key up to the key registered as the last, each batch its own
+    transaction under the backfill's lock_timeout (no statement_timeout), its rows
+    locked in key order as BackfillInBatches locks them (a row the serving code holds is
+    waited for, under lock_timeout with retries, rather than skipped: no second sweep),
+    sized toward BATCH_SECONDS (shrunk at once, grown at most twofold, at most the
+    registered batch_size or ``--batch-size``). Workers claim batches with SKIP LOCKED:
+    one hands out the next key range while holding the backfill's row (SKIP LOCKED: the
+    others meanwhile claim what is handed out), and a batch is claimed, updated and
+    marked done in one transaction, so a crash or a kill rolls its claim back and
+    another worker, or the next run, does it again; its WHERE skips rows already
+    filled. Run it from as many workers as the table bears.
+
+    The throttle: after each batch, it sleeps ``--sleep-ratio`` times the batch's time
+    (default SLEEP_RATIO); before each, it pauses, and halves its batches, while a
+    replica's replay_lag passes ``--max-replication-lag`` seconds (default
+    MAX_REPLICATION_LAG; ignored when pg_stat_replication cannot be read) or more than
+    ``--max-lock-waiters`` sessions (default MAX_LOCK_WAITERS) wait for a lock on the
+    table. A progress line every PROGRESS_EVERY seconds. ``--max-seconds N`` stops it
+    cleanly after N seconds (the next run goes on from there), and so does SIGTERM.
+    Exits 0 when every backfill has finished, is paused, or time is up.
+    ``--status`` prints each backfill's progress; ``--pause NAME`` and ``--resume
+    NAME`` stop and restart the workers of one backfill.
+
+    It runs where jobs run, needing Django only: a cron line (``*/5 * * * * python
+    manage.py bg_scaffold_backfill --max-seconds 280``), a Kubernetes Job, or a task
+    queue's schedule (a Celery beat entry every 300 seconds for a task that calls
+    ``call_command("bg_scaffold_backfill", max_seconds=280)``); runs that overlap share
+    the work.
+    """
+
+    help = (
+        "Work the background backfills that bg-scaffold's migrations registered: keyset"
+        " batches, throttled, resumable, safe from several workers at once."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--change", help="only the backfills of this change")
+        parser.add_argument(
+            "--max-seconds",
+            type=float,
+            help="stop cleanly after this long; the next run goes on from there",
+        )
+        parser.add_argument(
+            "--sleep-ratio",
+            type=float,
+            default=SLEEP_RATIO,
+            help="after each batch, sleep this times the batch's time",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, help="at most this many keys in a batch"
+        )
+        parser.add_argument(
+            "--max-replication-lag",
+            type=float,
+            default=MAX_REPLICATION_LAG,
+            help="pause while a replica replays more than this many seconds behind",
+        )
+        parser.add_argument(
+            "--max-lock-waiters",
+            type=int,
+            default=MAX_LOCK_WAITERS,
+            help="pause while more than this many sessions wait for a lock on the table",
+        )
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
+        what = parser.add_mutually_exclusive_group()
+        what.add_argument(
+            "--status", action="store_true", help="print each backfill's progress"
+        )
+        what.add_argument("--pause", metavar="NAME", help="pause the backfill NAME")
+        what.add_argument("--resume", metavar="NAME", help="resume the backfill NAME")
+
+    def handle(self, *args, **options):
+        connection = connections[options["database"]]
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                f"bg-scaffold: database {connection.alias!r} is {connection.vendor}:"
+                " background backfills are for PostgreSQL."
+            )
+        if not _tracked(connection):
+            _say(
+                "no background backfill is registered in this database (the migration"
+                " that registers one has not run)"
+            )
+            return
+        if options["status"]:
+            return self.status(connection, options["change"])
+        if options["pause"] or options["resume"]:
+            return self.pause(connection, options["pause"], options["resume"])
+        worker = _Worker(connection, options)
+        main = threading.current_thread() is threading.main_thread()
+        previous = main and (signal.getsignal(signal.SIGTERM) or signal.SIG_DFL)
+
+        def stop(signum, frame):
+            # A Job or a deploy ending the worker: end after this batch, resumable.
+            worker.stop_requested = True
+
+        if main:
+            signal.signal(signal.SIGTERM, stop)
+        try:
+            worker.run(options["change"])
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
+
+    def status(self, connection, change):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT b.name, b.change, b.table_name, b.state, b.rows_estimate,"
+                " b.started_at, b.finished_at,"
+                " coalesce(sum(k.keys) FILTER (WHERE k.state = 'done'), 0)::bigint,"
+                " coalesce(sum(k.rows_updated) FILTER (WHERE k.state = 'done'), 0)::bigint,"
+                " count(k.id) FILTER (WHERE k.state = 'pending')"
+                f' FROM "{BACKFILLS}" b LEFT JOIN "{BATCHES}" k ON k.backfill_id = b.id'
+                " WHERE %s::text IS NULL OR b.change = %s GROUP BY b.id ORDER BY b.id",
+                [change, change],
+            )
+            found = cursor.fetchall()
+        if not found:
+            self.stdout.write("no background backfill is registered")
+        for name, of, table, state, estimate, started, finished, *done in found:
+            walked, updated, pending = done
+            when = f", started {started:%Y-%m-%d %H:%M:%S}" if started else ""
+            when += f", finished {finished:%Y-%m-%d %H:%M:%S}" if finished else ""
+            self.stdout.write(
+                f"{name} (change {of}, table {table}): {state}, {_walked(walked, estimate)},"
+                f" {updated} rows updated, {pending} batches pending{when}"
+            )
+
+    def pause(self, connection, pause, resume):
+        name = pause or resume
+        with connection.cursor() as cursor:
+            if pause:
+                cursor.execute(
+                    f"UPDATE \"{BACKFILLS}\" SET state = 'paused', updated_at = now()"
+                    " WHERE name = %s AND state IN ('pending', 'running')",
+                    [name],
+                )
+            else:
+                cursor.execute(
+                    f'UPDATE "{BACKFILLS}" SET state = CASE WHEN started_at IS NULL'
+                    " THEN 'pending' ELSE 'running' END, updated_at = now()"
+                    " WHERE name = %s AND state = 'paused'",
+                    [name],
+                )
+            changed = cursor.rowcount
+        if not changed:
+            which = "unfinished, unpaused" if pause else "paused"
+            raise CommandError(f"bg-scaffold: no {which} backfill is named {name!r}")
+        self.stdout.write(f"{name}: {'paused' if pause else 'resumed'}")

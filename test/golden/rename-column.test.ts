@@ -24,6 +24,8 @@ const scenarios: Array<{ name: string; request: Omit<RenameColumnRequest, 'proje
   { name: 'db-column', request: { app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'db-column' } },
   { name: 'copy-4', request: { app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'copy' } },
   { name: 'copy-3', request: { app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'copy', phases: 3 } },
+  { name: 'copy-4-background', request: { app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'copy', backfill: 'background' } },
+  { name: 'copy-3-background', request: { app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'copy', phases: 3, backfill: 'background' } },
   { name: 'copy-sqlite', request: { app: 'shop', model: 'Order', field: 'quantity', to: 'qty', strategy: 'copy', database: 'sqlite' } },
 ];
 

@@ -32,6 +32,7 @@ export const renameColumn: Operation<typeof RENAME_COLUMN_OPTIONS> = {
       to: answers.to,
       strategy: answers.strategy,
       phases: answers.phases,
+      backfill: answers.backfill,
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

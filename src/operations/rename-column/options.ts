@@ -2,6 +2,7 @@
 import { fail } from '../../errors.js';
 import { appsWithInstalled } from '../../project/discover.js';
 import { type AskContext, oneOf, parsed, text } from '../options.js';
+import { backfillOption } from '../shared/background-backfill.js';
 import { requireConcreteColumn } from '../shared/django-fields.js';
 import { validateNewFieldName } from '../shared/names.js';
 import { appOption, changeIdOption, fieldOption, modelOption, refusal } from '../shared/target-options.js';
@@ -67,12 +68,17 @@ export const RENAME_COLUMN_OPTIONS = {
             default: 4,
           }),
   }),
+  // Offered for the copy strategy on PostgreSQL, the one whose copy can wait for a release of its own.
+  backfill: backfillOption(({ database, answers }) => database === 'postgresql' && answers.strategy === 'copy'),
   changeId: changeIdOption('<model>-<field>-to-<new name>'),
 };
 
 export const RENAME_COLUMN_HELP = [
   'Strategies:',
   ...STRATEGIES.map((s) => `  ${s.padEnd(WIDTH)}  ${RENAME_STRATEGIES[s]}`),
+  '',
+  '--backfill background (copy, PostgreSQL): the copy gets a release of its own, registered for',
+  '  manage.py bg_scaffold_backfill; the release after it checks it finished, then reads the new column',
   '',
   'Examples:',
   '  bg-scaffold rename-column --app shop --model Order --field quantity --to qty',

@@ -29,6 +29,7 @@ import {
   sqlString,
 } from '../shared/sql.js';
 import type { OnPurpose } from '../shared/linters.js';
+import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
 import type {
@@ -52,6 +53,10 @@ export interface RenameColumnInput {
   to: string;
   strategy: RenameStrategy | undefined;
   phases: 3 | 4 | undefined;
+  /** `--backfill` (copy strategy): the copy in migrate (default), or registered for `manage.py bg_scaffold_backfill`. */
+  backfill?: BackfillMode;
+  /** The table's rows (pg_class.reltuples) when a database was read at generation, for PLAN.md's advice. */
+  rowsEstimate?: number | null;
   database: Database;
   lock: LockSettings;
   batchSize: number;
@@ -120,13 +125,24 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
   const change = input.changeId ?? deriveChangeId([model.name, field.name, 'to', to]);
   validateChangeId(change);
   const rename = describeRename(input, strategy, change);
+  const background = input.backfill === 'background';
+  if (background) {
+    refuseBackground({
+      database,
+      backfills: strategy === 'copy',
+      nothingToFill:
+        strategy === 'db-column'
+          ? 'the db-column strategy renames the attribute only and copies nothing'
+          : 'the trigger strategy switches the code to the new column in the release that fills it, so its fill cannot wait; use --strategy copy for a background fill',
+    });
+  }
 
   const phases =
     strategy === 'db-column'
       ? dbColumnPhases(rename)
       : strategy === 'trigger'
         ? triggerPhases(rename, input.batchSize)
-        : copyPhases(rename, input.phases ?? 4);
+        : copyPhases(rename, input.phases ?? 4, background);
 
   const warnings: string[] = [];
   if (strategy === 'copy' && input.phases === 3) {
@@ -149,6 +165,8 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
       to,
       strategy,
       phases: strategy === 'copy' ? (input.phases ?? 4) : null,
+      // Only when asked for: an in-migrate plan.json stays as it was before --backfill.
+      ...(background ? { backfill: 'background' } : {}),
       database,
     },
     strategy,
@@ -157,8 +175,26 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     batchSize: input.batchSize,
     phases,
     warnings,
-    verifiedOn: verifiedOn('rename-column', strategy, database),
+    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : verifiedOn('rename-column', strategy, database),
+    ...(background
+      ? {
+          background: backgroundBackfill({
+            change,
+            table: rename.table,
+            registeredIn: 2,
+            guardedIn: 3,
+            names: [copyBackgroundName(rename)],
+            moved: `What needed the copied rows (NOT NULL and the indexes on "${rename.newColumn}", and the code reading ${rename.to}) moved from release 2, where the in-migrate form copies first, to release 3: one release more than the in-migrate form, whose code writes both columns and still reads "${rename.oldColumn}".`,
+            remainingSql: `SELECT count(*) FROM ${q(rename.table)} WHERE ${q(rename.newColumn)} IS DISTINCT FROM ${q(rename.oldColumn)}`,
+            rowsEstimate: input.rowsEstimate ?? null,
+          }),
+        }
+      : {}),
   };
+}
+
+function copyBackgroundName(r: Rename): string {
+  return backgroundBackfillName(r.change, r.table, r.newColumn);
 }
 
 /** Refuses what the chosen strategy cannot do with these inputs. */
@@ -815,8 +851,17 @@ function copyExpandSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
 }
 
 /** The backfill and NOT NULL on the new column, with its indexes. */
-function copyFillSteps(r: Rename, fields: CopyFields): MigrationOperation[] {
+function copyFillSteps(r: Rename, fields: CopyFields, background = false): MigrationOperation[] {
   const { field, to } = r;
+  if (background) {
+    // The guard takes the copy's place: the command copied while releases 1 and 2 wrote both columns.
+    const [, ...rest] = copyFillSteps(r, fields);
+    const because = `Releases 1 and 2 write "${r.newColumn}" in every insert and update (their dual write), and the guard above found the background copy finished.`;
+    return [
+      requireBackfillFinishedStep(r.change, [copyBackgroundName(r)]),
+      ...rest.map((op): MigrationOperation => (op.kind === 'set-not-null' && op.onPurpose ? { ...op, onPurpose: { ...op.onPurpose, because } } : op)),
+    ];
+  }
   const alter: StateOperation = { kind: 'AlterField', modelName: r.modelName, name: to, field: fields.final };
   if (r.database !== 'postgresql') {
     return [
@@ -882,7 +927,7 @@ function copyRetireSteps(r: Rename, fields: CopyFields, dropNotNull: OnPurpose |
 }
 
 /** The old column goes. On PostgreSQL, migrating backwards re-adds and refills it, with its indexes and CHECK. */
-function copyDropSteps(r: Rename): MigrationOperation[] {
+function copyDropSteps(r: Rename, rebuiltIn = 'release 2'): MigrationOperation[] {
   const oldCol = r.oldColumn;
   if (r.database !== 'postgresql') {
     return [{ kind: 'drop-column-portable', comment: `No serving code selects "${oldCol}" any more.`, table: r.table, column: oldCol, reverseAddField: null }];
@@ -895,7 +940,7 @@ function copyDropSteps(r: Rename): MigrationOperation[] {
     oldColumnRefill(r),
     {
       kind: 'ddl',
-      comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, 'release 2')}.`,
+      comment: `No serving code selects "${oldCol}" any more${rebuiltIndexNote(r, rebuiltIn)}.`,
       sql: [dropColumnSql(r.table, oldCol), ...renames.forward],
       reverseSql: [...renames.backward, addColumnSql(r.table, oldCol, r.columnType!), ...oldColumnCheckSql(r)],
       onPurpose: oldColumnDropped(r, `"${r.field.name}" left the model in the previous release, and the release before it is retired: nothing that serves selects "${oldCol}".`, false),
@@ -1088,15 +1133,108 @@ function copyRetirePhase(r: Rename, fields: CopyFields, edits: CopyEdits): Phase
   };
 }
 
-function copyPhases(r: Rename, count: 3 | 4): Phase[] {
+function copyPhases(r: Rename, count: 3 | 4, background = false): Phase[] {
   const fields = copyFields(r);
   const edits = copyEdits(r, fields);
+  if (background) return copyBackgroundPhases(r, count, fields, edits);
   const drop = dropPhase(r, count, copyDropSteps(r), fields.imports);
   if (count === 3) return [copyExpandPhase(r, 3, fields, edits), copySwitchPhase(r, fields, edits), drop];
   return [copyExpandPhase(r, 4, fields, edits), copyFillPhase(r, fields, edits), copyRetirePhase(r, fields, edits), drop];
 }
 
-function dropPhase(r: Rename, count: 3 | 4, dropOps: MigrationOperation[], imports: string[]): Phase {
+/**
+ * --backfill background (copy strategy): release 1 starts the dual write; release 2's migration only
+ * registers the copy (every serving release writes both columns by then) and its code is release 1's;
+ * the command copies while releases 1 and 2 serve. What needs the copied rows (NOT NULL and indexes
+ * on the new column, code that reads it) comes with release 3, whose migration begins with the guard.
+ * One release more than the in-migrate form: 5 with --phases 4, 4 with --phases 3.
+ */
+function copyBackgroundPhases(r: Rename, count: 3 | 4, fields: CopyFields, edits: CopyEdits): Phase[] {
+  const of = count + 1;
+  const { field, to } = r;
+  const [oldCol, newCol] = [r.oldColumn, r.newColumn];
+  const command = backfillCommand(r.change);
+  const copy = copyStep(r, oldCol, newCol, '') as Extract<MigrationOperation, { kind: 'backfill' }>;
+  const expand = { ...copyExpandPhase(r, count, fields, edits), of };
+  const register: Phase = {
+    number: 2,
+    of,
+    name: 'copy',
+    title: `Copy "${oldCol}" into "${newCol}" in the background; code still writes both and reads "${oldCol}"`,
+    state: `Unchanged: \`${to}\` stays nullable beside \`${field.name}\`.`,
+    database: `Registers the copy of "${oldCol}" into "${newCol}" for the rows where they differ and returns at once; \`${command}\` works it in batches while releases 1 and 2 serve.`,
+    code: `As in release 1: writes both \`${field.name}\` and \`${to}\`, reads \`${field.name}\`.`,
+    serving: {
+      duringMigration: 'release 1 (writes both)',
+      afterSwitch: ['release 1 and this release, both writing both columns, while the command copies the rest'],
+    },
+    beforeNext: [
+      'This release is fully rolled out.',
+      `The background backfill has finished: \`${command}\` ran to the end (\`bg-scaffold status --database-url ...\` or \`python manage.py bg_scaffold_backfill --status\` says finished). Release 3's migration checks it and stops until then.`,
+    ],
+    risks: [],
+    migration: {
+      slug: `${r.modelName}_${to}_copy`,
+      atomic: false,
+      why: [
+        `Every serving release writes both columns now, so what the command copies cannot go stale. This`,
+        `migration only registers the copy and returns: ${command} does it,`,
+        'in batches, while this release serves. Migrating backwards removes the registration.',
+      ],
+      imports: [],
+      irreversible: null,
+      operations: [registerBackfillStep(copy, r.change, copyBackgroundName(r), `Registers the copy of "${oldCol}" into "${newCol}", only rows that still differ, for ${command}; migrate does not wait for it.`)],
+    },
+    modelEdits: [],
+    codeBlocks: dualWriteBlocks(r, field.name, to),
+  };
+  const guarded = (phase: Phase, operations: MigrationOperation[]): Phase => ({
+    ...phase,
+    number: 3,
+    of,
+    database: `Checks that the background copy has finished (else stops, naming ${command}); then${field.nullable ? '' : ' sets NOT NULL on "' + newCol + '" through a validated CHECK and'} rebuilds indexes CONCURRENTLY${count === 3 ? `; "${oldCol}" ${field.nullable ? 'stays' : 'becomes nullable'}` : ''}.`,
+    serving: {
+      duringMigration: 'release 2 (writes both)',
+      afterSwitch: phase.serving.afterSwitch.map((line) => line.replace(/^release 1\b/, 'release 2')),
+    },
+    migration: {
+      ...phase.migration!,
+      why: [
+        `Begins with the guard: the copy registered by release 2 must have finished. Every serving release`,
+        `writes both columns, so "${newCol}" is complete and stays so; what needs it complete follows.`,
+        ...phase.migration!.why.filter((line) => line.startsWith('RISK:')),
+        'Not atomic: every step commits on its own and is safe to run again.',
+      ],
+      operations,
+    },
+  });
+  if (count === 3) {
+    const switchPhase = copySwitchPhase(r, fields, edits);
+    return [expand, register, guarded(switchPhase, [...copyFillSteps(r, fields, true), ...copyRetireSteps(r, fields, undefined)]), dropPhase(r, 4, copyDropSteps(r, 'release 3'), fields.imports, 'release 3')];
+  }
+  const retire = copyRetirePhase(r, fields, edits);
+  return [
+    expand,
+    register,
+    guarded(copyFillPhase(r, fields, edits), copyFillSteps(r, fields, true)),
+    {
+      ...retire,
+      number: 4,
+      of,
+      serving: { duringMigration: 'release 3 (reads new, writes both)', afterSwitch: ['release 3, writing both', `this release, writing only "${newCol}"`] },
+      migration: {
+        ...retire.migration!,
+        operations: copyRetireSteps(r, fields, {
+          does: ['drop-not-null'],
+          because: `Release 3, the previous release, reads "${newCol}": no serving release reads "${oldCol}", where this release's inserts leave NULL.`,
+        }),
+      },
+    },
+    dropPhase(r, 5, copyDropSteps(r, 'release 3'), fields.imports, 'release 3'),
+  ];
+}
+
+function dropPhase(r: Rename, count: 3 | 4 | 5, dropOps: MigrationOperation[], imports: string[], rebuiltIn = 'release 2'): Phase {
   const oldCol = r.oldColumn;
   return {
     number: count,
@@ -1104,7 +1242,7 @@ function dropPhase(r: Rename, count: 3 | 4, dropOps: MigrationOperation[], impor
     name: 'drop',
     title: `Drop the old column "${oldCol}"`,
     state: 'Unchanged.',
-    database: `Drops "${oldCol}"${rebuiltIndexNote(r, 'release 2')}.`,
+    database: `Drops "${oldCol}"${rebuiltIndexNote(r, rebuiltIn)}.`,
     code: `Uses only \`${r.to}\`.`,
     serving: { duringMigration: `release ${count - 1}`, afterSwitch: [`release ${count - 1} and this release, both on "${r.newColumn}" only`] },
     beforeNext: ['Nothing: the change is complete.'],

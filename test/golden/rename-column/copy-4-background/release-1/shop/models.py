@@ -1,0 +1,112 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class Customer(models.Model):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200, db_index=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    # Inactive products stay in old orders but are hidden from the catalogue.
+    active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return f"{self.sku} {self.name}"
+
+
+# >>> bg-scaffold order-quantity-to-qty 1/5 dual-write-queryset
+class OrderQtyDualWriteQuerySet(models.QuerySet):
+    """Dual write for change order-quantity-to-qty: bulk writes copy `quantity` into `qty`.
+
+    Covers QuerySet.update(), bulk_create() and bulk_update() through Order.objects.
+    Not covered: raw SQL, other managers, and bulk_create(update_conflicts=True) upserts.
+    """
+
+    def update(self, **kwargs):
+        if "quantity" in kwargs and "qty" not in kwargs:
+            # An F() expression is copied as is: SQL evaluates both against the old row.
+            kwargs["qty"] = kwargs["quantity"]
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.qty = obj.quantity
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "quantity" in fields and "qty" not in fields:
+            for obj in objs:
+                obj.qty = obj.quantity
+            fields = [*fields, "qty"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+# <<< bg-scaffold order-quantity-to-qty 1/5
+
+
+class Order(models.Model):
+    # PROTECT: a customer with orders is never deleted by accident.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="orders")
+    quantity = models.IntegerField()
+    qty = models.IntegerField(null=True)  # bg-scaffold: order-quantity-to-qty 1/5 new column for quantity, nullable until filled
+    reference = models.CharField(max_length=20, unique=True)
+    status = models.CharField(
+        max_length=20,
+        # "new" -> "paid" -> "shipped"; the back office filters on it, hence the index.
+        default="new",
+        db_index=True,
+    )
+    note = models.TextField(blank=True, default="")
+    placed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-placed_at"]
+
+    def __str__(self):
+        return f"Order {self.reference}"
+
+    def save(self, *args, **kwargs):
+        # >>> bg-scaffold order-quantity-to-qty 1/5 dual-write
+        # Dual write for change order-quantity-to-qty: `qty` follows `quantity` on every save(),
+        # including save(update_fields=[...]).
+        self.qty = self.quantity
+        if (
+            kwargs.get("update_fields") is not None
+            and "quantity" in kwargs["update_fields"]
+        ):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "qty"}
+        # <<< bg-scaffold order-quantity-to-qty 1/5
+        # References are handed to customers, so they are short and never reused.
+        if not self.reference:
+            self.reference = uuid.uuid4().hex[:12].upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def total(self):
+        return self.product.price * self.quantity
+
+    # >>> bg-scaffold order-quantity-to-qty 1/5 dual-write-manager
+    # Routes update(), bulk_create() and bulk_update() through the dual write above.
+    objects = OrderQtyDualWriteQuerySet.as_manager()
+    # <<< bg-scaffold order-quantity-to-qty 1/5
+
+
+class Shipment(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.CASCADE)
+    carrier = models.CharField(max_length=50)
+    tracking_code = models.CharField(max_length=64, blank=True, db_index=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking_code or '(no tracking yet)'}"
