@@ -20,8 +20,9 @@ const shop = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..',
 const CASES: Array<{ operation: string; answers: unknown[]; argv: string[] }> = [
   {
     operation: 'rename-column',
-    answers: ['shop', 'Order', 'quantity', 'qty', 'copy', 3],
-    argv: ['--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'copy', '--phases', '3'],
+    // The copy strategy on PostgreSQL offers where its copy runs.
+    answers: ['shop', 'Order', 'quantity', 'qty', 'copy', 3, 'in-migrate'],
+    argv: ['--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--strategy', 'copy', '--phases', '3', '--backfill', 'in-migrate'],
   },
   {
     operation: 'add-column',
