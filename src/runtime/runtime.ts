@@ -84,9 +84,12 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 7,
-    sha256: 'b0b002761195624b13dbd7a0f79b430adfac0ca434dfd7e396d212987d4dbb39',
+    sha256: '7913a18c8af23eb3f39c1814394d23e3c16b8c9030bb2ab11794ee6b48493738',
     changes: [
       'BackfillInBatches on PostgreSQL 14+ walks the table\'s pages in physical order (Tid Range Scan), the loop on the server in DO blocks of about a second, each batch committed and aimed at 20 ms, rows a writer holds skipped (FOR UPDATE SKIP LOCKED: a batch never waits for a writer), then fills by key what the walk left; on PostgreSQL 13 and older, or in a transaction, the keyset walk of v6',
+      'background backfills (issue 21): RegisterBackfill records a backfill (table, key, SET, WHERE, batch size, and the greatest key now, as text) in bg_scaffold_backfill, which it creates with bg_scaffold_backfill_batch the first time, and returns at once without touching the table; running it again changes nothing; backwards removes the registration and its batches',
+      'BackfillCommand (manage.py bg_scaffold_backfill [--change] [--max-seconds] [--sleep-ratio] [--batch-size] [--status] [--pause/--resume NAME]) works the registered backfills in keyset batches up to that key, any key type cast from text to the column\'s own, each batch claimed with SKIP LOCKED, updated with its rows locked in key order and marked done in one transaction under lock_timeout with retries, so several workers share the work and a killed one loses only its batch; throttled (sleep in proportion to batch time, pause while replica lag or lock waiters on the table pass a bound), stopped cleanly by --max-seconds or SIGTERM and resumed by the next run',
+      'RequireBackfillFinished, first in the next phase\'s migration, fails (BackfillNotFinished) naming each unfinished backfill\'s progress and the command to run, and PLAN.md for forcing past it, until they have finished',
     ],
   },
 ];

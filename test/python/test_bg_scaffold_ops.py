@@ -546,6 +546,10 @@ class TheModule(unittest.TestCase):
                 "child", "parent_id", "p2", references={"parent": {"id": "i"}}
             ),
             ops.SwapColumns([{"table": "t", "column": "v"}], change="c", batch_size=5),
+            ops.RegisterBackfill(
+                "t-w", "c", "t", "w = v", "w IS NULL", pk="id", batch_size=5
+            ),
+            ops.RequireBackfillFinished("c", ["t-w"], lock_timeout="2s"),
         ]
         module = f"{APP}.migrations.{MODULE}"
         for operation in operations:
@@ -1980,6 +1984,8 @@ class ShowingSQL(OpsTestCase):
             ),
             ops.SquawkIgnore(["ban-drop-column"], because="the reason,\n on two lines"),
             ops.MigrationLinterIgnore(["DROP_COLUMN"], because="two\n lines"),
+            ops.RegisterBackfill("t-w", "c", "t", "w =\n v", "w IS\n NULL"),
+            ops.RequireBackfillFinished("c", ["t-w", "t-x"]),
         ]
         public = {
             value
