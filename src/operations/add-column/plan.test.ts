@@ -364,3 +364,64 @@ describe('add-column plan', () => {
     expect(isVolatileDefault('nowhere')).toBe(false);
   });
 });
+
+describe('add-column --backfill background (a backfill that outgrows a deploy)', () => {
+  const inMigrate = plan({ name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity::bigint * 2' });
+  const p = plan({ name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity::bigint * 2', backfill: 'background' });
+  const [expand, fill, enforce] = p.phases as [Phase, Phase, Phase];
+
+  it('takes one release more: NOT NULL needs every row filled, so it waits for the release after the fill', () => {
+    expect(inMigrate.phases.map((phase) => phase.name)).toEqual(['expand', 'enforce']);
+    expect(p.phases.map((phase) => `${phase.number}/${phase.of} ${phase.name}`)).toEqual(['1/3 expand', '2/3 fill', '3/3 enforce']);
+    expect(p.background?.moved).toMatch(/^NOT NULL, which needs every row filled, moved from release 2 .* to release 3/);
+  });
+
+  it('release 1 is the in-migrate plan\'s release 1: the column added nullable, the code writing it', () => {
+    expect(ops(expand)).toEqual(ops(inMigrate.phases[0]!));
+    expect(expand.codeBlocks).toEqual(inMigrate.phases[0]!.codeBlocks);
+  });
+
+  it('release 2 registers the same batched UPDATE and nothing else, when every serving release writes the column', () => {
+    const inMigrateFill = op(inMigrate.phases[1]!, 'backfill');
+    expect(kinds(fill)).toEqual(['register-backfill']);
+    expect(op(fill, 'register-backfill')).toMatchObject({
+      name: 'order-add-weight/shop_order.weight',
+      change: 'order-add-weight',
+      table: inMigrateFill.table,
+      pk: inMigrateFill.pk,
+      set: inMigrateFill.set,
+      where: inMigrateFill.where,
+    });
+    expect(fill.migration!.atomic).toBe(false);
+    expect(fill.serving.duringMigration).toMatch(/^release 1 \(writes `weight`\)/);
+    expect(fill.modelEdits).toEqual([]);
+  });
+
+  it('release 3 begins with the guard on that backfill, then NOT NULL and the state, as the in-migrate release 2 after its fill', () => {
+    expect(kinds(enforce)).toEqual(['require-backfill-finished', 'set-not-null', 'state-only']);
+    expect(op(enforce, 'require-backfill-finished')).toMatchObject({ change: 'order-add-weight', names: ['order-add-weight/shop_order.weight'] });
+    expect(stateOf(enforce)).toEqual(stateOf(inMigrate.phases[1]!));
+    expect(enforce.modelEdits).toEqual(inMigrate.phases[1]!.modelEdits);
+  });
+
+  it('records the choice in plan.json, and the in-migrate plan stays as it was (no backfill input, no background section)', () => {
+    expect(p.inputs.backfill).toBe('background');
+    expect('backfill' in inMigrate.inputs).toBe(false);
+    expect(inMigrate.background).toBeUndefined();
+    expect(plan({ name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity::bigint * 2', backfill: 'in-migrate' })).toEqual(inMigrate);
+  });
+
+  it('PLAN.md names the command, the guard, and the escape as SQL the team runs by hand', () => {
+    expect(p.background).toMatchObject({ registeredIn: 2, guardedIn: 3, command: 'python manage.py bg_scaffold_backfill --change order-add-weight' });
+    expect(p.background!.force.sql).toBe(`UPDATE bg_scaffold_backfill SET state = 'finished', finished_at = now(), updated_at = now() WHERE change = 'order-add-weight';`);
+    expect(p.background!.force.why).toContain('SELECT count(*) FROM "shop_order" WHERE "weight" IS NULL');
+    expect(p.background!.schedule.map((s) => s.where.split(' ')[0])).toEqual(['Once,', 'cron', 'A', 'Celery', 'RQ']);
+  });
+
+  it('advises from the row estimate when there is one: minutes at 25–39k rows/s', () => {
+    expect(plan({ name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity::bigint * 2', backfill: 'background', rowsEstimate: 50_000_000 }).background!.choose).toMatch(
+      /held about 50 million rows \(pg_class.reltuples\): in migrate the deploy would wait about 21–33 min, so the background form suits it\./,
+    );
+    expect(p.background!.choose).toMatch(/No database was read at generation, so the choice was yours/);
+  });
+});

@@ -244,3 +244,38 @@ describe('rename-column plan', () => {
     });
   });
 });
+
+describe('rename-column copy --backfill background', () => {
+  const inMigrate = plan({ strategy: 'copy' });
+  const p = plan({ strategy: 'copy', backfill: 'background' });
+
+  it('gives the copy a release of its own between the dual write and the switch of reads: five releases', () => {
+    expect(inMigrate.phases.map((phase) => phase.name)).toEqual(['expand', 'fill', 'retire', 'drop']);
+    expect(p.phases.map((phase) => `${phase.number}/${phase.of} ${phase.name}`)).toEqual(['1/5 expand', '2/5 copy', '3/5 fill', '4/5 retire', '5/5 drop']);
+  });
+
+  it('registers the copy in release 2, whose code is release 1\'s: both columns written, the old one read', () => {
+    const copy = p.phases[1]!;
+    expect(kinds(copy)).toEqual(['register-backfill']);
+    expect(copy.migration!.operations[0]).toMatchObject({ set: '"qty" = "quantity"', where: '"qty" IS DISTINCT FROM "quantity"', name: 'order-quantity-to-qty/shop_order.qty' });
+    expect(copy.codeBlocks.map((block) => [block.role, block.data])).toEqual(p.phases[0]!.codeBlocks.map((block) => [block.role, block.data]));
+    expect(copy.modelEdits).toEqual([]);
+  });
+
+  it('release 3 begins with the guard, then what needs the copied rows, as the in-migrate release 2 after its copy', () => {
+    const guarded = p.phases[2]!;
+    expect(kinds(guarded)).toEqual(['require-backfill-finished', ...kinds(inMigrate.phases[1]!).filter((kind) => kind !== 'backfill')]);
+    expect(guarded.modelEdits).toEqual(inMigrate.phases[1]!.modelEdits);
+  });
+
+  it('with --phases 3, four releases: the guard begins the switch', () => {
+    const three = plan({ strategy: 'copy', phases: 3, backfill: 'background' });
+    expect(three.phases.map((phase) => phase.name)).toEqual(['expand', 'copy', 'switch', 'drop']);
+    expect(kinds(three.phases[2]!)[0]).toBe('require-backfill-finished');
+  });
+
+  it('refuses it for the trigger strategy, whose code reads the new column in the release that fills it', () => {
+    expect(() => plan({ backfill: 'background' })).toThrow(/trigger strategy switches the code .* use --strategy copy/);
+    expect(() => plan({ strategy: 'db-column', backfill: 'background' })).toThrow(/db-column strategy renames the attribute only/);
+  });
+});

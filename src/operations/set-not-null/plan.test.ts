@@ -99,3 +99,32 @@ describe('drop-not-null plan', () => {
     expect(p.phases[0]!.beforeNext).toEqual(['Retire the previous release before any code writes None into quantity.']);
   });
 });
+
+describe('set-not-null --backfill background', () => {
+  it('with a default already: release 1 only registers the fill, release 2 begins with the guard and sets NOT NULL', () => {
+    const p = plan(gift({ default: '""' }), { fill: '', backfill: 'background' });
+    const [fill, enforce] = p.phases as [Phase, Phase];
+    expect(p.phases.map((phase) => `${phase.number}/${phase.of} ${phase.name}`)).toEqual(['1/2 fill', '2/2 not-null']);
+    expect(kinds(fill)).toEqual(['register-backfill']);
+    expect(op(fill, 'register-backfill')).toMatchObject({ table: 'shop_order', set: `"gift_note" = ('')`, where: '"gift_note" IS NULL' });
+    expect(fill.modelEdits).toEqual([]);
+    expect(kinds(enforce)).toEqual(['require-backfill-finished', 'set-not-null', 'state-only']);
+    expect(enforce.modelEdits[0]).toMatchObject({ kind: 'edit-field', removeKwargs: ['null'] });
+  });
+
+  it('default first: the default release, then the fill registered, then the guard and NOT NULL; the save() block stays while the command fills', () => {
+    const p = plan(gift({}), { fill: 'none given', backfill: 'background' });
+    const [first, fill, enforce] = p.phases as [Phase, Phase, Phase];
+    expect(p.phases.map((phase) => `${phase.number}/${phase.of} ${phase.name}`)).toEqual(['1/3 default', '2/3 fill', '3/3 not-null']);
+    expect(kinds(first)).toEqual(['state-only']);
+    expect(kinds(fill)).toEqual(['register-backfill']);
+    expect(fill.codeBlocks.map((block) => block.role)).toEqual(['fill-on-save']);
+    expect(kinds(enforce)).toEqual(['require-backfill-finished', 'set-not-null']);
+    expect(p.background).toMatchObject({ registeredIn: 2, guardedIn: 3 });
+  });
+
+  it('refuses it without a fill, and off PostgreSQL', () => {
+    expect(() => plan(gift({ default: '""' }), { backfill: 'background' })).toThrow(/^--backfill background: no --fill or --fill-sql was given/);
+    expect(() => plan(gift({ default: '""' }), { fill: '', backfill: 'background', database: 'sqlite' })).toThrow(/^--backfill background needs PostgreSQL/);
+  });
+});
