@@ -4,6 +4,7 @@
  * change's phases have run there. The record only knows which phases were generated.
  */
 import { BgScaffoldError } from '../errors.js';
+import type { BackfillProgress } from './backfills.js';
 import type { ChangeRecord } from '../record/change-record.js';
 import { clientErrorLine, findPgBinDir, findPsql, PsqlClient, PsycopgClient, type SqlClient } from '../verify/postgres.js';
 import { runCommand } from '../verify/process.js';
@@ -18,6 +19,8 @@ export interface Environment {
 export interface EnvironmentPhases {
   environment: string;
   applied: number[];
+  /** The change's background backfills registered there (`--backfill background`); absent when none. */
+  backfills?: BackfillProgress[];
 }
 
 /** `staging=postgres://…`, or a bare URL (named after its host and database). */

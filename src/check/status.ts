@@ -1,5 +1,6 @@
 /** `bg-scaffold status`: every change in the project, where it stands, what comes next, how long it has waited. */
 import { readChangeRecords } from '../record/change-record.js';
+import { registeredBackfills } from './backfills.js';
 import { appliedMigrations, phasesApplied, type Environment, type EnvironmentPhases } from './environments.js';
 import { collectChanges, daysBetween, waitingSince, type ChangeInFlight } from './changes.js';
 import { isGitWorkTree } from './git.js';
@@ -44,12 +45,22 @@ export async function projectStatus(projectRoot: string, options: StatusOptions)
   const { markers } = await scanProject(projectRoot, { targets: [], markers: true, onProgress: options.onProgress });
   const inGit = isGitWorkTree(projectRoot);
   const environments = options.environments ?? [];
-  const migrations = await Promise.all(environments.map((environment) => appliedMigrations(environment, options.python ?? 'python3')));
+  const python = options.python ?? 'python3';
+  const [migrations, backfills] = await Promise.all([
+    Promise.all(environments.map((environment) => appliedMigrations(environment, python))),
+    Promise.all(environments.map((environment) => registeredBackfills(environment, python))),
+  ]);
   const changes = collectChanges(records, markers).map((change) => {
     const status = changeStatus(projectRoot, change, inGit, options.now);
     if (environments.length === 0 || !change.record) return status;
     const record = change.record;
-    return { ...status, environments: environments.map((environment, i) => ({ environment: environment.name, applied: phasesApplied(record, migrations[i]!) })) };
+    return {
+      ...status,
+      environments: environments.map((environment, i) => {
+        const own = (backfills[i] ?? []).filter((backfill) => backfill.change === change.change);
+        return { environment: environment.name, applied: phasesApplied(record, migrations[i]!), ...(own.length > 0 ? { backfills: own } : {}) };
+      }),
+    };
   });
   return { changes };
 }

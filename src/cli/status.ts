@@ -1,6 +1,7 @@
 /** `bg-scaffold status`: every change in flight, its phase, what comes next and how long it has waited. */
 import { Command } from 'commander';
 import { projectStatus, type ChangeStatus, type StatusReport } from '../check/status.js';
+import { describeBackfill } from '../check/backfills.js';
 import { parseEnvironment } from '../check/environments.js';
 import { chooseDjangoRuntime } from '../project/introspect.js';
 import { progressIndicator, projectRoot } from './check.js';
@@ -59,7 +60,10 @@ function formatChange(change: ChangeStatus): string {
   const lines = [`${change.change} (${how}): ${state}`];
   if (change.app && change.model) lines.push(`  model: ${change.app}.${change.model}`);
   if (!change.recorded) lines.push(`  no record: only markers in the code name this change (bg-scaffold check reports them)`);
-  for (const where of change.environments ?? []) lines.push(`  ${where.environment}: ${appliedIn(where.applied, change.phases)}`);
+  for (const where of change.environments ?? []) {
+    lines.push(`  ${where.environment}: ${appliedIn(where.applied, change.phases)}`);
+    for (const backfill of where.backfills ?? []) lines.push(`    background backfill ${describeBackfill(backfill)}`);
+  }
   if (change.next) lines.push(`  next: phase ${change.next.phase}/${change.phases}, ${change.next.title}`, `        ${change.next.command}`);
   if (change.waitingSince && !change.complete) {
     const source = change.dateSource === 'git' ? 'git commit' : 'record';
