@@ -1,8 +1,9 @@
 /**
  * The runtime every generated PostgreSQL migration imports (`<app>/migrations/_bg_scaffold_v<N>.py`,
  * copied from python/runtime/; src/runtime/runtime.ts and test/unit/runtime/ hold it to its version).
- * Its behaviour is tested in Python, against real Django and PostgreSQL (test/python/test_bg_scaffold_ops.py);
- * this file writes the copy a migrations folder receives and runs that suite on each Django line.
+ * Its behaviour is tested in Python, against real Django and PostgreSQL (test/python/test_bg_scaffold_ops.py: the
+ * migration steps; test/python/test_bg_scaffold_background.py: background backfills, their worker command and guard);
+ * this file writes the copy a migrations folder receives and runs both suites on each Django line, in one process.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -52,7 +53,7 @@ describe.skipIf(stack === 'skip')('the runtime on real Django and PostgreSQL', (
   // Each Django line on the PostgreSQL at an end of the range it supports: the oldest for 5.2 (14),
   // the newest for the newest Django (18). The matrix and the other tests run on the shared server.
   it.each(DJANGO_LINES.map((line) => [line, POSTGRES_FOR_DJANGO[line]] as const))(
-    'passes test/python/test_bg_scaffold_ops.py on Django %s and PostgreSQL %s (every operation forwards, backwards, twice, under lock contention, in sqlmigrate)',
+    'passes test/python/test_bg_scaffold_*.py on Django %s and PostgreSQL %s (every operation forwards, backwards, twice, under lock contention, in sqlmigrate; background backfills killed, resumed, run twice at once, throttled, guarded)',
     async (line, major) => {
       const [env, binDir] = await Promise.all([ensureDjangoEnv(line), postgresMajorBinDir(major)]);
       const pg = await startPostgres({ binDir });
@@ -62,7 +63,7 @@ describe.skipIf(stack === 'skip')('the runtime on real Django and PostgreSQL', (
         if (!process.env.BG_TEST_DATABASE_URL) expect(await pg.query(db, 'SHOW server_version_num')).toMatch(new RegExp(`^${major}\\d{4}`));
         const result = await runCommand(
           env.python,
-          ['-m', 'unittest', 'discover', '-s', 'test/python', '-p', 'test_bg_scaffold_ops.py', '-v'],
+          ['-m', 'unittest', 'discover', '-s', 'test/python', '-p', 'test_bg_scaffold_*.py', '-v'],
           {
             cwd: repoRoot(),
             env: {
@@ -79,6 +80,11 @@ describe.skipIf(stack === 'skip')('the runtime on real Django and PostgreSQL', (
         expect(result.code, report).toBe(0);
         const ran = Number(/^Ran (\d+) tests?/m.exec(result.stderr)?.[1] ?? 0);
         expect(ran, report).toBeGreaterThanOrEqual(50);
+        // Both suites ran (-v names each test's module): the pattern must not lose one.
+        for (const suite of ['test_bg_scaffold_ops', 'test_bg_scaffold_background']) {
+          const passed = new RegExp(`^test_\\w+ \\(${suite}\\.\\w+(\\.test_\\w+)?\\) \\.\\.\\. ok$`, 'm');
+          expect(result.stderr, `${suite} did not run\n${report}`).toMatch(passed);
+        }
         // Only the ruff check may skip (ruff rides along in the 5.2 env only).
         const skipped = Number(/skipped=(\d+)/.exec(result.stderr)?.[1] ?? 0);
         expect(skipped, report).toBeLessThanOrEqual(line === '5.2' ? 0 : 1);
