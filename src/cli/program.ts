@@ -21,22 +21,26 @@ const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   templates: async () => (await import('./templates.js')).templatesCommand,
 };
 
-/** Every command: the operations (built from their declarations), then the rest. */
-async function allCommands(): Promise<CommandFactory[]> {
-  const [{ OPERATIONS }, { operationCommand }, rest] = await Promise.all([
-    import('../operations/index.js'),
-    import('./operation-command.js'),
-    Promise.all(Object.values(COMMANDS).map((load) => load())),
-  ]);
-  return [...OPERATIONS.map((operation): CommandFactory => (context) => operationCommand(operation as Operation, context)), ...rest];
+/**
+ * The operations (built from their declarations): only the one `name` names when it names one,
+ * then no other command is loaded (a generation does not load check, verify and status); else
+ * every operation, then the rest of COMMANDS (help, a mistyped command).
+ */
+async function operationCommands(name: string | undefined): Promise<CommandFactory[]> {
+  const [{ OPERATIONS }, { operationCommand }] = await Promise.all([import('../operations/index.js'), import('./operation-command.js')]);
+  const factory = (operation: Operation): CommandFactory => (context) => operationCommand(operation, context);
+  const named = OPERATIONS.find((operation) => operation.name === name);
+  if (named) return [factory(named as Operation)];
+  const rest = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return [...OPERATIONS.map((operation) => factory(operation as Operation)), ...rest];
 }
 
-/** The program for `argv`: with only the command it names when that is one of COMMANDS, else with all (help, a mistyped command). */
+/** The program for `argv`: with only the command it names when it names one, else with all (help, a mistyped command). */
 export async function loadProgram(context: CommandContext, argv: string[] = []): Promise<Command> {
   // `bg-scaffold --version` (a script asking which version is installed) needs no command at all.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return programOf(context, []);
   const named = Object.hasOwn(COMMANDS, argv[0] ?? '') ? COMMANDS[argv[0]!] : undefined;
-  return programOf(context, named ? [await named()] : await allCommands());
+  return programOf(context, named ? [await named()] : await operationCommands(argv[0]));
 }
 
 function programOf(context: CommandContext, factories: CommandFactory[]): Command {
