@@ -3,6 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// The two wasm modules (the Python grammar, the ruff formatter) stay on V8's baseline compiler:
+// in a run of a second or less, optimizing their hot functions on the side cost more CPU than it
+// saved, on two cores nearly all of it on the run's own time (bench/README.md, "CLI speed").
+// Set before anything compiles wasm; output is the same either way.
+setFlagsFromString('--liftoff-only');
 
 /** A file's modification time (ms), relative to this one; undefined when it does not exist. */
 const modified = (path) => statSync(new URL(path, import.meta.url), { throwIfNoEntry: false })?.mtimeMs;
