@@ -1,6 +1,6 @@
 /**
- * The field sweep (test/sweep/sweep.ts) in the suite: every thirty-second cell of each operation
- * (every ninety-sixth of the index, constraint and NOT NULL ones, on PostgreSQL) over examples/shop,
+ * The field sweep (test/sweep/sweep.ts) in the suite: every forty-eighth cell of each operation
+ * (every hundred-and-twenty-eighth of the index, constraint and NOT NULL ones, on PostgreSQL) over examples/shop,
  * examples/zoo and examples/legacy, to keep `npm test` within its time. `npm run sweep` runs every
  * cell and writes the whole table to test-results/sweep.md.
  */
@@ -18,15 +18,15 @@ describe.skipIf(decision === 'skip')('the field sweep over the example projects'
     async () => {
       const envs = await Promise.all(DJANGO_LINES.map((line) => ensureDjangoEnv(line)));
       const cells = [...(await sweepCells('shop', envs[0]!.python)), ...(await sweepCells('zoo', envs[0]!.python)), ...(await sweepCells('legacy', envs[0]!.python))];
-      // Every thirty-second cell of each operation: each operation meets fields of several kinds.
-      // The one-release index, constraint and NOT NULL plans, every ninety-sixth, on PostgreSQL
+      // Every forty-eighth cell of each operation: each operation meets fields of several kinds.
+      // The one-release index, constraint and NOT NULL plans, every hundred-and-twenty-eighth, on PostgreSQL
       // only (on SQLite they are Django's own operations).
       const seen = new Map<string, number>();
       const sample = cells.filter((cell) => {
         const count = seen.get(cell.operation) ?? 0;
         seen.set(cell.operation, count + 1);
-        if (!ONE_RELEASE.test(cell.operation)) return count % 32 === 0;
-        return !cell.operation.endsWith('(sqlite)') && count % 96 === 0;
+        if (!ONE_RELEASE.test(cell.operation)) return count % 48 === 0;
+        return !cell.operation.endsWith('(sqlite)') && count % 128 === 0;
       });
       const results = await runSweep(sample, envs);
       const describe = (r: SweepResult) => `${r.example} ${r.app}.${r.model}.${r.field ?? ''} ${r.operation}: ${r.reason}`;
