@@ -14,7 +14,7 @@ import {
   primaryKeyColumn,
   requireOwnTable,
 } from '../shared/django-fields.js';
-import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { supportsDbDefault } from '../shared/django-version.js';
 import { deriveChangeId, validateChangeId, validateNewFieldName } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
@@ -1118,7 +1118,9 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
     batchSize: input.batchSize,
     phases,
     warnings,
-    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : addColumnVerifiedOn(c, variant),
+    verifiedOn: background
+      ? ['Django 5.2 LTS and the newest Django on PostgreSQL 15 (blue-green matrix): bg_scaffold_backfill runs while releases 1 and 2 write, and release 3\'s guard stops migrate until it has']
+      : addColumnVerifiedOn(c, variant),
     ...(background
       ? {
           background: backgroundBackfill({

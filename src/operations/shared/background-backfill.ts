@@ -82,7 +82,7 @@ export function refuseBackground(request: { database: Database; backfills: boole
 
 /** PLAN.md's "Verified on" for the background form, beside the in-migrate plan's. */
 export const BACKGROUND_VERIFIED_ON =
-  'The background form (--backfill background): its migrations are held by golden files, and the runtime\'s RegisterBackfill, RequireBackfillFinished and bg_scaffold_backfill are tested on PostgreSQL by its Python tests; the blue-green matrix does not run it yet.';
+  'The background form (--backfill background): its migrations are held by golden files, and the runtime\'s RegisterBackfill, RequireBackfillFinished and bg_scaffold_backfill are tested on PostgreSQL by its Python tests; the blue-green matrix runs the background form of add-column, not yet of this operation.';
 
 /** Whole minutes (at least 1) that `rows` take at `perSecond`. */
 function minutes(rows: number, perSecond: number): number {
@@ -186,7 +186,8 @@ export function backgroundBackfill(spec: {
     watch: [
       `\`bg-scaffold status --database-url production=postgres://...\`: each registered backfill's state, keys walked of the estimate, rows updated, since when.`,
       `\`python manage.py bg_scaffold_backfill --status\` on a host that runs the app: the same, from the tracking tables.`,
-      `The command stops after --max-seconds and resumes from the last finished batch on its next run; --batch-size and --sleep-ratio throttle it. A crashed or killed run loses at most the batch it was in.`,
+      `The command stops after --max-seconds and resumes from the last finished batch on its next run; --batch-size and --sleep-ratio throttle it, and it pauses on its own while a replica lags or sessions queue for the table's locks. A crashed or killed run loses at most the batch it was in.`,
+      `\`python manage.py bg_scaffold_backfill --pause NAME\` stops every worker of a backfill at its next batch (a busy hour, say); \`--resume NAME\` lets them go on.`,
     ],
     guard:
       `Release ${spec.guardedIn}'s migration begins with RequireBackfillFinished: until every backfill above is finished, migrate stops there, before any other step, and names the command (${command}). ` +
