@@ -86,4 +86,18 @@ describe.skipIf(decision === 'skip')('status --database-url shows background bac
     },
     REAL_STACK_TIMEOUT_MS,
   );
+
+  it('with --database-url at generation, PLAN.md advises from the table\'s row estimate (pg_class.reltuples)', async () => {
+    const generate = (extra: string[]) =>
+      runMain([
+        'add-column', '--app', 'shop', '--model', 'Order', '--name', 'volume', '--type', 'BigIntegerField', '--backfill-sql', 'quantity::bigint * 3',
+        '--database', 'postgresql', '--yes', '--dry-run', '--project', project.dir, '--no-django', ...extra,
+      ]);
+    const estimated = await generate(['--backfill', 'background', '--database-url', server.url(database)]);
+    expect(estimated.code, estimated.stderr).toBe(0);
+    expect(estimated.stdout).toMatch(/At generation "shop_order" held about 1,\d{3} rows \(pg_class\.reltuples\): in migrate the deploy would wait about 1 min, so in migrate would do as well\./);
+    const unreadable = await generate(['--backfill', 'background', '--database-url', server.url('no_such_database_here')]);
+    expect([unreadable.code, unreadable.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(unreadable.stderr).toMatch(/^bg-scaffold: cannot read the row estimate of shop_order from --database-url: .*no_such_database_here/);
+  }, REAL_STACK_TIMEOUT_MS);
 });

@@ -1,5 +1,6 @@
 /** `add-column`: the request checked against the project and planned. */
 import type { StagedChange } from '../../commands/types.js';
+import { estimateRows } from '../../project/row-estimate.js';
 import { detectDefaultAutoFields } from '../../project/auto-field.js';
 import { appsWithInstalled, discoverProject, findModel } from '../../project/discover.js';
 import { readChangeRecords } from '../../record/change-record.js';
@@ -39,6 +40,7 @@ export const addColumn: Operation<typeof ADD_COLUMN_OPTIONS> = {
       backfillSql: answers.backfillSql,
       strategy: answers.strategy,
       backfill: answers.backfill,
+      rowsEstimate: answers.databaseUrl ? await estimateRows(answers.databaseUrl, model.dbTable, facts.root) : null,
       database: common.database,
       djangoVersion: common.djangoVersion ?? facts.djangoVersion,
       defaultAutoFields: await detectDefaultAutoFields(facts.root, facts.apps),

@@ -2,7 +2,7 @@
 import { appsWithInstalled } from '../../project/discover.js';
 import type { DjangoModel } from '../../project/types.js';
 import { type AskContext, oneOf, text, toggle, wholeNumber } from '../options.js';
-import { backfillOption } from '../shared/background-backfill.js';
+import { backfillOption, rowEstimateOption } from '../shared/background-backfill.js';
 import { validateNewFieldName } from '../shared/names.js';
 import { appOption, changeIdOption, modelOption, refusal } from '../shared/target-options.js';
 import { ADD_COLUMN_STRATEGIES, ADD_COLUMN_TYPES, type AddColumnStrategy, type AddColumnType, isVolatileDefault, ON_DELETE_CHOICES, parseDefault, type Sizes } from './plan.js';
@@ -146,6 +146,7 @@ export const ADD_COLUMN_OPTIONS = {
     description: 'phased (default) or single-release',
     flagOnly: 'single-release breaks the previous release: a terminal never offers it, a script must ask for it by name',
   }),
+  databaseUrl: rowEstimateOption(),
   changeId: changeIdOption('<model>-add-<name>'),
 };
 

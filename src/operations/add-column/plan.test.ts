@@ -425,3 +425,16 @@ describe('add-column --backfill background (a backfill that outgrows a deploy)',
     expect(p.background!.choose).toMatch(/No database was read at generation, so the choice was yours/);
   });
 });
+
+describe('add-column in migrate over a large table (--database-url gave an estimate)', () => {
+  it('warns that the deploy would wait, and names --backfill background', () => {
+    expect(plan({ name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity * 2', rowsEstimate: 50_000_000 }).warnings).toContain(
+      '"shop_order" holds about 50 million rows (pg_class.reltuples): the in-migrate backfill would hold the deploy about 21–33 min; consider --backfill background',
+    );
+  });
+
+  it('says nothing for a small table, or without an estimate', () => {
+    const without = plan({ name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity * 2' });
+    expect(plan({ name: 'weight', type: 'BigIntegerField', backfillSql: 'quantity * 2', rowsEstimate: 100_000 })).toEqual(without);
+  });
+});

@@ -14,7 +14,7 @@ import {
   primaryKeyColumn,
   requireOwnTable,
 } from '../shared/django-fields.js';
-import { backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { supportsDbDefault } from '../shared/django-version.js';
 import { deriveChangeId, validateChangeId, validateNewFieldName } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
@@ -1066,6 +1066,8 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
     `its inserts into ${c.table} FAIL (NOT NULL without a default) until it is retired; and the table stays locked ` +
     `(ACCESS EXCLUSIVE) for the whole backfill. Ship it only when the previous release does not insert ${model.name} rows, or take the downtime.`;
   const warnings = addColumnWarnings(input, c, variant, singleReleaseWarning);
+  const large = variant === 'backfill' && !background ? inMigrateWarning(c.table, input.rowsEstimate) : null;
+  if (large) warnings.push(large);
 
   let phases: Phase[];
   switch (variant) {

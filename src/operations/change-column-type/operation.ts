@@ -1,5 +1,6 @@
 /** `change-column-type`: the request checked against the project and planned. */
 import type { StagedChange } from '../../commands/types.js';
+import { estimateRows } from '../../project/row-estimate.js';
 import { appsWithInstalled, discoverProject, findField, findModel } from '../../project/discover.js';
 import { readChangeRecords } from '../../record/change-record.js';
 import { type Operation, type OperationRequest, stageOperation } from '../operation.js';
@@ -35,6 +36,7 @@ export const changeColumnType: Operation<typeof CHANGE_COLUMN_TYPE_OPTIONS> = {
       decimalPlaces: answers.decimalPlaces,
       using: answers.using,
       backfill: answers.backfill,
+      rowsEstimate: answers.databaseUrl ? await estimateRows(answers.databaseUrl, model.dbTable, facts.root) : null,
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

@@ -1,7 +1,7 @@
 /** What `change-column-type` asks for: each input once, as a flag and as the question a terminal asks without it. */
 import type { DjangoField, DjangoModel } from '../../project/types.js';
 import { type AskContext, text, wholeNumber } from '../options.js';
-import { backfillOption } from '../shared/background-backfill.js';
+import { backfillOption, rowEstimateOption } from '../shared/background-backfill.js';
 import { isRelation, postgresColumnType } from '../shared/django-fields.js';
 import { appOption, changeIdOption, modelOption } from '../shared/target-options.js';
 import { COLUMN_TYPES, type ColumnType, offeredChange } from './plan.js';
@@ -103,6 +103,7 @@ export const CHANGE_COLUMN_TYPE_OPTIONS = {
     const target = targetsOf(context.model()).find((t) => t.name === context.answers.field);
     return target !== undefined && offeredChange(target.postgresType, context.answers.type as ColumnType) !== 'metadata only: 1 release';
   }),
+  databaseUrl: rowEstimateOption(),
   changeId: changeIdOption('<model>-<field>-to-<type>'),
 };
 

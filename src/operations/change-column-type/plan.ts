@@ -18,7 +18,7 @@ import { incomingRelations } from '../shared/relations.js';
 import { addColumnSql, dropColumnSql, q } from '../shared/sql.js';
 import type { ChangePlan, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation, SwappedColumn } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
-import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { sqliteWarning } from '../shared/warnings.js';
 
 /** The field classes a column can change to, and the PostgreSQL type each gives. */
@@ -195,6 +195,8 @@ export function changeColumnTypePlan(input: ChangeColumnTypeInput): ChangePlan {
   const phases = database !== 'postgresql' ? portablePhases(typeChange) : kind === 'metadata-only' ? metadataOnlyPhases(typeChange) : swap();
   const warnings: string[] = [];
   if (database === 'sqlite') warnings.push(sqliteWarning());
+  const large = database === 'postgresql' && kind === 'column-swap' && !background ? inMigrateWarning(own!.table, input.rowsEstimate) : null;
+  if (large) warnings.push(large);
   const strategy = database !== 'postgresql' ? 'alter-field' : kind;
   return {
     schemaVersion: 1,

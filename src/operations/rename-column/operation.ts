@@ -1,5 +1,6 @@
 /** `rename-column`: the request checked against the project, planned, and the code that must follow named. */
 import { readFileSync } from 'node:fs';
+import { estimateRows } from '../../project/row-estimate.js';
 import { join } from 'node:path';
 import { referencesTo, referenceWarnings, withWarnings } from '../../commands/reference-warnings.js';
 import type { StagedChange } from '../../commands/types.js';
@@ -33,6 +34,7 @@ export const renameColumn: Operation<typeof RENAME_COLUMN_OPTIONS> = {
       strategy: answers.strategy,
       phases: answers.phases,
       backfill: answers.backfill,
+      rowsEstimate: answers.databaseUrl ? await estimateRows(answers.databaseUrl, model.dbTable, facts.root) : null,
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

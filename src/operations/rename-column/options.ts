@@ -2,7 +2,7 @@
 import { fail } from '../../errors.js';
 import { appsWithInstalled } from '../../project/discover.js';
 import { type AskContext, oneOf, parsed, text } from '../options.js';
-import { backfillOption } from '../shared/background-backfill.js';
+import { backfillOption, rowEstimateOption } from '../shared/background-backfill.js';
 import { requireConcreteColumn } from '../shared/django-fields.js';
 import { validateNewFieldName } from '../shared/names.js';
 import { appOption, changeIdOption, fieldOption, modelOption, refusal } from '../shared/target-options.js';
@@ -70,6 +70,7 @@ export const RENAME_COLUMN_OPTIONS = {
   }),
   // Offered for the copy strategy on PostgreSQL, the one whose copy can wait for a release of its own.
   backfill: backfillOption(({ database, answers }) => database === 'postgresql' && answers.strategy === 'copy'),
+  databaseUrl: rowEstimateOption(),
   changeId: changeIdOption('<model>-<field>-to-<new name>'),
 };
 

@@ -29,7 +29,7 @@ import {
   sqlString,
 } from '../shared/sql.js';
 import type { OnPurpose } from '../shared/linters.js';
-import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
 import type {
@@ -151,6 +151,9 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     );
   }
   if (database === 'sqlite') warnings.push(sqliteWarning());
+  // The trigger and copy strategies copy every row; the copy strategy can do it in the background.
+  const large = strategy !== 'db-column' && !background ? inMigrateWarning(rename.table, input.rowsEstimate) : null;
+  if (large) warnings.push(strategy === 'copy' ? large : large.replace('consider --backfill background', 'consider --strategy copy --backfill background'));
 
   return {
     schemaVersion: 1,

@@ -1,5 +1,6 @@
 /** `set-not-null`: the request checked against the project and planned. */
 import type { StagedChange } from '../../commands/types.js';
+import { estimateRows } from '../../project/row-estimate.js';
 import { discoverProject, findField, findModel } from '../../project/discover.js';
 import { readChangeRecords } from '../../record/change-record.js';
 import { type Operation, type OperationRequest, stageOperation } from '../operation.js';
@@ -27,6 +28,7 @@ export const setNotNull: Operation<typeof SET_NOT_NULL_OPTIONS> = {
       fill: answers.fill,
       fillSql: answers.fillSql,
       backfill: answers.backfill,
+      rowsEstimate: answers.databaseUrl ? await estimateRows(answers.databaseUrl, model.dbTable, facts.root) : null,
       database: common.database,
       lock: common.lock,
       batchSize: common.batchSize,

@@ -1,7 +1,7 @@
 /** What `set-not-null` asks for: each input once, as a flag and as the question a terminal asks without it. */
 import { fail } from '../../errors.js';
 import { type AskContext, text } from '../options.js';
-import { backfillOption } from '../shared/background-backfill.js';
+import { backfillOption, rowEstimateOption } from '../shared/background-backfill.js';
 import { defaultFromFill } from '../shared/column-defaults.js';
 import { appOption, changeIdOption, fieldOption, modelOption, refusal } from '../shared/target-options.js';
 import { hasOwnDefault, notNullRefusal } from './plan.js';
@@ -45,6 +45,7 @@ export const SET_NOT_NULL_OPTIONS = {
   }),
   // Offered when NULL rows are to be filled on PostgreSQL: only then is there a backfill to move.
   backfill: backfillOption(({ database, answers }) => database === 'postgresql' && (answers.fill !== undefined || answers.fillSql !== undefined)),
+  databaseUrl: rowEstimateOption(),
   changeId: changeIdOption('<model>-<field>-not-null'),
 };
 

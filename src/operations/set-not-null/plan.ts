@@ -12,7 +12,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { type ColumnDefault, defaultFromFill } from '../shared/column-defaults.js';
 import { isRelation, migrationFieldExpression, primaryKeyColumn, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
@@ -82,7 +82,10 @@ export function setNotNullPlan(input: SetNotNullInput): ChangePlan {
     lock: input.lock,
     batchSize: input.batchSize,
     phases,
-    warnings: database === 'sqlite' ? [sqliteWarning()] : [],
+    warnings: [
+      ...(database === 'sqlite' ? [sqliteWarning()] : []),
+      ...(c.fillSql !== null && !background ? [inMigrateWarning(c.table, input.rowsEstimate)].filter((w): w is string => w !== null) : []),
+    ],
     verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : verifiedOn('set-not-null', strategy, database),
     ...(background
       ? {

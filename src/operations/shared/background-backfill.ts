@@ -7,7 +7,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database } from '../../project/types.js';
-import { type AskContext, oneOf } from '../options.js';
+import { type AskContext, oneOf, text } from '../options.js';
 import { q, sqlString } from './sql.js';
 import type { BackgroundBackfill, MigrationOperation } from './types.js';
 
@@ -43,6 +43,22 @@ export function backfillOption(offered: (context: AskContext) => boolean) {
           })
         : undefined,
   });
+}
+
+/** `--database-url`: read once at generation for the table's row estimate, which PLAN.md's advice on the form cites. */
+export function rowEstimateOption() {
+  return text({
+    flag: '--database-url <url>',
+    description: "a PostgreSQL database (postgres://...) to estimate the table's rows from (pg_class.reltuples): PLAN.md then says whether the backfill should run in the background",
+    flagOnly: 'read once for an estimate; without it the choice of --backfill is yours',
+  });
+}
+
+/** A warning for an in-migrate backfill over a table the estimate says is large; null otherwise. */
+export function inMigrateWarning(table: string, rowsEstimate: number | null | undefined): string | null {
+  if (rowsEstimate == null || rowsEstimate <= BACKGROUND_ABOVE_ROWS) return null;
+  const [fast, slow] = [minutes(rowsEstimate, BACKFILL_ROWS_PER_SECOND.high), minutes(rowsEstimate, BACKFILL_ROWS_PER_SECOND.low)];
+  return `"${table}" holds about ${rowsText(rowsEstimate)} rows (pg_class.reltuples): the in-migrate backfill would hold the deploy about ${fast}–${slow} min; consider --backfill background`;
 }
 
 /** The tracking table's name for one backfill of a change: unique in the project, as the change id is. */
