@@ -1,16 +1,32 @@
 /** The matrix's scenarios: every rename-column strategy, and the negative controls that must fail. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { backgroundForm } from './background-backfill.js';
 import type { Scenario } from './matrix.js';
 
 // Small batches, so the backfill of 1,000+ rows runs as many transactions while both releases write.
 const rename = ['rename-column', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--to', 'qty', '--batch-size', '100'];
+
+const copyInTheBackground = backgroundForm({ change: 'order-quantity-to-qty', registeredIn: 2, remaining: 'SELECT count(*) FROM shop_order WHERE qty IS DISTINCT FROM quantity', notNullColumn: 'qty' });
 
 export const SCENARIOS: Scenario[] = [
   { name: 'rename-column db-column', cli: [...rename, '--strategy', 'db-column'], codeField: ['quantity', 'qty'], djangoLines: ['latest'] },
   { name: 'rename-column trigger', cli: [...rename, '--strategy', 'trigger'], codeField: ['quantity', 'qty', 'qty'] },
   // copy: release 1 reads the old field (and writes both), release 2 reads the new one.
   { name: 'rename-column copy (4 phases)', cli: [...rename, '--strategy', 'copy'], codeField: ['quantity', 'quantity', 'qty', 'qty', 'qty'], djangoLines: ['latest'] },
+  {
+    // --backfill background: release 2 registers the copy (its code is release 1's); the command copies
+    // while both write; release 3 begins with the guard, then reads qty.
+    name: 'rename-column copy, background backfill',
+    djangoLines: ['5.2'],
+    cli: [...rename, '--strategy', 'copy', '--backfill', 'background'],
+    codeField: ['quantity', 'quantity', 'quantity', 'qty', 'qty', 'qty'],
+    developer: copyInTheBackground.beforeRelease,
+    verify: {
+      check: "release 1 registers nothing; in release 2 release 3's guard stops migrate before the command ran, which then copies every row while both releases write; in release 3 qty is NOT NULL",
+      run: copyInTheBackground.verify,
+    },
+  },
   {
     name: 'rename-column copy (3 phases)',
     djangoLines: ['5.2'],

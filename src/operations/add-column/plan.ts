@@ -14,7 +14,7 @@ import {
   primaryKeyColumn,
   requireOwnTable,
 } from '../shared/django-fields.js';
-import { backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { BACKGROUND_VERIFIED_IN_MATRIX, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { supportsDbDefault } from '../shared/django-version.js';
 import { deriveChangeId, validateChangeId, validateNewFieldName } from '../shared/names.js';
 import { pythonString } from '../shared/python-literals.js';
@@ -1121,7 +1121,7 @@ export function addColumnPlan(input: AddColumnInput): ChangePlan {
     phases,
     warnings,
     verifiedOn: background
-      ? ['Django 5.2 LTS and the newest Django on PostgreSQL 15 (blue-green matrix): bg_scaffold_backfill runs while releases 1 and 2 write, and release 3\'s guard stops migrate until it has']
+      ? [BACKGROUND_VERIFIED_IN_MATRIX]
       : addColumnVerifiedOn(c, variant),
     ...(background
       ? {

@@ -29,7 +29,7 @@ import {
   sqlString,
 } from '../shared/sql.js';
 import type { OnPurpose } from '../shared/linters.js';
-import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { BACKGROUND_VERIFIED_IN_MATRIX, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { verifiedOn } from '../shared/verified-on.js';
 import { sqliteWarning } from '../shared/warnings.js';
 import type {
@@ -178,7 +178,7 @@ export function renameColumnPlan(input: RenameColumnInput): ChangePlan {
     batchSize: input.batchSize,
     phases,
     warnings,
-    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : verifiedOn('rename-column', strategy, database),
+    verifiedOn: background ? [BACKGROUND_VERIFIED_IN_MATRIX] : verifiedOn('rename-column', strategy, database),
     ...(background
       ? {
           background: backgroundBackfill({

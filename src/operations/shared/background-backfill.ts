@@ -98,7 +98,11 @@ export function refuseBackground(request: { database: Database; backfills: boole
 
 /** PLAN.md's "Verified on" for the background form, beside the in-migrate plan's. */
 export const BACKGROUND_VERIFIED_ON =
-  'The background form (--backfill background): its migrations are held by golden files, and the runtime\'s RegisterBackfill, RequireBackfillFinished and bg_scaffold_backfill are tested on PostgreSQL by its Python tests; the blue-green matrix runs the background form of add-column, not yet of this operation.';
+  'The background form (--backfill background): its migrations are held by golden files, and the runtime\'s RegisterBackfill, RequireBackfillFinished and bg_scaffold_backfill are tested on PostgreSQL by its Python tests; the blue-green matrix runs the background form of add-column and rename-column copy, not yet of this operation.';
+
+/** PLAN.md's "Verified on" for the background forms the matrix runs (keep in step with test/matrix/background-backfill.ts). */
+export const BACKGROUND_VERIFIED_IN_MATRIX =
+  "Django 5.2 LTS and the newest Django on PostgreSQL 15 (blue-green matrix): bg_scaffold_backfill runs while the registering release and the one before it write, and the next release's guard stops migrate until it has";;
 
 /** Whole minutes (at least 1) that `rows` take at `perSecond`. */
 function minutes(rows: number, perSecond: number): number {
