@@ -52,12 +52,24 @@ describe('add-column in a terminal', () => {
   });
 
   it('takes the backfill SQL for a NOT NULL column', async () => {
-    const prompter = new ScriptedPrompter(['weight', 'backfill', 'quantity * 2', 'none', true]);
+    const prompter = new ScriptedPrompter(['weight', 'backfill', 'quantity * 2', 'none', 'in-migrate', true]);
     const { code } = await runMain(['add-column', '--project', project, '--app', 'shop', '--model', 'Order', '--type', 'BigIntegerField'], terminal(prompter));
     expect(code).toBe(0);
     const { plan } = planJson('order-add-weight');
     expect(plan.strategy).toBe('backfill');
     expect(plan.inputs).toMatchObject({ backfillSql: 'quantity * 2', null: false, default: null });
+    expect(plan.phases).toHaveLength(2);
+  });
+
+  it('offers where the SQL backfill runs, and the background form takes a release more', async () => {
+    const prompter = new ScriptedPrompter(['volume', 'backfill', 'quantity * 3', 'none', 'background', true]);
+    const { code } = await runMain(['add-column', '--project', project, '--app', 'shop', '--model', 'Order', '--type', 'BigIntegerField'], terminal(prompter));
+    expect(code).toBe(0);
+    const question = prompter.asked.find((q) => q.message === 'The backfill runs')!;
+    expect(question.choices!.map((c) => c.value)).toEqual(['in-migrate', 'background']);
+    const { plan } = planJson('order-add-volume');
+    expect(plan.inputs).toMatchObject({ backfillSql: 'quantity * 3', backfill: 'background' });
+    expect(plan.phases.map((phase: { name: string }) => phase.name)).toEqual(['expand', 'fill', 'enforce']);
   });
 
   it('refuses a volatile default at the prompt, pointing at the backfill', async () => {

@@ -49,11 +49,13 @@ describe('change-column-type in a terminal', () => {
   });
 
   it('an integer is offered the other integer types as column swaps, and nothing is written when declined', async () => {
-    const prompter = new ScriptedPrompter(['shop', 'Order', 'quantity', 'BigIntegerField', false]);
+    const prompter = new ScriptedPrompter(['shop', 'Order', 'quantity', 'BigIntegerField', 'in-migrate', false]);
     const { code } = await runMain(['change-column-type', '--project', project, '--no-django'], terminal(prompter));
     expect(code).toBe(0);
     const types = offered(prompter, /^New type/).map((choice) => choice.name.replace(/\s+/g, ' '));
     expect(types).toContain('BigIntegerField column swap: 3 releases');
+    // A column swap fills its new column: where it runs is asked (a metadata-only change, above, is not asked).
+    expect(offered(prompter, /^The backfill runs/).map((choice) => choice.value)).toEqual(['in-migrate', 'background']);
     expect(types).not.toContain(expect.stringMatching(/^BigAutoField/));
     expect(readFileSync(path.join(project, 'shop', 'models.py'), 'utf8')).toBe(readFileSync(path.join(example, 'shop', 'models.py'), 'utf8'));
   });

@@ -57,7 +57,7 @@ describe('add-index in a terminal', () => {
 describe('set-not-null in a terminal', () => {
   it('a field without a default must get a value, checked against the column as it is typed', async () => {
     const dir = project('zoo');
-    const prompter = new ScriptedPrompter(['library', 'Book', 'pages', '0', true]);
+    const prompter = new ScriptedPrompter(['library', 'Book', 'pages', '0', 'in-migrate', true]);
     const { code } = await runMain(['set-not-null', '--project', dir, '--no-django'], terminal(prompter));
     expect(code).toBe(0);
     expect(asked(prompter)).toEqual([
@@ -65,6 +65,7 @@ describe('set-not-null in a terminal', () => {
       'select Model',
       'search Field to make NOT NULL (type to filter)',
       'input pages has no default, so the previous release inserts NULL: value for NULL rows and new rows',
+      'select The backfill runs',
       'confirm Write these 8 files?',
     ]);
     expect(offered(prompter, /^Field/).choices!.find((c) => c.value === 'title')?.disabled).toBe('already NOT NULL');

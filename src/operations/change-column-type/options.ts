@@ -4,7 +4,7 @@ import { type AskContext, text, wholeNumber } from '../options.js';
 import { backfillOption, rowEstimateOption } from '../shared/background-backfill.js';
 import { isRelation, postgresColumnType } from '../shared/django-fields.js';
 import { appOption, changeIdOption, modelOption } from '../shared/target-options.js';
-import { COLUMN_TYPES, type ColumnType, offeredChange } from './plan.js';
+import { COLUMN_TYPES, type ColumnType, offeredChange, swapsColumn } from './plan.js';
 
 const TYPES = Object.keys(COLUMN_TYPES) as ColumnType[];
 const INTEGERS = ['SmallIntegerField', 'IntegerField', 'BigIntegerField', 'PositiveSmallIntegerField', 'PositiveIntegerField', 'PositiveBigIntegerField'];
@@ -95,13 +95,14 @@ export const CHANGE_COLUMN_TYPE_OPTIONS = {
     description: 'SQL of the new value from the old column, for a cast PostgreSQL cannot do implicitly, e.g. "number::integer"',
     flagOnly: 'needed only for a cast PostgreSQL refuses; the error that asks for it says so',
   }),
-  // Offered where PostgreSQL gets a column swap, whose new column is filled (a change that may
-  // turn out metadata only by its sizes is offered too: the plan then refuses background in one line).
-  backfill: backfillOption((context) => {
-    if (context.database !== 'postgresql') return false;
-    if (context.answers.using !== undefined) return true;
-    const target = targetsOf(context.model()).find((t) => t.name === context.answers.field);
-    return target !== undefined && offeredChange(target.postgresType, context.answers.type as ColumnType) !== 'metadata only: 1 release';
+  // Offered where PostgreSQL gets a column swap, whose new column is filled; not for a change of metadata only.
+  backfill: backfillOption(({ database, answers, model }) => {
+    if (database !== 'postgresql') return false;
+    const target = targetsOf(model()).find((t) => t.name === answers.field);
+    if (target === undefined) return false;
+    const kwargs = model().fields.find((f) => f.name === answers.field)?.kwargs ?? {};
+    const sizes = { maxLength: answers.maxLength as number | undefined, maxDigits: answers.maxDigits as number | undefined, decimalPlaces: answers.decimalPlaces as number | undefined };
+    return swapsColumn(target.postgresType, answers.type as ColumnType, sizes, kwargs, answers.using !== undefined);
   }),
   databaseUrl: rowEstimateOption(),
   changeId: changeIdOption('<model>-<field>-to-<type>'),

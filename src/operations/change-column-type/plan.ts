@@ -328,6 +328,18 @@ export function offeredChange(current: string | null, type: ColumnType): string 
   return typeChangeKind(current, COLUMN_TYPES[type], false) === 'metadata-only' ? 'metadata only: 1 release' : 'column swap: 3 releases';
 }
 
+/**
+ * Whether a request swaps in a new column on PostgreSQL (which is then filled), from what a terminal
+ * has answered so far: the sizes given, else the field's own (`kwargs`).
+ */
+export function swapsColumn(current: string | null, type: ColumnType, sizes: { maxLength?: number; maxDigits?: number; decimalPlaces?: number }, kwargs: Record<string, string>, using: boolean): boolean {
+  const given: Record<string, string> = { ...kwargs };
+  if (sizes.maxLength !== undefined) given.max_length = String(sizes.maxLength);
+  if (sizes.maxDigits !== undefined) given.max_digits = String(sizes.maxDigits);
+  if (sizes.decimalPlaces !== undefined) given.decimal_places = String(sizes.decimalPlaces);
+  return typeChangeKind(current, postgresTypeOf(type, given), using) === 'column-swap';
+}
+
 /** Which kind of change the request is on PostgreSQL, for a terminal to show before anything is written. */
 function typeChangeKind(oldType: string | null, newType: string, using: boolean): TypeChangeKind {
   return oldType !== null && !using && isMetadataOnly(oldType, newType) ? 'metadata-only' : 'column-swap';
