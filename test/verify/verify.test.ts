@@ -216,6 +216,29 @@ describe.skipIf(decision === 'skip')('bg-scaffold verify on real Django and Post
   );
 
   it(
+    "passes add-column's background form at the guarded release: verify runs bg_scaffold_backfill, as the team does, before the release whose migration begins with the guard",
+    async () => {
+      const project = exampleRepo('shop', 'add-column-background');
+      const change = await generate(project, 'add-column', '--app', 'shop', '--model', 'Order', '--name', 'weight', '--type', 'BigIntegerField', '--backfill-sql', 'quantity::bigint * 2', '--backfill', 'background');
+      // The developer's part of release 1 (the marked TODO): every save() writes weight.
+      const models = join(project, 'shop', 'models.py');
+      const anchor = '    def save(self, *args, **kwargs):\n';
+      writeFileSync(models, readFileSync(models, 'utf8').replace(anchor, `${anchor}        if self.weight is None:\n            self.weight = 11\n`));
+      for (const release of [1, 2]) {
+        git(project, 'add', '-A');
+        git(project, 'commit', '-qm', `release ${release}`);
+        expect((await cli(project, 'advance', change, '--yes')).code).toBe(0);
+      }
+      const result = await verify(project, change);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain('verify order-add-weight: phase 3/3 (add-column, backfill)');
+      expect(result.stdout).toMatch(/ok\s+setup\s+python manage\.py bg_scaffold_backfill --change order-add-weight \(the backfill the previous release registered\)/);
+      expect(failedChecks(result.stdout)).toEqual([]);
+    },
+    REAL_STACK_TIMEOUT_MS,
+  );
+
+  it(
     'passes drop-table, and fails the same release with the foreign key simply dropped (orphans)',
     async () => {
       const project = exampleRepo('shop', 'drop-table');
