@@ -32,6 +32,8 @@ export const LAB_ARMS: readonly LabArm[] = [
   { id: GENERATED_ARM, what: `bg-scaffold's BackfillInBatches (runtime v${RUNTIME_VERSION}), the generated phase`, load: true, lab: null },
   { id: 'ctid 20ms 1-stmt +load', what: 'heap pages in physical order, batches aimed at 20 ms, each one autocommitted statement', load: true, lab: ctid(20, '--one-statement') },
   { id: 'ctid-do 20ms +load', what: 'heap pages, 20 ms batches, the loop on the server: a DO block per second of batches, COMMIT after each', load: true, lab: ['--strategy', 'ctid-do', '--target-ms', '20'] },
+  // Issue 21's background form: RegisterBackfill, then the worker (manage.py bg_scaffold_backfill) while the load serves.
+  { id: 'background +load', what: `bg-scaffold's RegisterBackfill, then its worker BackfillCommand (runtime v${RUNTIME_VERSION}) at full speed, no throttle (--sleep-ratio 0; its other options at their defaults)`, load: true, lab: ['--strategy', 'background', '--runtime', `_bg_scaffold_v${RUNTIME_VERSION}`] },
   { id: 'keyset +load', what: 'hand-written keyset loop, 10,000 keys a batch', load: true, lab: keyset },
   { id: 'keyset', what: 'hand-written keyset loop, 10,000 keys a batch, no load', load: false, lab: keyset },
   { id: 'keyset 50ms +load', what: "keyset loop, batches aimed at 50 ms (the runtime's rule) without its FOR UPDATE subselect", load: true, lab: ['--strategy', 'keyset', '--adapt', 'duration', '--target-ms', '50'] },

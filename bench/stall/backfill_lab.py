@@ -16,6 +16,11 @@ Strategies:
     ctid-do           the same pages, the batching loop on the server: one DO block per ~second
                       of work runs the batches, each committed (COMMIT in DO, PostgreSQL 11+),
                       sized to --target-ms by clock_timestamp(); no round trip per batch
+    background        the runtime's own background form (issue 21), --runtime _bg_scaffold_vN
+                      from python/runtime/: RegisterBackfill registers the UPDATE (key --pk),
+                      then its worker (BackfillCommand, manage.py bg_scaffold_backfill) works
+                      it with --sleep-ratio 0; the window is the registration's started_at
+                      (the worker hands out its first batch) to finished_at
 
 Every strategy covers every row where ``--where`` held when it started: the batched ones walk
 the keys (pages) that existed then; rows written after that are the writers' (the serving
@@ -41,7 +46,7 @@ MIN_ROWS = 100
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--strategy", required=True, choices=["update-all", "keyset", "ctid", "ctid-skip-locked", "ctid-do"])
+    parser.add_argument("--strategy", required=True, choices=["update-all", "keyset", "ctid", "ctid-skip-locked", "ctid-do", "background"])
     parser.add_argument("--table", required=True)
     parser.add_argument("--set", dest="set_sql", required=True)
     parser.add_argument("--where", dest="where_sql", required=True)
@@ -50,6 +55,7 @@ def main():
     parser.add_argument("--target-ms", type=float, default=50.0, help="the batch duration aimed at")
     parser.add_argument("--adapt", default="fixed", choices=["fixed", "duration", "lockwait"])
     parser.add_argument("--lock-timeout", default="1s")
+    parser.add_argument("--runtime", help="background: the runtime module in python/runtime/ (_bg_scaffold_v7)")
     parser.add_argument("--pause", type=float, default=0.0, help="sleep this share of each batch's time after it")
     parser.add_argument(
         "--one-statement",
@@ -57,6 +63,8 @@ def main():
         help="each batch one autocommitted statement, lock_timeout set once for the session (no BEGIN, SET LOCAL, COMMIT)",
     )
     args = parser.parse_args()
+    if args.strategy == "background":
+        return background(args)
     conn = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
     conn.execute("SET application_name = 'bench_backfill_lab'")
     print("ready", flush=True)
@@ -281,6 +289,55 @@ $bg$"""
             done, _ = self.batch(update, [keys[at : at + 1000]], 1000)
             rows += done
         return rows
+
+
+def background(args):
+    """RegisterBackfill through a schema editor, as migrate runs it (before "ready": the
+    registration is not the backfill), then the worker, as ``manage.py bg_scaffold_backfill
+    --sleep-ratio 0`` runs it (its other options at their defaults)."""
+    import importlib.util
+
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from psycopg.conninfo import conninfo_to_dict
+
+    url = conninfo_to_dict(os.environ["DATABASE_URL"])
+    database = {"ENGINE": "django.db.backends.postgresql", "NAME": url.get("dbname"), "USER": url.get("user"), "PASSWORD": url.get("password"), "HOST": url.get("host"), "PORT": url.get("port")}
+    settings.configure(DATABASES={"default": database}, USE_TZ=True)
+    django.setup()
+    here = os.path.dirname(os.path.abspath(__file__))
+    source = os.path.join(here, "..", "..", "python", "runtime", f"{args.runtime}.py")
+    spec = importlib.util.spec_from_file_location(args.runtime, source)
+    runtime = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runtime)
+    name, change = f"bench-lab/{args.table}", "bench-lab"
+    register = runtime.RegisterBackfill(
+        name, change=change, table=args.table, set_sql=args.set_sql, where_sql=args.where_sql,
+        pk=args.pk, batch_size=args.batch_size, lock_timeout=args.lock_timeout,
+    )
+    with connection.schema_editor(atomic=False) as editor:
+        register.database_forwards("shop", editor, None, None)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    call_command(runtime.BackfillCommand(), change=change, sleep_ratio=0.0)
+    with connection.cursor() as cur:
+        cur.execute(
+            f'SELECT extract(epoch FROM b.started_at), extract(epoch FROM b.finished_at), b.state,'
+            f" coalesce(sum(k.rows_updated), 0), count(k.id), percentile_disc(0.5) WITHIN GROUP (ORDER BY k.seconds),"
+            f' max(k.seconds) FROM "{runtime.BACKFILLS}" b LEFT JOIN "{runtime.BATCHES}" k ON k.backfill_id = b.id'
+            " WHERE b.name = %s GROUP BY b.id",
+            [name],
+        )
+        start, end, state, rows, batches, median_s, max_s = cur.fetchone()
+    if state != "finished":
+        raise SystemExit(f"backfill_lab.py: the worker left the backfill {state}")
+    print(json.dumps({
+        "start": float(start), "end": float(end), "rows": int(rows), "batches": batches,
+        "batchMsMedian": round((median_s or 0) * 1000, 2), "batchMsMax": round((max_s or 0) * 1000, 2),
+        "runtime": args.runtime,
+    }), flush=True)
 
 
 if __name__ == "__main__":
