@@ -17,10 +17,20 @@ export interface BackgroundForm {
   change: string;
   /** The release whose migration registers the backfill; the next one begins with the guard. */
   registeredIn: number;
-  /** SQL counting the shop_order rows still to fill. */
+  /** The table filled (default shop_order) and the label of its app (default shop). */
+  table?: string;
+  app?: string;
+  /** SQL counting the rows still to fill. */
   remaining: string;
-  /** The column that the guarded release makes NOT NULL (on shop_order). */
+  /** The column that the guarded release makes NOT NULL (on `table`): NULL-able until then. */
   notNullColumn: string;
+  /**
+   * What to check in the guarded release, where it differs: a column swap makes the filled
+   * column NOT NULL and gives it the old one's name, so both queries name other columns there.
+   */
+  guarded?: { notNullColumn: string; remaining: string };
+  /** Python run in the registering release's tree while the command works (default: inserts of shop orders through save()). */
+  inserts?: string;
 }
 
 type Verify = NonNullable<Scenario['verify']>['run'];
@@ -30,7 +40,7 @@ const runOf = (dir: string) => (path.basename(dir) === 'project' ? path.dirname(
 const lastLines = (text: string) => text.trim().split('\n').slice(-3).join(' / ');
 
 // Inserts only: the audited rows are the matrix writers', whose values a read-modify-write here would overwrite.
-const RELEASE_INSERTS = [
+const ORDER_INSERTS = [
   'import random',
   'from shop.models import Order',
   'for i in range(300):',
@@ -44,17 +54,23 @@ const RELEASE_INSERTS = [
 export function backgroundForm(form: BackgroundForm): { verify: Verify; beforeRelease: (project: string, release: number) => Promise<void> } {
   const command = ['bg_scaffold_backfill', '--change', form.change];
   const guarded = form.registeredIn + 1;
+  const table = form.table ?? 'shop_order';
+  const app = form.app ?? 'shop';
+  const applied = `SELECT count(*) FROM django_migrations WHERE app = '${app}'`;
   // Per run (one work folder per scenario and Django line): where to run the command again.
   const runs = new Map<string, { env: DjangoEnv; tree: string; databaseUrl: string }>();
   const verify: Verify = async (tree, phase, env, sql, databaseUrl) => {
-    const notNull = async () => (await sql(`SELECT attnotnull FROM pg_attribute WHERE attrelid = 'shop_order'::regclass AND attname = '${form.notNullColumn}'`)).trim();
+    const notNullOf = async (column: string) => (await sql(`SELECT attnotnull FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attname = '${column}' AND NOT attisdropped`)).trim();
+    const notNull = () => notNullOf(form.notNullColumn);
     const remaining = async () => (await sql(form.remaining)).trim();
     if (phase < form.registeredIn) {
       return (await sql("SELECT to_regclass('bg_scaffold_backfill') IS NOT NULL")).trim() === 'f' ? null : `release ${phase} registered a background backfill`;
     }
     if (phase === guarded) {
-      const left = await remaining();
-      return (await notNull()) === 't' && left === '0' ? null : `release ${phase}: ${form.notNullColumn} NOT NULL is ${await notNull()}, ${left} rows to fill`;
+      const column = form.guarded?.notNullColumn ?? form.notNullColumn;
+      const left = (await sql(form.guarded?.remaining ?? form.remaining)).trim();
+      const isNotNull = await notNullOf(column);
+      return isNotNull === 't' && left === '0' ? null : `release ${phase}: ${column} NOT NULL is ${isNotNull || '(no such column)'}, ${left} rows to fill`;
     }
     if (phase !== form.registeredIn) return null;
     runs.set(runOf(tree), { env, tree, databaseUrl });
@@ -64,17 +80,17 @@ export function backgroundForm(form: BackgroundForm): { verify: Verify; beforeRe
     await copyProject(tree, early);
     const advanced = await runMain(['advance', form.change, '--project', early, '--yes']);
     if (advanced.code !== 0) return `bg-scaffold advance (release ${guarded}, early): ${advanced.stderr.trim()}`;
-    const before = (await sql("SELECT count(*) FROM django_migrations WHERE app = 'shop'")).trim();
+    const before = (await sql(applied)).trim();
     const refused = await runManage(env, early, ['migrate', '--no-input'], { databaseUrl });
     const said = `${refused.stdout}\n${refused.stderr}`;
     if (refused.code === 0) return `release ${guarded}'s migrate ran before the command had: the guard let it through`;
     if (!said.includes(`python manage.py bg_scaffold_backfill --change ${form.change}`)) return `release ${guarded}'s migrate failed without naming the command: ${lastLines(said)}`;
-    if ((await sql("SELECT count(*) FROM django_migrations WHERE app = 'shop'")).trim() !== before) return 'the refused migration was recorded as applied';
+    if ((await sql(applied)).trim() !== before) return 'the refused migration was recorded as applied';
     if ((await notNull()) !== 'f') return 'the refused migration set NOT NULL';
 
     const [worked, writes] = await Promise.all([
       runManage(env, tree, [...command, '--batch-size', '100', '--sleep-ratio', '0.2'], { databaseUrl }),
-      runManage(env, tree, ['shell', '-c', RELEASE_INSERTS], { databaseUrl }),
+      runManage(env, tree, ['shell', '-c', form.inserts ?? ORDER_INSERTS], { databaseUrl }),
     ]);
     if (worked.code !== 0) return `bg_scaffold_backfill failed: ${lastLines(worked.stderr || worked.stdout)}`;
     if (writes.code !== 0) return `release ${phase}'s inserts failed: ${lastLines(writes.stderr)}`;

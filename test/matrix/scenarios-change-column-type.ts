@@ -7,8 +7,10 @@
  *
  * Each runs on one Django line in the suite, to keep its time: the shop's column swap on the newest,
  * the key with its foreign keys (the swap on another shape) on 5.2, the in-place widening (one ALTER)
- * on the newest (`BG_MATRIX_ALL_LINES=1 npm run matrix change-column-type` runs each on both).
+ * on the newest, the shop's swap with --backfill background on 5.2 (`BG_MATRIX_ALL_LINES=1 npm run
+ * matrix change-column-type` runs each on both).
  */
+import { backgroundForm } from './background-backfill.js';
 import type { MatrixTarget, Scenario } from './matrix.js';
 
 const INT32 = '-2147483648:2147483647';
@@ -62,6 +64,19 @@ async function keysFollow(sql: (query: string) => Promise<string>, phase: number
   ]);
 }
 
+/**
+ * The swap with --backfill background: release 1 adds quantity_bg_new with its trigger and registers
+ * the fill of the rows before; release 2's migration begins with the guard, then NOT NULL and the
+ * swap, after which the filled column is "quantity".
+ */
+const swapInTheBackground = backgroundForm({
+  change: 'order-quantity-to-biginteger',
+  registeredIn: 1,
+  remaining: 'SELECT count(*) FROM shop_order WHERE quantity_bg_new IS DISTINCT FROM quantity',
+  notNullColumn: 'quantity_bg_new',
+  guarded: { notNullColumn: 'quantity', remaining: 'SELECT count(*) FROM shop_order WHERE quantity IS NULL' },
+});
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'change-column-type int → bigint (column swap)',
@@ -73,6 +88,22 @@ export const SCENARIOS: Scenario[] = [
     verify: {
       check: 'the column is what the phase says',
       run: (_tree, phase, _env, sql) => expectRows(sql, [['shop_order.quantity', typeOf('shop_order', 'quantity'), phase === 1 ? 'integer' : 'bigint']]),
+    },
+  },
+  {
+    // Release 1 writes integers at the limits while the command fills: the trigger and the fill meet on them.
+    name: 'change-column-type int → bigint (column swap), background backfill',
+    djangoLines: ['5.2'],
+    cli: ['change-column-type', '--app', 'shop', '--model', 'Order', '--field', 'quantity', '--type', 'BigIntegerField', '--batch-size', '100', '--backfill', 'background'],
+    codeField: same('quantity', 3),
+    integerRange: INT32,
+    loadOps: 120,
+    developer: swapInTheBackground.beforeRelease,
+    verify: {
+      check: "in release 1 release 2's guard stops migrate before the command ran, which then fills quantity_bg_new of every row while releases 0 and 1 write; in release 2 quantity is the filled bigint, NOT NULL; the column is what the phase says",
+      run: async (tree, phase, env, sql, databaseUrl) =>
+        (await swapInTheBackground.verify(tree, phase, env, sql, databaseUrl)) ??
+        expectRows(sql, [['shop_order.quantity', typeOf('shop_order', 'quantity'), phase === 1 ? 'integer' : 'bigint']]),
     },
   },
   {

@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { type DjangoEnv, runManageChecked } from '../harness/index.js';
+import { backgroundForm } from './background-backfill.js';
 import type { MatrixTarget, Scenario } from './matrix.js';
 import { edit } from './scenarios-remove.js';
 import { checksAre, indexesAre } from './scenarios-zoo.js';
@@ -25,6 +26,28 @@ async function expectValue(sql: (query: string) => Promise<string>, what: string
   const found = (await sql(query)).trim();
   return found === expected ? null : `${what}: expected ${expected}, found ${found || '(nothing)'}`;
 }
+
+// Inserts only, through release 2's save() (which writes the default over a None): copies of books, NULL pages included.
+const BOOK_INSERTS = [
+  'import random',
+  'from library.models import Book',
+  'for i in range(300):',
+  '    book = Book.objects.order_by("?").first()',
+  '    book.pk = None',
+  '    book.id = None',
+  '    book.title = f"BG-{random.randrange(10**9)}"',
+  '    book.save()',
+].join('\n');
+
+const pagesInTheBackground = backgroundForm({
+  change: 'book-pages-not-null',
+  registeredIn: 2,
+  table: 'library_book',
+  app: 'library',
+  remaining: 'SELECT count(*) FROM library_book WHERE pages IS NULL',
+  notNullColumn: 'pages',
+  inserts: BOOK_INSERTS,
+});
 
 const notNull = (table: string, column: string) => `SELECT attnotnull FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attname = '${column}'`;
 
@@ -47,6 +70,23 @@ export const SCENARIOS: Scenario[] = [
       run: async (_phase, sql) =>
         (await expectValue(sql, 'library_book.pages NOT NULL', notNull('library_book', 'pages'), 'f')) ??
         expectValue(sql, 'checks left behind', `SELECT count(*) FROM pg_constraint WHERE conrelid = 'library_book'::regclass AND conname LIKE '%bg_notnull'`, '0'),
+    },
+  },
+  {
+    // --backfill background: release 1 gives the default, release 2 only registers the fill of the
+    // NULL rows (those release 0 wrote); bg_scaffold_backfill fills them while releases 1 and 2
+    // write; release 3's guard refuses migrate before the command ran, then sets NOT NULL.
+    name: 'set-not-null, background backfill (zoo Book.pages)',
+    target: BOOK,
+    cli: ['set-not-null', '--app', 'library', '--model', 'Book', '--field', 'pages', '--fill', '0', '--batch-size', '100', '--backfill', 'background'],
+    codeField: same('title', 3),
+    // One line in npm test (the in-migrate fill runs on 5.2); BG_MATRIX_ALL_LINES=1 runs both.
+    djangoLines: ['latest'],
+    loadOps: 120,
+    developer: pagesInTheBackground.beforeRelease,
+    verify: {
+      check: "release 1 registers nothing; in release 2 release 3's guard stops migrate before the command ran, which then fills every NULL pages while both releases write; in release 3 pages is NOT NULL",
+      run: pagesInTheBackground.verify,
     },
   },
   {

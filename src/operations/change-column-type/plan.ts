@@ -18,7 +18,7 @@ import { incomingRelations } from '../shared/relations.js';
 import { addColumnSql, dropColumnSql, q } from '../shared/sql.js';
 import type { ChangePlan, LockSettings, MigrationOperation, ModelEdit, Phase, StateOperation, SwappedColumn } from '../shared/types.js';
 import { verifiedOn } from '../shared/verified-on.js';
-import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { BACKGROUND_VERIFIED_IN_MATRIX, backgroundBackfill, backgroundNotInMatrix, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { sqliteWarning } from '../shared/warnings.js';
 
 /** The field classes a column can change to, and the PostgreSQL type each gives. */
@@ -223,7 +223,10 @@ export function changeColumnTypePlan(input: ChangeColumnTypeInput): ChangePlan {
     batchSize: input.batchSize,
     phases,
     warnings,
-    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : verifiedOn('change-column-type', strategy, database),
+    // The matrix runs the swap of one column (shop Order.quantity), not a key with the foreign keys that follow it.
+    verifiedOn: background
+      ? [typeChange.primaryKey || typeChange.columns.length > 1 ? backgroundNotInMatrix('of a primary key swapped, with the foreign keys that follow it') : BACKGROUND_VERIFIED_IN_MATRIX]
+      : verifiedOn('change-column-type', strategy, database),
     ...otherAppsOf(typeChange),
     ...(background ? { background: swapBackground(typeChange, input.rowsEstimate ?? null) } : {}),
   };

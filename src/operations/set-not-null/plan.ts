@@ -12,7 +12,7 @@
  */
 import { fail } from '../../errors.js';
 import type { Database, DjangoApp, DjangoField, DjangoModel } from '../../project/types.js';
-import { BACKGROUND_VERIFIED_ON, backgroundBackfill, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
+import { BACKGROUND_VERIFIED_IN_MATRIX, backgroundBackfill, backgroundNotInMatrix, backgroundBackfillName, inMigrateWarning, type BackfillMode, backfillCommand, refuseBackground, registerBackfillStep, requireBackfillFinishedStep } from '../shared/background-backfill.js';
 import { type ColumnDefault, defaultFromFill } from '../shared/column-defaults.js';
 import { isRelation, migrationFieldExpression, primaryKeyColumn, requireConcreteColumn, requireTable } from '../shared/django-fields.js';
 import { deriveChangeId, validateChangeId } from '../shared/names.js';
@@ -86,7 +86,10 @@ export function setNotNullPlan(input: SetNotNullInput): ChangePlan {
       ...(database === 'sqlite' ? [sqliteWarning()] : []),
       ...(c.fillSql !== null && !background ? [inMigrateWarning(c.table, input.rowsEstimate)].filter((w): w is string => w !== null) : []),
     ],
-    verifiedOn: background ? [BACKGROUND_VERIFIED_ON] : verifiedOn('set-not-null', strategy, database),
+    // The matrix runs the default-first form (zoo Book.pages --fill 0), not that of a field with a default already.
+    verifiedOn: background
+      ? [c.newDefault ? BACKGROUND_VERIFIED_IN_MATRIX : backgroundNotInMatrix('of set-not-null on a field that has a default already (two releases)')]
+      : verifiedOn('set-not-null', strategy, database),
     ...(background
       ? {
           background: backgroundBackfill({

@@ -96,11 +96,18 @@ export function refuseBackground(request: { database: Database; backfills: boole
   if (!request.backfills) fail(`--backfill background: ${request.nothingToFill}; leave out --backfill`);
 }
 
-/** PLAN.md's "Verified on" for the background form, beside the in-migrate plan's. */
-export const BACKGROUND_VERIFIED_ON =
-  'The background form (--backfill background): its migrations are held by golden files, and the runtime\'s RegisterBackfill, RequireBackfillFinished and bg_scaffold_backfill are tested on PostgreSQL by its Python tests; the blue-green matrix runs the background form of add-column and rename-column copy, not yet of this operation.';
+/**
+ * PLAN.md's "Verified on" for a background form the matrix does not run: what holds it instead.
+ * `form` names the plan shape not run ("of a key swapped with the foreign keys that follow it").
+ */
+export function backgroundNotInMatrix(form: string): string {
+  return (
+    "The background form (--backfill background): its migrations are held by golden files, and the runtime's RegisterBackfill, RequireBackfillFinished and bg_scaffold_backfill are tested on PostgreSQL by its Python tests; " +
+    `the blue-green matrix runs the background form of add-column, rename-column copy, set-not-null's default-first form and change-column-type's swap of one column, not yet ${form}.`
+  );
+}
 
-/** PLAN.md's "Verified on" for the background forms the matrix runs (keep in step with test/matrix/background-backfill.ts). */
+/** PLAN.md's "Verified on" for the background forms the matrix runs (keep in step with the scenarios that use test/matrix/background-backfill.ts). */
 export const BACKGROUND_VERIFIED_IN_MATRIX =
   "Django 5.2 LTS and the newest Django on PostgreSQL 15 (blue-green matrix): bg_scaffold_backfill runs while the registering release and the one before it write, and the next release's guard stops migrate until it has";;
 
