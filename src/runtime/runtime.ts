@@ -84,7 +84,7 @@ export const RUNTIME_HISTORY: readonly RuntimeRelease[] = [
   },
   {
     version: 7,
-    sha256: '7913a18c8af23eb3f39c1814394d23e3c16b8c9030bb2ab11794ee6b48493738',
+    sha256: '1dcc69979997b2164880fb73e51d81fa8062e44762bf31a42bf81a157af51a09',
     changes: [
       'BackfillInBatches on PostgreSQL 14+ walks the table\'s pages in physical order (Tid Range Scan), the loop on the server in DO blocks of about a second, each batch committed and aimed at 20 ms, rows a writer holds skipped (FOR UPDATE SKIP LOCKED: a batch never waits for a writer), then fills by key what the walk left; on PostgreSQL 13 and older, or in a transaction, the keyset walk of v6',
       'background backfills (issue 21): RegisterBackfill records a backfill (table, key, SET, WHERE, batch size, and the greatest key now, as text) in bg_scaffold_backfill, which it creates with bg_scaffold_backfill_batch the first time, and returns at once without touching the table; running it again changes nothing; backwards removes the registration and its batches',
