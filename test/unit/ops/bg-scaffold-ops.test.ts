@@ -52,7 +52,9 @@ describe.skipIf(stack === 'skip')('the runtime on real Django and PostgreSQL', (
 
   // Each Django line on the PostgreSQL at an end of the range it supports: the oldest for 5.2 (14),
   // the newest for the newest Django (18). The matrix and the other tests run on the shared server.
-  it.each(DJANGO_LINES.map((line) => [line, POSTGRES_FOR_DJANGO[line]] as const))(
+  // The two lines run at once, each on its own server: the suites mostly wait (lock timeouts, the
+  // workers they start and kill, throttle sleeps), so one after the other doubled the file's time.
+  it.concurrent.each(DJANGO_LINES.map((line) => [line, POSTGRES_FOR_DJANGO[line]] as const))(
     'passes test/python/test_bg_scaffold_*.py on Django %s and PostgreSQL %s (every operation forwards, backwards, twice, under lock contention, in sqlmigrate; background backfills killed, resumed, run twice at once, throttled, guarded)',
     async (line, major) => {
       const [env, binDir] = await Promise.all([ensureDjangoEnv(line), postgresMajorBinDir(major)]);
