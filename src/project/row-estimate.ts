@@ -4,7 +4,7 @@
  * backfill runs (`--backfill in-migrate|background`). Read-only, one query.
  */
 import { BgScaffoldError } from '../errors.js';
-import { q } from '../operations/shared/sql.js';
+import { q, sqlString } from '../operations/shared/sql.js';
 import { clientErrorLine, findPgBinDir, findPsql, PsqlClient, PsycopgClient } from '../verify/postgres.js';
 import { chooseDjangoRuntime } from './introspect.js';
 
@@ -15,14 +15,10 @@ export async function estimateRows(url: string, table: string, projectRoot: stri
   const client = psql ? new PsqlClient(psql) : new PsycopgClient(async () => chooseDjangoRuntime(projectRoot, {}).python);
   let out: string;
   try {
-    out = await client.run(url, [`SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(${sqlLiteral(q(table))})`]);
+    out = await client.run(url, [`SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(${sqlString(q(table))})`]);
   } catch (error) {
     throw new BgScaffoldError(`cannot read the row estimate of ${table} from --database-url: ${clientErrorLine(error as Error)}`);
   }
   const rows = Number(out.trim());
   return out.trim() === '' || !Number.isFinite(rows) || rows < 0 ? null : rows;
-}
-
-function sqlLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }

@@ -57,7 +57,7 @@ export function rowEstimateOption() {
 /** A warning for an in-migrate backfill over a table the estimate says is large; null otherwise. */
 export function inMigrateWarning(table: string, rowsEstimate: number | null | undefined): string | null {
   if (rowsEstimate == null || rowsEstimate <= BACKGROUND_ABOVE_ROWS) return null;
-  const [fast, slow] = [minutes(rowsEstimate, BACKFILL_ROWS_PER_SECOND.high), minutes(rowsEstimate, BACKFILL_ROWS_PER_SECOND.low)];
+  const [fast, slow] = inMigrateMinutes(rowsEstimate);
   return `"${table}" holds about ${rowsText(rowsEstimate)} rows (pg_class.reltuples): the in-migrate backfill would hold the deploy about ${fast}–${slow} min; consider --backfill background`;
 }
 
@@ -109,11 +109,12 @@ export function backgroundNotInMatrix(form: string): string {
 
 /** PLAN.md's "Verified on" for the background forms the matrix runs (keep in step with the scenarios that use test/matrix/background-backfill.ts). */
 export const BACKGROUND_VERIFIED_IN_MATRIX =
-  "Django 5.2 LTS and the newest Django on PostgreSQL 15 (blue-green matrix): bg_scaffold_backfill runs while the registering release and the one before it write, and the next release's guard stops migrate until it has";;
+  "Django 5.2 LTS and the newest Django on PostgreSQL 15 (blue-green matrix): bg_scaffold_backfill runs while the registering release and the one before it write, and the next release's guard stops migrate until it has";
 
-/** Whole minutes (at least 1) that `rows` take at `perSecond`. */
-function minutes(rows: number, perSecond: number): number {
-  return Math.max(1, Math.round(rows / perSecond / 60));
+/** Whole minutes (at least 1) an in-migrate backfill of `rows` holds the deploy: at the fastest and the slowest measured rate. */
+function inMigrateMinutes(rows: number): [fast: number, slow: number] {
+  const minutes = (perSecond: number) => Math.max(1, Math.round(rows / perSecond / 60));
+  return [minutes(BACKFILL_ROWS_PER_SECOND.high), minutes(BACKFILL_ROWS_PER_SECOND.low)];
 }
 
 function rowsText(rows: number): string {
@@ -127,7 +128,7 @@ export function chooseBackgroundAdvice(table: string, rowsEstimate: number | nul
   const rates = `${BACKFILL_ROWS_PER_SECOND.low / 1000}–${BACKFILL_ROWS_PER_SECOND.high / 1000}k rows/s`;
   const rule = `Choose the background form when the in-migrate backfill would hold the deploy for minutes: above about ${rowsText(BACKGROUND_ABOVE_ROWS)} rows at the ${rates} the generated backfill reaches (bench/README.md), or whenever a deploy must not wait on a table's size.`;
   if (rowsEstimate === null) return `${rule} No database was read at generation, so the choice was yours; \`SELECT reltuples::bigint FROM pg_class WHERE oid = '${q(table)}'::regclass\` estimates the rows.`;
-  const [fast, slow] = [minutes(rowsEstimate, BACKFILL_ROWS_PER_SECOND.high), minutes(rowsEstimate, BACKFILL_ROWS_PER_SECOND.low)];
+  const [fast, slow] = inMigrateMinutes(rowsEstimate);
   const wait = fast === slow ? `about ${fast} min` : `about ${fast}–${slow} min`;
   const verdict = rowsEstimate > BACKGROUND_ABOVE_ROWS ? 'the background form suits it' : 'in migrate would do as well';
   return `${rule} At generation "${table}" held about ${rowsText(rowsEstimate)} rows (pg_class.reltuples): in migrate the deploy would wait ${wait}, so ${verdict}.`;
